@@ -1,0 +1,83 @@
+"""Findings are data: a stable code, a severity, the subjects, a message and the fix.
+
+Codes are never renumbered or reused. Tests assert codes, not wording. The registry below is
+the one list of every code mvplan can emit; ``docs/rules.md`` documents each of them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Finding", "CodeInfo", "CODES", "ERROR", "WARNING", "INFO", "SEVERITIES", "finding"]
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITIES = (ERROR, WARNING, INFO)
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    severity: str
+    title: str
+    #: the errno the kernel returns when it rejects this, if it does
+    errno: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    subjects: tuple[str, ...]
+    message: str
+    fix: str = ""
+    commands: tuple[str, ...] = field(default=())
+    errno: str | None = None
+
+    def to_dict(self) -> dict:
+        d = {"code": self.code, "severity": self.severity, "title": CODES[self.code].title,
+             "subjects": list(self.subjects), "message": self.message, "fix": self.fix,
+             "commands": list(self.commands)}
+        if self.errno:
+            d["errno"] = self.errno
+        return d
+
+
+_REGISTRY = [
+    # --- the kernel refuses these (errno given) ---------------------------------------------
+    CodeInfo("MV101", ERROR, "passthru needs the parent to itself", "EINVAL"),
+    CodeInfo("MV102", WARNING, "nopromisc only means something in passthru mode"),
+    CodeInfo("MV103", ERROR, "a source MAC list needs source mode", "EINVAL"),
+    CodeInfo("MV104", ERROR, "parent is a bridge port", "EBUSY"),
+    CodeInfo("MV105", ERROR, "parent is not an Ethernet device", "EINVAL"),
+    CodeInfo("MV106", INFO, "macvlan on a macvlan is re-parented by the kernel"),
+    CodeInfo("MV107", ERROR, "child MTU above the parent's", "EINVAL"),
+    CodeInfo("MV108", ERROR, "duplicate MAC address on one parent", "EADDRINUSE"),
+    CodeInfo("MV109", ERROR, "duplicate IPv4 address"),
+    CodeInfo("MV110", WARNING, "ambiguous egress: overlapping connected subnets in one namespace"),
+    CodeInfo("MV111", INFO, "passthru child shares the parent's MAC"),
+    CodeInfo("MV112", WARNING, "subnets that cannot reach each other without a router"),
+    CodeInfo("MV113", ERROR, "a source-mode child needs a source MAC list"),
+    # --- traffic that silently fails ---------------------------------------------------------
+    CodeInfo("MV201", WARNING, "private-mode siblings cannot ARP each other"),
+    CodeInfo("MV202", WARNING, "private-mode unicast needs static neighbours on both ends and a hairpin port"),
+    CodeInfo("MV203", WARNING, "siblings need a hairpin (reflective relay) switch port"),
+    CodeInfo("MV204", WARNING, "the host cannot reach its own children through the parent"),
+    CodeInfo("MV205", INFO, "blast radius: every child depends on its parent's link"),
+    CodeInfo("MV206", WARNING, "parent is down: its children are cut off"),
+    CodeInfo("MV207", WARNING, "source-mode child only hears the MACs on its list"),
+    CodeInfo("MV208", WARNING, "static neighbour points at the wrong MAC or an unknown address"),
+    CodeInfo("MV209", WARNING, "endpoint has no route to a peer it shares a subnet with"),
+    # --- advice -------------------------------------------------------------------------------
+    CodeInfo("MV301", INFO, "macvlan or a Linux bridge?"),
+    CodeInfo("MV302", WARNING, "Wi-Fi parent: access points drop frames from extra MACs"),
+    CodeInfo("MV303", INFO, "many MACs on one parent: the NIC filter overflows into promiscuous mode"),
+    CodeInfo("MV304", INFO, "VEPA/passthru traffic between siblings crosses the parent twice"),
+    CodeInfo("MV305", INFO, "macvtap in a namespace: the tap character device stays with the host"),
+]
+CODES: dict[str, CodeInfo] = {c.code: c for c in _REGISTRY}
+
+
+def finding(code: str, subjects, message: str, fix: str = "", commands=(), severity: str | None = None) -> Finding:
+    """Build a finding with the registry's severity and errno."""
+    info = CODES[code]
+    return Finding(code=code, severity=severity or info.severity, subjects=tuple(subjects), message=message,
+                   fix=fix, commands=tuple(commands), errno=info.errno)
