@@ -1,0 +1,781 @@
+"""Predict IPv4 reachability between every pair of endpoints, the way the kernel decides it.
+
+A verdict means exactly: ``ping -c1 -I <A's address> <B's address>`` run in A's namespace gets a
+reply, starting from cold neighbour caches (only static entries present).
+
+The prediction replays that ping symbolically:
+
+1. A's namespace picks the egress interface E for B's address (longest prefix; between equal
+   prefixes the route added first wins, i.e. design order). Same namespace = local delivery.
+2. Unless E has a static neighbour entry, E broadcasts an ARP request; every interface of B's
+   namespace that receives it answers (``arp_ignore=0``) and learns A's MAC; the first answer
+   must travel back to E.
+3. The echo request is sent to the learned MAC and must land in B's namespace.
+4. B's namespace routes the reply, resolves A (static entry, the entry learned in step 2 on
+   that interface, or its own ARP exchange) and the echo reply must land in A's namespace.
+
+Frames are carried by a model of the kernel's data path (``drivers/net/macvlan.c``,
+``net/bridge``): a child's transmit path by mode, the parent's receive handler (including the
+"reflected multicast from a private/source child goes back only to the sender" rule, the
+source-mode MAC lists and passthru), veth pairs, and Linux bridges / external switches that
+flood and never send a frame back out its ingress port unless that port has hairpin on.
+
+Endpoints that behave identically (children of one parent, same mode and neighbour policy,
+each alone in its own namespace) are grouped into classes; verdicts are computed per pair of
+classes, so a design with 10,000 children on 100 parents needs a few hundred simulations, not
+10^8.
+"""
+from __future__ import annotations
+
+import copy
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .model import ALL_PEERS, Design, Iface, design_from_dict
+
+__all__ = ["Verdict", "Prediction", "predict", "explain", "apply_what_if", "REASONS"]
+
+BCAST = "ff:ff:ff:ff:ff:ff"
+SRC, DST = "\x00src", "\x00dst"  # placeholders in cached hop lists, filled per ping
+
+#: reason code -> one-line meaning (documented in docs/reachability.md)
+REASONS = {
+    "OK": "the ping gets its reply",
+    "LOCAL": "both addresses live in one namespace: delivered locally",
+    "SRC_DOWN": "the pinging interface (or its parent) is down",
+    "DST_DOWN": "the target interface (or its parent) is down",
+    "NO_ROUTE": "the pinging namespace has no route to the target address",
+    "ARP_UNANSWERED": "the ARP request never reaches the target's namespace",
+    "ARP_REPLY_LOST": "the target answers ARP but the answer never arrives",
+    "ECHO_LOST": "the echo request does not arrive in the target's namespace",
+    "REPLY_NO_ROUTE": "the target's namespace has no route back",
+    "REPLY_ARP_UNANSWERED": "the target's ARP request for the pinger is never answered",
+    "REPLY_LOST": "the echo reply does not arrive back",
+    "MACVTAP_NO_STACK": "unused",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Reachable or not, a reason code, the hops and the fix (pybatfish ``Trace`` style)."""
+
+    reachable: bool
+    reason: str
+    message: str
+    hops: tuple[str, ...] = ()
+    fix: str = ""
+
+    def to_dict(self) -> dict:
+        return {"reachable": self.reachable, "reason": self.reason, "message": self.message,
+                "hops": list(self.hops), "fix": self.fix}
+
+
+# --------------------------------------------------------------------------- what-if
+def apply_what_if(doc: dict, hairpin: dict[str, bool] | None = None, down: Iterable[str] = ()) -> dict:
+    """A copy of a design document with hairpin flags and parent states overridden.
+
+    ``hairpin`` keys are port nodes: ``switch:sw1/p1`` or ``bridge:host1/br0/vb1``; ``down``
+    holds iface ids of parents (``host1/eth0``) to set down. Unknown keys raise ValueError.
+    """
+    doc = copy.deepcopy(doc)
+    hairpin = dict(hairpin or {})
+    down = set(down)
+    single = "hosts" not in doc and any(k in doc for k in ("parents", "children", "bridges"))
+    hosts = [{"name": "host", **{k: doc[k] for k in ("parents", "children", "bridges") if k in doc}}] if single \
+        else doc.get("hosts") or []
+    for sw in doc.get("switches") or []:
+        for p in sw.get("ports") or []:
+            key = f"switch:{sw['name']}/{p['name']}"
+            if key in hairpin:
+                p["hairpin"] = bool(hairpin.pop(key))
+    for h in hosts:
+        for b in h.get("bridges") or []:
+            for p in b.get("ports") or []:
+                key = f"bridge:{h['name']}/{b['name']}/{p['name']}"
+                if key in hairpin:
+                    p["hairpin"] = bool(hairpin.pop(key))
+        for p in h.get("parents") or []:
+            key = f"{h['name']}/{p['name']}"
+            if key in down:
+                p["state"] = "down"
+                down.discard(key)
+    if hairpin:
+        raise ValueError(f"what-if hairpin: unknown port(s) {', '.join(sorted(hairpin))}; "
+                         "use switch:SWITCH/PORT or bridge:HOST/BRIDGE/PORT")
+    if down:
+        raise ValueError(f"what-if down: unknown parent(s) {', '.join(sorted(down))}; use HOST/PARENT")
+    return doc
+
+
+# --------------------------------------------------------------------------- the world
+@dataclass
+class _Unit:
+    """A receiver in the frame model: one interface, or a class of interchangeable children."""
+
+    id: int
+    rep: Iface
+    members: list[Iface] = field(default_factory=list)
+
+    @property
+    def multi(self) -> bool:
+        return len(self.members) > 1
+
+
+class _World:
+    """The design compiled into lookup tables for the frame model; caches frame deliveries."""
+
+    def __init__(self, design: Design, force_hairpin: bool = False):
+        self.d = design
+        self.force_hairpin = force_hairpin
+        self.by_id = {i.id: i for i in design.interfaces}
+        self.units: list[_Unit] = []
+        self.unit_of: dict[str, _Unit] = {}
+        self._build_units()
+        # topology
+        self.children: dict[str, list[_Unit]] = {}
+        for u in self.units:
+            if u.rep.is_child and u.rep.lower:
+                self.children.setdefault(u.rep.lower, []).append(u)
+        self.mac_owner: dict[str, Iface] = {}
+        for i in design.interfaces:
+            if i.kind == "bridge-port" or i.mac in self.mac_owner and not i.is_child:
+                continue
+            self.mac_owner[i.mac] = i
+        self.switch_ports: dict[str, list[tuple[str, bool]]] = {}
+        self.attached: dict[str, str] = {}
+        for sw in design.switches:
+            self.switch_ports[sw.name] = [(p.name, p.hairpin or force_hairpin) for p in sw.ports]
+        for i in design.interfaces:
+            if i.link and i.link.startswith("switch:"):
+                self.attached[i.link] = i.id
+        # bridge-port cabled to a parent: link from bridge-port side
+        self.far: dict[str, str] = {}
+        for i in design.interfaces:
+            if i.kind == "bridge-port" and i.link:
+                self.far[i.id] = i.link
+            elif i.kind == "veth-peer":
+                self.far[i.id] = i.link
+            elif i.kind in ("parent", "station") and i.link:
+                if i.link.startswith("bridge:"):
+                    port = i.link.rsplit("/", 1)[1]
+                    bp = f"{i.host}/{port}"
+                    self.far[i.id] = bp
+                    self.far[bp] = i.id
+                else:
+                    self.far[i.id] = i.link
+        self.bridge_ports: dict[str, list[Iface]] = {}
+        for i in design.interfaces:
+            if i.master:
+                self.bridge_ports.setdefault(i.master, []).append(i)
+        self.port_mac_to_bridge = {p.mac: m for m, ps in self.bridge_ports.items() for p in ps}
+        # namespaces
+        self.ns_ifaces: dict[str, list[Iface]] = {}
+        for i in design.interfaces:
+            self.ns_ifaces.setdefault(i.ns, []).append(i)
+        self.ip_owners: dict = {}
+        for i in design.interfaces:
+            for a in i.addresses:
+                self.ip_owners.setdefault(a.ip, []).append(i)
+        self._bcast_cache: dict = {}
+        self._ucast_cache: dict = {}
+
+    # -- classes --------------------------------------------------------------------
+    def _build_units(self) -> None:
+        d = self.d
+        ns_count: dict[str, int] = {}
+        for i in d.interfaces:
+            ns_count[i.ns] = ns_count.get(i.ns, 0) + 1
+        referenced: set[str] = set()
+        for i in d.interfaces:
+            referenced.update(m for m in i.source_macs)
+            if i.neighbors and i.neighbors != ALL_PEERS:
+                for addr, mac in d.static_neighbors(i):
+                    referenced.add(mac)
+        groups: dict[tuple, _Unit] = {}
+        for i in d.interfaces:
+            key = None
+            if (i.is_child and i.mode in ("bridge", "vepa", "private") and ns_count[i.ns] == 1 and i.namespace
+                    and not i.routes and (i.neighbors == () or i.neighbors == ALL_PEERS)
+                    and i.mac not in referenced and len(i.addresses) <= 1):
+                key = (i.lower, i.mode, i.state, i.neighbors == ALL_PEERS,
+                       i.addresses[0].network if i.addresses else None)
+            if key is not None and key in groups:
+                u = groups[key]
+                u.members.append(i)
+            else:
+                u = _Unit(len(self.units), i, [i])
+                self.units.append(u)
+                if key is not None:
+                    groups[key] = u
+            self.unit_of[i.id] = u
+
+    # -- state ------------------------------------------------------------------------
+    def alive(self, i: Iface) -> bool:
+        """Admin up, and for a child: its parent is up too (carrier follows the lower device)."""
+        if not i.up:
+            return False
+        if i.is_child and i.lower and not self.by_id[i.lower].up:
+            return False
+        if i.master and not self.by_id[i.master].up:
+            return False
+        return True
+
+    def hairpin(self, port_iface: Iface) -> bool:
+        return port_iface.hairpin or self.force_hairpin
+
+    # -- frame model --------------------------------------------------------------------
+    def deliver(self, src: Iface, dst_mac: str) -> dict[int, tuple[str, ...]]:
+        """Units whose IP stack receives a frame ``src`` sends to ``dst_mac`` -> hops taken."""
+        unit = self.unit_of[src.id]
+        key = (unit.id, src.mac if not unit.multi else "*", dst_mac if dst_mac == BCAST else self._dst_key(dst_mac))
+        cache = self._bcast_cache
+        got = cache.get(key)
+        if got is None:
+            got = {}
+            self._tx(src, dst_mac, got, (SRC,), set())
+            cache[key] = got
+        return got
+
+    def _dst_key(self, mac: str):
+        owner = self.mac_owner.get(mac)
+        if owner is None:
+            return mac
+        u = self.unit_of[owner.id]
+        return ("unit", u.id) if u.multi else mac
+
+    def _receive(self, iface: Iface, out: dict, hops: tuple) -> None:
+        u = self.unit_of[iface.id]
+        if u.id not in out:
+            if u.multi:  # a class: the receiving member is filled in by the caller
+                hops = tuple(DST if h == iface.id else h for h in hops) + (() if hops and hops[-1] == iface.id else (DST,))
+            elif not hops or hops[-1] != iface.id:
+                hops = hops + (iface.id,)
+            out[u.id] = hops
+
+    def _tx(self, src: Iface, dst: str, out: dict, hops: tuple, seen: set) -> None:
+        if not self.alive(src):
+            return
+        if src.is_child:
+            lower = self.by_id[src.lower]
+            if src.mode == "bridge":
+                if dst == BCAST:
+                    src_unit = self.unit_of[src.id]
+                    for u in self.children.get(lower.id, ()):
+                        r = u.rep
+                        if r.mode == "bridge" and self.alive(r) and (u is not src_unit or u.multi):
+                            self._receive(r, out, hops + (f"{lower.id} (bridge mode, direct)", r.id))
+                else:
+                    owner = self.mac_owner.get(dst)
+                    if owner is not None and owner.is_child and owner.lower == lower.id and owner.mode == "bridge":
+                        if self.alive(owner):
+                            self._receive(owner, out, hops + (f"{lower.id} (bridge mode, direct)", owner.id))
+                        return
+            self._wire_out(lower, src, dst, out, hops + (lower.id,), seen)
+            return
+        if src.kind == "bridge":
+            self._bridge_forward(src, None, src, dst, out, hops, seen)
+            return
+        self._wire_out(src, src, dst, out, hops, seen)
+
+    def _wire_out(self, dev: Iface, src: Iface, dst: str, out: dict, hops: tuple, seen: set) -> None:
+        if not self.alive(dev):
+            return
+        far = self.far.get(dev.id)
+        if far is None:
+            return
+        if far.startswith("switch:"):
+            sw, port = far[len("switch:"):].rsplit("/", 1)
+            self._switch(sw, port, src, dst, out, hops + (far,), seen)
+        else:
+            self._rx(self.by_id[far], src, dst, out, hops + (far,), seen)
+
+    def _switch(self, sw: str, ingress: str, src: Iface, dst: str, out: dict, hops: tuple, seen: set) -> None:
+        key = ("sw", sw, ingress)
+        if key in seen:
+            return
+        seen.add(key)
+        ports = self.switch_ports.get(sw, ())
+        ingress_hairpin = next((h for p, h in ports if p == ingress), False)
+        for port, _h in ports:
+            if port == ingress and not ingress_hairpin:
+                continue
+            node = f"switch:{sw}/{port}"
+            att = self.attached.get(node)
+            if att is None:
+                continue
+            step = f"{node} (hairpin: reflected)" if port == ingress else node
+            self._rx(self.by_id[att], src, dst, out, hops + (step,), seen)
+
+    def _bridge_forward(self, br: Iface, ingress: Iface | None, src: Iface, dst: str, out: dict, hops: tuple,
+                        seen: set) -> None:
+        key = ("br", br.id, ingress.id if ingress else None)
+        if key in seen or not br.up:
+            return
+        seen.add(key)
+        if ingress is not None and (dst == BCAST or dst == br.mac or self.port_mac_to_bridge.get(dst) == br.id):
+            self._receive(br, out, hops + (br.id,))
+        for port in self.bridge_ports.get(br.id, ()):
+            if ingress is not None and port.id == ingress.id and not self.hairpin(port):
+                continue
+            step = f"{port.id} (hairpin: reflected)" if ingress is not None and port.id == ingress.id else port.id
+            if port.kind == "bridge-port":
+                far = self.far.get(port.id)
+                if far:
+                    self._rx(self.by_id[far], src, dst, out, hops + (step, far), seen)
+            else:  # an enslaved NIC: out through its own cable
+                self._wire_out(port, src, dst, out, hops + (step,), seen)
+
+    def _rx(self, dev: Iface, src: Iface, dst: str, out: dict, hops: tuple, seen: set) -> None:
+        key = ("rx", dev.id)
+        if key in seen or not self.alive(dev):
+            return
+        seen.add(key)
+        if dev.master:
+            self._bridge_forward(self.by_id[dev.master], dev, src, dst, out, hops + (dev.master,), seen)
+            return
+        kids = self.children.get(dev.id)
+        if kids:
+            self._macvlan_rx(dev, kids, src, dst, out, hops, seen)
+            return
+        if dst == BCAST or dst == dev.mac:
+            self._receive(dev, out, hops)
+
+    def _macvlan_rx(self, lower: Iface, kids: list[_Unit], src: Iface, dst: str, out: dict, hops: tuple,
+                    seen: set) -> None:
+        """The parent's receive handler, after macvlan_handle_frame()."""
+        # source mode: copies to every source child listing the sender's MAC
+        for u in kids:
+            r = u.rep
+            if r.mode == "source" and src.mac in r.source_macs and self.alive(r):
+                if dst == BCAST or dst == r.mac:
+                    self._receive(r, out, hops + (f"{r.id} (source list)",))
+        src_unit = self.unit_of[src.id] if src.is_child and src.lower == lower.id else None
+        passthru = next((u for u in kids if u.rep.mode == "passthru"), None)
+        if dst == BCAST:
+            if src_unit is not None and src.mode not in ("vepa", "bridge"):
+                return  # reflected multicast from a private/source/passthru child goes back to its sender only
+            if src_unit is None:
+                mask = ("private", "vepa", "passthru", "bridge")
+            elif src.mode == "vepa":
+                mask = ("vepa", "bridge")
+            else:
+                mask = ("vepa",)  # bridge-mode siblings already saw it on the way out
+            for u in kids:
+                r = u.rep
+                if r.mode in mask and self.alive(r) and (u is not src_unit or u.multi):
+                    self._receive(r, out, hops + (r.id,))
+            if passthru is None:
+                self._receive(lower, out, hops)  # RX_HANDLER_PASS: the parent's own stack sees it too
+            return
+        if passthru is not None:
+            r = passthru.rep
+            if dst == r.mac and self.alive(r):
+                self._receive(r, out, hops + (r.id,))
+            return
+        owner = self.mac_owner.get(dst)
+        if owner is not None and owner.is_child and owner.lower == lower.id:
+            if owner.mode != "source" and self.alive(owner):
+                self._receive(owner, out, hops + (owner.id,))
+            return
+        if dst == lower.mac:
+            self._receive(lower, out, hops)
+
+    # -- layer 3 -------------------------------------------------------------------------
+    def route(self, ns: str, target: ipaddress.IPv4Address) -> tuple[Iface, ipaddress.IPv4Address] | None:
+        """(egress interface, next hop) for ``target`` in namespace ``ns``, like fib_lookup."""
+        best = None  # (prefixlen, order, iface, nexthop)
+        order = 0
+        for i in self.ns_ifaces.get(ns, ()):
+            if not i.up or i.master or i.kind == "bridge-port":
+                continue
+            for a in i.addresses:
+                order += 1
+                if target in a.network:
+                    cand = (a.network.prefixlen, -order, i, target)
+                    if best is None or cand[:2] > best[:2]:
+                        best = cand
+        for i in self.ns_ifaces.get(ns, ()):
+            if not i.up:
+                continue
+            for r in i.routes:
+                order += 1
+                if target in r.to:
+                    cand = (r.to.prefixlen, -order, i, r.via or target)
+                    if best is None or cand[:2] > best[:2]:
+                        best = cand
+        return (best[2], best[3]) if best else None
+
+    def neighbor_mac(self, iface: Iface, ip) -> str | None:
+        return self.d.static_mac_for(iface, ip) if iface.neighbors else None
+
+    def arp(self, egress: Iface, ip) -> list[tuple[Iface, tuple]]:
+        """Broadcast an ARP request for ``ip`` from ``egress``: the interfaces that answer.
+
+        With ``arp_ignore=0`` every interface of the namespace owning ``ip`` answers, not
+        only the one holding the address (ARP flux).
+        """
+        owners = self.ip_owners.get(ip, ())
+        if not owners:
+            return []
+        owner_ns = {o.ns for o in owners}
+        responders = []
+        for uid, hops in self.deliver(egress, BCAST).items():
+            u = self.units[uid]
+            if u.multi:
+                responders.extend((o, hops) for o in owners if self.unit_of[o.id] is u and o.id != egress.id)
+            elif u.rep.ns in owner_ns:
+                responders.append((u.rep, hops))
+        return responders
+
+
+# --------------------------------------------------------------------------- prediction
+class Prediction:
+    """Verdicts for every ordered pair of endpoints, stored per pair of equivalence classes."""
+
+    def __init__(self, design: Design, endpoints: list[Iface], class_of: dict[str, int],
+                 classes: list[list[str]], verdicts: dict[tuple[int, int], Verdict],
+                 examples: dict[tuple[int, int], tuple[str, str]]):
+        self.design = design
+        self.endpoints = endpoints
+        self.class_of = class_of
+        self.classes = classes
+        self.verdicts = verdicts
+        #: the representative pair each class verdict was computed (and worded) for
+        self.examples = examples
+
+    def verdict(self, a: str, b: str) -> Verdict:
+        """The verdict for endpoint ids ``a`` -> ``b``, worded for that pair."""
+        if a == b:
+            raise ValueError("an endpoint is not paired with itself")
+        try:
+            key = (self.class_of[a], self.class_of[b])
+        except KeyError:
+            raise KeyError(f"{a!r} or {b!r} is not an endpoint (an interface with an IPv4 address)") from None
+        v = self.verdicts[key]
+        ra, rb = self.examples[key]
+        if (ra, rb) == (a, b):
+            return v
+        swap = {ra: a, rb: b}
+        rx = re.compile("|".join(re.escape(k) for k in sorted(swap, key=len, reverse=True)) + r"(?![\w.-])")
+        sub = lambda text: rx.sub(lambda m: swap[m.group(0)], text)  # noqa: E731
+        return Verdict(v.reachable, v.reason, sub(v.message), tuple(sub(h) for h in v.hops), sub(v.fix))
+
+    def matrix(self) -> dict[tuple[str, str], bool]:
+        """Every ordered pair materialised (for tests and small designs)."""
+        out = {}
+        for a in self.endpoints:
+            for b in self.endpoints:
+                if a.id != b.id:
+                    out[(a.id, b.id)] = self.verdicts[(self.class_of[a.id], self.class_of[b.id])].reachable
+        return out
+
+    def to_dict(self) -> dict:
+        eps = [{"id": e.id, "address": str(e.address.ip), "prefix": e.address.network.prefixlen, "ns": e.ns,
+                "kind": e.kind, "mode": e.mode, "host": e.host, "class": self.class_of[e.id]} for e in self.endpoints]
+        verdicts = [{"from": ci, "to": cj, "example": list(self.examples[(ci, cj)]), **v.to_dict()}
+                    for (ci, cj), v in sorted(self.verdicts.items())]
+        n = len(self.endpoints)
+        reach = 0
+        sizes = [len(c) for c in self.classes]
+        for (ci, cj), v in self.verdicts.items():
+            if v.reachable:
+                reach += sizes[ci] * (sizes[cj] - (1 if ci == cj else 0))
+        return {"endpoints": eps, "classes": self.classes, "verdicts": verdicts,
+                "summary": {"endpoints": n, "classes": len(self.classes), "pairs": n * (n - 1),
+                            "reachable_pairs": reach}}
+
+
+def predict(design: Design) -> Prediction:
+    """Predict every ordered pair of endpoints (interfaces with an IPv4 address)."""
+    world = _World(design)
+    endpoints = design.endpoints()
+    classes: list[list[str]] = []
+    class_unit: list[_Unit] = []
+    class_index: dict[int, int] = {}
+    class_of: dict[str, int] = {}
+    for e in endpoints:
+        u = world.unit_of[e.id]
+        if u.id not in class_index:
+            class_index[u.id] = len(classes)
+            classes.append([])
+            class_unit.append(u)
+        ci = class_index[u.id]
+        classes[ci].append(e.id)
+        class_of[e.id] = ci
+    helper = _Fixer(design)
+    verdicts: dict[tuple[int, int], Verdict] = {}
+    examples: dict[tuple[int, int], tuple[str, str]] = {}
+    for ci, members_i in enumerate(classes):
+        for cj, members_j in enumerate(classes):
+            if ci == cj and len(members_i) < 2:
+                continue
+            a = design.iface(members_i[0])
+            b = design.iface(members_j[1] if ci == cj else members_j[0])
+            v = _ping(world, a, b)
+            if not v.reachable:
+                v = helper.with_fix(v, a, b)
+            verdicts[(ci, cj)] = v
+            examples[(ci, cj)] = (a.id, b.id)
+    return Prediction(design, endpoints, class_of, classes, verdicts, examples)
+
+
+def explain(design: Design, a: str, b: str) -> Verdict:
+    """The verdict for one ordered pair, resolving short references like ``web0`` too."""
+    ids = {e.id for e in design.endpoints()}
+
+    def resolve(ref: str) -> str:
+        if ref in ids:
+            return ref
+        hits = [i for i in ids if i.rsplit("/", 1)[-1] == ref or i == f"station:{ref}"]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise KeyError(f"{ref!r} is not an endpoint; endpoints: {', '.join(sorted(ids))}")
+        raise KeyError(f"{ref!r} is ambiguous: {', '.join(sorted(hits))}")
+
+    a, b = resolve(a), resolve(b)
+    world = _World(design)
+    v = _ping(world, design.iface(a), design.iface(b))
+    return v if v.reachable else _Fixer(design).with_fix(v, design.iface(a), design.iface(b))
+
+
+# --------------------------------------------------------------------------- one ping
+def _name(i: Iface) -> str:
+    return i.id
+
+
+def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
+    aip, bip = a.address.ip, b.address.ip
+    if a.ns == b.ns:
+        return Verdict(True, "LOCAL", f"{_name(a)} and {_name(b)} share namespace {a.ns}: the kernel delivers "
+                                      f"{bip} locally over lo, whatever the links do", (a.id, "lo", b.id))
+    if not w.alive(a) and a.address:
+        return Verdict(False, "SRC_DOWN", _down_text(w, a), (a.id,))
+    rt = w.route(a.ns, bip)
+    if rt is None:
+        return Verdict(False, "NO_ROUTE", f"{a.ns} has no route to {bip}: it is outside every connected subnet "
+                                          f"there and no static route covers it (routing between subnets is out of "
+                                          f"scope)", (a.id,))
+    egress, nh = rt
+    if not w.alive(egress):
+        return Verdict(False, "SRC_DOWN", _down_text(w, egress), (egress.id,))
+    # --- A resolves B --------------------------------------------------------------------
+    learned_on_b: set[str] = set()
+    static = w.neighbor_mac(egress, nh)
+    hops_arp: tuple = ()
+    if static is not None:
+        mac_b = static
+    else:
+        responders = w.arp(egress, nh)
+        if not responders:
+            return Verdict(False, "ARP_UNANSWERED", _why_not(w, egress, b, "ARP request (broadcast)"),
+                           (egress.id,))
+        for r, _h in responders:
+            learned_on_b.add(r.id)
+        # first answer wins (the kernel ignores later replies within locktime); the owner of
+        # the address answers first when it receives the request itself
+        responders.sort(key=lambda rh: (0 if rh[0].id == b.id else 1, len(rh[1])))
+        responder, hops_arp = responders[0]
+        hops_arp = _fill(hops_arp, egress, responder)
+        back = w.deliver(responder, egress.mac)
+        if w.unit_of[egress.id].id not in back:
+            return Verdict(False, "ARP_REPLY_LOST", _why_not(w, responder, egress, "ARP reply (unicast)"),
+                           hops_arp)
+        mac_b = responder.mac
+    # --- echo request ------------------------------------------------------------------------
+    got = w.deliver(egress, mac_b)
+    landed = [(w.units[uid], hops) for uid, hops in got.items()]
+    dest = None
+    for u, hops in landed:
+        members = [b] if (u.multi and w.unit_of[b.id] is u) else [u.rep]
+        for m in members:
+            if m.ns == b.ns:
+                dest = (m, _fill(hops, egress, m))
+    if dest is None:
+        owner = w.mac_owner.get(mac_b)
+        if owner is not None and owner.ns == b.ns:
+            return Verdict(False, "ECHO_LOST", _why_not(w, egress, owner, "echo request (unicast)"), (egress.id,))
+        return Verdict(False, "ECHO_LOST", f"{egress.id} sends the echo request to {mac_b}, which is not an "
+                                           f"interface in {b.ns} (a wrong static neighbour entry?)", (egress.id,))
+    if not w.alive(b) and b.ns != dest[0].ns:
+        return Verdict(False, "DST_DOWN", _down_text(w, b), dest[1])
+    echo_hops = dest[1]
+    # --- B replies -----------------------------------------------------------------------------
+    rt_b = w.route(b.ns, aip)
+    if rt_b is None:
+        return Verdict(False, "REPLY_NO_ROUTE", f"{b.ns} has no route back to {aip}", echo_hops)
+    eb, nh_b = rt_b
+    if not w.alive(eb):
+        return Verdict(False, "REPLY_LOST", f"{b.ns} would answer through {eb.id}, which is down: "
+                                            f"{_down_text(w, eb)}", echo_hops)
+    mac_a = w.neighbor_mac(eb, nh_b)
+    if mac_a is None and eb.id in learned_on_b and nh_b == aip:
+        mac_a = egress.mac  # learned from A's ARP request on that interface
+    if mac_a is None:
+        responders = w.arp(eb, nh_b)
+        if not responders:
+            return Verdict(False, "REPLY_ARP_UNANSWERED",
+                           _why_not(w, eb, a, f"ARP request for {aip} (broadcast)") +
+                           (" The pinger used a static entry, so the target never saw an ARP request to learn from."
+                            if static is not None else ""), echo_hops)
+        responders.sort(key=lambda rh: (0 if rh[0].id == a.id else 1, len(rh[1])))
+        resp, _h = responders[0]
+        if w.unit_of[eb.id].id not in w.deliver(resp, eb.mac):
+            return Verdict(False, "REPLY_ARP_UNANSWERED", _why_not(w, resp, eb, "ARP reply (unicast)"), echo_hops)
+        mac_a = resp.mac
+    back = w.deliver(eb, mac_a)
+    for uid, hops in back.items():
+        u = w.units[uid]
+        members = [a] if (u.multi and w.unit_of[a.id] is u) else [u.rep]
+        if any(m.ns == a.ns for m in members):
+            back_hops = _fill(hops, eb, a)
+            return Verdict(True, "OK", f"{a.id} reaches {b.id}: " + _path_text(echo_hops) +
+                           ("" if back_hops == tuple(reversed(echo_hops)) else
+                            "; the reply returns " + _path_text(back_hops)), echo_hops)
+    owner = w.mac_owner.get(mac_a)
+    return Verdict(False, "REPLY_LOST", _why_not(w, eb, owner or a, "echo reply (unicast)"), echo_hops)
+
+
+def _fill(hops: tuple, src: Iface, dst: Iface) -> tuple:
+    """Put the real sender and receiver into a cached hop list."""
+    return tuple(src.id if h == SRC else dst.id if h == DST else h for h in hops)
+
+
+def _path_text(hops: tuple) -> str:
+    return " -> ".join(hops)
+
+
+def _down_text(w: _World, i: Iface) -> str:
+    if not i.up:
+        return f"{i.id} is administratively down"
+    if i.is_child and i.lower and not w.by_id[i.lower].up:
+        return (f"parent {i.lower} of {i.id} is down; every macvlan child loses carrier with its parent "
+                f"(blast radius)")
+    if i.master and not w.by_id[i.master].up:
+        return f"bridge {i.master} of port {i.id} is down"
+    return f"{i.id} is down"
+
+
+def _port_of(w: _World, lower: Iface) -> str | None:
+    far = w.far.get(lower.id)
+    if far is None:
+        return None
+    if far.startswith("switch:"):
+        return far
+    port = w.by_id.get(far)
+    return port.id if port is not None else None
+
+
+def _port_hairpin(w: _World, node: str) -> bool:
+    if node.startswith("switch:"):
+        sw, port = node[len("switch:"):].rsplit("/", 1)
+        return next((h for p, h in w.switch_ports.get(sw, ()) if p == port), False)
+    p = w.by_id.get(node)
+    return bool(p and w.hairpin(p))
+
+
+def _why_not(w: _World, src: Iface, dst: Iface, what: str) -> str:
+    """Explain in words why a frame from ``src`` does not reach ``dst``."""
+    if not w.alive(dst):
+        return f"the {what} from {src.id} cannot be received: {_down_text(w, dst)}"
+    if not w.alive(src):
+        return f"the {what} cannot be sent: {_down_text(w, src)}"
+    bcast = "broadcast" in what
+    s_low = w.by_id[src.lower] if src.is_child else None
+    d_low = w.by_id[dst.lower] if dst.is_child else None
+    if dst.mode == "source" and src.mac not in dst.source_macs:
+        return (f"{dst.id} is in source mode and only accepts frames from the MACs on its list; "
+                f"{src.id} ({src.mac}) is not on it, so the {what} is dropped")
+    same_lower = s_low is not None and (s_low is d_low or dst.id == s_low.id)
+    src_is_lower_of_dst = d_low is not None and src.id == d_low.id
+    if same_lower or src_is_lower_of_dst:
+        lower = s_low or d_low
+        port = _port_of(w, lower)
+        if bcast and src.is_child and src.mode in ("private", "source", "passthru") and dst.id != src.id:
+            return (f"{src.id} is in {src.mode} mode: the parent {lower.id} hands a {src.mode} child's reflected "
+                    f"broadcasts back to that child only, so siblings and the parent never see its "
+                    f"{what} - even with hairpin on")
+        if bcast and dst.mode == "private" and src.is_child:
+            return (f"{dst.id} is in private mode: it drops broadcasts that come from a sibling on {lower.id} "
+                    f"(ARP cannot work; unicast needs static neighbours on both ends and a hairpin port)")
+        if bcast and dst.mode == "bridge" and src.is_child and src.mode == "bridge":
+            return f"{src.id} and {dst.id} are both bridge mode on {lower.id} but one of them is down"
+        hp = _port_hairpin(w, port) if port else False
+        if port is None:
+            return (f"{src.id} ({src.mode or src.kind}) sends through {lower.id}, which is cabled to nothing, so "
+                    f"the {what} can only come back to {dst.id} via a reflecting switch port")
+        if not hp:
+            kind = f"{src.mode} mode" if src.is_child else "the parent's own stack"
+            return (f"the {what} from {src.id} ({kind}) leaves through {lower.id} to {port} and must be reflected "
+                    f"back to reach {dst.id}; {port} does not reflect frames (hairpin off)")
+        return f"the {what} from {src.id} is reflected at {port} but {dst.id} ({dst.mode or dst.kind}) does not accept it"
+    return (f"no layer-2 path carries the {what} from {src.id} to {dst.id} (different segments, or a device "
+            f"on the way is down)")
+
+
+# --------------------------------------------------------------------------- fixes
+class _Fixer:
+    """Finds a one-line fix for a blocked pair by replaying it in changed worlds."""
+
+    def __init__(self, design: Design):
+        self.design = design
+        self._hairpin_world: _World | None = None
+
+    def with_fix(self, v: Verdict, a: Iface, b: Iface) -> Verdict:
+        fix = self.fix_for(v, a, b)
+        return Verdict(v.reachable, v.reason, v.message, v.hops, fix) if fix else v
+
+    def fix_for(self, v: Verdict, a: Iface, b: Iface) -> str:
+        if v.reason in ("SRC_DOWN", "DST_DOWN"):
+            down = [i for i in (a, b) if i.is_child and not self.design.iface(i.lower).up]
+            if down:
+                return f"bring the parent up: ip link set dev {down[0].lower.rsplit('/', 1)[1]} up"
+            return "bring the interface up"
+        if v.reason in ("NO_ROUTE", "REPLY_NO_ROUTE"):
+            return "put both endpoints in one subnet, or add routes (routing is out of mvplan's scope)"
+        if self._hairpin_world is None:
+            self._hairpin_world = _World(self.design, force_hairpin=True)
+        if _ping(self._hairpin_world, a, b).reachable:
+            ports = []
+            w = self._hairpin_world
+            for i in (a, b):
+                if i.is_child:
+                    port = _port_of(w, w.by_id[i.lower])
+                    if port and not _port_hairpin(self._plain(), port):
+                        ports.append(port)
+                elif i.kind == "parent":
+                    port = _port_of(w, i)
+                    if port and not _port_hairpin(self._plain(), port):
+                        ports.append(port)
+            ports = sorted(set(ports))
+            if ports:
+                return ("turn on hairpin (reflective relay) on " + ", ".join(ports) + ": " +
+                        "; ".join(_hairpin_command(p) for p in ports) +
+                        " - or put the siblings in bridge mode")
+            return "turn on hairpin on the switch ports involved"
+        modes = {i.mode for i in (a, b) if i.is_child}
+        if "private" in modes or "source" in modes:
+            return ("private/source children cannot resolve siblings by ARP: use bridge (or vepa + hairpin) mode, "
+                    "or static neighbours on both ends plus a hairpin port")
+        return ""
+
+    def _plain(self) -> _World:
+        w = self.__dict__.get("_plain_world")
+        if w is None:
+            w = _World(self.design)
+            self.__dict__["_plain_world"] = w
+        return w
+
+
+def _hairpin_command(port: str) -> str:
+    if port.startswith("switch:"):
+        sw, p = port[len("switch:"):].rsplit("/", 1)
+        return f"bridge link set dev {p} hairpin on (on switch {sw})"
+    return f"bridge link set dev {port.rsplit('/', 1)[1]} hairpin on"
+
+
+def predict_doc(doc: dict) -> Prediction:
+    """Convenience: validate a document and predict it."""
+    return predict(design_from_dict(doc))
