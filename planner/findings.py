@@ -55,7 +55,7 @@ _REGISTRY = [
     CodeInfo("MV110", WARNING, "ambiguous egress: overlapping connected subnets in one namespace"),
     CodeInfo("MV111", INFO, "passthru child shares the parent's MAC"),
     CodeInfo("MV112", WARNING, "subnets that cannot reach each other without a router"),
-    CodeInfo("MV113", ERROR, "a source-mode child needs a source MAC list"),
+    CodeInfo("MV113", WARNING, "a source-mode child with an empty MAC list receives nothing"),
     # --- traffic that silently fails ---------------------------------------------------------
     CodeInfo("MV201", WARNING, "private-mode siblings cannot ARP each other"),
     CodeInfo("MV202", WARNING, "private-mode unicast needs static neighbours on both ends and a hairpin port"),
@@ -65,7 +65,7 @@ _REGISTRY = [
     CodeInfo("MV206", WARNING, "parent is down: its children are cut off"),
     CodeInfo("MV207", WARNING, "source-mode child only hears the MACs on its list"),
     CodeInfo("MV208", WARNING, "static neighbour points at the wrong MAC or an unknown address"),
-    CodeInfo("MV209", WARNING, "endpoint has no route to a peer it shares a subnet with"),
+    CodeInfo("MV209", ERROR, "a static route duplicates a connected route", "EEXIST"),
     # --- advice -------------------------------------------------------------------------------
     CodeInfo("MV301", INFO, "macvlan or a Linux bridge?"),
     CodeInfo("MV302", WARNING, "Wi-Fi parent: access points drop frames from extra MACs"),
