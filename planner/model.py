@@ -19,6 +19,7 @@ import hashlib
 import ipaddress
 import json
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -461,10 +462,16 @@ def _schema_message(error) -> str:
 
 def design_from_dict(doc: Any) -> Design:
     """Validate a document and build the model; raise :class:`DesignError` listing every problem."""
-    import jsonschema
-
     if not isinstance(doc, dict):
         raise DesignError(InputProblem("", "a design must be a mapping"))
+    try:
+        _fast_validator()(doc)  # compiled: ~50x faster on big designs than walking the schema
+    except Exception:  # noqa: BLE001 - any failure: let jsonschema name every problem precisely
+        pass
+    else:
+        return _Builder(doc).build()
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(design_schema())
     problems = []
     for err in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
@@ -477,6 +484,13 @@ def design_from_dict(doc: Any) -> Design:
     if problems:
         raise DesignError(_dedupe(problems))
     return _Builder(doc).build()
+
+
+@lru_cache(maxsize=1)
+def _fast_validator():
+    import fastjsonschema
+
+    return fastjsonschema.compile(design_schema())
 
 
 def _dedupe(problems: list[InputProblem]) -> list[InputProblem]:

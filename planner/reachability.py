@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -112,45 +111,58 @@ def apply_what_if(doc: dict, hairpin: dict[str, bool] | None = None, down: Itera
 # --------------------------------------------------------------------------- the world
 @dataclass
 class _Unit:
-    """A receiver in the frame model: one interface, or a class of interchangeable children."""
+    """A receiver in the frame model: one interface, or a class of interchangeable children.
+
+    A class may span several parents when those parents are interchangeable (same host,
+    switch, hairpin, state, kind and MTU, and only classable children); pairs are then told
+    apart by whether both ends hang off the same parent.
+    """
 
     id: int
     rep: Iface
     members: list[Iface] = field(default_factory=list)
 
-    @property
-    def multi(self) -> bool:
-        return len(self.members) > 1
+
+def _anchor(i: Iface) -> str:
+    """The parent an endpoint hangs off (itself when it is not a child)."""
+    return i.lower if i.is_child and i.lower else i.id
 
 
 class _World:
     """The design compiled into lookup tables for the frame model; caches frame deliveries."""
 
-    def __init__(self, design: Design, force_hairpin: bool = False):
+    def __init__(self, design: Design, force_hairpin: bool = False, merge: bool = True):
         self.d = design
         self.force_hairpin = force_hairpin
         self.by_id = {i.id: i for i in design.interfaces}
+        self.switch_ports: dict[str, list[tuple[str, bool]]] = {}
+        self.port_hairpin: dict[tuple[str, str], bool] = {}
+        self.attached: dict[str, str] = {}
+        for sw in design.switches:
+            self.switch_ports[sw.name] = [(p.name, p.hairpin or force_hairpin) for p in sw.ports]
+            for p in sw.ports:
+                self.port_hairpin[(sw.name, p.name)] = p.hairpin or force_hairpin
+        for i in design.interfaces:
+            if i.link and i.link.startswith("switch:"):
+                self.attached[i.link] = i.id
         self.units: list[_Unit] = []
         self.unit_of: dict[str, _Unit] = {}
-        self._build_units()
-        # topology
+        self._build_units(merge)
+        self._alive = {i.id: self._compute_alive(i) for i in design.interfaces}
+        # every child unit present on a lower, once
         self.children: dict[str, list[_Unit]] = {}
-        for u in self.units:
-            if u.rep.is_child and u.rep.lower:
-                self.children.setdefault(u.rep.lower, []).append(u)
+        for i in design.interfaces:
+            if i.is_child and i.lower:
+                lst = self.children.setdefault(i.lower, [])
+                u = self.unit_of[i.id]
+                if not lst or all(x is not u for x in lst):
+                    lst.append(u)
         self.mac_owner: dict[str, Iface] = {}
         for i in design.interfaces:
             if i.kind == "bridge-port" or i.mac in self.mac_owner and not i.is_child:
                 continue
             self.mac_owner[i.mac] = i
-        self.switch_ports: dict[str, list[tuple[str, bool]]] = {}
-        self.attached: dict[str, str] = {}
-        for sw in design.switches:
-            self.switch_ports[sw.name] = [(p.name, p.hairpin or force_hairpin) for p in sw.ports]
-        for i in design.interfaces:
-            if i.link and i.link.startswith("switch:"):
-                self.attached[i.link] = i.id
-        # bridge-port cabled to a parent: link from bridge-port side
+        # the far end of every cable / veth
         self.far: dict[str, str] = {}
         for i in design.interfaces:
             if i.kind == "bridge-port" and i.link:
@@ -170,7 +182,6 @@ class _World:
             if i.master:
                 self.bridge_ports.setdefault(i.master, []).append(i)
         self.port_mac_to_bridge = {p.mac: m for m, ps in self.bridge_ports.items() for p in ps}
-        # namespaces
         self.ns_ifaces: dict[str, list[Iface]] = {}
         for i in design.interfaces:
             self.ns_ifaces.setdefault(i.ns, []).append(i)
@@ -178,11 +189,10 @@ class _World:
         for i in design.interfaces:
             for a in i.addresses:
                 self.ip_owners.setdefault(a.ip, []).append(i)
-        self._bcast_cache: dict = {}
-        self._ucast_cache: dict = {}
+        self._cache: dict = {}
 
     # -- classes --------------------------------------------------------------------
-    def _build_units(self) -> None:
+    def _build_units(self, merge: bool) -> None:
         d = self.d
         ns_count: dict[str, int] = {}
         for i in d.interfaces:
@@ -191,15 +201,36 @@ class _World:
         for i in d.interfaces:
             referenced.update(m for m in i.source_macs)
             if i.neighbors and i.neighbors != ALL_PEERS:
-                for addr, mac in d.static_neighbors(i):
+                for _addr, mac in d.static_neighbors(i):
                     referenced.add(mac)
+
+        def classable(i: Iface) -> bool:
+            return (merge and i.is_child and i.mode in ("bridge", "vepa", "private") and ns_count[i.ns] == 1
+                    and bool(i.namespace) and not i.routes and (i.neighbors == () or i.neighbors == ALL_PEERS)
+                    and i.mac not in referenced and len(i.addresses) <= 1)
+
+        # interchangeable parents share a signature; others get their own id as signature
+        lower_ok: dict[str, bool] = {}
+        for i in d.interfaces:
+            if i.is_child and i.lower:
+                lower_ok[i.lower] = lower_ok.get(i.lower, True) and classable(i)
+        lower_sig: dict[str, tuple] = {}
+        for lid, ok in lower_ok.items():
+            low = self.by_id[lid]
+            if ok and low.kind == "parent" and not low.master and (low.link is None or low.link.startswith("switch:")):
+                sw = port_hp = None
+                if low.link:
+                    sw, port = low.link[len("switch:"):].rsplit("/", 1)
+                    port_hp = self.port_hairpin.get((sw, port), False)
+                lower_sig[lid] = ("shared", low.host, sw, port_hp, low.link is None, low.state, low.parent_kind,
+                                  low.mtu)
+            else:
+                lower_sig[lid] = ("own", lid)
         groups: dict[tuple, _Unit] = {}
         for i in d.interfaces:
             key = None
-            if (i.is_child and i.mode in ("bridge", "vepa", "private") and ns_count[i.ns] == 1 and i.namespace
-                    and not i.routes and (i.neighbors == () or i.neighbors == ALL_PEERS)
-                    and i.mac not in referenced and len(i.addresses) <= 1):
-                key = (i.lower, i.mode, i.state, i.neighbors == ALL_PEERS,
+            if classable(i):
+                key = (lower_sig[i.lower], i.kind, i.mode, i.state, i.neighbors == ALL_PEERS,
                        i.addresses[0].network if i.addresses else None)
             if key is not None and key in groups:
                 u = groups[key]
@@ -214,6 +245,9 @@ class _World:
     # -- state ------------------------------------------------------------------------
     def alive(self, i: Iface) -> bool:
         """Admin up, and for a child: its parent is up too (carrier follows the lower device)."""
+        return self._alive[i.id]
+
+    def _compute_alive(self, i: Iface) -> bool:
         if not i.up:
             return False
         if i.is_child and i.lower and not self.by_id[i.lower].up:
@@ -226,33 +260,48 @@ class _World:
         return port_iface.hairpin or self.force_hairpin
 
     # -- frame model --------------------------------------------------------------------
-    def deliver(self, src: Iface, dst_mac: str) -> dict[int, tuple[str, ...]]:
-        """Units whose IP stack receives a frame ``src`` sends to ``dst_mac`` -> hops taken."""
-        unit = self.unit_of[src.id]
-        key = (unit.id, src.mac if not unit.multi else "*", dst_mac if dst_mac == BCAST else self._dst_key(dst_mac))
-        cache = self._bcast_cache
-        got = cache.get(key)
+    # A delivery result maps "slots" to the hops taken. A broadcast reaches every member of
+    # a unit on one parent, so it is recorded as ("u", unit id, parent); a unicast reaches
+    # exactly the MAC's owner, recorded as ("i", iface id).
+    def deliver(self, src: Iface, dst_mac: str) -> dict[tuple, tuple[str, ...]]:
+        """Where a frame that ``src`` sends to ``dst_mac`` is received by an IP stack."""
+        key = (src.id, dst_mac)
+        got = self._cache.get(key)
         if got is None:
             got = {}
             self._tx(src, dst_mac, got, (SRC,), set())
-            cache[key] = got
+            self._cache[key] = got
         return got
 
-    def _dst_key(self, mac: str):
-        owner = self.mac_owner.get(mac)
-        if owner is None:
-            return mac
-        u = self.unit_of[owner.id]
-        return ("unit", u.id) if u.multi else mac
+    def received(self, got: dict, iface: Iface, sender: Iface) -> tuple | None:
+        """Hops by which ``iface`` received a delivery from ``sender``, or None."""
+        if iface.id == sender.id:
+            return None
+        hops = got.get(("i", iface.id))
+        if hops is None:
+            hops = got.get(("u", self.unit_of[iface.id].id, iface.lower if iface.is_child else None))
+            if hops is not None:
+                hops = tuple(iface.id if h == DST else h for h in hops)
+        return hops
 
-    def _receive(self, iface: Iface, out: dict, hops: tuple) -> None:
-        u = self.unit_of[iface.id]
-        if u.id not in out:
-            if u.multi:  # a class: the receiving member is filled in by the caller
-                hops = tuple(DST if h == iface.id else h for h in hops) + (() if hops and hops[-1] == iface.id else (DST,))
-            elif not hops or hops[-1] != iface.id:
-                hops = hops + (iface.id,)
-            out[u.id] = hops
+    def _receive(self, iface: Iface, out: dict, hops: tuple, dst: str) -> None:
+        """Record that ``iface`` (for a broadcast: every member of its unit on its parent) got it."""
+        if not hops or hops[-1] != iface.id:
+            hops = hops + (iface.id,)
+        if dst == BCAST:
+            u = self.unit_of[iface.id]
+            slot = ("u", u.id, iface.lower if iface.is_child else None)
+            if len(u.members) > 1:
+                hops = tuple(DST if h == iface.id else h for h in hops)
+        else:
+            slot = ("i", iface.id)
+        out.setdefault(slot, hops)
+
+    def _receive_unit(self, u: _Unit, lower: Iface, out: dict, hops: tuple) -> None:
+        """A broadcast reaches every member of ``u`` on ``lower``."""
+        slot = ("u", u.id, lower.id)
+        if slot not in out:
+            out[slot] = hops + ((DST,) if len(u.members) > 1 else (u.rep.id,))
 
     def _tx(self, src: Iface, dst: str, out: dict, hops: tuple, seen: set) -> None:
         if not self.alive(src):
@@ -261,16 +310,15 @@ class _World:
             lower = self.by_id[src.lower]
             if src.mode == "bridge":
                 if dst == BCAST:
-                    src_unit = self.unit_of[src.id]
                     for u in self.children.get(lower.id, ()):
                         r = u.rep
-                        if r.mode == "bridge" and self.alive(r) and (u is not src_unit or u.multi):
-                            self._receive(r, out, hops + (f"{lower.id} (bridge mode, direct)", r.id))
+                        if r.mode == "bridge" and r.state == "up":
+                            self._receive_unit(u, lower, out, hops + (f"{lower.id} (bridge mode, direct)",))
                 else:
                     owner = self.mac_owner.get(dst)
                     if owner is not None and owner.is_child and owner.lower == lower.id and owner.mode == "bridge":
                         if self.alive(owner):
-                            self._receive(owner, out, hops + (f"{lower.id} (bridge mode, direct)", owner.id))
+                            self._receive(owner, out, hops + (f"{lower.id} (bridge mode, direct)",), dst)
                         return
             self._wire_out(lower, src, dst, out, hops + (lower.id,), seen)
             return
@@ -297,7 +345,12 @@ class _World:
             return
         seen.add(key)
         ports = self.switch_ports.get(sw, ())
-        ingress_hairpin = next((h for p, h in ports if p == ingress), False)
+        ingress_hairpin = self.port_hairpin.get((sw, ingress), False)
+        if dst != BCAST:
+            # unicast: the switch forwards to the one port the MAC lives behind (flooding an
+            # unknown MAC gives the same deliveries, since nobody else accepts the frame)
+            port = self._mac_port(sw).get(dst)
+            ports = [(port, False)] if port is not None else ()
         for port, _h in ports:
             if port == ingress and not ingress_hairpin:
                 continue
@@ -308,6 +361,49 @@ class _World:
             step = f"{node} (hairpin: reflected)" if port == ingress else node
             self._rx(self.by_id[att], src, dst, out, hops + (step,), seen)
 
+    def _mac_port(self, sw: str) -> dict[str, str]:
+        """MAC -> the port of switch ``sw`` it lives behind (walking the layer-2 graph)."""
+        cache = self.__dict__.setdefault("_mac_port_cache", {})
+        table = cache.get(sw)
+        if table is None:
+            table = {}
+            for port, _h in self.switch_ports.get(sw, ()):
+                att = self.attached.get(f"switch:{sw}/{port}")
+                if att is not None:
+                    for mac in self._macs_behind(att, f"switch:{sw}"):
+                        table.setdefault(mac, port)
+            cache[sw] = table
+        return table
+
+    def _macs_behind(self, start: str, avoid: str) -> set[str]:
+        adj = self.__dict__.get("_adj")
+        if adj is None:
+            adj = {}
+
+            def link(x, y):
+                adj.setdefault(x, set()).add(y)
+                adj.setdefault(y, set()).add(x)
+            for i in self.d.interfaces:
+                if i.id in self.far:
+                    far = self.far[i.id]
+                    link(i.id, far.rsplit("/", 1)[0] if far.startswith("switch:") else far)
+                if i.master:
+                    link(i.id, i.master)
+                if i.is_child and i.lower:
+                    link(i.id, i.lower)
+            self.__dict__["_adj"] = adj
+        seen, stack, macs = {start, avoid}, [start], set()
+        while stack:
+            node = stack.pop()
+            i = self.by_id.get(node)
+            if i is not None:
+                macs.add(i.mac)
+            for nxt in adj.get(node, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return macs
+
     def _bridge_forward(self, br: Iface, ingress: Iface | None, src: Iface, dst: str, out: dict, hops: tuple,
                         seen: set) -> None:
         key = ("br", br.id, ingress.id if ingress else None)
@@ -315,7 +411,7 @@ class _World:
             return
         seen.add(key)
         if ingress is not None and (dst == BCAST or dst == br.mac or self.port_mac_to_bridge.get(dst) == br.id):
-            self._receive(br, out, hops + (br.id,))
+            self._receive(br, out, hops + (br.id,), dst)
         for port in self.bridge_ports.get(br.id, ()):
             if ingress is not None and port.id == ingress.id and not self.hairpin(port):
                 continue
@@ -340,23 +436,32 @@ class _World:
             self._macvlan_rx(dev, kids, src, dst, out, hops, seen)
             return
         if dst == BCAST or dst == dev.mac:
-            self._receive(dev, out, hops)
+            self._receive(dev, out, hops, dst)
+
+    def _lower_info(self, lower_id: str, kids: list[_Unit]):
+        cache = self.__dict__.setdefault("_lower_cache", {})
+        got = cache.get(lower_id)
+        if got is None:
+            got = ([u for u in kids if u.rep.mode == "source"],
+                   next((u for u in kids if u.rep.mode == "passthru"), None))
+            cache[lower_id] = got
+        return got
 
     def _macvlan_rx(self, lower: Iface, kids: list[_Unit], src: Iface, dst: str, out: dict, hops: tuple,
                     seen: set) -> None:
         """The parent's receive handler, after macvlan_handle_frame()."""
+        sources, passthru = self._lower_info(lower.id, kids)
         # source mode: copies to every source child listing the sender's MAC
-        for u in kids:
+        for u in sources:
             r = u.rep
-            if r.mode == "source" and src.mac in r.source_macs and self.alive(r):
+            if src.mac in r.source_macs and r.state == "up":
                 if dst == BCAST or dst == r.mac:
-                    self._receive(r, out, hops + (f"{r.id} (source list)",))
-        src_unit = self.unit_of[src.id] if src.is_child and src.lower == lower.id else None
-        passthru = next((u for u in kids if u.rep.mode == "passthru"), None)
+                    self._receive(r, out, hops + (f"{r.id} (source list)",), dst)
+        src_is_kid = src.is_child and src.lower == lower.id
         if dst == BCAST:
-            if src_unit is not None and src.mode not in ("vepa", "bridge"):
+            if src_is_kid and src.mode not in ("vepa", "bridge"):
                 return  # reflected multicast from a private/source/passthru child goes back to its sender only
-            if src_unit is None:
+            if not src_is_kid:
                 mask = ("private", "vepa", "passthru", "bridge")
             elif src.mode == "vepa":
                 mask = ("vepa", "bridge")
@@ -364,23 +469,23 @@ class _World:
                 mask = ("vepa",)  # bridge-mode siblings already saw it on the way out
             for u in kids:
                 r = u.rep
-                if r.mode in mask and self.alive(r) and (u is not src_unit or u.multi):
-                    self._receive(r, out, hops + (r.id,))
+                if r.mode in mask and r.state == "up":
+                    self._receive_unit(u, lower, out, hops)
             if passthru is None:
-                self._receive(lower, out, hops)  # RX_HANDLER_PASS: the parent's own stack sees it too
+                self._receive(lower, out, hops, dst)  # RX_HANDLER_PASS: the parent's own stack sees it too
             return
         if passthru is not None:
             r = passthru.rep
-            if dst == r.mac and self.alive(r):
-                self._receive(r, out, hops + (r.id,))
+            if dst == r.mac and r.state == "up":
+                self._receive(r, out, hops, dst)
             return
         owner = self.mac_owner.get(dst)
         if owner is not None and owner.is_child and owner.lower == lower.id:
-            if owner.mode != "source" and self.alive(owner):
-                self._receive(owner, out, hops + (owner.id,))
+            if owner.mode != "source" and owner.state == "up":
+                self._receive(owner, out, hops, dst)
             return
         if dst == lower.mac:
-            self._receive(lower, out, hops)
+            self._receive(lower, out, hops, dst)
 
     # -- layer 3 -------------------------------------------------------------------------
     def route(self, ns: str, target: ipaddress.IPv4Address) -> tuple[Iface, ipaddress.IPv4Address] | None:
@@ -419,48 +524,73 @@ class _World:
         owners = self.ip_owners.get(ip, ())
         if not owners:
             return []
-        owner_ns = {o.ns for o in owners}
+        got = self.deliver(egress, BCAST)
         responders = []
-        for uid, hops in self.deliver(egress, BCAST).items():
-            u = self.units[uid]
-            if u.multi:
-                responders.extend((o, hops) for o in owners if self.unit_of[o.id] is u and o.id != egress.id)
-            elif u.rep.ns in owner_ns:
-                responders.append((u.rep, hops))
+        for ns in dict.fromkeys(o.ns for o in owners):
+            for i in self.ns_ifaces[ns]:
+                hops = self.received(got, i, egress)
+                if hops is not None:
+                    responders.append((i, hops))
         return responders
+
+    def landed(self, got: dict, ns: str, sender: Iface) -> tuple[Iface, tuple] | None:
+        """The first interface of namespace ``ns`` that received a delivery, with its hops."""
+        for i in self.ns_ifaces.get(ns, ()):
+            hops = self.received(got, i, sender)
+            if hops is not None:
+                return i, hops
+        return None
 
 
 # --------------------------------------------------------------------------- prediction
 class Prediction:
-    """Verdicts for every ordered pair of endpoints, stored per pair of equivalence classes."""
+    """Verdicts for every ordered pair of endpoints, stored per pair of equivalence classes.
 
-    def __init__(self, design: Design, endpoints: list[Iface], class_of: dict[str, int],
-                 classes: list[list[str]], verdicts: dict[tuple[int, int], Verdict],
-                 examples: dict[tuple[int, int], tuple[str, str]]):
+    The verdict of endpoints ``a != b`` is ``verdicts[(class(a), class(b), same)]`` where
+    ``same`` tells whether both hang off the same parent (or one is the other's parent).
+    """
+
+    def __init__(self, design: Design, world: "_World", endpoints: list[Iface], class_of: dict[str, int],
+                 classes: list[list[str]], verdicts: dict[tuple[int, int, bool], Verdict],
+                 examples: dict[tuple[int, int, bool], tuple[str, str]]):
         self.design = design
+        self._world = world
         self.endpoints = endpoints
         self.class_of = class_of
         self.classes = classes
         self.verdicts = verdicts
         #: the representative pair each class verdict was computed (and worded) for
         self.examples = examples
+        self._anchor = {e.id: _anchor(e) for e in endpoints}
+        self._worded: dict[tuple[str, str], Verdict] = {}
+
+    def key(self, a: str, b: str) -> tuple[int, int, bool]:
+        try:
+            return self.class_of[a], self.class_of[b], self._anchor[a] == self._anchor[b]
+        except KeyError:
+            raise KeyError(f"{a!r} or {b!r} is not an endpoint (an interface with an IPv4 address)") from None
+
+    def reachable(self, a: str, b: str) -> bool:
+        return self.verdicts[self.key(a, b)].reachable
 
     def verdict(self, a: str, b: str) -> Verdict:
         """The verdict for endpoint ids ``a`` -> ``b``, worded for that pair."""
         if a == b:
             raise ValueError("an endpoint is not paired with itself")
-        try:
-            key = (self.class_of[a], self.class_of[b])
-        except KeyError:
-            raise KeyError(f"{a!r} or {b!r} is not an endpoint (an interface with an IPv4 address)") from None
+        key = self.key(a, b)
         v = self.verdicts[key]
-        ra, rb = self.examples[key]
-        if (ra, rb) == (a, b):
+        if self.examples[key] == (a, b):
             return v
-        swap = {ra: a, rb: b}
-        rx = re.compile("|".join(re.escape(k) for k in sorted(swap, key=len, reverse=True)) + r"(?![\w.-])")
-        sub = lambda text: rx.sub(lambda m: swap[m.group(0)], text)  # noqa: E731
-        return Verdict(v.reachable, v.reason, sub(v.message), tuple(sub(h) for h in v.hops), sub(v.fix))
+        worded = self._worded.get((a, b))
+        if worded is None:
+            d = self.design
+            worded = _ping(self._world, d.iface(a), d.iface(b))
+            if not worded.reachable:
+                worded = _Fixer(d).with_fix(worded, d.iface(a), d.iface(b))
+            if worded.reachable != v.reachable:  # would be a bug in the class construction
+                raise AssertionError(f"class verdict for {a} -> {b} disagrees with the pair's own replay")
+            self._worded[(a, b)] = worded
+        return worded
 
     def matrix(self) -> dict[tuple[str, str], bool]:
         """Every ordered pair materialised (for tests and small designs)."""
@@ -468,57 +598,112 @@ class Prediction:
         for a in self.endpoints:
             for b in self.endpoints:
                 if a.id != b.id:
-                    out[(a.id, b.id)] = self.verdicts[(self.class_of[a.id], self.class_of[b.id])].reachable
+                    out[(a.id, b.id)] = self.verdicts[self.key(a.id, b.id)].reachable
         return out
+
+    def members_by_anchor(self, ci: int) -> dict[str, list[str]]:
+        """Members of class ``ci`` grouped by the parent they hang off."""
+        cache = self.__dict__.setdefault("_mba", {})
+        got = cache.get(ci)
+        if got is None:
+            got = {}
+            for m in self.classes[ci]:
+                got.setdefault(self._anchor[m], []).append(m)
+            cache[ci] = got
+        return got
+
+    def anchor(self, endpoint_id: str) -> str:
+        """The parent an endpoint hangs off (the endpoint itself when it is no child)."""
+        return self._anchor[endpoint_id]
+
+    def pair_count(self, key: tuple[int, int, bool]) -> int:
+        """How many ordered endpoint pairs a class verdict stands for."""
+        counts = self.__dict__.get("_counts")
+        if counts is None:
+            counts = {}
+            per_class_anchor: list[dict[str, int]] = []
+            for members in self.classes:
+                ca: dict[str, int] = {}
+                for m in members:
+                    ca[self._anchor[m]] = ca.get(self._anchor[m], 0) + 1
+                per_class_anchor.append(ca)
+            for (ci, cj, same) in self.verdicts:
+                ai, aj = per_class_anchor[ci], per_class_anchor[cj]
+                same_n = sum(n * (aj.get(anc, 0) - (1 if ci == cj else 0)) for anc, n in ai.items())
+                total = len(self.classes[ci]) * (len(self.classes[cj]) - (1 if ci == cj else 0))
+                counts[(ci, cj, same)] = same_n if same else total - same_n
+            self.__dict__["_counts"] = counts
+        return counts[key]
 
     def to_dict(self) -> dict:
         eps = [{"id": e.id, "address": str(e.address.ip), "prefix": e.address.network.prefixlen, "ns": e.ns,
-                "kind": e.kind, "mode": e.mode, "host": e.host, "class": self.class_of[e.id]} for e in self.endpoints]
-        verdicts = [{"from": ci, "to": cj, "example": list(self.examples[(ci, cj)]), **v.to_dict()}
-                    for (ci, cj), v in sorted(self.verdicts.items())]
+                "kind": e.kind, "mode": e.mode, "host": e.host, "parent": self._anchor[e.id],
+                "class": self.class_of[e.id]} for e in self.endpoints]
+        verdicts = [{"from": ci, "to": cj, "same_parent": same, "example": list(self.examples[(ci, cj, same)]),
+                     "pairs": self.pair_count((ci, cj, same)), **v.to_dict()}
+                    for (ci, cj, same), v in sorted(self.verdicts.items())]
         n = len(self.endpoints)
-        reach = 0
-        sizes = [len(c) for c in self.classes]
-        for (ci, cj), v in self.verdicts.items():
-            if v.reachable:
-                reach += sizes[ci] * (sizes[cj] - (1 if ci == cj else 0))
+        reach = sum(self.pair_count(k) for k, v in self.verdicts.items() if v.reachable)
         return {"endpoints": eps, "classes": self.classes, "verdicts": verdicts,
                 "summary": {"endpoints": n, "classes": len(self.classes), "pairs": n * (n - 1),
                             "reachable_pairs": reach}}
 
 
-def predict(design: Design) -> Prediction:
-    """Predict every ordered pair of endpoints (interfaces with an IPv4 address)."""
-    world = _World(design)
+def predict(design: Design, *, merge: bool = True) -> Prediction:
+    """Predict every ordered pair of endpoints (interfaces with an IPv4 address).
+
+    ``merge=False`` gives every endpoint its own class (slow; used to test the classes).
+    """
+    world = _World(design, merge=merge)
     endpoints = design.endpoints()
     classes: list[list[str]] = []
-    class_unit: list[_Unit] = []
     class_index: dict[int, int] = {}
     class_of: dict[str, int] = {}
+    by_anchor: list[dict[str, list[Iface]]] = []
     for e in endpoints:
         u = world.unit_of[e.id]
         if u.id not in class_index:
             class_index[u.id] = len(classes)
             classes.append([])
-            class_unit.append(u)
+            by_anchor.append({})
         ci = class_index[u.id]
         classes[ci].append(e.id)
         class_of[e.id] = ci
-    helper = _Fixer(design)
-    verdicts: dict[tuple[int, int], Verdict] = {}
-    examples: dict[tuple[int, int], tuple[str, str]] = {}
-    for ci, members_i in enumerate(classes):
-        for cj, members_j in enumerate(classes):
-            if ci == cj and len(members_i) < 2:
-                continue
-            a = design.iface(members_i[0])
-            b = design.iface(members_j[1] if ci == cj else members_j[0])
-            v = _ping(world, a, b)
-            if not v.reachable:
-                v = helper.with_fix(v, a, b)
-            verdicts[(ci, cj)] = v
-            examples[(ci, cj)] = (a.id, b.id)
-    return Prediction(design, endpoints, class_of, classes, verdicts, examples)
+        by_anchor[ci].setdefault(_anchor(e), []).append(e)
+    fixer = _Fixer(design)
+    verdicts: dict[tuple[int, int, bool], Verdict] = {}
+    examples: dict[tuple[int, int, bool], tuple[str, str]] = {}
+    for ci in range(len(classes)):
+        for cj in range(len(classes)):
+            for same in (True, False):
+                pair = _example_pair(by_anchor[ci], by_anchor[cj], same)
+                if pair is None:
+                    continue
+                a, b = pair
+                v = _ping(world, a, b)
+                if not v.reachable:
+                    v = fixer.with_fix(v, a, b)
+                verdicts[(ci, cj, same)] = v
+                examples[(ci, cj, same)] = (a.id, b.id)
+    return Prediction(design, world, endpoints, class_of, classes, verdicts, examples)
+
+
+def _example_pair(ai: dict[str, list[Iface]], aj: dict[str, list[Iface]], same: bool):
+    """Two distinct endpoints from two classes, on the same parent or on different ones."""
+    if same:
+        for anc, xs in ai.items():
+            ys = aj.get(anc)
+            if ys:
+                for x in xs:
+                    for y in ys:
+                        if x.id != y.id:
+                            return x, y
+        return None
+    for anc, xs in ai.items():
+        for anc2, ys in aj.items():
+            if anc2 != anc:
+                return xs[0], ys[0]
+    return None
 
 
 def explain(design: Design, a: str, b: str) -> Verdict:
@@ -536,22 +721,20 @@ def explain(design: Design, a: str, b: str) -> Verdict:
         raise KeyError(f"{ref!r} is ambiguous: {', '.join(sorted(hits))}")
 
     a, b = resolve(a), resolve(b)
+    if a == b:
+        raise KeyError("pick two different endpoints")
     world = _World(design)
     v = _ping(world, design.iface(a), design.iface(b))
     return v if v.reachable else _Fixer(design).with_fix(v, design.iface(a), design.iface(b))
 
 
 # --------------------------------------------------------------------------- one ping
-def _name(i: Iface) -> str:
-    return i.id
-
-
 def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
     aip, bip = a.address.ip, b.address.ip
     if a.ns == b.ns:
-        return Verdict(True, "LOCAL", f"{_name(a)} and {_name(b)} share namespace {a.ns}: the kernel delivers "
+        return Verdict(True, "LOCAL", f"{a.id} and {b.id} share namespace {a.ns}: the kernel delivers "
                                       f"{bip} locally over lo, whatever the links do", (a.id, "lo", b.id))
-    if not w.alive(a) and a.address:
+    if not w.alive(a):
         return Verdict(False, "SRC_DOWN", _down_text(w, a), (a.id,))
     rt = w.route(a.ns, bip)
     if rt is None:
@@ -564,7 +747,6 @@ def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
     # --- A resolves B --------------------------------------------------------------------
     learned_on_b: set[str] = set()
     static = w.neighbor_mac(egress, nh)
-    hops_arp: tuple = ()
     if static is not None:
         mac_b = static
     else:
@@ -572,36 +754,24 @@ def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
         if not responders:
             return Verdict(False, "ARP_UNANSWERED", _why_not(w, egress, b, "ARP request (broadcast)"),
                            (egress.id,))
-        for r, _h in responders:
-            learned_on_b.add(r.id)
+        learned_on_b = {r.id for r, _h in responders}
         # first answer wins (the kernel ignores later replies within locktime); the owner of
         # the address answers first when it receives the request itself
         responders.sort(key=lambda rh: (0 if rh[0].id == b.id else 1, len(rh[1])))
         responder, hops_arp = responders[0]
-        hops_arp = _fill(hops_arp, egress, responder)
-        back = w.deliver(responder, egress.mac)
-        if w.unit_of[egress.id].id not in back:
+        if w.received(w.deliver(responder, egress.mac), egress, responder) is None:
             return Verdict(False, "ARP_REPLY_LOST", _why_not(w, responder, egress, "ARP reply (unicast)"),
-                           hops_arp)
+                           _fill(hops_arp, egress, responder))
         mac_b = responder.mac
     # --- echo request ------------------------------------------------------------------------
-    got = w.deliver(egress, mac_b)
-    landed = [(w.units[uid], hops) for uid, hops in got.items()]
-    dest = None
-    for u, hops in landed:
-        members = [b] if (u.multi and w.unit_of[b.id] is u) else [u.rep]
-        for m in members:
-            if m.ns == b.ns:
-                dest = (m, _fill(hops, egress, m))
+    dest = w.landed(w.deliver(egress, mac_b), b.ns, egress)
     if dest is None:
         owner = w.mac_owner.get(mac_b)
         if owner is not None and owner.ns == b.ns:
             return Verdict(False, "ECHO_LOST", _why_not(w, egress, owner, "echo request (unicast)"), (egress.id,))
         return Verdict(False, "ECHO_LOST", f"{egress.id} sends the echo request to {mac_b}, which is not an "
                                            f"interface in {b.ns} (a wrong static neighbour entry?)", (egress.id,))
-    if not w.alive(b) and b.ns != dest[0].ns:
-        return Verdict(False, "DST_DOWN", _down_text(w, b), dest[1])
-    echo_hops = dest[1]
+    echo_hops = _fill(dest[1], egress, dest[0])
     # --- B replies -----------------------------------------------------------------------------
     rt_b = w.route(b.ns, aip)
     if rt_b is None:
@@ -618,22 +788,19 @@ def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
         if not responders:
             return Verdict(False, "REPLY_ARP_UNANSWERED",
                            _why_not(w, eb, a, f"ARP request for {aip} (broadcast)") +
-                           (" The pinger used a static entry, so the target never saw an ARP request to learn from."
-                            if static is not None else ""), echo_hops)
+                           (". The pinger used a static entry, so the target never saw an ARP request to learn "
+                            "from" if static is not None else ""), echo_hops)
         responders.sort(key=lambda rh: (0 if rh[0].id == a.id else 1, len(rh[1])))
         resp, _h = responders[0]
-        if w.unit_of[eb.id].id not in w.deliver(resp, eb.mac):
+        if w.received(w.deliver(resp, eb.mac), eb, resp) is None:
             return Verdict(False, "REPLY_ARP_UNANSWERED", _why_not(w, resp, eb, "ARP reply (unicast)"), echo_hops)
         mac_a = resp.mac
-    back = w.deliver(eb, mac_a)
-    for uid, hops in back.items():
-        u = w.units[uid]
-        members = [a] if (u.multi and w.unit_of[a.id] is u) else [u.rep]
-        if any(m.ns == a.ns for m in members):
-            back_hops = _fill(hops, eb, a)
-            return Verdict(True, "OK", f"{a.id} reaches {b.id}: " + _path_text(echo_hops) +
-                           ("" if back_hops == tuple(reversed(echo_hops)) else
-                            "; the reply returns " + _path_text(back_hops)), echo_hops)
+    back = w.landed(w.deliver(eb, mac_a), a.ns, eb)
+    if back is not None:
+        back_hops = _fill(back[1], eb, back[0])
+        return Verdict(True, "OK", f"{a.id} reaches {b.id}: " + _path_text(echo_hops) +
+                       ("" if back_hops == tuple(reversed(echo_hops)) else
+                        "; the reply returns " + _path_text(back_hops)), echo_hops)
     owner = w.mac_owner.get(mac_a)
     return Verdict(False, "REPLY_LOST", _why_not(w, eb, owner or a, "echo reply (unicast)"), echo_hops)
 

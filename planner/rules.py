@@ -246,39 +246,44 @@ def _same_subnet(a: Iface, b: Iface) -> bool:
 
 def _class_pairs(p: Prediction):
     """(class i, class j, verdict, example a, example b) for every class pair."""
-    for (ci, cj), v in p.verdicts.items():
-        a, b = p.examples[(ci, cj)]
-        yield ci, cj, v, p.design.iface(a), p.design.iface(b)
+    for key, v in p.verdicts.items():
+        a, b = p.examples[key]
+        yield key[0], key[1], v, p.design.iface(a), p.design.iface(b)
 
 
 def rule_sibling_traffic(d: Design, p: Prediction | None) -> Iterable[Finding]:
     """MV201/MV202/MV203/MV304: siblings on one parent meant to talk (same subnet)."""
     if p is None:
         return
-    hairpin_blocked: dict[str, set] = defaultdict(set)
-    hairpin_fix: dict[str, str] = {}
-    private_arp: dict[str, set] = defaultdict(set)
-    private_uni: dict[str, set] = defaultdict(set)
-    double_trip: dict[str, set] = defaultdict(set)
-    for ci, cj, v, a, b in _class_pairs(p):
-        if not (a.is_child and b.is_child and a.lower and a.lower == b.lower and _same_subnet(a, b)):
+    buckets: dict[str, dict[str, set]] = {code: defaultdict(set) for code in ("MV201", "MV202", "MV203", "MV304")}
+    for key, v in p.verdicts.items():
+        ci, cj, same = key
+        if not same:
             continue
-        if a.ns == b.ns:
+        a, b = (d.iface(x) for x in p.examples[key])
+        if not (a.is_child and b.is_child and a.lower == b.lower and _same_subnet(a, b)) or a.ns == b.ns:
             continue
-        members = set(p.classes[ci][:3]) | set(p.classes[cj][:3])
-        if v.reachable:
-            if a.mode in ("vepa", "passthru", "private", "source") or b.mode in ("vepa", "private", "source"):
-                if "reflected" in " ".join(v.hops):
-                    double_trip[a.lower] |= members
+        code = _sibling_code(v, a, b)
+        if code is None:
             continue
-        modes = {a.mode, b.mode}
-        if "private" in modes and v.reason in ("ARP_UNANSWERED", "REPLY_ARP_UNANSWERED", "ARP_REPLY_LOST"):
-            private_arp[a.lower] |= members
-        elif "private" in modes:
-            private_uni[a.lower] |= members
-        elif "hairpin" in v.fix:
-            hairpin_blocked[a.lower] |= members
-            hairpin_fix[a.lower] = v.fix
+        mi, mj = p.members_by_anchor(ci), p.members_by_anchor(cj)
+        for lower in mi.keys() & mj.keys():  # a class can span interchangeable parents
+            buckets[code][lower] |= set(mi[lower][:3]) | set(mj[lower][:3])
+    yield from _sibling_findings(d, buckets["MV201"], buckets["MV202"], buckets["MV203"], buckets["MV304"])
+
+
+def _sibling_code(v, a: Iface, b: Iface) -> str | None:
+    """Which sibling finding a verdict between two children of one parent belongs to."""
+    modes = {a.mode, b.mode}
+    if v.reachable:
+        return "MV304" if modes & {"vepa", "passthru", "private", "source"} and "reflected" in " ".join(v.hops) \
+            else None
+    if "private" in modes:
+        return "MV201" if v.reason in ("ARP_UNANSWERED", "REPLY_ARP_UNANSWERED", "ARP_REPLY_LOST") else "MV202"
+    return "MV203" if "hairpin" in v.fix else None
+
+
+def _sibling_findings(d, private_arp, private_uni, hairpin_blocked, double_trip):
     for lower, members in private_arp.items():
         yield finding("MV201", sorted(members) + [lower],
                       f"private-mode children on {lower} cannot ARP each other: the parent drops broadcasts "
@@ -358,9 +363,41 @@ def rule_host_cannot_reach_children(d: Design, p: Prediction | None) -> Iterable
                       commands=tuple(cmds))
 
 
+def _lost_pairs_by_lower(d: Design, p: Prediction) -> dict[str, tuple[int, list[str]]]:
+    """Reachable pairs that a parent going down would cut, per parent (one pass over verdicts)."""
+    per_anchor: list[dict[str, int]] = []
+    for members in p.classes:
+        counts: dict[str, int] = {}
+        for m in members:
+            anc = p._anchor[m]
+            counts[anc] = counts.get(anc, 0) + 1
+        per_anchor.append(counts)
+    sizes = [len(c) for c in p.classes]
+    out: dict[str, list] = {}
+    for key, v in p.verdicts.items():
+        if not v.reachable or v.reason == "LOCAL":
+            continue
+        ci, cj, same = key
+        ai, aj = per_anchor[ci], per_anchor[cj]
+        for lower in set(ai) | set(aj):
+            ni, nj = ai.get(lower, 0), aj.get(lower, 0)
+            if same:
+                n = ni * (nj - (1 if ci == cj else 0))
+            else:
+                n = ni * (sizes[cj] - nj) + (sizes[ci] - ni) * nj
+            if n <= 0:
+                continue
+            entry = out.setdefault(lower, [0, []])
+            entry[0] += n
+            a, b = p.examples[key]
+            if len(entry[1]) < 3 and lower in (p.anchor(a), p.anchor(b)):
+                entry[1].append(f"{_short(a)}->{_short(b)}")
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
 def rule_blast_radius(d: Design, p: Prediction | None) -> Iterable[Finding]:
     kids_by_lower = _children_by_lower(d)
-    sizes = [len(c) for c in p.classes] if p else []
+    lost_by_lower = _lost_pairs_by_lower(d, p) if p is not None else {}
     for lower, kids in kids_by_lower.items():
         li = d.iface(lower)
         nss = {k.ns for k in kids}
@@ -370,20 +407,7 @@ def rule_blast_radius(d: Design, p: Prediction | None) -> Iterable[Finding]:
                           "other", fix=f"bring it up: ip link set dev {li.name} up",
                           commands=(f"ip link set dev {_q(li.name)} up",))
             continue
-        lost = 0
-        examples = []
-        if p is not None:
-            dep = {k.id for k in kids} | {li.id}
-            dep_classes = {p.class_of[e] for e in dep if e in p.class_of}
-            for (ci, cj), v in p.verdicts.items():
-                if not v.reachable or v.reason == "LOCAL":
-                    continue
-                if ci in dep_classes or cj in dep_classes:
-                    # members of the class that depend on this parent (classes never span parents)
-                    n = sizes[ci] * (sizes[cj] - (1 if ci == cj else 0))
-                    lost += n
-                    if len(examples) < 3:
-                        examples.append(f"{_short(p.examples[(ci, cj)][0])}->{_short(p.examples[(ci, cj)][1])}")
+        lost, examples = lost_by_lower.get(lower, (0, []))
         yield finding("MV205", [lower],
                       f"{len(kids)} children in {len(nss)} namespace(s) depend on {lower}: if it goes down they all "
                       f"lose carrier" + (f", and {lost} reachable pairs are lost (e.g. {', '.join(examples)})"
@@ -447,10 +471,10 @@ def rule_advice(d: Design, p: Prediction | None) -> Iterable[Finding]:
                               "there")
     for h in d.hosts:
         kids = [i for i in d.interfaces if i.host == h.name and i.is_child and i.addresses]
-        talkers = 0
-        for lower, lk in kids_by_lower.items():
-            lk = [k for k in lk if k.host == h.name and k.addresses]
-            talkers += sum(1 for x in lk for y in lk if x.id < y.id and _same_subnet(x, y))
+        groups: dict[tuple, int] = defaultdict(int)
+        for k in kids:
+            groups[(k.lower, k.addresses[0].network)] += 1
+        talkers = sum(n * (n - 1) // 2 for n in groups.values())
         if len(kids) >= 2:
             yield finding("MV301", [h.name],
                           f"host {h.name}: {len(kids)} macvlan/macvtap endpoints, {talkers} sibling pair(s) in the "
