@@ -1,0 +1,894 @@
+"""Design (+ live state) -> a deterministic, ordered list of operations.
+
+The compiler is pure. It works in three steps:
+
+1. **Want.** Every link the design puts on a host becomes a *want*: where it lives (namespace,
+   name), what it should look like (a :class:`~planner.livestate.LiveLink` whose ``None`` fields
+   are "don't care") and, when mvplan creates it, the *recipe* that builds it (create under a
+   temporary name, mark it with the ownership alias, move it into its namespace).
+2. **Diff.** The wants are compared with a live state - the machine as read by the applier, or,
+   without one, the state the design assumes before anything runs (its NICs exist, nothing else
+   does). Links whose alias marks them as this design's and that the design no longer wants are
+   deleted; so are owned links whose identity changed (kind, lower device, veth peer, passthru-ness,
+   nopromisc), which are then rebuilt. A link that is in the way and is *not* ours is an error:
+   mvplan never deletes what it did not create. Settings, addresses, neighbours, state and routes
+   are then planned as the difference.
+3. **Order.** The ops become nodes of a dependency graph (namespace before the links moved into it,
+   parent before child, a child before the child declared on it, create -> alias -> move, addresses
+   and neighbours before the link goes up, up before routes, delete before a re-create at the same
+   place) sorted with :func:`networkx.lexicographical_topological_sort`. The tie-break key is
+   (host, phase, position of the interface in ``design.interfaces``, generation order), so the same
+   design always gives the same plan, grouped in readable phases, and addresses and links come up
+   in design order - which decides which connected route wins when subnets overlap.
+
+:func:`expected_state` is what a host should look like after apply; compiling against it gives an
+empty plan. :func:`simulate` replays ops on a live state with the kernel's rules (what a move
+flushes, what a delete takes along, what it refuses) - the tests use it to prove plans are
+executable and idempotent.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Iterator
+
+import networkx as nx
+
+from .errors import CompileError
+from .livestate import LiveAddress, LiveHost, LiveLink, LiveNamespace, LiveNeighbor, LiveRoute, LiveState
+from .model import Design, Iface, iface_id, ns_id
+from .ops import (
+    CREATE_LINK_OPS, AddAddress, AddNeighbor, AddRoute, CreateBridge, CreateMacvlan, CreateNamespace, CreateVeth,
+    DelAddress, DeleteLink, DeleteNamespace, DelNeighbor, DelRoute, MoveToNamespace, NotInvertible, Op, SetAlias,
+    SetBridgePort, SetHairpin, SetLinkDown, SetLinkUp, SetMac, SetMode, SetMtu, SetSourceMacs, UnsetBridgePort,
+    alias_owner, owner_alias, temp_name,
+)
+
+__all__ = ["Plan", "compile_plan", "expected_state", "assumed_state", "simulate", "SimulationError",
+           "far_end_name"]
+
+CHILD_KINDS = ("macvlan", "macvtap")
+
+
+# =========================================================================== plan
+@dataclass(frozen=True)
+class Plan:
+    """An ordered list of operations for one design, plus notes on what was deliberately left out."""
+
+    design: str
+    ops: tuple[Op, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def __iter__(self) -> Iterator[Op]:
+        return iter(self.ops)
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def __bool__(self) -> bool:
+        return bool(self.ops)
+
+    @property
+    def hosts(self) -> list[str]:
+        """Hosts the plan touches, in plan order."""
+        return list(dict.fromkeys(op.host for op in self.ops))
+
+    def for_host(self, host: str) -> "Plan":
+        return replace(self, ops=tuple(op for op in self.ops if op.host == host))
+
+    def summary(self) -> dict[str, int]:
+        """How many ops of each kind, in order of first appearance."""
+        return dict(Counter(op.kind for op in self.ops))
+
+    def to_dict(self) -> dict:
+        return {"design": self.design, "ops": [op.to_dict() for op in self.ops], "summary": self.summary(),
+                "notes": list(self.notes)}
+
+    def inverse(self) -> "Plan":
+        """The teardown: undo this plan, newest first.
+
+        Links the plan created are simply deleted where they ended up (their addresses, aliases
+        and ports go with them, and deleting one end of a veth removes both), namespaces it
+        created are deleted last, and the rest is undone op by op. A link the plan did not
+        create is never taken down: bringing a NIC up has no inverse in a teardown.
+        """
+        created: dict[tuple, Op] = {}      # current location -> create op
+        final: dict[int, tuple] = {}       # id(create op) -> final location
+        on_created: set[int] = set()       # positions of ops acting on a created link
+        for pos, op in enumerate(self.ops):
+            if isinstance(op, CREATE_LINK_OPS):
+                loc = (op.host, getattr(op, "netns", "") or op.ns, op.name)
+                created[loc] = op
+                final[id(op)] = loc
+                if isinstance(op, CreateVeth):
+                    created[(op.host, op.peer_ns, op.peer)] = op
+                continue
+            loc = (op.host, op.ns, getattr(op, "name", None))
+            if loc in created:
+                on_created.add(pos)
+                if isinstance(op, MoveToNamespace):
+                    c = created.pop(loc)
+                    new = (op.host, op.target_ns, op.new_name)
+                    created[new] = c
+                    if final.get(id(c)) == loc:
+                        final[id(c)] = new
+        out: list[Op] = []
+        notes: list[str] = []
+        for pos in range(len(self.ops) - 1, -1, -1):
+            op = self.ops[pos]
+            if isinstance(op, CREATE_LINK_OPS):
+                host, ns, name = final[id(op)]
+                rec = op
+                if isinstance(op, CreateMacvlan) and (ns, name) != (op.netns or op.ns, op.name):
+                    rec = replace(op, name=name, netns=ns)
+                out.append(DeleteLink(subject=op.subject, host=host, ns=ns, name=name,
+                                      link_kind=getattr(op, "link_kind", None) or
+                                      ("veth" if isinstance(op, CreateVeth) else "bridge"),
+                                      recreate=rec))
+            elif pos in on_created:
+                continue
+            elif isinstance(op, SetLinkUp):
+                continue
+            else:
+                try:
+                    out.append(op.inverse())
+                except NotInvertible as exc:
+                    notes.append(f"not undone: {op.describe()} ({exc})")
+        return Plan(design=self.design, ops=tuple(out), notes=tuple(notes))
+
+
+# =========================================================================== wants
+@dataclass
+class _Want:
+    """One link the design wants on a host."""
+
+    subject: str
+    index: int
+    host: str
+    ns: str
+    name: str
+    expect: LiveLink
+    creator: str | None            # recipe id, or None: must already exist (a NIC)
+    iface: Iface | None = None     # carries the L3 config; None for a veth far end
+    owned: bool = False
+
+
+@dataclass
+class _HostWants:
+    host: str
+    wants: list[_Want] = field(default_factory=list)
+    recipes: dict[str, list[Op]] = field(default_factory=dict)
+    namespaces: list[str] = field(default_factory=list)
+
+    def by_loc(self) -> dict[tuple[str, str], _Want]:
+        return {(w.ns, w.name): w for w in self.wants}
+
+
+def _child_decl(design: Design, iface: Iface):
+    host = design.host(iface.host)
+    return next(c for c in host.children if c.name == iface.name and c.namespace == iface.namespace)
+
+
+def far_end_name(design: Design, iface: Iface) -> str:
+    """Name of the host-side far end of a veth parent that is not cabled to a bridge port.
+
+    ``<parent>-p`` when free and short enough, otherwise ``mvp`` + 10 hex digits of the id. The
+    lab (or the user) plugs this end into whatever plays the switch.
+    """
+    taken = {i.name for i in design.interfaces if i.host == iface.host and not i.namespace}
+    cand = f"{iface.name}-p"
+    if len(cand.encode()) <= 15 and cand not in taken:
+        return cand
+    return temp_name(iface.id + "#peer").replace("mvt", "mvp", 1)
+
+
+def _name_of(design: Design, iid: str | None) -> str | None:
+    return design.iface(iid).name if iid else None
+
+
+def _host_wants(design: Design, host: str) -> _HostWants:
+    hw = _HostWants(host=host)
+    alias = lambda iid: owner_alias(design.name, iid)  # noqa: E731
+    ifaces = [(n, i) for n, i in enumerate(design.interfaces) if i.host == host]
+    cabled = {}  # bridge-port id -> veth parent Iface cabled to it
+    for _, i in ifaces:
+        if i.kind == "parent" and i.parent_kind == "veth" and i.link and i.link.startswith("bridge:"):
+            cabled[iface_id(host, i.link.rsplit("/", 1)[1])] = i
+    for _, i in ifaces:
+        if i.namespace and i.namespace not in hw.namespaces:
+            hw.namespaces.append(i.namespace)
+
+    for n, i in ifaces:
+        master = _name_of(design, i.master)
+        hairpin = i.hairpin if master else None
+        if i.kind == "parent" and i.parent_kind != "veth":
+            hw.wants.append(_Want(i.id, n, host, "", i.name, LiveLink(
+                name=i.name, state=i.state, master=master, hairpin=hairpin), creator=None, iface=i))
+        elif i.kind == "parent":  # a veth the design declares: mvplan creates it
+            if i.link and i.link.startswith("bridge:"):
+                port = i.link.rsplit("/", 1)[1]
+                hw.wants.append(_Want(i.id, n, host, "", i.name, LiveLink(
+                    name=i.name, kind="veth", mac=i.mac, mtu=i.mtu, state=i.state, master=master, hairpin=hairpin,
+                    alias=alias(i.id), link=port, link_ns=""), creator=iface_id(host, port), iface=i, owned=True))
+            else:
+                far = far_end_name(design, i)
+                hw.wants.append(_Want(i.id, n, host, "", i.name, LiveLink(
+                    name=i.name, kind="veth", mac=i.mac, mtu=i.mtu, state=i.state, master=master, hairpin=hairpin,
+                    alias=alias(i.id), link=far, link_ns=""), creator=i.id, iface=i, owned=True))
+                hw.wants.append(_Want(i.id, n, host, "", far, LiveLink(
+                    name=far, kind="veth", state="up", alias=alias(i.id + "#peer"), link=i.name, link_ns=""),
+                    creator=i.id, owned=True))
+                hw.recipes[i.id] = [
+                    CreateVeth(subject=i.id, host=host, name=i.name, mac=i.mac, mtu=i.mtu, peer=far, peer_ns="",
+                               peer_subject=i.id + "#peer"),
+                    SetAlias(subject=i.id, host=host, name=i.name, alias=alias(i.id)),
+                    SetAlias(subject=i.id, host=host, name=far, alias=alias(i.id + "#peer")),
+                ]
+        elif i.kind == "bridge":
+            hw.wants.append(_Want(i.id, n, host, "", i.name, LiveLink(
+                name=i.name, kind="bridge", mac=i.mac, mtu=i.mtu, state=i.state, alias=alias(i.id)),
+                creator=i.id, iface=i, owned=True))
+            hw.recipes[i.id] = [CreateBridge(subject=i.id, host=host, name=i.name, mac=i.mac, mtu=i.mtu),
+                                SetAlias(subject=i.id, host=host, name=i.name, alias=alias(i.id))]
+        elif i.kind == "bridge-port":
+            peer = design.iface(i.link) if i.link else cabled.get(i.id)
+            hw.wants.append(_Want(i.id, n, host, "", i.name, LiveLink(
+                name=i.name, kind="veth", mac=i.mac, mtu=i.mtu, state=i.state, master=master, hairpin=hairpin,
+                alias=alias(i.id), link=peer.name if peer else None, link_ns=peer.namespace if peer else None),
+                creator=i.id, iface=i, owned=True))
+            if peer is not None:
+                hw.recipes[i.id] = [
+                    CreateVeth(subject=i.id, host=host, name=i.name, mac=i.mac, mtu=i.mtu, peer=peer.name,
+                               peer_ns=peer.namespace, peer_subject=peer.id, peer_mac=peer.mac, peer_mtu=peer.mtu),
+                    SetAlias(subject=i.id, host=host, name=i.name, alias=alias(i.id)),
+                    SetAlias(subject=peer.id, host=host, ns=peer.namespace, name=peer.name, alias=alias(peer.id)),
+                ]
+        elif i.kind == "veth-peer":
+            hw.wants.append(_Want(i.id, n, host, i.namespace, i.name, LiveLink(
+                name=i.name, kind="veth", mac=i.mac, mtu=i.mtu, state=i.state, alias=alias(i.id),
+                link=_name_of(design, i.link), link_ns=""), creator=i.link, iface=i, owned=True))
+        elif i.is_child:
+            decl = _child_decl(design, i)
+            mac = i.mac if (i.mode != "passthru" or decl.mac_explicit) else None
+            mtu = i.mtu if decl.mtu_explicit else None
+            hw.wants.append(_Want(i.id, n, host, i.namespace, i.name, LiveLink(
+                name=i.name, kind=i.kind, mode=i.mode, mac=mac, mtu=mtu, state=i.state, alias=alias(i.id),
+                link=_name_of(design, i.lower), link_ns="",
+                source_macs=tuple(i.source_macs) if i.mode == "source" else None, nopromisc=i.nopromisc),
+                creator=i.id, iface=i, owned=True))
+            link = _name_of(design, i.declared_lower) or _name_of(design, i.lower)
+            tmp = temp_name(i.id) if i.namespace else i.name
+            recipe: list[Op] = [
+                CreateMacvlan(subject=i.id, host=host, link_kind=i.kind, name=tmp, link=link, mode=i.mode, mac=mac,
+                              mtu=mtu, nopromisc=i.nopromisc),
+                SetAlias(subject=i.id, host=host, name=tmp, alias=alias(i.id)),
+            ]
+            if i.namespace:
+                recipe.append(MoveToNamespace(subject=i.id, host=host, name=tmp, target_ns=i.namespace,
+                                              new_name=i.name))
+            hw.recipes[i.id] = recipe
+    return hw
+
+
+def _as_created(w: _Want, design: Design) -> LiveLink:
+    """The link as its recipe leaves it: down, marked, nothing else configured."""
+    e = w.expect
+    return replace(e, state="down", master=None, hairpin=None,
+                   source_macs=() if e.source_macs is not None else None)
+
+
+def _identity_mismatch(e: LiveLink, cur: LiveLink) -> str | None:
+    """Why ``cur`` cannot be turned into ``e`` in place (needs delete + create), or None."""
+    if e.kind is not None and cur.kind is not None and cur.kind != e.kind:
+        return f"it is a {cur.kind}, the design wants a {e.kind}"
+    if e.kind is not None and cur.kind is None:
+        return f"its kind is unknown, the design wants a {e.kind}"
+    if e.kind in CHILD_KINDS + ("veth",) and e.link is not None and cur.link is not None:
+        if (cur.link, cur.link_ns or "") != (e.link, e.link_ns or ""):
+            what = "lower device" if e.kind in CHILD_KINDS else "veth peer"
+            where = f" in namespace {cur.link_ns}" if cur.link_ns else ""
+            return f"its {what} is {cur.link}{where}, the design wants {e.link}"
+    if e.kind in CHILD_KINDS:
+        if cur.mode is not None and (cur.mode == "passthru") != (e.mode == "passthru"):
+            return f"mode {cur.mode} -> {e.mode}: the kernel cannot switch to or from passthru in place"
+        if cur.nopromisc is not None and bool(cur.nopromisc) != bool(e.nopromisc):
+            return "the nopromisc flag changed"
+    return None
+
+
+# =========================================================================== compile
+def _check(design: Design) -> None:
+    try:
+        from . import rules
+    except ModuleNotFoundError as exc:  # pragma: no cover - only while rules.py is absent
+        if exc.name == "planner.rules":
+            return
+        raise
+    errors = [f for f in rules.check(design) if f.severity == "error"]
+    if errors:
+        lines = "; ".join(f"{f.code} {', '.join(f.subjects)}: {f.message}" for f in errors)
+        raise CompileError(f"design {design.name!r} has {len(errors)} error(s) to fix before it can be "
+                           f"planned: {lines}", errors)
+
+
+def assumed_state(design: Design, hosts: Iterable[str] | None = None) -> LiveState:
+    """What a plan without live state assumes: each host's NICs exist (settings unknown), nothing
+    else does - no namespaces, no veths, no bridges, no children."""
+    out = []
+    for h in design.hosts:
+        if hosts is not None and h.name not in hosts:
+            continue
+        links = tuple(LiveLink(name=p.name) for p in h.parents if p.kind != "veth")
+        out.append(LiveHost(name=h.name, namespaces=(LiveNamespace(name="", links=links),)))
+    return LiveState(hosts=tuple(out))
+
+
+def expected_state(design: Design, hosts: Iterable[str] | None = None) -> LiveState:
+    """What each host should look like after the plan is applied (None fields: not decided by the
+    design). Used for verification, and ``compile_plan(d, expected_state(d))`` is empty."""
+    out = []
+    for h in design.hosts:
+        if hosts is not None and h.name not in hosts:
+            continue
+        hw = _host_wants(design, h.name)
+        nss: dict[str, dict] = {"": _empty_ns()}
+        for ns in hw.namespaces:
+            nss[ns] = _empty_ns()
+        for w in hw.wants:
+            b = nss[w.ns]
+            b["links"].append(w.expect)
+            if w.iface is None:
+                continue
+            i = w.iface
+            b["addresses"].extend(LiveAddress(w.name, str(a)) for a in i.addresses)
+            b["neighbors"].extend(LiveNeighbor(w.name, str(ip), mac) for ip, mac in _neighbors(design, i))
+            if i.state == "up":
+                b["routes"].extend(LiveRoute(w.name, str(r.to), str(r.via) if r.via else None) for r in i.routes)
+        out.append(LiveHost(name=h.name, namespaces=tuple(
+            LiveNamespace(name=k, links=tuple(v["links"]), addresses=tuple(_dedupe(v["addresses"])),
+                          routes=tuple(_dedupe(v["routes"])), neighbors=tuple(_dedupe(v["neighbors"])))
+            for k, v in nss.items())))
+    return LiveState(hosts=tuple(out))
+
+
+def _empty_ns() -> dict:
+    return {"links": [], "addresses": [], "routes": [], "neighbors": []}
+
+
+def _dedupe(items):
+    return list(dict.fromkeys(items))
+
+
+def _neighbors(design: Design, i: Iface) -> list[tuple[str, str]]:
+    """(address, MAC) static neighbours of an interface, first entry per address wins."""
+    seen: dict[str, str] = {}
+    for ip, mac in design.static_neighbors(i):
+        seen.setdefault(str(ip), mac.lower())
+    return list(seen.items())
+
+
+class _Emitter:
+    """Collects ops with their tie-break keys; drops exact duplicates."""
+
+    def __init__(self, host_index: int):
+        self.host_index = host_index
+        self.ops: list[Op] = []
+        self.sort: dict[str, tuple] = {}
+        self.frees: dict[str, set] = {}
+        self.seq = 0
+
+    def add(self, op: Op, index: int) -> None:
+        if op.key in self.sort:
+            return
+        self.seq += 1
+        self.sort[op.key] = (self.host_index, op.phase, index, self.seq)
+        self.ops.append(op)
+
+
+def compile_plan(design: Design, live: LiveState | None = None, *, check: bool = True,
+                 hosts: Iterable[str] | None = None) -> Plan:
+    """Plan the operations that turn ``live`` into the design, in a deterministic order.
+
+    Without ``live``, plan from the state the design assumes (:func:`assumed_state`): every
+    namespace, link, address, neighbour and route is created. With ``live``, only the hosts it
+    contains are planned and only the difference is: links are created, changed in place, or
+    deleted and rebuilt - deletion limited to links whose ifalias marks them as this design's.
+    ``hosts`` restricts the plan to some hosts. With ``check``, a design with check errors
+    (``planner.rules.check``) raises :class:`CompileError` listing them.
+    """
+    if check:
+        _check(design)
+    wanted_hosts = set(hosts) if hosts is not None else None
+    if live is None:
+        live = assumed_state(design, wanted_hosts)
+    ops: list[Op] = []
+    notes: list[str] = []
+    sort: dict[str, tuple] = {}
+    frees: dict[str, set] = {}
+    for hi, h in enumerate(design.hosts):
+        if wanted_hosts is not None and h.name not in wanted_hosts:
+            continue
+        lh = live.host(h.name)
+        if lh is None:
+            continue
+        em = _Emitter(hi)
+        _diff_host(design, _host_wants(design, h.name), lh, em, notes)
+        ops.extend(em.ops)
+        sort.update(em.sort)
+        frees.update(em.frees)
+    return Plan(design=design.name, ops=tuple(_order(ops, sort, frees)), notes=tuple(notes))
+
+
+def _snapshot_create(host: str, ns: str, subject: str, lk: LiveLink) -> Op | None:
+    """A create op that rebuilds a live link where it stands (the inverse of deleting it)."""
+    if lk.kind in CHILD_KINDS and lk.link and lk.mode:
+        return CreateMacvlan(subject=subject, host=host, ns=lk.link_ns or "", link_kind=lk.kind, name=lk.name,
+                             link=lk.link, mode=lk.mode, mac=lk.mac, mtu=lk.mtu, nopromisc=bool(lk.nopromisc),
+                             netns=ns)
+    if lk.kind == "veth" and lk.link:
+        return CreateVeth(subject=subject, host=host, ns=ns, name=lk.name, mac=lk.mac, mtu=lk.mtu, peer=lk.link,
+                          peer_ns=lk.link_ns or "")
+    if lk.kind == "bridge":
+        return CreateBridge(subject=subject, host=host, ns=ns, name=lk.name, mac=lk.mac, mtu=lk.mtu)
+    return None
+
+
+def _diff_host(design: Design, hw: _HostWants, lh: LiveHost, em: _Emitter, notes: list[str]) -> None:
+    host = hw.host
+    by_loc = hw.by_loc()
+    live_links = {(ns, lk.name): lk for ns, lk in lh.iter_links()}
+    ns_index = {ns: min((w.index for w in hw.wants if w.ns == ns), default=0) for ns in hw.namespaces}
+
+    # -- 1. what goes: stale owned links, owned links in the way, and what they take along -----
+    gone: dict[tuple[str, str], str] = {}          # loc -> why
+    explicit: list[tuple[str, str]] = []
+    for loc in sorted(live_links):
+        lk = live_links[loc]
+        claimed = alias_owner(lk.alias, design.name)
+        w = by_loc.get(loc)
+        if w is None:
+            if claimed is not None:
+                gone[loc] = "no longer in the design"
+                explicit.append(loc)
+            continue
+        why = _identity_mismatch(w.expect, lk)
+        if why is None:
+            continue
+        if claimed is None or w.creator is None:
+            ns_txt = f" in namespace {loc[0]}" if loc[0] else ""
+            raise CompileError(f"{w.subject}: a link named {lk.name!r} already exists{ns_txt} on host {host!r} and "
+                               f"{why}; mvplan did not create it (its alias is {lk.alias or 'empty'}), so it will not "
+                               "delete it: rename the interface in the design or remove the link")
+        gone[loc] = why
+        explicit.append(loc)
+    changed = True
+    while changed:  # a deleted veth end takes its peer, a deleted lower takes its children
+        changed = False
+        for loc in sorted(live_links):
+            if loc in gone:
+                continue
+            lk = live_links[loc]
+            other = (lk.link_ns or "", lk.link) if lk.link else None
+            if other in gone and lk.kind == "veth":
+                gone[loc] = f"its veth peer {lk.link} is deleted"
+                changed = True
+            elif other in gone and lk.kind in CHILD_KINDS:
+                gone[loc] = f"its lower device {lk.link} is deleted"
+                if alias_owner(lk.alias, design.name) is not None:
+                    explicit.append(loc)
+                else:
+                    notes.append(f"{host}: {lk.name} ({lk.kind}) goes away with its lower device {lk.link}")
+                changed = True
+    for loc, lk in list(live_links.items()):  # a deleted bridge releases its ports
+        if lk.master and loc not in gone and (loc[0], lk.master) in gone:
+            live_links[loc] = replace(lk, master=None, hairpin=None)
+    deleted_veth_ends: set[tuple[str, str]] = set()
+    for loc in explicit:
+        lk = live_links[loc]
+        if loc in deleted_veth_ends:
+            continue
+        w = by_loc.get(loc)
+        subject = alias_owner(lk.alias, design.name) or (w.subject if w else f"{ns_id(host, loc[0])}/{loc[1]}")
+        op = DeleteLink(subject=subject, host=host, ns=loc[0], name=lk.name, link_kind=lk.kind or "",
+                        recreate=_snapshot_create(host, loc[0], subject, lk))
+        idx = w.index if w else -1
+        em.add(op, idx)
+        freed = {loc}
+        if lk.kind == "veth" and lk.link:
+            peer = (lk.link_ns or "", lk.link)
+            deleted_veth_ends.add(peer)
+            freed.add(peer)
+        em.frees[op.key] = {(host, ns, name) for ns, name in freed}
+
+    # -- 2. namespaces --------------------------------------------------------------------------
+    for ns in hw.namespaces:
+        if lh.ns(ns) is None:
+            em.add(CreateNamespace(subject=ns_id(host, ns), host=host, name=ns), ns_index[ns])
+
+    # -- 3. links: create what is missing, change what differs ---------------------------------
+    current: dict[tuple[str, str], LiveLink | None] = {}
+    created: set[tuple[str, str]] = set()
+    for w in hw.wants:
+        loc = (w.ns, w.name)
+        lk = None if loc in gone else live_links.get(loc)
+        if lk is None:
+            if w.creator is None:
+                ns_txt = f" in namespace {w.ns}" if w.ns else ""
+                raise CompileError(f"{w.subject}: {w.name!r} does not exist{ns_txt} on host {host!r}; mvplan "
+                                   "does not create NICs - fix the parent's name or declare it 'kind: veth'")
+            recipe = hw.recipes.get(w.creator)
+            if recipe is None:
+                raise CompileError(f"{w.subject}: nothing in the design creates {w.name!r}")
+            for op in recipe:
+                em.add(op, w.index)
+            created.add(loc)
+            lk = _as_created(w, design)
+        current[loc] = lk
+        master = live_links.get((w.ns, lk.master)) if lk.master else None
+        _settings(w, lk, em, design, master_mine=master is not None and
+                  alias_owner(master.alias, design.name) is not None)
+
+    # -- 4. layer 3 and state, in design order ---------------------------------------------------
+    for w in hw.wants:
+        loc = (w.ns, w.name)
+        lk = current[loc]
+        fresh = loc in created
+        lns = lh.ns(w.ns)
+        mine = fresh or alias_owner(lk.alias, design.name) is not None
+        live_addrs = [] if fresh or lns is None else lns.addresses_of(w.name)
+        live_routes = [] if fresh or lns is None else lns.routes_of(w.name)
+        live_neigh = [] if fresh or lns is None else lns.neighbors_of(w.name)
+        i = w.iface
+        want_addrs = [str(a) for a in i.addresses] if i else []
+        want_neigh = dict(_neighbors(design, i)) if i else {}
+        want_routes = [(str(r.to), str(r.via) if r.via else None) for r in i.routes] if i else []
+        base = dict(subject=w.subject, host=host, ns=w.ns, name=w.name)
+        if mine:
+            for a in live_addrs:
+                if a not in want_addrs:
+                    em.add(DelAddress(**base, address=a), w.index)
+        for a in want_addrs:
+            if a not in live_addrs:
+                em.add(AddAddress(**base, address=a), w.index)
+        live_n = {n.address: n.mac for n in live_neigh}
+        for addr, mac in live_n.items():
+            if (addr in want_neigh and want_neigh[addr] != mac) or (mine and addr not in want_neigh):
+                em.add(DelNeighbor(**base, address=addr, mac=mac), w.index)
+        for addr, mac in want_neigh.items():
+            if live_n.get(addr) != mac:
+                em.add(AddNeighbor(**base, address=addr, mac=mac), w.index)
+        state = w.expect.state
+        if state == "up" and lk.state != "up":
+            em.add(SetLinkUp(**base), w.index)
+        elif state == "down" and lk.state == "up":
+            em.add(SetLinkDown(**base), w.index)
+        want_tos = {to for to, _ in want_routes}
+        for r in live_routes:
+            if (r.to, r.via) in want_routes:
+                continue
+            if mine or r.to in want_tos:
+                em.add(DelRoute(**base, to=r.to, via=r.via), w.index)
+        if want_routes and state != "up":
+            notes.append(f"{w.subject}: routes not planned because the interface is down "
+                         "(the kernel refuses a route through a down device)")
+            continue
+        have = {(r.to, r.via) for r in live_routes} if state == "up" and lk.state == "up" else set()
+        for to, via in want_routes:
+            if (to, via) not in have:
+                em.add(AddRoute(**base, to=to, via=via), w.index)
+
+
+def _settings(w: _Want, lk: LiveLink, em: _Emitter, design: Design, master_mine: bool) -> None:
+    """In-place changes that make an existing (or just created) link match its want.
+
+    A port is only taken out of a bridge the design no longer puts it in when that bridge is
+    mvplan's (a NIC someone else enslaved elsewhere is left alone)."""
+    e = w.expect
+    base = dict(subject=w.subject, host=w.host, ns=w.ns, name=w.name)
+    if e.alias and alias_owner(lk.alias, design.name) is not None and lk.alias != e.alias:
+        em.add(SetAlias(**base, alias=e.alias, old=lk.alias or ""), w.index)
+    if e.mode and lk.mode != e.mode:
+        em.add(SetMode(**base, link_kind=e.kind or "macvlan", mode=e.mode, old=lk.mode), w.index)
+    if e.mtu is not None and lk.mtu != e.mtu:
+        em.add(SetMtu(**base, mtu=e.mtu, old=lk.mtu), w.index)
+    if e.mac is not None and (lk.mac or "").lower() != e.mac.lower():
+        em.add(SetMac(**base, mac=e.mac, old=lk.mac), w.index)
+    if e.source_macs is not None and sorted(lk.source_macs or ()) != sorted(e.source_macs):
+        em.add(SetSourceMacs(**base, link_kind=e.kind or "macvlan", macs=tuple(e.source_macs),
+                             old=tuple(lk.source_macs or ())), w.index)
+    if e.master is not None:
+        if lk.master != e.master:
+            em.add(SetBridgePort(**base, master=e.master), w.index)
+            if e.hairpin:
+                em.add(SetHairpin(**base, bridge=e.master, on=True), w.index)
+        elif e.hairpin is not None and bool(lk.hairpin) != e.hairpin:
+            em.add(SetHairpin(**base, bridge=e.master, on=e.hairpin), w.index)
+    elif lk.master is not None and master_mine:
+        em.add(UnsetBridgePort(**base, master=lk.master), w.index)
+
+
+# =========================================================================== ordering
+def _tokens(op: Op) -> tuple[set, set, set, set]:
+    """(provides, needs, consumes-by-move, frees) resource tokens of an op."""
+    L = lambda ns, name: ("L", op.host, ns, name)  # noqa: E731
+    N = lambda ns: {("N", op.host, ns)} if ns else set()  # noqa: E731
+    provides: set = set()
+    needs: set = set(N(op.ns))
+    moves: set = set()
+    frees: set = set()
+    if isinstance(op, CreateNamespace):
+        provides.add(("N", op.host, op.name))
+    elif isinstance(op, DeleteNamespace):
+        frees.add(("N", op.host, op.name))
+    elif isinstance(op, CreateBridge):
+        provides.add(L(op.ns, op.name))
+    elif isinstance(op, CreateVeth):
+        provides |= {L(op.ns, op.name), L(op.peer_ns, op.peer)}
+        needs |= N(op.peer_ns)
+    elif isinstance(op, CreateMacvlan):
+        provides.add(L(op.netns or op.ns, op.name))
+        needs |= {L(op.ns, op.link)} | N(op.netns)
+    elif isinstance(op, DeleteLink):
+        frees.add(L(op.ns, op.name))
+        if isinstance(op.recreate, CreateMacvlan):
+            needs.add(L(op.recreate.ns, op.recreate.link))
+    elif isinstance(op, MoveToNamespace):
+        moves.add(L(op.ns, op.name))
+        provides.add(L(op.target_ns, op.new_name))
+        needs |= N(op.target_ns)
+    else:
+        needs.add(L(op.ns, op.name))
+        if isinstance(op, (SetBridgePort, UnsetBridgePort)):
+            needs.add(L(op.ns, op.master))
+        if isinstance(op, SetHairpin):
+            needs.add(L(op.ns, op.bridge))
+    return provides, needs, moves, frees
+
+
+def _order(ops: list[Op], sort: dict[str, tuple], extra_frees: dict[str, set]) -> list[Op]:
+    g = nx.DiGraph()
+    by_key = {op.key: op for op in ops}
+    g.add_nodes_from(by_key)
+    prov: dict = {}
+    users: dict = {}
+    del_users: dict = {}
+    movers: dict = {}
+    freers: dict = {}
+    for op in ops:
+        p, n, m, f = _tokens(op)
+        f = f | {("L",) + t for t in extra_frees.get(op.key, ())}
+        for t in p:
+            prov.setdefault(t, []).append(op.key)
+        for t in n:
+            (del_users if isinstance(op, DeleteLink) else users).setdefault(t, []).append(op.key)
+        for t in m:
+            movers.setdefault(t, []).append(op.key)
+        for t in f:
+            freers.setdefault(t, []).append(op.key)
+
+    def edge(a: str, b: str) -> None:
+        if a != b:
+            g.add_edge(a, b)
+
+    for t in set(prov) | set(users) | set(movers) | set(freers) | set(del_users):
+        P, U, M, F, D = (prov.get(t, []), users.get(t, []), movers.get(t, []), freers.get(t, []),
+                         del_users.get(t, []))
+        for f in F:
+            for d in D:
+                edge(d, f)         # delete children before their lower
+            for p in P:
+                edge(f, p)         # free a place before re-creating there
+            if t[0] == "N":
+                for u in U + P + M:
+                    edge(u, f)     # everything in a namespace before deleting it
+        for p in P:
+            for u in U + M:
+                edge(p, u)
+        for m in M:
+            for u in U:
+                if u not in P:
+                    edge(u, m)     # alias etc. under the temporary name before the move
+        if not P:
+            for u in U:
+                for f in F:
+                    if t[0] == "L":
+                        edge(u, f)
+    # layer 3: addresses and neighbours before up, up before routes; port before hairpin
+    per_link: dict[tuple, dict[str, list[str]]] = {}
+    for op in ops:
+        name = getattr(op, "name", None)
+        per_link.setdefault((op.host, op.ns, name), {}).setdefault(op.kind, []).append(op.key)
+    for kinds in per_link.values():
+        for up in kinds.get("set-link-up", []):
+            for k in kinds.get("add-address", []) + kinds.get("add-neighbor", []):
+                edge(k, up)
+            for k in kinds.get("add-route", []):
+                edge(up, k)
+        for sp in kinds.get("set-bridge-port", []):
+            for k in kinds.get("set-hairpin", []):
+                edge(sp, k)
+    if not nx.is_directed_acyclic_graph(g):  # pragma: no cover - would be a compiler bug
+        cycle = nx.find_cycle(g)
+        raise CompileError(f"internal error: operations depend on each other in a cycle: {cycle}")
+    return [by_key[k] for k in nx.lexicographical_topological_sort(g, key=lambda k: sort[k] + (k,))]
+
+
+# =========================================================================== simulation
+class SimulationError(ValueError):
+    """An op the kernel would refuse in the simulated state (names the op and the errno)."""
+
+
+def simulate(live: LiveState, ops: Iterable[Op]) -> LiveState:
+    """Replay ops on a live state with the kernel's rules; raise :class:`SimulationError` on an op
+    the kernel would refuse (EEXIST, ENODEV, ENETDOWN). Pure: returns a new state."""
+    hosts = {h.name: {n.name: {"links": {lk.name: lk for lk in n.links}, "addresses": list(n.addresses),
+                               "routes": list(n.routes), "neighbors": list(n.neighbors)}
+                      for n in h.namespaces} for h in live.hosts}
+    for op in ops:
+        _sim_op(hosts.setdefault(op.host, {"": _sim_ns()}), op)
+    return LiveState(hosts=tuple(
+        LiveHost(name=h, namespaces=tuple(
+            LiveNamespace(name=k, links=tuple(v["links"].values()), addresses=tuple(v["addresses"]),
+                          routes=tuple(v["routes"]), neighbors=tuple(v["neighbors"]))
+            for k, v in nss.items()))
+        for h, nss in hosts.items()))
+
+
+def _sim_ns() -> dict:
+    return {"links": {}, "addresses": [], "routes": [], "neighbors": []}
+
+
+def _sim_op(h: dict, op: Op) -> None:
+    def fail(errno: str, why: str):
+        raise SimulationError(f"{errno}: {op.describe()}: {why}")
+
+    def ns(name: str) -> dict:
+        if name not in h:
+            fail("ENOENT", f"namespace {name!r} does not exist")
+        return h[name]
+
+    def get(nsname: str, name: str) -> LiveLink:
+        lk = ns(nsname)["links"].get(name)
+        if lk is None:
+            fail("ENODEV", f"no link {name!r} in namespace {nsname!r}")
+        return lk
+
+    def put(nsname: str, lk: LiveLink, new: bool = False) -> None:
+        links = ns(nsname)["links"]
+        if new and lk.name in links:
+            fail("EEXIST", f"{lk.name!r} already exists in namespace {nsname!r}")
+        links[lk.name] = lk
+
+    def flush_l3(nsname: str, name: str, addresses: bool = True) -> None:
+        b = h[nsname]
+        if addresses:
+            b["addresses"] = [a for a in b["addresses"] if a.dev != name]
+        b["routes"] = [r for r in b["routes"] if r.dev != name]
+        b["neighbors"] = [n for n in b["neighbors"] if n.dev != name]
+
+    def remove(nsname: str, name: str) -> None:
+        b = h.get(nsname)
+        if b is None or name not in b["links"]:
+            return
+        lk = b["links"].pop(name)
+        flush_l3(nsname, name)
+        for other_ns, ob in list(h.items()):
+            for other in list(ob["links"].values()):
+                if other.link == name and (other.link_ns or "") == nsname:
+                    if other.kind in CHILD_KINDS or (lk.kind == "veth" and other.kind == "veth"):
+                        remove(other_ns, other.name)
+                if other_ns == nsname and other.master == name and other.name in ob["links"]:
+                    ob["links"][other.name] = replace(other, master=None, hairpin=None)
+
+    s = op.ns
+    if isinstance(op, CreateNamespace):
+        if op.name in h:
+            fail("EEXIST", f"namespace {op.name!r} exists")
+        h[op.name] = _sim_ns()
+    elif isinstance(op, DeleteNamespace):
+        for name in list(ns(op.name)["links"]):
+            remove(op.name, name)
+        del h[op.name]
+    elif isinstance(op, CreateBridge):
+        put(s, LiveLink(name=op.name, kind="bridge", mac=op.mac, mtu=op.mtu or 1500, state="down"), new=True)
+    elif isinstance(op, CreateVeth):
+        ns(op.peer_ns)
+        if op.peer in h[op.peer_ns]["links"]:
+            fail("EEXIST", f"{op.peer!r} already exists in namespace {op.peer_ns!r}")
+        put(s, LiveLink(name=op.name, kind="veth", mac=op.mac, mtu=op.mtu or 1500, state="down", link=op.peer,
+                        link_ns=op.peer_ns), new=True)
+        put(op.peer_ns, LiveLink(name=op.peer, kind="veth", mac=op.peer_mac, mtu=op.peer_mtu or 1500, state="down",
+                                 link=op.name, link_ns=s), new=True)
+    elif isinstance(op, CreateMacvlan):
+        lower = get(s, op.link)
+        if lower.kind in CHILD_KINDS:  # the kernel re-parents onto the lower device
+            lower = get(lower.link_ns or "", lower.link)
+        target = op.netns or s
+        mac = op.mac if op.mac else (lower.mac if op.mode == "passthru" else None)
+        put(target, LiveLink(name=op.name, kind=op.link_kind, mode=op.mode, mac=mac, mtu=op.mtu or lower.mtu,
+                             state="down", link=lower.name, link_ns=s, source_macs=(), nopromisc=op.nopromisc),
+            new=True)
+    elif isinstance(op, DeleteLink):
+        get(s, op.name)
+        remove(s, op.name)
+    elif isinstance(op, MoveToNamespace):
+        lk = get(s, op.name)
+        ns(op.target_ns)
+        if op.new_name in h[op.target_ns]["links"]:
+            fail("EEXIST", f"{op.new_name!r} already exists in namespace {op.target_ns!r}")
+        flush_l3(s, op.name)
+        del h[s]["links"][op.name]
+        h[op.target_ns]["links"][op.new_name] = replace(lk, name=op.new_name, state="down", master=None,
+                                                        hairpin=None)
+        for other_ns, ob in h.items():  # a veth peer now points at the new place
+            for other in list(ob["links"].values()):
+                if other.kind == "veth" and other.link == op.name and (other.link_ns or "") == s:
+                    ob["links"][other.name] = replace(other, link=op.new_name, link_ns=op.target_ns)
+    elif isinstance(op, SetAlias):
+        put(s, replace(get(s, op.name), alias=op.alias or None))
+    elif isinstance(op, SetMode):
+        lk = get(s, op.name)
+        if (lk.mode == "passthru") != (op.mode == "passthru"):
+            fail("EINVAL", "passthru cannot be set or cleared in place")
+        put(s, replace(lk, mode=op.mode))
+    elif isinstance(op, SetMtu):
+        put(s, replace(get(s, op.name), mtu=op.mtu))
+    elif isinstance(op, SetMac):
+        put(s, replace(get(s, op.name), mac=op.mac))
+    elif isinstance(op, SetSourceMacs):
+        put(s, replace(get(s, op.name), source_macs=tuple(op.macs)))
+    elif isinstance(op, SetBridgePort):
+        if get(s, op.master).kind != "bridge":
+            fail("EOPNOTSUPP", f"{op.master!r} is not a bridge")
+        put(s, replace(get(s, op.name), master=op.master, hairpin=False))
+    elif isinstance(op, UnsetBridgePort):
+        put(s, replace(get(s, op.name), master=None, hairpin=None))
+    elif isinstance(op, SetHairpin):
+        lk = get(s, op.name)
+        if lk.master != op.bridge:
+            fail("EOPNOTSUPP", f"{op.name!r} is not a port of {op.bridge!r}")
+        put(s, replace(lk, hairpin=op.on))
+    elif isinstance(op, (AddAddress, DelAddress)):
+        get(s, op.name)
+        a = LiveAddress(op.name, op.address)
+        b = h[s]["addresses"]
+        if isinstance(op, AddAddress):
+            if a in b:
+                fail("EEXIST", "address already present")
+            b.append(a)
+        else:
+            if a not in b:
+                fail("EADDRNOTAVAIL", "no such address")
+            b.remove(a)
+    elif isinstance(op, AddNeighbor):
+        get(s, op.name)
+        b = h[s]["neighbors"]
+        if any(n.dev == op.name and n.address == op.address for n in b):
+            fail("EEXIST", "neighbour entry exists")
+        b.append(LiveNeighbor(op.name, op.address, op.mac))
+    elif isinstance(op, DelNeighbor):
+        get(s, op.name)
+        b = h[s]["neighbors"]
+        if not any(n.dev == op.name and n.address == op.address for n in b):
+            fail("ENOENT", "no such neighbour entry")
+        h[s]["neighbors"] = [n for n in b if not (n.dev == op.name and n.address == op.address)]
+    elif isinstance(op, AddRoute):
+        lk = get(s, op.name)
+        if lk.state != "up":
+            fail("ENETDOWN", "device for nexthop is not up")
+        r = LiveRoute(op.name, op.to, op.via)
+        if any(x.to == op.to for x in h[s]["routes"]):
+            fail("EEXIST", f"a route to {op.to} exists")
+        h[s]["routes"].append(r)
+    elif isinstance(op, DelRoute):
+        r = LiveRoute(op.name, op.to, op.via)
+        if r not in h[s]["routes"]:
+            fail("ESRCH", "no such route")
+        h[s]["routes"].remove(r)
+    elif isinstance(op, SetLinkUp):
+        put(s, replace(get(s, op.name), state="up"))
+    elif isinstance(op, SetLinkDown):
+        put(s, replace(get(s, op.name), state="down"))
+        flush_l3(s, op.name, addresses=False)
+    else:  # pragma: no cover
+        raise SimulationError(f"unknown op {op.kind}")

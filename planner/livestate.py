@@ -1,0 +1,237 @@
+"""What a machine's network looks like, as plain data: the compiler's other input.
+
+The netlink reader (``planner.netlink``) fills a :class:`LiveState` from a real host; the compiler
+builds one with :func:`planner.compiler.expected_state` to say what a host *should* look like after
+apply (for verification and for the "second compile is empty" guarantee). Both sides use design
+words: namespace ``""`` is the host's own namespace, other namespaces carry their design names.
+
+A field left ``None`` means "not known / not cared about": a live reading leaves it None when the
+kernel has no such attribute, an expected state leaves it None when the design does not decide it
+(the MAC of a NIC the design did not pin, the MTU of a child that inherits its parent's).
+
+Routes are the static ones only (not ``proto kernel`` connected routes); neighbours are the
+permanent entries only.
+
+JSON shape (``to_dict``/``from_dict``)::
+
+    {"hosts": {"host1": {"namespaces": {
+        "":    {"links": [{"name": "eth0", "kind": "device", "state": "up", ...}],
+                "addresses": [{"dev": "eth0", "address": "10.0.0.2/24"}],
+                "routes": [{"dev": "eth0", "to": "0.0.0.0/0", "via": "10.0.0.1"}],
+                "neighbors": [{"dev": "eth0", "address": "10.0.0.1", "mac": "02:..."}]},
+        "web": {...}}}}}
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any, Iterable, Iterator
+
+__all__ = ["LiveLink", "LiveAddress", "LiveRoute", "LiveNeighbor", "LiveNamespace", "LiveHost", "LiveState",
+           "compare"]
+
+
+@dataclass(frozen=True)
+class LiveLink:
+    """One network device in one namespace.
+
+    ``kind`` is the kernel's link kind (``macvlan``, ``macvtap``, ``veth``, ``bridge``; ``device``
+    or None for a NIC). ``link``/``link_ns`` name the lower device of a macvlan, or the other end
+    of a veth, and the namespace it is in. ``state`` is the administrative state (up/down).
+    """
+
+    name: str
+    kind: str | None = None
+    mode: str | None = None
+    mac: str | None = None
+    mtu: int | None = None
+    state: str | None = None
+    master: str | None = None
+    hairpin: bool | None = None
+    alias: str | None = None
+    link: str | None = None
+    link_ns: str | None = None
+    source_macs: tuple[str, ...] | None = None
+    nopromisc: bool | None = None
+
+    def to_dict(self) -> dict:
+        d: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if v is None:
+                continue
+            d[f.name] = list(v) if isinstance(v, tuple) else v
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LiveLink":
+        kw = {f.name: d[f.name] for f in fields(cls) if f.name in d}
+        if kw.get("source_macs") is not None:
+            kw["source_macs"] = tuple(m.lower() for m in kw["source_macs"])
+        if kw.get("mac"):
+            kw["mac"] = kw["mac"].lower()
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class LiveAddress:
+    dev: str
+    address: str  # "10.0.0.5/24"
+
+    def to_dict(self) -> dict:
+        return {"dev": self.dev, "address": self.address}
+
+
+@dataclass(frozen=True)
+class LiveRoute:
+    dev: str
+    to: str  # "10.1.0.0/24", "0.0.0.0/0"
+    via: str | None = None
+
+    def to_dict(self) -> dict:
+        d = {"dev": self.dev, "to": self.to}
+        if self.via:
+            d["via"] = self.via
+        return d
+
+
+@dataclass(frozen=True)
+class LiveNeighbor:
+    dev: str
+    address: str
+    mac: str
+
+    def to_dict(self) -> dict:
+        return {"dev": self.dev, "address": self.address, "mac": self.mac}
+
+
+@dataclass(frozen=True)
+class LiveNamespace:
+    """The links, addresses, static routes and permanent neighbours of one namespace."""
+
+    name: str
+    links: tuple[LiveLink, ...] = ()
+    addresses: tuple[LiveAddress, ...] = ()
+    routes: tuple[LiveRoute, ...] = ()
+    neighbors: tuple[LiveNeighbor, ...] = ()
+
+    def link(self, name: str) -> LiveLink | None:
+        return next((lk for lk in self.links if lk.name == name), None)
+
+    def addresses_of(self, dev: str) -> list[str]:
+        return [a.address for a in self.addresses if a.dev == dev]
+
+    def routes_of(self, dev: str) -> list[LiveRoute]:
+        return [r for r in self.routes if r.dev == dev]
+
+    def neighbors_of(self, dev: str) -> list[LiveNeighbor]:
+        return [n for n in self.neighbors if n.dev == dev]
+
+    def to_dict(self) -> dict:
+        return {"links": [lk.to_dict() for lk in self.links],
+                "addresses": [a.to_dict() for a in self.addresses],
+                "routes": [r.to_dict() for r in self.routes],
+                "neighbors": [n.to_dict() for n in self.neighbors]}
+
+    @classmethod
+    def from_dict(cls, name: str, d: dict) -> "LiveNamespace":
+        return cls(name=name,
+                   links=tuple(LiveLink.from_dict(x) for x in d.get("links") or ()),
+                   addresses=tuple(LiveAddress(x["dev"], x["address"]) for x in d.get("addresses") or ()),
+                   routes=tuple(LiveRoute(x["dev"], x["to"], x.get("via")) for x in d.get("routes") or ()),
+                   neighbors=tuple(LiveNeighbor(x["dev"], x["address"], x["mac"].lower())
+                                   for x in d.get("neighbors") or ()))
+
+
+@dataclass(frozen=True)
+class LiveHost:
+    """One machine: its own namespace (``""``) and its named namespaces."""
+
+    name: str
+    namespaces: tuple[LiveNamespace, ...] = ()
+
+    def ns(self, name: str) -> LiveNamespace | None:
+        return next((n for n in self.namespaces if n.name == name), None)
+
+    def link(self, ns: str, name: str) -> LiveLink | None:
+        n = self.ns(ns)
+        return n.link(name) if n else None
+
+    def iter_links(self) -> Iterator[tuple[str, LiveLink]]:
+        for n in self.namespaces:
+            for lk in n.links:
+                yield n.name, lk
+
+    def to_dict(self) -> dict:
+        return {"namespaces": {n.name: n.to_dict() for n in self.namespaces}}
+
+    @classmethod
+    def from_dict(cls, name: str, d: dict) -> "LiveHost":
+        return cls(name=name, namespaces=tuple(LiveNamespace.from_dict(k, v)
+                                               for k, v in (d.get("namespaces") or {}).items()))
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """The state of one or more hosts. A compile against it plans only the hosts it contains."""
+
+    hosts: tuple[LiveHost, ...] = ()
+
+    def host(self, name: str) -> LiveHost | None:
+        return next((h for h in self.hosts if h.name == name), None)
+
+    def with_host(self, host: LiveHost) -> "LiveState":
+        """A copy with ``host`` added or replaced."""
+        others = tuple(h for h in self.hosts if h.name != host.name)
+        return replace(self, hosts=others + (host,))
+
+    def to_dict(self) -> dict:
+        return {"hosts": {h.name: h.to_dict() for h in self.hosts}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LiveState":
+        return cls(hosts=tuple(LiveHost.from_dict(k, v) for k, v in (d.get("hosts") or {}).items()))
+
+
+def _pairs(items: Iterable) -> set:
+    return {tuple(sorted(x.to_dict().items())) for x in items}
+
+
+def compare(expected: LiveState, live: LiveState) -> list[str]:
+    """What differs between an expected state and a live one, one line per difference.
+
+    Only what ``expected`` decides is compared (its None fields are "don't care"); extra links,
+    addresses, routes and neighbours in ``live`` are not reported. Used by verification.
+    """
+    out: list[str] = []
+    for eh in expected.hosts:
+        lh = live.host(eh.name)
+        if lh is None:
+            out.append(f"{eh.name}: host not in the live state")
+            continue
+        for ens in eh.namespaces:
+            where = f"{eh.name}/ns:{ens.name}" if ens.name else eh.name
+            lns = lh.ns(ens.name)
+            if lns is None:
+                out.append(f"{where}: namespace missing")
+                continue
+            for el in ens.links:
+                ll = lns.link(el.name)
+                if ll is None:
+                    out.append(f"{where}/{el.name}: link missing")
+                    continue
+                for f in fields(el):
+                    want = getattr(el, f.name)
+                    if f.name == "name" or want is None:
+                        continue
+                    got = getattr(ll, f.name)
+                    if f.name == "hairpin" and got is None:
+                        got = False
+                    if f.name == "source_macs" and got is not None:
+                        want, got = tuple(sorted(want)), tuple(sorted(got))
+                    if got != want:
+                        out.append(f"{where}/{el.name}: {f.name} is {got!r}, expected {want!r}")
+            for what in ("addresses", "routes", "neighbors"):
+                missing = _pairs(getattr(ens, what)) - _pairs(getattr(lns, what))
+                for m in sorted(missing):
+                    out.append(f"{where}: {what[:-1] if what != 'addresses' else 'address'} missing: {dict(m)}")
+    return out
