@@ -1,0 +1,126 @@
+"""Design format v1: loading, defaults, and errors that name the path and what is allowed."""
+import json
+
+import pytest
+
+from planner.errors import DesignError
+from planner.model import design_from_dict, load_design, parse_design_text
+from planner.schema import DEFAULT_MODE, design_schema
+
+
+def base(**children_extra):
+    return {
+        "hosts": [{"name": "h1", "parents": [{"name": "eth0", "mtu": 9000, "uplink": {"switch": "sw", "port": "p1"}}],
+                   "children": [{"name": "mv0", "parent": "eth0", "namespace": "web", "addresses": ["10.0.0.2/24"],
+                                 **children_extra}]}],
+        "switches": [{"name": "sw", "ports": [{"name": "p1"}, {"name": "p2"}]}],
+    }
+
+
+def problems(doc):
+    with pytest.raises(DesignError) as exc:
+        design_from_dict(doc)
+    return {p.path: p.message for p in exc.value.problems}
+
+
+def test_defaults_are_resolved_at_load_time():
+    d = design_from_dict(base())
+    mv = d.iface("h1/ns:web/mv0")
+    assert mv.mode == DEFAULT_MODE == "bridge"
+    assert mv.mtu == 9000, "a new macvlan takes its parent's MTU"
+    assert mv.mac.startswith("02:") and len(mv.mac) == 17
+    assert design_from_dict(base()).iface("h1/ns:web/mv0").mac == mv.mac, "derived MACs are stable"
+    assert mv.lower == "h1/eth0" and mv.state == "up" and mv.kind == "macvlan"
+
+
+def test_passthru_inherits_parent_mac():
+    d = design_from_dict(base(mode="passthru"))
+    assert d.iface("h1/ns:web/mv0").mac == d.iface("h1/eth0").mac
+
+
+def test_single_host_shorthand():
+    d = design_from_dict({"parents": [{"name": "eth0"}], "children": [{"name": "a", "parent": "eth0"}]})
+    assert [i.id for i in d.interfaces] == ["host/eth0", "host/a"]
+
+
+def test_roundtrip_to_dict():
+    d = design_from_dict(base(mode="vepa", neighbors="all-peers", routes=[{"to": "10.9.0.0/16", "via": "10.0.0.1"}]))
+    again = design_from_dict(json.loads(json.dumps(d.to_dict())))
+    assert again.interfaces == d.interfaces
+    assert again.to_dict() == d.to_dict()
+
+
+@pytest.mark.parametrize("mutate,path,needle", [
+    (lambda d: d["hosts"][0]["children"][0].update(colour="red"), "hosts[0].children[0]", "unknown key 'colour'"),
+    (lambda d: d["hosts"][0]["children"][0].update(parent="eth9"), "hosts[0].children[0].parent", "does not exist"),
+    (lambda d: d["hosts"][0]["children"][0].update(mode="vpa"), "hosts[0].children[0].mode", "use one of"),
+    (lambda d: d["hosts"][0]["children"][0].update(mac="02:00:00:00:00"), "hosts[0].children[0].mac", "six hex pairs"),
+    (lambda d: d["hosts"][0]["children"][0].update(mac="01:00:5e:00:00:01"), "hosts[0].children[0].mac", "multicast"),
+    (lambda d: d["hosts"][0]["children"][0].update(name="a-very-long-name-x"), "hosts[0].children[0].name", "15 bytes"),
+    (lambda d: d["hosts"][0]["children"][0].update(name="mv0;rm"), "hosts[0].children[0].name", "interface name"),
+    (lambda d: d["hosts"][0]["children"][0].update(name="-x"), "hosts[0].children[0].name", "interface name"),
+    (lambda d: d["hosts"][0]["children"][0].update(mtu="1500"), "hosts[0].children[0].mtu", "expected integer"),
+    (lambda d: d["hosts"][0]["children"][0].update(mtu=20), "hosts[0].children[0].mtu", "68..65535"),
+    (lambda d: d["hosts"][0]["children"][0].update(addresses=["10.0.0.2"]), "hosts[0].children[0].addresses[0]",
+     "prefix length"),
+    (lambda d: d["hosts"][0]["children"][0].update(addresses=["fd00::1/64"]), "hosts[0].children[0].addresses[0]",
+     "IPv6"),
+    (lambda d: d["hosts"][0]["children"][0].update(addresses=["10.0.0.0/24"]), "hosts[0].children[0].addresses[0]",
+     "network or broadcast"),
+    (lambda d: d["hosts"][0]["children"][0].update(routes=[{"to": "10.0.0.5/24"}]),
+     "hosts[0].children[0].routes[0].to", "not an IPv4 prefix"),
+    (lambda d: d["hosts"][0]["children"][0].update(neighbors=[{"address": "10.0.0.3"}]),
+     "hosts[0].children[0].neighbors[0]", "'peer'"),
+    (lambda d: d["hosts"][0]["children"][0].update(neighbors=[{"peer": "h1/nope"}]),
+     "hosts[0].children[0].neighbors[0].peer", "names no interface"),
+    (lambda d: d["hosts"][0]["children"].append({"name": "mv0", "parent": "eth0", "namespace": "web"}),
+     "hosts[0].children[1].name", "already used"),
+    (lambda d: d["hosts"][0]["parents"][0].update(uplink={"switch": "sw", "port": "p7"}),
+     "hosts[0].parents[0].uplink.port", "has no port 'p7'"),
+    (lambda d: d["hosts"][0]["parents"][0].update(uplink={"switch": "nosw", "port": "p1"}),
+     "hosts[0].parents[0].uplink.switch", "does not exist"),
+    (lambda d: d.update(stations=[{"name": "gw", "uplink": {"switch": "sw", "port": "p1"}}]),
+     "stations[0].uplink.port", "already cabled"),
+    (lambda d: d["switches"].append({"name": "sw"}), "switches[1].name", "duplicate switch"),
+    (lambda d: d.update(version=2), "version", "must be 1"),
+])
+def test_bad_input_names_path_and_what_is_allowed(mutate, path, needle):
+    doc = base()
+    mutate(doc)
+    got = problems(doc)
+    assert path in got, got
+    assert needle in got[path], got[path]
+
+
+def test_every_problem_is_reported_at_once():
+    doc = base(mode="nope", mac="zz")
+    doc["hosts"][0]["children"][0]["colour"] = 1
+    assert len(problems(doc)) >= 3
+
+
+def test_yaml_is_read_with_yaml_1_2_scalars():
+    doc = parse_design_text("name: on\nparents:\n  - name: eth0\n    mac: 12:34:56:78:9a:bc\n")
+    assert doc["name"] == "on"
+    assert doc["parents"][0]["mac"] == "12:34:56:78:9a:bc"
+
+
+def test_unreadable_input():
+    with pytest.raises(DesignError, match="not valid YAML"):
+        parse_design_text("hosts: [\n")
+    with pytest.raises(DesignError, match="mapping"):
+        parse_design_text("- 1\n- 2\n")
+    with pytest.raises(DesignError, match="cannot read"):
+        load_design("/nonexistent/design.yaml")
+
+
+def test_bridge_as_parent_is_explained():
+    doc = {"parents": [{"name": "eth0"}], "bridges": [{"name": "br0"}],
+           "children": [{"name": "a", "parent": "br0"}]}
+    got = problems(doc)
+    assert "Linux bridge" in got["children[0].parent"]
+
+
+def test_schema_is_shipped_and_valid():
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(design_schema())

@@ -1,0 +1,167 @@
+"""Reachability semantics (the kernel-backed proof lives in tests/kernel/)."""
+import pytest
+
+from planner.model import design_from_dict
+from planner.reachability import apply_what_if, explain, predict
+
+MODES = ("bridge", "vepa", "private", "source")
+
+
+def pair_design(ma, mb, hairpin, neigh=None, parent_addr=False, parent_state="up"):
+    def neighbors(me):
+        if neigh == "both" or neigh == me:
+            return {"neighbors": [{"peer": "ns:nb/b" if me == "a" else "ns:na/a"}]}
+        return {}
+    return {
+        "hosts": [{"name": "h", "parents": [{"name": "eth0", "state": parent_state,
+                                             "uplink": {"switch": "sw", "port": "p1"},
+                                             **({"addresses": ["10.0.0.1/24"]} if parent_addr else {})}],
+                   "children": [
+                       {"name": "a", "parent": "eth0", "mode": ma, "namespace": "na", "addresses": ["10.0.0.11/24"],
+                        **neighbors("a")},
+                       {"name": "b", "parent": "eth0", "mode": mb, "namespace": "nb", "addresses": ["10.0.0.12/24"],
+                        **neighbors("b")}]}],
+        "switches": [{"name": "sw", "ports": [{"name": "p1", "hairpin": hairpin}, {"name": "p2"}]}],
+        "stations": [{"name": "st", "uplink": {"switch": "sw", "port": "p2"}, "addresses": ["10.0.0.254/24"]}],
+    }
+
+
+def reach(doc, a="h/ns:na/a", b="h/ns:nb/b"):
+    return predict(design_from_dict(doc)).reachable(a, b)
+
+
+# (A mode, B mode) -> (no hairpin, hairpin) with dynamic neighbours, A pings B
+DYNAMIC = {
+    ("bridge", "bridge"): (True, True),
+    ("bridge", "vepa"): (False, True),
+    ("vepa", "bridge"): (False, True),
+    ("vepa", "vepa"): (False, True),
+    ("private", "private"): (False, False),
+    ("private", "vepa"): (False, False),
+    ("vepa", "private"): (False, False),
+    ("bridge", "private"): (False, False),
+    ("source", "vepa"): (False, False),
+    ("vepa", "source"): (False, False),
+}
+
+
+@pytest.mark.parametrize("pair,expected", sorted(DYNAMIC.items()))
+def test_mode_pairs_dynamic_neighbours(pair, expected):
+    assert (reach(pair_design(*pair, False)), reach(pair_design(*pair, True))) == expected
+
+
+@pytest.mark.parametrize("ma", ["bridge", "vepa", "private"])
+@pytest.mark.parametrize("mb", ["bridge", "vepa", "private"])
+def test_static_neighbours_both_ends_plus_hairpin_always_work(ma, mb):
+    assert reach(pair_design(ma, mb, True, neigh="both"))
+    assert reach(pair_design(ma, mb, False, neigh="both")) == (ma == mb == "bridge")
+
+
+def test_private_static_on_one_side_is_not_enough():
+    assert not reach(pair_design("private", "private", True, neigh="a"))
+    assert not reach(pair_design("private", "private", True, neigh="b"))
+
+
+@pytest.mark.parametrize("mode", ["bridge", "vepa", "private", "source"])
+def test_station_reaches_every_listening_child(mode):
+    doc = pair_design(mode, "bridge", False)
+    if mode == "source":
+        doc["hosts"][0]["children"][0]["source_macs"] = ["02:00:00:00:00:fe"]
+        doc["stations"][0]["mac"] = "02:00:00:00:00:fe"
+    assert reach(doc, "station:st", "h/ns:na/a")
+    assert reach(doc, "h/ns:na/a", "station:st")
+
+
+def test_source_child_needs_the_station_on_its_list():
+    doc = pair_design("source", "bridge", False)
+    doc["hosts"][0]["children"][0]["source_macs"] = ["02:00:00:00:00:aa"]
+    assert not reach(doc, "station:st", "h/ns:na/a")
+
+
+def test_host_cannot_reach_its_children_without_hairpin():
+    for mode in ("bridge", "vepa", "private"):
+        assert not reach(pair_design(mode, "bridge", False, parent_addr=True), "h/eth0", "h/ns:na/a")
+        assert not reach(pair_design(mode, "bridge", False, parent_addr=True), "h/ns:na/a", "h/eth0")
+
+
+def test_private_child_to_parent_is_asymmetric_with_hairpin():
+    doc = pair_design("private", "bridge", True, parent_addr=True)
+    assert reach(doc, "h/eth0", "h/ns:na/a"), "the parent's ARP is a broadcast from outside: delivered"
+    assert not reach(doc, "h/ns:na/a", "h/eth0"), "a private child's reflected broadcast goes back to it only"
+
+
+def test_parent_down_cuts_every_child():
+    doc = pair_design("bridge", "bridge", True, parent_state="down")
+    p = predict(design_from_dict(doc))
+    assert not p.reachable("h/ns:na/a", "h/ns:nb/b")
+    assert not p.reachable("station:st", "h/ns:na/a")
+    assert p.verdict("h/ns:na/a", "h/ns:nb/b").reason == "SRC_DOWN"
+
+
+def test_what_if_toggles_without_editing():
+    doc = pair_design("vepa", "vepa", False)
+    assert not reach(doc)
+    assert reach(apply_what_if(doc, hairpin={"switch:sw/p1": True}))
+    assert not reach(apply_what_if(doc, hairpin={"switch:sw/p1": True}, down=["h/eth0"]))
+    assert doc["switches"][0]["ports"][0]["hairpin"] is False, "the original stays untouched"
+    with pytest.raises(ValueError, match="unknown port"):
+        apply_what_if(doc, hairpin={"switch:sw/p9": True})
+
+
+def test_blocked_verdict_explains_and_fixes():
+    v = explain(design_from_dict(pair_design("vepa", "vepa", False)), "a", "b")
+    assert not v.reachable and v.reason == "ARP_UNANSWERED"
+    assert "hairpin off" in v.message and "switch:sw/p1" in v.message
+    assert "bridge link set dev p1 hairpin on" in v.fix
+
+
+def test_same_namespace_is_local():
+    doc = pair_design("vepa", "vepa", False)
+    doc["hosts"][0]["children"][1]["namespace"] = "na"
+    v = predict(design_from_dict(doc)).verdict("h/ns:na/a", "h/ns:na/b")
+    assert v.reachable and v.reason == "LOCAL"
+
+
+def test_different_parents_on_one_switch_need_no_hairpin():
+    doc = pair_design("vepa", "vepa", False)
+    doc["hosts"][0]["parents"].append({"name": "eth1", "uplink": {"switch": "sw", "port": "p3"}})
+    doc["switches"][0]["ports"].append({"name": "p3"})
+    doc["hosts"][0]["children"][1]["parent"] = "eth1"
+    assert reach(doc)
+
+
+def test_json_form_gives_every_pair_through_classes():
+    doc = pair_design("vepa", "vepa", True)
+    for k in range(3, 8):
+        doc["hosts"][0]["children"].append({"name": f"c{k}", "parent": "eth0", "mode": "vepa",
+                                            "namespace": f"n{k}", "addresses": [f"10.0.0.{20 + k}/24"]})
+    p = predict(design_from_dict(doc))
+    out = p.to_dict()
+    assert out["summary"]["classes"] < len(out["endpoints"])
+    cls = {e["id"]: e["class"] for e in out["endpoints"]}
+    parent = {e["id"]: e["parent"] for e in out["endpoints"]}
+    table = {(v["from"], v["to"], v["same_parent"]): v["reachable"] for v in out["verdicts"]}
+    for (a, b), ok in p.matrix().items():
+        assert table[(cls[a], cls[b], parent[a] == parent[b])] == ok
+    assert sum(v["pairs"] for v in out["verdicts"]) == out["summary"]["pairs"]
+
+
+def _merged_equals_unmerged(doc):
+    d = design_from_dict(doc)
+    merged, plain = predict(d), predict(d, merge=False)
+    assert merged.matrix() == plain.matrix()
+    for (a, b) in list(plain.matrix())[:50]:
+        assert merged.verdict(a, b).reason == plain.verdict(a, b).reason
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_classes_never_change_a_verdict_random(seed):
+    from planner.generate import random_design
+
+    _merged_equals_unmerged(random_design(seed))
+
+
+def test_classes_never_change_a_verdict_at_scale():
+    from planner.generate import scale_design
+
+    _merged_equals_unmerged(scale_design(children=120, parents=6, seed=3))

@@ -1,0 +1,112 @@
+"""One case per finding code: the rule fires on a minimal design and stays quiet on its fix."""
+import pytest
+
+from planner.findings import CODES
+from planner.model import design_from_dict
+from planner.rules import check
+
+
+def host(children, parents=None, bridges=None, hairpin=False, stations=()):
+    return {
+        "hosts": [{"name": "h", "parents": parents or [{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}}],
+                   "children": children, **({"bridges": bridges} if bridges else {})}],
+        "switches": [{"name": "sw", "ports": [{"name": "p1", "hairpin": hairpin}, {"name": "p2"}, {"name": "p3"}]}],
+        "stations": list(stations),
+    }
+
+
+def kid(name, mode="bridge", n=0, **kw):
+    return {"name": name, "parent": "eth0", "mode": mode, "namespace": f"ns{name}",
+            "addresses": [f"10.0.0.{10 + n}/24"], **kw}
+
+
+CASES = {
+    "MV101": (host([kid("a", "passthru"), kid("b", "bridge", 1)]), host([kid("a", "passthru")])),
+    "MV102": (host([kid("a", nopromisc=True)]), host([kid("a", "passthru", nopromisc=True)])),
+    "MV103": (host([kid("a", source_macs=["02:00:00:00:00:01"])]),
+              host([kid("a", "source", source_macs=["02:00:00:00:00:01"])])),
+    "MV104": (host([kid("a")], parents=[{"name": "eth0"}],
+                   bridges=[{"name": "br0", "ports": [{"name": "eth0", "enslave": True}]}]),
+              host([kid("a")])),
+    "MV105": (host([kid("a")], parents=[{"name": "eth0", "kind": "loopback"}]), host([kid("a")])),
+    "MV106": (host([{"name": "outer", "parent": "eth0"}, {"name": "inner", "parent": "outer"}]),
+              host([{"name": "outer", "parent": "eth0"}, {"name": "inner", "parent": "eth0"}])),
+    "MV107": (host([kid("a", mtu=9000)]), host([kid("a", mtu=1400)])),
+    "MV108": (host([kid("a", mac="02:00:00:00:00:05"), kid("b", n=1, mac="02:00:00:00:00:05")]),
+              host([kid("a", mac="02:00:00:00:00:05"), kid("b", n=1, mac="02:00:00:00:00:06")])),
+    "MV109": (host([kid("a"), kid("b")]), host([kid("a"), kid("b", n=1)])),
+    "MV110": (host([kid("a"), {**kid("b", n=1), "namespace": "nsa"}]), host([kid("a"), kid("b", n=1)])),
+    "MV111": (host([kid("a", "passthru")]), host([kid("a", "bridge")])),
+    "MV112": (host([kid("a"), {**kid("b", n=1), "addresses": ["10.0.0.11/16"]}]), host([kid("a"), kid("b", n=1)])),
+    "MV113": (host([kid("a", "source")]), host([kid("a", "source", source_macs=["02:00:00:00:00:01"])])),
+    "MV201": (host([kid("a", "private"), kid("b", "private", 1)]), host([kid("a"), kid("b", n=1)])),
+    "MV202": (host([kid("a", "private", neighbors=[{"peer": "ns:nsb/b"}]),
+                    kid("b", "private", 1, neighbors=[{"peer": "ns:nsa/a"}])]),
+              host([kid("a", "private", neighbors=[{"peer": "ns:nsb/b"}]),
+                    kid("b", "private", 1, neighbors=[{"peer": "ns:nsa/a"}])], hairpin=True)),
+    "MV203": (host([kid("a", "vepa"), kid("b", "vepa", 1)]), host([kid("a", "vepa"), kid("b", "vepa", 1)], hairpin=True)),
+    "MV204": (host([kid("a")], parents=[{"name": "eth0", "addresses": ["10.0.0.1/24"],
+                                         "uplink": {"switch": "sw", "port": "p1"}}]),
+              host([kid("a")], parents=[{"name": "eth0", "addresses": ["10.0.0.1/24"],
+                                         "uplink": {"switch": "sw", "port": "p1"}}], hairpin=True)),
+    "MV205": (host([kid("a")]), host([])),
+    "MV206": (host([kid("a")], parents=[{"name": "eth0", "state": "down"}]), host([kid("a")])),
+    "MV207": (host([kid("a", "source", source_macs=["02:00:00:00:00:01"]), kid("b", n=1)]),
+              host([kid("a", "source", source_macs=["02:00:00:00:00:01"]), kid("b", n=1, mac="02:00:00:00:00:01")])),
+    "MV208": (host([kid("a", neighbors=[{"address": "10.0.0.11", "mac": "02:00:00:00:00:99"}]), kid("b", n=1)]),
+              host([kid("a", neighbors=[{"peer": "ns:nsb/b"}]), kid("b", n=1)])),
+    "MV209": (host([kid("a", routes=[{"to": "10.0.0.0/24"}])]), host([kid("a", routes=[{"to": "10.0.0.7/32"}])])),
+    "MV301": (host([kid("a"), kid("b", n=1)]), host([kid("a")])),
+    "MV302": (host([kid("a")], parents=[{"name": "eth0", "kind": "wifi"}]), host([kid("a")])),
+    "MV303": (host([kid(f"c{i}", n=i) for i in range(40)]), host([kid(f"c{i}", n=i) for i in range(10)])),
+    "MV304": (host([kid("a", "vepa"), kid("b", "vepa", 1)], hairpin=True), host([kid("a"), kid("b", n=1)])),
+    "MV305": (host([kid("a", type="macvtap")]), host([{**kid("a", type="macvtap"), "namespace": None}])),
+}
+
+
+def _clean(doc):
+    """Drop keys set to None (used to express 'remove this field' in a fixed design)."""
+    for h in doc["hosts"]:
+        for c in h.get("children", []):
+            for k in [k for k, v in c.items() if v is None]:
+                del c[k]
+    return doc
+
+
+def codes(doc):
+    return {f.code for f in check(design_from_dict(_clean(doc)))}
+
+
+def test_every_code_has_a_case():
+    assert set(CASES) == set(CODES)
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_rule_fires_and_fix_silences_it(code):
+    bad, good = CASES[code]
+    assert code in codes(bad)
+    assert code not in codes(good)
+
+
+def test_findings_are_data_with_fix_and_commands():
+    fs = check(design_from_dict(CASES["MV203"][0]))
+    f = next(f for f in fs if f.code == "MV203")
+    d = f.to_dict()
+    assert d["severity"] == "warning" and "switch:sw/p1" in d["subjects"]
+    assert "bridge link set dev p1 hairpin on" in d["commands"]
+    assert any(c.startswith("brctl hairpin") for c in d["commands"])
+    assert any("hairpin_mode" in c for c in d["commands"])
+
+
+def test_kernel_refusals_carry_errno():
+    fs = check(design_from_dict(CASES["MV101"][0]))
+    assert next(f for f in fs if f.code == "MV101").errno == "EINVAL"
+    fs = check(design_from_dict(CASES["MV104"][0]))
+    assert next(f for f in fs if f.code == "MV104").errno == "EBUSY"
+
+
+def test_shim_proposal_names_a_free_address():
+    fs = check(design_from_dict(CASES["MV204"][0]))
+    f = next(f for f in fs if f.code == "MV204")
+    assert any("type macvlan mode bridge" in c for c in f.commands)
+    assert any(c.startswith("ip route add 10.0.0.10/32") for c in f.commands)
