@@ -1,0 +1,130 @@
+"""The browser designer: Flask app factory, blueprints ``ui`` (pages) and ``api`` (JSON).
+
+``create_app(test_config)`` follows the Flask tutorial's factory; ``serve()`` is what
+``mvplan serve`` calls.
+"""
+from __future__ import annotations
+
+import logging
+import mimetypes
+import os
+import secrets
+from importlib import resources
+from pathlib import Path
+
+from flask import Flask
+
+__all__ = ["create_app", "serve", "resource_dir"]
+
+log = logging.getLogger(__name__)
+
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+# Python 3.11's table lacks .mjs; browsers refuse module scripts served as octet-stream
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("text/javascript", ".js")
+
+
+def resource_dir(name: str) -> Path:
+    """``templates``, ``static`` or ``examples``: inside the installed package (the wheel maps the
+    top-level directories to ``planner/<name>``), else the checkout's top-level directory."""
+    try:
+        packaged = resources.files("planner") / name
+        if packaged.is_dir():
+            return Path(str(packaged))
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover
+        pass
+    return Path(__file__).resolve().parents[2] / name
+
+
+def _secret_key(instance: Path) -> str:
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except OSError:
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+
+def _example_documents() -> list[tuple[dict, str]]:
+    from ..errors import DesignError
+    from ..model import design_from_dict, parse_design_text
+
+    out = []
+    folder = resource_dir("examples")
+    for path in sorted(folder.glob("*.y*ml")) + sorted(folder.glob("*.json")):
+        try:
+            doc = parse_design_text(path.read_text("utf-8"), path.name)
+            design_from_dict(doc)
+        except (DesignError, OSError, UnicodeDecodeError) as exc:
+            log.warning("skipping example %s: %s", path.name, exc)
+            continue
+        out.append((doc, f"example {path.name}"))
+    return out
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+                instance_relative_config=True, template_folder=str(resource_dir("templates")),
+                static_folder=str(resource_dir("static")), static_url_path="/static")
+    app.config.from_mapping(
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        DATABASE=os.path.join(app.instance_path, "mvplan.sqlite3"),
+        SEED_EXAMPLES=True,
+        ALLOW_APPLY=False,
+        CSRF_ENABLED=True,
+        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SEND_FILE_MAX_AGE_DEFAULT=0,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
+    app.json.sort_keys = False
+
+    init_app(app)
+    return app
+
+
+def init_app(app: Flask) -> None:
+    from ..store import Store
+    from . import api, csrf, ui
+    from .errors import register_error_handlers
+
+    store = Store(app.config["DATABASE"])
+    if app.config.get("SEED_EXAMPLES"):
+        store.seed(_example_documents())
+    app.extensions["mvplan_store"] = store
+
+    csrf.init_app(app)
+    register_error_handlers(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(ui.bp)
+
+    @app.after_request
+    def _security_headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+        return resp
+
+
+def serve(host: str = "127.0.0.1", port: int = 8080, instance_path: str | None = None,
+          allow_apply: bool = False) -> None:
+    """Build the app and serve it (threaded Werkzeug server; for a workstation, not the internet)."""
+    app = create_app(instance_path=instance_path)
+    app.config["ALLOW_APPLY"] = bool(allow_apply)
+    log.info("mvplan designer on http://%s:%d/ (instance %s)", host, port, app.instance_path)
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)

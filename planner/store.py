@@ -1,0 +1,220 @@
+"""SQLite store of designs; every saved version is kept.
+
+One file (``instance/mvplan.sqlite3`` under the web app's instance folder). A design is a row in
+``designs``; each save appends a row to ``versions`` with the next version number, the whole
+document as JSON and a message. Saved versions are always valid designs (the caller validates);
+``drafts`` keeps at most one unsaved working copy per design (the editor's autosave), which may be
+invalid while someone is still drawing.
+
+The store knows nothing about Flask: it takes a path and returns plain dicts.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+__all__ = ["Store", "StoreError", "NotFound", "Conflict"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS designs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    latest INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS versions (
+    design_id INTEGER NOT NULL REFERENCES designs(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    document TEXT NOT NULL,
+    PRIMARY KEY (design_id, version)
+);
+CREATE TABLE IF NOT EXISTS drafts (
+    design_id INTEGER PRIMARY KEY REFERENCES designs(id) ON DELETE CASCADE,
+    base_version INTEGER NOT NULL,
+    updated TEXT NOT NULL,
+    document TEXT NOT NULL
+);
+"""
+
+
+class StoreError(Exception):
+    """Base of store failures."""
+
+
+class NotFound(StoreError):
+    pass
+
+
+class Conflict(StoreError):
+    """A save based on an older version than the latest one."""
+
+    def __init__(self, message: str, latest: int):
+        super().__init__(message)
+        self.latest = latest
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _design_name(doc: dict) -> str:
+    name = doc.get("name") if isinstance(doc, dict) else None
+    return str(name) if name else "design"
+
+
+class Store:
+    """Designs and their versions in one SQLite file. Safe to share between threads."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self._lock = threading.RLock()
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        if self.path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # -- meta -------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as c:
+            c.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                      (key, value))
+
+    def seed(self, documents: list[tuple[dict, str]]) -> int:
+        """Load starter designs once per database (first start). Returns how many were added."""
+        if self.get_meta("seeded"):
+            return 0
+        n = 0
+        for doc, message in documents:
+            self.create(doc, message)
+            n += 1
+        self.set_meta("seeded", _now())
+        return n
+
+    # -- designs ----------------------------------------------------------------------
+    def _summary(self, row: sqlite3.Row) -> dict:
+        return {"id": row["id"], "name": row["name"], "version": row["latest"], "created": row["created"],
+                "updated": row["updated"]}
+
+    def list(self) -> list[dict]:
+        with self._lock:
+            rows = self._conn.execute("SELECT d.*, (SELECT 1 FROM drafts WHERE design_id = d.id) AS has_draft "
+                                      "FROM designs d ORDER BY d.updated DESC, d.id DESC").fetchall()
+        return [{**self._summary(r), "has_draft": bool(r["has_draft"])} for r in rows]
+
+    def create(self, document: dict, message: str = "") -> dict:
+        now = _now()
+        with self._tx() as c:
+            cur = c.execute("INSERT INTO designs(name, created, updated, latest) VALUES(?, ?, ?, 1)",
+                            (_design_name(document), now, now))
+            did = cur.lastrowid
+            c.execute("INSERT INTO versions(design_id, version, created, message, document) VALUES(?, 1, ?, ?, ?)",
+                      (did, now, message or "created", json.dumps(document)))
+        return self.get(did)
+
+    def _row(self, design_id: int) -> sqlite3.Row:
+        row = self._conn.execute("SELECT * FROM designs WHERE id = ?", (design_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"design {design_id} does not exist")
+        return row
+
+    def get(self, design_id: int, version: int | None = None) -> dict:
+        """The design summary with the document of ``version`` (default: latest)."""
+        with self._lock:
+            row = self._row(design_id)
+            v = row["latest"] if version is None else version
+            vrow = self._conn.execute("SELECT * FROM versions WHERE design_id = ? AND version = ?",
+                                      (design_id, v)).fetchone()
+            if vrow is None:
+                raise NotFound(f"design {design_id} has no version {v} (latest is {row['latest']})")
+            draft = self._conn.execute("SELECT * FROM drafts WHERE design_id = ?", (design_id,)).fetchone()
+        out = {**self._summary(row), "document": json.loads(vrow["document"]),
+               "version_info": {"version": vrow["version"], "created": vrow["created"], "message": vrow["message"]}}
+        if version is None:
+            out["draft"] = ({"base_version": draft["base_version"], "updated": draft["updated"],
+                             "document": json.loads(draft["document"])} if draft else None)
+        return out
+
+    def save(self, design_id: int, document: dict, message: str = "", base_version: int | None = None) -> dict:
+        """Append a version. With ``base_version`` refuse (Conflict) if someone saved meanwhile."""
+        now = _now()
+        with self._tx() as c:
+            row = self._row(design_id)
+            latest = row["latest"]
+            if base_version is not None and base_version != latest:
+                raise Conflict(f"design {design_id} is at version {latest}, this edit started from version "
+                               f"{base_version}; reload it and apply the edit again", latest)
+            new = latest + 1
+            c.execute("INSERT INTO versions(design_id, version, created, message, document) VALUES(?, ?, ?, ?, ?)",
+                      (design_id, new, now, message or f"version {new}", json.dumps(document)))
+            c.execute("UPDATE designs SET latest = ?, updated = ?, name = ? WHERE id = ?",
+                      (new, now, _design_name(document), design_id))
+            c.execute("DELETE FROM drafts WHERE design_id = ?", (design_id,))
+        return self.get(design_id)
+
+    def delete(self, design_id: int) -> None:
+        with self._tx() as c:
+            self._row(design_id)
+            c.execute("DELETE FROM drafts WHERE design_id = ?", (design_id,))
+            c.execute("DELETE FROM versions WHERE design_id = ?", (design_id,))
+            c.execute("DELETE FROM designs WHERE id = ?", (design_id,))
+
+    # -- versions ---------------------------------------------------------------------
+    def versions(self, design_id: int) -> list[dict]:
+        with self._lock:
+            self._row(design_id)
+            rows = self._conn.execute("SELECT version, created, message, document FROM versions WHERE design_id = ? "
+                                      "ORDER BY version DESC", (design_id,)).fetchall()
+        return [{"version": r["version"], "created": r["created"], "message": r["message"],
+                 "name": _design_name(json.loads(r["document"]))} for r in rows]
+
+    def document(self, design_id: int, version: int) -> dict:
+        return self.get(design_id, version)["document"]
+
+    # -- drafts -----------------------------------------------------------------------
+    def put_draft(self, design_id: int, document: Any, base_version: int) -> dict:
+        now = _now()
+        with self._tx() as c:
+            self._row(design_id)
+            c.execute("INSERT INTO drafts(design_id, base_version, updated, document) VALUES(?, ?, ?, ?) "
+                      "ON CONFLICT(design_id) DO UPDATE SET base_version = excluded.base_version, "
+                      "updated = excluded.updated, document = excluded.document",
+                      (design_id, base_version, now, json.dumps(document)))
+        return {"base_version": base_version, "updated": now}
+
+    def drop_draft(self, design_id: int) -> None:
+        with self._tx() as c:
+            self._row(design_id)
+            c.execute("DELETE FROM drafts WHERE design_id = ?", (design_id,))

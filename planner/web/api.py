@@ -1,0 +1,351 @@
+"""JSON API under ``/api`` (documented endpoint by endpoint in docs/api.md)."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+import zipfile
+
+import yaml
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from .. import __version__
+from ..diff import diff_designs, diff_predictions
+from ..errors import DesignError
+from ..model import parse_design_text
+from ..store import Conflict, NotFound
+from . import core
+from .csrf import csrf_token
+from .errors import ApiError, invalid_design
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+# --------------------------------------------------------------------------- helpers
+def store():
+    return current_app.extensions["mvplan_store"]
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if data is None and request.data:
+        raise ApiError(400, "the request body is not valid JSON", "bad_json")
+    if not isinstance(data, dict):
+        raise ApiError(400, "the request body must be a JSON object", "bad_request")
+    return data
+
+
+def document_from(data: dict) -> dict:
+    if "document" not in data:
+        raise ApiError(400, "the request body needs a 'document' key holding the design", "bad_request")
+    doc = data["document"]
+    if not isinstance(doc, dict):
+        raise ApiError(422, "'document' must be a JSON object", "invalid_design",
+                       {"problems": [{"path": "", "message": "a design must be a mapping"}]})
+    return doc
+
+
+def int_arg(name: str, default=None):
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, f"query parameter {name!r} must be an integer", "bad_request") from None
+
+
+def bool_arg(name: str) -> bool:
+    return request.args.get(name, "").lower() in ("1", "true", "yes", "on")
+
+
+def _get(design_id: int, version: int | None = None) -> dict:
+    try:
+        return store().get(design_id, version)
+    except NotFound as exc:
+        raise ApiError(404, str(exc), "not_found") from None
+
+
+def safe_filename(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "design"
+
+
+def attachment(text: str | bytes, filename: str, mimetype: str) -> Response:
+    resp = Response(text, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
+    return resp
+
+
+def dump_yaml(doc: dict) -> str:
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def check_payload(design, doc: dict | None = None) -> dict:
+    t0 = time.perf_counter()
+    findings = core.check(design)
+    prediction = core.predict(design)
+    return {"valid": True, "summary": core.summarize(design), "findings": findings,
+            "counts": core.counts(findings), "prediction": prediction, "interfaces": core.interfaces(design),
+            "elapsed_ms": round((time.perf_counter() - t0) * 1000, 2)}
+
+
+# --------------------------------------------------------------------------- meta
+@bp.get("/meta")
+def meta():
+    return jsonify({"version": __version__, "capabilities": core.capabilities(current_app.config["ALLOW_APPLY"]),
+                    "export_formats": list(core.EXPORT_FORMATS) + list(core.DOCUMENT_FORMATS),
+                    "max_content_length": current_app.config.get("MAX_CONTENT_LENGTH")})
+
+
+@bp.get("/csrf")
+def csrf():
+    return jsonify({"token": csrf_token(), "header": "X-CSRF-Token"})
+
+
+# --------------------------------------------------------------------------- designs
+@bp.get("/designs")
+def list_designs():
+    return jsonify({"designs": store().list()})
+
+
+@bp.post("/designs")
+def create_design():
+    data = body()
+    doc = document_from(data)
+    core.load(doc)
+    rec = store().create(doc, str(data.get("message") or "created"))
+    resp = jsonify(rec)
+    resp.status_code = 201
+    resp.headers["Location"] = f"/api/designs/{rec['id']}"
+    return resp
+
+
+@bp.get("/designs/<int:design_id>")
+def get_design(design_id: int):
+    return jsonify(_get(design_id))
+
+
+@bp.put("/designs/<int:design_id>")
+def update_design(design_id: int):
+    data = body()
+    doc = document_from(data)
+    _get(design_id)
+    core.load(doc)
+    base = data.get("base_version")
+    if base is not None and not isinstance(base, int):
+        raise ApiError(400, "'base_version' must be an integer", "bad_request")
+    try:
+        rec = store().save(design_id, doc, str(data.get("message") or ""), base)
+    except Conflict as exc:
+        raise ApiError(409, str(exc), "conflict", {"latest": exc.latest}) from None
+    return jsonify(rec)
+
+
+@bp.delete("/designs/<int:design_id>")
+def delete_design(design_id: int):
+    try:
+        store().delete(design_id)
+    except NotFound as exc:
+        raise ApiError(404, str(exc), "not_found") from None
+    return Response(status=204)
+
+
+@bp.put("/designs/<int:design_id>/draft")
+def put_draft(design_id: int):
+    data = body()
+    doc = document_from(data)
+    rec = _get(design_id)
+    base = data.get("base_version", rec["version"])
+    if not isinstance(base, int):
+        raise ApiError(400, "'base_version' must be an integer", "bad_request")
+    return jsonify(store().put_draft(design_id, doc, base))
+
+
+@bp.delete("/designs/<int:design_id>/draft")
+def delete_draft(design_id: int):
+    try:
+        store().drop_draft(design_id)
+    except NotFound as exc:
+        raise ApiError(404, str(exc), "not_found") from None
+    return Response(status=204)
+
+
+@bp.get("/designs/<int:design_id>/versions")
+def list_versions(design_id: int):
+    try:
+        return jsonify({"id": design_id, "versions": store().versions(design_id)})
+    except NotFound as exc:
+        raise ApiError(404, str(exc), "not_found") from None
+
+
+@bp.get("/designs/<int:design_id>/versions/<int:version>")
+def get_version(design_id: int, version: int):
+    return jsonify(_get(design_id, version))
+
+
+@bp.get("/designs/<int:design_id>/diff")
+def diff_versions(design_id: int):
+    rec = _get(design_id)
+    to = int_arg("to", rec["version"])
+    frm = int_arg("from", max(1, to - 1))
+    a = _get(design_id, frm)["document"]
+    b = _get(design_id, to)["document"]
+    return jsonify({"id": design_id, "from": frm, "to": to, **_diff(a, b)})
+
+
+def _diff(a: dict, b: dict) -> dict:
+    try:
+        return diff_designs(a, b, reachability=core.available("reachability"))
+    except DesignError as exc:
+        raise invalid_design(exc) from None
+
+
+@bp.post("/diff")
+def diff_documents():
+    data = body()
+    if not isinstance(data.get("old"), dict) or not isinstance(data.get("new"), dict):
+        raise ApiError(400, "the body needs 'old' and 'new' design documents", "bad_request")
+    return jsonify(_diff(data["old"], data["new"]))
+
+
+@bp.get("/designs/<int:design_id>/download")
+def download_design(design_id: int):
+    rec = _get(design_id, int_arg("version"))
+    fmt = request.args.get("format", "yaml")
+    return _document_download(rec["document"], fmt, f"{rec['name']}-v{rec['version_info']['version']}")
+
+
+def _document_download(doc: dict, fmt: str, stem: str) -> Response:
+    if fmt == "json":
+        return attachment(json.dumps(doc, indent=2) + "\n", f"{stem}.json", "application/json")
+    if fmt == "yaml":
+        return attachment(dump_yaml(doc), f"{stem}.yaml", "application/yaml")
+    raise ApiError(400, f"unknown format {fmt!r}; use one of: json, yaml", "unsupported_format")
+
+
+@bp.get("/designs/<int:design_id>/export")
+def export_version(design_id: int):
+    rec = _get(design_id, int_arg("version"))
+    return _export(rec["document"], f"{rec['name']}-v{rec['version_info']['version']}")
+
+
+@bp.post("/export")
+def export_document():
+    doc = document_from(body())
+    return _export(doc, str(doc.get("name") or "design"))
+
+
+_EXT = {"iproute2": ".sh", "nmstate": ".yml", "networkd": ""}
+
+
+def _export(doc: dict, stem: str) -> Response:
+    fmt = request.args.get("format", "")
+    if fmt in core.DOCUMENT_FORMATS:
+        core.load(doc)
+        return _document_download(doc, fmt, stem)
+    if fmt not in core.EXPORT_FORMATS:
+        raise ApiError(400, f"unknown format {fmt!r}; use one of: {', '.join(core.EXPORT_FORMATS + core.DOCUMENT_FORMATS)}",
+                       "unsupported_format")
+    design = core.load(doc)
+    opts = {"teardown": True} if fmt == "iproute2" and bool_arg("teardown") else {}
+    files, warnings = core.export(design, fmt, **opts)
+    if request.args.get("as") == "json":
+        return jsonify({"format": fmt, "options": opts, "files": files, "warnings": warnings})
+    if len(files) == 1:
+        name, text = next(iter(files.items()))
+        resp = attachment(text, name, "text/x-shellscript" if name.endswith(".sh") else "text/plain")
+    else:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, text in sorted(files.items()):
+                zf.writestr(name, text)
+        resp = attachment(buf.getvalue(), f"{stem}-{fmt}{'-teardown' if opts else ''}.zip", "application/zip")
+    if warnings:
+        resp.headers["X-Mvplan-Warnings"] = str(len(warnings))
+    return resp
+
+
+@bp.post("/designs/<int:design_id>/apply")
+def apply_design(design_id: int):
+    _get(design_id)
+    if not current_app.config["ALLOW_APPLY"]:
+        raise ApiError(403, "applying designs from the browser is off; start the server with --allow-apply",
+                       "apply_disabled")
+    raise ApiError(501, "this build of mvplan has no applier; use the exported iproute2 script", "not_implemented")
+
+
+# --------------------------------------------------------------------------- analysis
+@bp.post("/check")
+def check():
+    doc = document_from(body())
+    return jsonify(check_payload(core.load(doc)))
+
+
+@bp.post("/what-if")
+def what_if():
+    data = body()
+    doc = document_from(data)
+    hairpin = data.get("hairpin") or {}
+    down = data.get("down") or []
+    if not isinstance(hairpin, dict) or not all(isinstance(k, str) and isinstance(v, bool) for k, v in hairpin.items()):
+        raise ApiError(400, "'hairpin' must map port nodes (switch:SW/PORT or bridge:HOST/BR/PORT) to true/false",
+                       "bad_request")
+    if not isinstance(down, list) or not all(isinstance(x, str) for x in down):
+        raise ApiError(400, "'down' must be a list of parent interface ids such as host1/eth0", "bad_request")
+    base = core.load(doc)
+    known = {i.id for i in base.interfaces}
+    unknown = [x for x in down if x not in known]
+    if unknown:
+        raise ApiError(400, f"'down' names unknown interfaces: {', '.join(unknown)}", "bad_request")
+    try:
+        modified = core.apply_what_if(doc, hairpin, down)
+    except (KeyError, ValueError) as exc:
+        if isinstance(exc, DesignError):
+            raise invalid_design(exc) from None
+        raise ApiError(400, f"cannot apply the what-if: {exc}", "bad_request") from None
+    design = core.load(modified)
+    baseline = core.predict(base)
+    out = check_payload(design)
+    out["what_if"] = {"hairpin": hairpin, "down": down}
+    out["changes"] = diff_predictions(baseline, out["prediction"])
+    return jsonify(out)
+
+
+@bp.post("/plan")
+def plan():
+    design = core.load(document_from(body()))
+    ops = core.plan(design)
+    return jsonify({"ops": ops, "count": len(ops)})
+
+
+@bp.post("/upload")
+def upload():
+    """A design file (multipart field ``file``, or the raw body with ``?filename=``) -> document."""
+    f = request.files.get("file")
+    if f is not None:
+        raw, filename = f.read(), f.filename or ""
+    else:
+        raw, filename = request.get_data(), request.args.get("filename", "")
+    if not raw:
+        raise ApiError(400, "no file: send multipart field 'file' or the file as the request body", "bad_request")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(422, "the file is not UTF-8 text", "invalid_design",
+                       {"problems": [{"path": "", "message": "the file is not UTF-8 text"}]}) from None
+    try:
+        doc = parse_design_text(text, filename)
+    except DesignError as exc:
+        raise invalid_design(exc) from None
+    try:
+        core.load(doc)
+    except ApiError as exc:
+        exc.details["document"] = doc
+        raise
+    if bool_arg("create"):
+        rec = store().create(doc, f"uploaded {filename}".strip())
+        resp = jsonify(rec)
+        resp.status_code = 201
+        return resp
+    return jsonify({"document": doc, "filename": filename})

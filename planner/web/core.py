@@ -1,0 +1,124 @@
+"""The web layer's only door into the core: rules, reachability, compiler, exporters.
+
+Each function takes a validated :class:`~planner.model.Design` (or a document) and returns plain
+JSON-ready data. Core modules are imported when first used; a module that is not part of this
+build turns into a 501 ``not_implemented`` API error naming it, never a 500.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import CompileError, DesignError
+from ..model import Design, design_from_dict
+from .errors import ApiError, invalid_design
+
+__all__ = ["load", "check", "predict", "what_if", "plan", "export", "capabilities", "EXPORT_FORMATS",
+           "DOCUMENT_FORMATS", "summarize"]
+
+#: formats produced by planner.exporters
+EXPORT_FORMATS = ("iproute2", "nmstate", "networkd")
+#: formats that are the design document itself
+DOCUMENT_FORMATS = ("json", "yaml")
+
+
+def _module(name: str):
+    try:
+        return importlib.import_module(f"planner.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name in (f"planner.{name}", "planner"):
+            raise ApiError(501, f"planner.{name} is not available in this build of mvplan", "not_implemented",
+                           {"module": f"planner.{name}"}) from None
+        raise
+
+
+def available(name: str) -> bool:
+    try:
+        _module(name)
+    except ApiError:
+        return False
+    return True
+
+
+def load(doc: Any) -> Design:
+    """Validate a document; 422 with every problem when it is not a usable design."""
+    if not isinstance(doc, dict):
+        raise ApiError(422, "a design must be a JSON object", "invalid_design",
+                       {"problems": [{"path": "", "message": "a design must be a mapping with keys such as "
+                                                             "'hosts', 'switches', 'stations'"}]})
+    try:
+        return design_from_dict(doc)
+    except DesignError as exc:
+        raise invalid_design(exc) from None
+
+
+def check(design: Design) -> list[dict]:
+    return [f.to_dict() for f in _module("rules").check(design)]
+
+
+def predict(design: Design) -> dict:
+    return _module("reachability").predict(design).to_dict()
+
+
+def apply_what_if(doc: dict, hairpin: dict[str, bool], down: list[str]) -> dict:
+    return _module("reachability").apply_what_if(doc, hairpin=hairpin, down=down)
+
+
+def counts(findings: list[dict]) -> dict:
+    out = {"error": 0, "warning": 0, "info": 0}
+    for f in findings:
+        out[f["severity"]] = out.get(f["severity"], 0) + 1
+    return out
+
+
+def summarize(design: Design) -> dict:
+    """Small facts about a design for headers and lists."""
+    kinds: dict[str, int] = {}
+    for i in design.interfaces:
+        kinds[i.kind] = kinds.get(i.kind, 0) + 1
+    return {"name": design.name, "hosts": len(design.hosts), "switches": len(design.switches),
+            "stations": len(design.stations), "interfaces": len(design.interfaces),
+            "endpoints": len(design.endpoints()), "kinds": kinds}
+
+
+def interfaces(design: Design) -> list[dict]:
+    """The resolved flat view the editor uses for placeholders (default MACs, MTUs, modes)."""
+    return [{"id": i.id, "kind": i.kind, "path": i.path, "mac": i.mac, "mtu": i.mtu, "mode": i.mode,
+             "lower": i.lower, "link": i.link} for i in design.interfaces]
+
+
+def plan(design: Design) -> list[dict]:
+    compiler = _module("compiler")
+    try:
+        p = compiler.compile_plan(design)
+    except CompileError as exc:
+        raise ApiError(422, str(exc), "check_errors",
+                       {"findings": [f.to_dict() if hasattr(f, "to_dict") else f for f in exc.findings]}) from None
+    out = []
+    for n, op in enumerate(p.ops, 1):
+        d = op.to_dict() if hasattr(op, "to_dict") else {}
+        out.append({"index": n, "description": op.describe(), **{k: v for k, v in d.items() if k != "index"}})
+    return out
+
+
+def export(design: Design, fmt: str, **opts) -> tuple[dict[str, str], list[str]]:
+    exporters = _module("exporters")
+    fn = getattr(exporters, "export", None)
+    if fn is None:
+        raise ApiError(501, "planner.exporters.export is not available in this build of mvplan", "not_implemented",
+                       {"module": "planner.exporters"})
+    try:
+        res = fn(design, fmt, **opts)
+    except CompileError as exc:
+        raise ApiError(422, str(exc), "check_errors",
+                       {"findings": [f.to_dict() if hasattr(f, "to_dict") else f for f in exc.findings]}) from None
+    return dict(res.files), [str(w) for w in getattr(res, "warnings", ()) or ()]
+
+
+def capabilities(allow_apply: bool = False) -> dict:
+    exporters_ok = False
+    if available("exporters"):
+        exporters_ok = hasattr(importlib.import_module("planner.exporters"), "export")
+    return {"check": available("rules"), "predict": available("reachability"),
+            "what_if": available("reachability"), "plan": available("compiler"),
+            "export": exporters_ok, "apply": bool(allow_apply)}

@@ -1,0 +1,150 @@
+"""HTML pages: the design list, the editor, the read-only review of a version, diffs, history."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+
+from ..diff import diff_designs
+from ..errors import DesignError
+from ..store import NotFound
+from . import core
+from .errors import ApiError
+
+bp = Blueprint("ui", __name__)
+
+#: above this many endpoints the review matrix groups endpoints by equivalence class
+MATRIX_ENDPOINT_LIMIT = 40
+
+
+def store():
+    return current_app.extensions["mvplan_store"]
+
+
+def _get(design_id: int, version: int | None = None) -> dict:
+    try:
+        return store().get(design_id, version)
+    except NotFound as exc:
+        raise ApiError(404, str(exc), "not_found") from None
+
+
+def _try(fn, *args, **kw):
+    """Run a core call; an unavailable module becomes (None, reason) instead of an error page."""
+    try:
+        return fn(*args, **kw), None
+    except ApiError as exc:
+        return None, exc.message
+
+
+def _verdict_index(prediction: dict):
+    """(from, to, same_parent) -> verdict; same_parent is None for predictions without it."""
+    return {(v["from"], v["to"], v.get("same_parent")): v for v in prediction.get("verdicts", [])}
+
+
+def _cell(v: dict | None) -> dict:
+    if not v:
+        return {"unknown": True}
+    return {"reachable": v["reachable"], "reason": v.get("reason", ""), "message": v.get("message", ""),
+            "fix": v.get("fix", "")}
+
+
+def matrix(prediction: dict, limit: int = MATRIX_ENDPOINT_LIMIT) -> dict:
+    """Rows/columns of the reachability grid: endpoints, or classes when there are many endpoints.
+
+    A class cell stands for every pair of its members; when pairs on one parent and pairs on
+    different parents disagree the cell is "mixed" and its title carries both reasons.
+    """
+    eps = prediction.get("endpoints", [])
+    verdicts = _verdict_index(prediction)
+    has_same = any(k[2] is not None for k in verdicts)
+    rows = []
+    if len(eps) <= limit:
+        labels = [{"id": e["id"], "label": e["id"], "title": f"{e['id']} {e.get('address') or ''}".strip(),
+                   "cls": e["class"], "parent": e.get("parent", e["id"])} for e in eps]
+        for a in labels:
+            cells = []
+            for b in labels:
+                if a["id"] == b["id"]:
+                    cells.append({"self": True})
+                    continue
+                same = (a["parent"] == b["parent"]) if has_same else None
+                cells.append(_cell(verdicts.get((a["cls"], b["cls"], same))))
+            rows.append({"label": a, "cells": cells})
+        return {"labels": labels, "rows": rows, "grouped": False}
+    labels = [{"id": f"class {n}", "label": f"class {n} ({len(m)})", "title": ", ".join(m[:20]), "cls": n}
+              for n, m in enumerate(prediction.get("classes", []))]
+    for a in labels:
+        cells = []
+        for b in labels:
+            vs = [verdicts[k] for k in ((a["cls"], b["cls"], True), (a["cls"], b["cls"], False),
+                                        (a["cls"], b["cls"], None)) if k in verdicts]
+            if not vs:
+                cells.append({"unknown": True})
+            elif len({v["reachable"] for v in vs}) == 1:
+                cells.append(_cell(vs[0]))
+            else:
+                cells.append({"mixed": True, "reason": " / ".join(v.get("reason", "") for v in vs),
+                              "message": " | ".join(v.get("message", "") for v in vs), "fix": ""})
+        rows.append({"label": a, "cells": cells})
+    return {"labels": labels, "rows": rows, "grouped": True}
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html", designs=store().list())
+
+
+@bp.get("/designs/<int:design_id>")
+def editor(design_id: int):
+    rec = _get(design_id)
+    return render_template("editor.html", design=rec, allow_apply=current_app.config["ALLOW_APPLY"],
+                           capabilities=core.capabilities(current_app.config["ALLOW_APPLY"]))
+
+
+@bp.get("/designs/<int:design_id>/history")
+def history(design_id: int):
+    rec = _get(design_id)
+    return render_template("history.html", design=rec, versions=store().versions(design_id))
+
+
+@bp.get("/designs/<int:design_id>/versions/<int:version>")
+def review(design_id: int, version: int):
+    rec = _get(design_id, version)
+    latest = _get(design_id)
+    doc = rec["document"]
+    try:
+        design = core.load(doc)
+    except ApiError as exc:  # a stored version is valid unless the format itself changed
+        return render_template("review.html", design=rec, latest=latest, problems=exc.details.get("problems", []),
+                               findings=None, prediction=None, matrix=None, diff=None, script=None, notes={}), 200
+    notes = {}
+    findings, notes["findings"] = _try(core.check, design)
+    prediction, notes["prediction"] = _try(core.predict, design)
+    diff = None
+    if version > 1:
+        prev = _get(design_id, version - 1)["document"]
+        try:
+            diff = diff_designs(prev, doc, reachability=prediction is not None)
+        except DesignError:
+            diff = None
+    exported, notes["script"] = _try(core.export, design, "iproute2")
+    script = exported[0] if exported else None
+    return render_template("review.html", design=rec, latest=latest, problems=[], findings=findings,
+                           counts=core.counts(findings or []), prediction=prediction,
+                           matrix=matrix(prediction) if prediction else None, diff=diff, script=script,
+                           notes=notes, summary=core.summarize(design))
+
+
+@bp.get("/designs/<int:design_id>/diff")
+def diff_page(design_id: int):
+    latest = _get(design_id)
+    try:
+        to = int(request.args.get("to") or latest["version"])
+        frm = int(request.args.get("from") or max(1, to - 1))
+    except ValueError:
+        raise ApiError(400, "'from' and 'to' must be version numbers", "bad_request") from None
+    a = _get(design_id, frm)
+    b = _get(design_id, to)
+    try:
+        d = diff_designs(a["document"], b["document"], reachability=core.available("reachability"))
+    except DesignError as exc:
+        raise ApiError(422, str(exc), "invalid_design") from None
+    return render_template("diff.html", design=latest, a=a, b=b, diff=d, versions=store().versions(design_id))

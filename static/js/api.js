@@ -1,0 +1,51 @@
+// JSON API client: adds the CSRF header, turns the error envelope into ApiError.
+
+const token = () => document.querySelector('meta[name="csrf-token"]')?.content || '';
+
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status; this.code = code; this.details = details || {};
+  }
+}
+
+async function envelope(resp) {
+  let body = null;
+  try { body = await resp.json(); } catch (_) { /* not JSON */ }
+  const e = body && body.error ? body.error : { code: 'http_error', message: `HTTP ${resp.status}`, details: {} };
+  return new ApiError(resp.status, e.code, e.message, e.details);
+}
+
+export async function request(method, url, data, { raw = false, signal } = {}) {
+  const opts = { method, headers: { 'Accept': 'application/json' }, credentials: 'same-origin', signal };
+  if (method !== 'GET' && method !== 'HEAD') opts.headers['X-CSRF-Token'] = token();
+  if (data instanceof FormData) opts.body = data;
+  else if (data !== undefined) { opts.headers['Content-Type'] = 'application/json'; opts.body = JSON.stringify(data); }
+  const resp = await fetch(url, opts);
+  if (!resp.ok) throw await envelope(resp);
+  if (raw) return resp;
+  if (resp.status === 204) return null;
+  return resp.json();
+}
+
+export const api = {
+  get: (url, o) => request('GET', url, undefined, o),
+  post: (url, data, o) => request('POST', url, data, o),
+  put: (url, data, o) => request('PUT', url, data, o),
+  del: (url, o) => request('DELETE', url, undefined, o),
+};
+
+/** POST data, then hand the response body to the browser as a file download. */
+export async function download(url, data) {
+  const resp = await request('POST', url, data, { raw: true });
+  const cd = resp.headers.get('Content-Disposition') || '';
+  const m = /filename="([^"]+)"/.exec(cd);
+  const name = m ? m[1] : 'download';
+  const blob = await resp.blob();
+  const href = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = href; a.download = name; a.style.display = 'none';
+  document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10000);
+  return { name, size: blob.size, warnings: Number(resp.headers.get('X-Mvplan-Warnings') || 0) };
+}

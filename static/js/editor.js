@@ -1,0 +1,710 @@
+// The designer: canvas, palette, properties, live check, what-if, plan, undo/redo, autosave.
+import cytoscape from '../vendor/cytoscape/cytoscape.esm.min.mjs';
+import { stylesheet } from './style.js';
+import * as M from './model.js';
+import { api, download } from './api.js';
+import { h, $, $$, debounce, clear } from './dom.js';
+import * as P from './panels.js';
+import { renderProps, showFieldProblems } from './props.js';
+
+if (window.cytoscapeEdgehandles) cytoscape.use(window.cytoscapeEdgehandles);
+
+const boot = JSON.parse($('#design-data').textContent);
+const start = M.normalize(boot.draft ? boot.draft.document : boot.document);
+const S = {
+  id: boot.id,
+  version: boot.draft ? boot.draft.base_version : boot.version,
+  latest: boot.version,
+  doc: start.doc,
+  savedJSON: JSON.stringify(M.normalize(boot.document).doc),
+  draftOnServer: !!boot.draft,
+  undo: [],
+  redo: [],
+  selected: null,
+  check: null,
+  problems: [],
+  whatIf: { hairpin: {}, down: [] },
+  whatIfResult: null,
+  connect: false,
+  resolved: new Map(),
+  pathIndex: new Map(),
+  checkSeq: 0,
+  checkAbort: null,
+  capabilities: boot.capabilities || {},
+};
+window.mvplan = S;
+
+// ------------------------------------------------------------------ canvas
+const cy = cytoscape({
+  container: $('#cy'),
+  style: stylesheet,
+  elements: [],
+  boxSelectionEnabled: false,
+  selectionType: 'single',
+  minZoom: 0.05,
+  maxZoom: 3,
+});
+window.cy = cy;
+
+const eh = cy.edgehandles ? cy.edgehandles({
+  canConnect: (s, t) => !!M.planConnect(S.doc, s.data(), t.data()),
+  edgeParams: () => ({ data: { kind: 'drawn' } }),
+  snap: false,
+  hoverDelay: 80,
+  noEdgeEventsInDraw: true,
+  disableBrowserGestures: true,
+}) : null;
+
+cy.on('ehcomplete', (evt, src, tgt, added) => {
+  if (added) added.remove();
+  const plan = M.planConnect(S.doc, src.data(), tgt.data());
+  if (!plan) return;
+  let message = '';
+  const ok = commit('connect', (doc) => { message = M.applyConnect(doc, plan); });
+  if (ok) hint(message);
+});
+
+function hint(text, level = 'info') {
+  const el = $('#hint');
+  el.textContent = text;
+  el.dataset.level = level;
+}
+
+// ------------------------------------------------------------------ sync document -> canvas
+function positions() {
+  S.doc.layout = S.doc.layout && typeof S.doc.layout === 'object' ? S.doc.layout : {};
+  if (!S.doc.layout.positions || typeof S.doc.layout.positions !== 'object') S.doc.layout.positions = {};
+  return S.doc.layout.positions;
+}
+
+function freeSpot(x, y) {
+  const taken = cy.nodes().filter((n) => n.isChildless()).map((n) => n.position());
+  for (let i = 0; i < 200; i++) {
+    const px = x + (i % 10) * 90; const py = y + Math.floor(i / 10) * 70;
+    if (!taken.some((p) => Math.abs(p.x - px) < 60 && Math.abs(p.y - py) < 45)) return { x: px, y: py };
+  }
+  return { x, y };
+}
+
+function placeNew(data) {
+  const pos = positions();
+  if (pos[data.id]) return { ...pos[data.id] };
+  let anchor = null;
+  const lower = cy.getElementById(`lower:${data.id}`);
+  if (data.kind === 'child' && lower.nonempty()) { const p = lower.target().position(); anchor = { x: p.x, y: p.y + 90 }; }
+  if (!anchor && data.parent) {
+    const par = cy.getElementById(data.parent);
+    if (par.nonempty()) { const bb = par.boundingBox(); anchor = par.children().nonempty() ? { x: bb.x1 + 40, y: bb.y2 + 20 } : { x: par.position().x, y: par.position().y }; }
+  }
+  if (!anchor) {
+    const ext = cy.extent();
+    anchor = { x: (ext.x1 + ext.x2) / 2, y: (ext.y1 + ext.y2) / 2 };
+  }
+  return freeSpot(anchor.x, anchor.y);
+}
+
+const IMMUTABLE = new Set(['id', 'parent', 'source', 'target']);
+function mutableData(d) {
+  const out = {};
+  for (const [k, v] of Object.entries(d)) if (!IMMUTABLE.has(k)) out[k] = v;
+  return out;
+}
+
+function sync({ initial = false } = {}) {
+  const { nodes, edges } = M.buildElements(S.doc);
+  const want = new Map();
+  for (const e of nodes) want.set(e.data.id, e);
+  for (const e of edges) want.set(e.data.id, e);
+  S.pathIndex = new Map(nodes.map((n) => [n.data.path, n.data.id]));
+  const pos = positions();
+  let tidy = null;
+  if (initial && !Object.keys(pos).length) {
+    tidy = M.tidyLayout(S.doc);
+  }
+  cy.batch(() => {
+    cy.elements().forEach((el) => {
+      if (el.removed()) return;
+      const w = want.get(el.id());
+      const stale = !w || (el.isEdge() ? (el.data('source') !== w.data.source || el.data('target') !== w.data.target)
+        : (el.data('parent') || null) !== (w.data.parent || null));
+      if (stale) el.remove();
+    });
+  });
+  const added = [];
+  for (const e of nodes) {
+    const ex = cy.getElementById(e.data.id);
+    if (ex.nonempty()) { ex.data(mutableData(e.data)); ex.classes(e.classes); continue; }
+    const position = tidy ? (tidy[e.data.id] || { x: 0, y: 0 }) : placeNew(e.data);
+    const n = cy.add({ ...e, position });
+    added.push(n);
+  }
+  const newEdges = [];
+  for (const e of edges) {
+    const ex = cy.getElementById(e.data.id);
+    if (ex.nonempty()) { ex.data(mutableData(e.data)); ex.classes(e.classes); continue; }
+    newEdges.push(e);
+  }
+  if (newEdges.length) cy.add(newEdges);
+  // remember where new leaves went so a reload draws the same picture
+  for (const n of added) if (n.isChildless()) pos[n.id()] = roundPos(n.position());
+  markInvalid();
+  applyFocusClasses();
+}
+
+const roundPos = (p) => ({ x: Math.round(p.x), y: Math.round(p.y) });
+
+function markInvalid() {
+  cy.elements('.invalid').removeClass('invalid');
+  for (const p of S.problems) {
+    let path = p.path;
+    while (path) {
+      const id = S.pathIndex.get(path);
+      if (id) { cy.getElementById(id).addClass('invalid'); break; }
+      const cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
+      if (cut <= 0) break;
+      path = path.slice(0, cut);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ edits, undo, redo
+function commit(label, fn, { select } = {}) {
+  const next = structuredClone(S.doc);
+  let result;
+  try {
+    result = fn(next);
+  } catch (e) {
+    hint(e.message || String(e), 'error');
+    return false;
+  }
+  S.undo.push(S.doc);
+  if (S.undo.length > 300) S.undo.shift();
+  S.redo = [];
+  S.doc = next;
+  afterChange(select !== undefined ? select : (typeof result === 'string' ? result : undefined));
+  return true;
+}
+
+function afterChange(selectId) {
+  sync();
+  if (selectId !== undefined) selectElement(selectId);
+  else if (S.selected && cy.getElementById(S.selected).empty()) selectElement(null);
+  else setTimeout(refreshProps, 0); // after the browser has moved focus (Tab out of a field)
+  updateUndoButtons();
+  markDirty();
+  scheduleCheck();
+  scheduleDraft();
+  if (!$('#panel-whatif').hidden) renderWhatIfPanel();
+}
+
+function undo() {
+  if (!S.undo.length) return;
+  S.redo.push(S.doc);
+  S.doc = S.undo.pop();
+  afterChange();
+  hint('Undone');
+}
+
+function redo() {
+  if (!S.redo.length) return;
+  S.undo.push(S.doc);
+  S.doc = S.redo.pop();
+  afterChange();
+  hint('Redone');
+}
+
+function updateUndoButtons() {
+  $('#undo').disabled = !S.undo.length;
+  $('#redo').disabled = !S.redo.length;
+}
+
+function markDirty() {
+  const dirty = JSON.stringify(S.doc) !== S.savedJSON;
+  document.title = `${dirty ? '• ' : ''}${S.doc.name || 'design'} · mvplan`;
+  $('#design-title').textContent = S.doc.name || 'design';
+  return dirty;
+}
+
+// ------------------------------------------------------------------ selection and properties
+function selectElement(id, { showProps = false } = {}) {
+  cy.elements().unselect();
+  S.selected = null;
+  if (id) {
+    const el = cy.getElementById(id);
+    if (el.nonempty()) { el.select(); S.selected = id; }
+  }
+  refreshProps();
+  if (showProps) showTab('props');
+}
+
+function selectedData() {
+  if (!S.selected) return null;
+  const el = cy.getElementById(S.selected);
+  return el.nonempty() ? el.data() : null;
+}
+
+function refreshProps() {
+  const active = document.activeElement && document.activeElement.id;
+  renderProps($('#props'), S.doc, selectedData(), {
+    edit: editField,
+    resolved: S.resolved,
+    onDelete: deleteSelection,
+    onAddPort: () => add('port'),
+  });
+  showFieldProblems($('#props'), S.problems);
+  if (active && active.startsWith('prop-')) {
+    const again = document.getElementById(active);
+    if (again) again.focus();
+  }
+}
+
+function editField(data, key, value) {
+  commit(`edit ${key}`, (doc) => {
+    if (data.kind === 'design') {
+      if (value === undefined) delete doc[key]; else doc[key] = value;
+      return undefined;
+    }
+    if (key === 'name') return M.rename(doc, data, value);
+    const obj = M.getAt(doc, data.path);
+    if (value === undefined) delete obj[key]; else obj[key] = value;
+    if (key === 'namespace' && (data.kind === 'child' || data.kind === 'peer')) {
+      const newId = M.ifaceId(data.host, obj.name, obj.namespace || '');
+      M.renameKey(doc, data.id, newId);
+      return newId;
+    }
+    return data.id;
+  });
+}
+
+function deleteSelection() {
+  const data = selectedData();
+  if (!data) { hint('Select something to delete'); return; }
+  if (commit('delete', (doc) => { M.remove(doc, data); }, { select: null })) hint(`Deleted ${data.id}`);
+}
+
+// ------------------------------------------------------------------ palette
+function add(kind) {
+  const data = selectedData();
+  const host = M.contextHost(S.doc, data);
+  let made = null;
+  const ok = commit(`add ${kind}`, (doc) => {
+    switch (kind) {
+      case 'host': made = M.addHost(doc); break;
+      case 'parent': made = M.addParent(doc, host); break;
+      case 'child': {
+        const parentName = data && data.kind === 'parent' ? data.name : '';
+        made = M.addChild(doc, host, parentName, $('#child-mode').value, $('#child-type').value);
+        break;
+      }
+      case 'bridge': made = M.addBridge(doc, host); break;
+      case 'bport': {
+        const bridge = data && data.kind === 'bridge' ? data.name : data && data.kind === 'bport' ? data.bridge : null;
+        if (!bridge) throw new Error('Select a Linux bridge to add a port to it');
+        made = M.addBridgePort(doc, data.host, bridge);
+        break;
+      }
+      case 'switch': made = M.addSwitch(doc); break;
+      case 'port': {
+        const sw = data && (data.kind === 'switch' ? data.name : data.kind === 'port' ? data.switch : null);
+        made = M.addSwitchPort(doc, sw || (doc.switches[doc.switches.length - 1] || {}).name);
+        break;
+      }
+      case 'station': {
+        const sw = data && (data.kind === 'switch' ? data.name : data.kind === 'port' ? data.switch : null);
+        made = M.addStation(doc, sw);
+        break;
+      }
+      default: throw new Error(`unknown kind ${kind}`);
+    }
+    return made;
+  });
+  if (ok && made) {
+    selectElement(made, { showProps: true });
+    if (kind === 'child' && !(data && data.kind === 'parent')) hint(`Added ${made}: press E and drag it onto a parent NIC`);
+    else hint(`Added ${made}`);
+  }
+}
+
+// ------------------------------------------------------------------ live check
+const scheduleCheck = debounce(runCheck, 250);
+
+async function runCheck() {
+  const seq = ++S.checkSeq;
+  if (S.checkAbort) S.checkAbort.abort();
+  const ctrl = new AbortController();
+  S.checkAbort = ctrl;
+  document.body.dataset.check = 'pending';
+  try {
+    const res = await api.post('/api/check', { document: S.doc }, { signal: ctrl.signal });
+    if (seq !== S.checkSeq) return;
+    S.check = res;
+    S.problems = [];
+    S.resolved = new Map((res.interfaces || []).map((i) => [i.id, i]));
+    renderAnalysis();
+    document.body.dataset.check = 'ok';
+    if (hasWhatIf()) runWhatIf(); else setWhatIfBanner(false);
+  } catch (e) {
+    if (e.name === 'AbortError' || seq !== S.checkSeq) return;
+    if (e.status === 422) {
+      S.check = null;
+      S.problems = (e.details && e.details.problems) || [{ path: '', message: e.message }];
+      renderAnalysis();
+      document.body.dataset.check = 'invalid';
+    } else {
+      hint(`Check failed: ${e.message}`, 'error');
+      document.body.dataset.check = 'error';
+    }
+  } finally {
+    markInvalid();
+    showFieldProblems($('#props'), S.problems);
+    updateStatus();
+    if (!$('#panel-plan').hidden) loadPlan();
+  }
+}
+
+function renderAnalysis() {
+  const findings = S.check ? S.check.findings : [];
+  P.renderProblems($('#problems'), S.problems, pickProblem);
+  P.renderFindings($('#findings'), findings, pickFinding);
+  const counts = S.check ? S.check.counts : null;
+  const badge = $('#findings-count');
+  if (S.problems.length) { badge.textContent = `${S.problems.length}!`; badge.dataset.level = 'error'; }
+  else if (counts) { badge.textContent = String(findings.length); badge.dataset.level = counts.error ? 'error' : counts.warning ? 'warning' : 'info'; }
+  else { badge.textContent = ''; }
+  const pred = S.whatIfResult ? S.whatIfResult.prediction : S.check ? S.check.prediction : null;
+  P.renderMatrix($('#matrix'), S.problems.length ? null : pred, { onEndpoint: pickEndpoint });
+  if (S.problems.length) $('#matrix').prepend(h('p.note', {}, 'Fix the problems listed under Findings to see the prediction.'));
+}
+
+function pickProblem(p) {
+  let path = p.path;
+  while (path) {
+    const id = S.pathIndex.get(path);
+    if (id) { selectElement(id, { showProps: true }); return; }
+    const cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
+    if (cut <= 0) break;
+    path = path.slice(0, cut);
+  }
+  selectElement(null, { showProps: true });
+}
+
+let focus = { kind: null };
+function applyFocusClasses() {
+  cy.elements('.hl, .reach, .block, .focus').removeClass('hl reach block focus');
+  if (focus.kind === 'finding') {
+    for (const s of focus.subjects) for (const id of M.subjectNodes(cy, s)) cy.getElementById(id).addClass('hl');
+  } else if (focus.kind === 'endpoint') {
+    const pred = S.whatIfResult ? S.whatIfResult.prediction : S.check && S.check.prediction;
+    if (!pred) return;
+    const idx = P.indexPrediction(pred);
+    const members = focus.members;
+    for (const m of members) cy.getElementById(m).addClass('focus');
+    for (const e of pred.endpoints) {
+      if (members.includes(e.id)) continue;
+      const vs = members.length === 1 ? [idx.verdict(members[0], e.id)].filter(Boolean) : idx.classVerdicts(focus.cls, e.class);
+      if (!vs.length) continue;
+      if (vs.every((v) => v.reachable)) cy.getElementById(e.id).addClass('reach');
+      else if (vs.every((v) => !v.reachable)) cy.getElementById(e.id).addClass('block');
+    }
+  }
+}
+
+function pickFinding(f) {
+  focus = { kind: 'finding', subjects: f.subjects || [] };
+  applyFocusClasses();
+  const hl = cy.nodes('.hl');
+  if (hl.nonempty()) {
+    const ext = cy.extent(); const bb = hl.boundingBox();
+    if (bb.x1 < ext.x1 || bb.x2 > ext.x2 || bb.y1 < ext.y1 || bb.y2 > ext.y2) cy.fit(hl, 80);
+  }
+}
+
+function pickEndpoint(label) {
+  focus = { kind: 'endpoint', cls: label.cls, members: label.members };
+  applyFocusClasses();
+  hint(`${label.label}: green reaches, red does not`);
+}
+
+// ------------------------------------------------------------------ what-if
+const hasWhatIf = () => Object.keys(S.whatIf.hairpin).length > 0 || S.whatIf.down.length > 0;
+
+function setWhatIfBanner(on) {
+  $('#whatif-banner').hidden = !on;
+  if (!on) { S.whatIfResult = null; clear($('#whatif-changes')); }
+}
+
+async function runWhatIf() {
+  if (!hasWhatIf()) { setWhatIfBanner(false); renderAnalysis(); return; }
+  if (S.problems.length) return;
+  document.body.dataset.whatif = 'pending';
+  try {
+    const res = await api.post('/api/what-if', { document: S.doc, hairpin: S.whatIf.hairpin, down: S.whatIf.down });
+    S.whatIfResult = res;
+    setWhatIfBanner(true);
+    S.whatIfResult = res;
+    P.renderChanges($('#whatif-changes'), res.changes);
+    renderAnalysis();
+    applyFocusClasses();
+    document.body.dataset.whatif = 'ok';
+  } catch (e) {
+    hint(`What-if failed: ${e.message}`, 'error');
+    document.body.dataset.whatif = 'error';
+  }
+}
+
+function renderWhatIfPanel() {
+  P.renderWhatIf($('#whatif'), S.doc, S.whatIf, () => runWhatIf());
+}
+
+function resetWhatIf() {
+  S.whatIf = { hairpin: {}, down: [] };
+  setWhatIfBanner(false);
+  renderWhatIfPanel();
+  renderAnalysis();
+  applyFocusClasses();
+}
+
+// ------------------------------------------------------------------ plan and downloads
+async function loadPlan() {
+  const status = $('#plan-status');
+  const list = $('#plan-ops');
+  if (S.problems.length) { status.textContent = 'Fix the problems first.'; clear(list); return; }
+  status.textContent = 'Planning…';
+  try {
+    const res = await api.post('/api/plan', { document: S.doc });
+    P.renderPlan(list, res.ops);
+    status.textContent = `${res.count} operations, in order:`;
+  } catch (e) {
+    clear(list);
+    if (e.code === 'check_errors') {
+      status.textContent = `${e.message}`;
+      for (const f of (e.details.findings || [])) list.append(h('li.sev-error', {}, h('code', {}, f.code), ' ', f.message));
+    } else status.textContent = e.message;
+  }
+}
+
+async function exportAs(btn) {
+  const fmt = btn.dataset.export;
+  const teardown = btn.dataset.teardown ? '&teardown=1' : '';
+  try {
+    const res = await download(`/api/export?format=${encodeURIComponent(fmt)}${teardown}`, { document: S.doc });
+    $('#plan-status').textContent = `Downloaded ${res.name}${res.warnings ? ` (${res.warnings} warnings)` : ''}`;
+  } catch (e) {
+    $('#plan-status').textContent = `Cannot export ${fmt}: ${e.message}`;
+  }
+}
+
+async function applyDesign() {
+  try {
+    await api.post(`/api/designs/${S.id}/apply`, {});
+  } catch (e) {
+    $('#plan-status').textContent = e.message;
+  }
+}
+
+// ------------------------------------------------------------------ saving
+const scheduleDraft = debounce(saveDraft, 800);
+
+async function saveDraft() {
+  const json = JSON.stringify(S.doc);
+  try {
+    if (json === S.savedJSON) {
+      if (S.draftOnServer) { await api.del(`/api/designs/${S.id}/draft`); S.draftOnServer = false; }
+    } else {
+      await api.put(`/api/designs/${S.id}/draft`, { document: S.doc, base_version: S.version });
+      S.draftOnServer = true;
+      S.draftSavedAt = new Date();
+    }
+    updateStatus();
+  } catch (e) {
+    setStatus(`Autosave failed: ${e.message}`, 'error');
+  }
+}
+
+function setStatus(text, level = 'info') {
+  const el = $('#save-status');
+  el.textContent = text;
+  el.dataset.level = level;
+}
+
+function updateStatus() {
+  const dirty = markDirty();
+  if (!dirty) { setStatus(`Saved v${S.version}`, 'ok'); return; }
+  const p = S.problems.length;
+  const t = S.draftSavedAt ? ` · draft autosaved ${S.draftSavedAt.toLocaleTimeString()}` : S.draftOnServer ? ' · draft restored' : '';
+  setStatus(`Unsaved changes since v${S.version}${p ? ` · ${p} problem${p > 1 ? 's' : ''}` : ''}${t}`, p ? 'error' : 'warning');
+}
+
+async function saveVersion() {
+  scheduleCheck.cancel();
+  await runCheck();
+  if (S.problems.length) { setStatus('Cannot save: fix the problems first', 'error'); showTab('findings'); return; }
+  setStatus('Saving…');
+  const message = $('#save-message').value.trim();
+  try {
+    const rec = await api.put(`/api/designs/${S.id}`, { document: S.doc, message, base_version: S.version });
+    S.version = rec.version;
+    S.latest = rec.version;
+    S.savedJSON = JSON.stringify(S.doc);
+    S.draftOnServer = false;
+    S.draftSavedAt = null;
+    scheduleDraft.cancel();
+    $('#save-message').value = '';
+    $('#review-link').href = `/designs/${S.id}/versions/${rec.version}`;
+    $('.editor').dataset.version = rec.version;
+    updateStatus();
+    hint(`Saved version ${rec.version}`);
+  } catch (e) {
+    if (e.status === 422) { S.problems = e.details.problems || []; renderAnalysis(); markInvalid(); setStatus('Cannot save: fix the problems first', 'error'); }
+    else if (e.status === 409) setStatus(`Not saved: ${e.message}`, 'error');
+    else setStatus(`Not saved: ${e.message}`, 'error');
+  }
+}
+
+// ------------------------------------------------------------------ layout
+function autoLayout() {
+  const tidy = M.tidyLayout(S.doc);
+  commit('layout', (doc) => {
+    doc.layout = doc.layout && typeof doc.layout === 'object' ? doc.layout : {};
+    doc.layout.positions = {};
+    for (const [id, p] of Object.entries(tidy)) doc.layout.positions[id] = p;
+    return S.selected || undefined;
+  });
+  cy.batch(() => cy.nodes().forEach((n) => { const p = tidy[n.id()]; if (p && n.isChildless()) n.position(p); }));
+  cy.fit(undefined, 40);
+}
+
+cy.on('dragfree', 'node', (e) => {
+  const pos = positions();
+  e.target.union(e.target.descendants()).forEach((n) => { if (n.isChildless()) pos[n.id()] = roundPos(n.position()); });
+  markDirty();
+  updateStatus();
+  scheduleDraft();
+});
+
+// ------------------------------------------------------------------ upload
+async function upload(file) {
+  const fd = new FormData();
+  fd.append('file', file);
+  let doc = null;
+  try {
+    doc = (await api.post('/api/upload', fd)).document;
+  } catch (e) {
+    if (e.status === 422 && e.details && e.details.document) { doc = e.details.document; hint(`Loaded ${file.name} with problems: see Findings`, 'warning'); }
+    else { hint(`Cannot load ${file.name}: ${e.message}`, 'error'); return; }
+  }
+  commit('upload', (d) => { const n = M.normalize(doc).doc; for (const k of Object.keys(d)) delete d[k]; Object.assign(d, n); }, { select: null });
+  sync({ initial: true });
+  cy.fit(undefined, 40);
+  hint(`Loaded ${file.name}`);
+}
+
+// ------------------------------------------------------------------ tabs and keyboard
+function showTab(name) {
+  for (const t of $$('[role="tab"]')) {
+    const on = t.id === `tab-${name}`;
+    t.setAttribute('aria-selected', on ? 'true' : 'false');
+    t.tabIndex = on ? 0 : -1;
+    $(`#${t.getAttribute('aria-controls')}`).hidden = !on;
+  }
+  if (name === 'plan') loadPlan();
+  if (name === 'whatif') renderWhatIfPanel();
+}
+
+function setConnect(on) {
+  S.connect = on;
+  if (eh) { if (on) eh.enableDrawMode(); else eh.disableDrawMode(); }
+  const b = $('#connect-mode');
+  b.setAttribute('aria-pressed', on ? 'true' : 'false');
+  $('#cy').classList.toggle('connecting', on);
+  hint(on ? 'Connect mode: drag from a node onto another (child → parent, parent → switch port, station → port). Esc leaves.' : '');
+}
+
+function nextNode(step) {
+  const nodes = cy.nodes().filter((n) => !n.hasClass('eh-ghost'));
+  if (!nodes.length) return;
+  const ids = nodes.map((n) => n.id());
+  const i = S.selected ? ids.indexOf(S.selected) : -1;
+  const j = (i + step + ids.length) % ids.length;
+  selectElement(ids[j]);
+  const n = cy.getElementById(ids[j]);
+  const ext = cy.extent(); const p = n.position();
+  if (p.x < ext.x1 || p.x > ext.x2 || p.y < ext.y1 || p.y > ext.y2) cy.center(n);
+  hint(`Selected ${ids[j]} (Enter edits its properties)`);
+}
+
+const KEYS = { h: 'host', p: 'parent', c: 'child', b: 'bridge', v: 'bport', s: 'switch', o: 'port', t: 'station' };
+
+document.addEventListener('keydown', (e) => {
+  const typing = e.target.closest && e.target.closest('input, select, textarea, [contenteditable]');
+  const mod = e.ctrlKey || e.metaKey;
+  if (mod && e.key.toLowerCase() === 's') { e.preventDefault(); saveVersion(); return; }
+  if (typing) return;
+  if (mod && e.key.toLowerCase() === 'z') { e.preventDefault(); if (e.shiftKey) redo(); else undo(); return; }
+  if (mod && e.key.toLowerCase() === 'y') { e.preventDefault(); redo(); return; }
+  if (mod || e.altKey) return;
+  if (e.key === 'Delete' || e.key === 'Backspace') { e.preventDefault(); deleteSelection(); return; }
+  if (e.key === 'Escape') { if (S.connect) setConnect(false); selectElement(null); focus = { kind: null }; applyFocusClasses(); return; }
+  if (e.key === '?') { $('#help').showModal(); return; }
+  if (e.target === $('#cy')) {
+    if (e.key === 'ArrowRight' || e.key === 'ArrowDown') { e.preventDefault(); nextNode(1); return; }
+    if (e.key === 'ArrowLeft' || e.key === 'ArrowUp') { e.preventDefault(); nextNode(-1); return; }
+    if (e.key === 'Enter' && S.selected) { e.preventDefault(); showTab('props'); const f = $('#props input, #props select'); if (f) f.focus(); return; }
+  }
+  const k = e.key.toLowerCase();
+  if (KEYS[k] && !e.shiftKey) { e.preventDefault(); add(KEYS[k]); return; }
+  if (k === 'e') { setConnect(!S.connect); return; }
+  if (k === 'l') { autoLayout(); return; }
+  if (k === 'f') { cy.fit(undefined, 40); }
+});
+
+// ------------------------------------------------------------------ wiring
+for (const b of $$('[data-add]')) b.addEventListener('click', () => add(b.dataset.add));
+$('#connect-mode').addEventListener('click', () => setConnect(!S.connect));
+$('#delete').addEventListener('click', deleteSelection);
+$('#layout').addEventListener('click', autoLayout);
+$('#fit').addEventListener('click', () => cy.fit(undefined, 40));
+$('#undo').addEventListener('click', undo);
+$('#redo').addEventListener('click', redo);
+$('#save').addEventListener('click', saveVersion);
+$('#help-button').addEventListener('click', () => $('#help').showModal());
+$('#whatif-reset').addEventListener('click', resetWhatIf);
+$('#apply').addEventListener('click', applyDesign);
+$('#upload').addEventListener('change', (e) => { const f = e.target.files[0]; if (f) upload(f); e.target.value = ''; });
+for (const b of $$('[data-export]')) b.addEventListener('click', () => exportAs(b));
+for (const t of $$('[role="tab"]')) {
+  t.addEventListener('click', () => showTab(t.id.slice(4)));
+  t.addEventListener('keydown', (e) => {
+    const tabs = $$('[role="tab"]');
+    const i = tabs.indexOf(t);
+    if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+      const j = (i + (e.key === 'ArrowRight' ? 1 : -1) + tabs.length) % tabs.length;
+      tabs[j].focus(); showTab(tabs[j].id.slice(4));
+    }
+  });
+}
+if (!S.capabilities.apply) $('#apply').title = 'Applying is off: start the server with --allow-apply';
+
+cy.on('tap', (e) => {
+  if (e.target === cy) { selectElement(null); focus = { kind: null }; applyFocusClasses(); return; }
+  if (e.target.hasClass && (e.target.hasClass('eh-ghost') || e.target.hasClass('eh-preview'))) return;
+  selectElement(e.target.id(), { showProps: true });
+});
+
+// ------------------------------------------------------------------ start
+sync({ initial: true });
+// positions computed for a design that had none are not an edit of the user's
+if (!boot.draft && JSON.stringify(M.normalize(boot.document).doc.layout || null) !== JSON.stringify(S.doc.layout)) {
+  const base = M.normalize(boot.document).doc;
+  base.layout = S.doc.layout;
+  if (JSON.stringify(base) === JSON.stringify(S.doc)) S.savedJSON = JSON.stringify(S.doc);
+}
+cy.fit(undefined, 40);
+if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(); }
+if (start.converted) hint('This design used the single-host shorthand; it is drawn as host "host".');
+if (boot.draft) hint(`Restored your unsaved draft (based on v${boot.draft.base_version}).`);
+renderProps($('#props'), S.doc, null, { edit: editField, resolved: S.resolved, onDelete: deleteSelection, onAddPort: () => add('port') });
+updateUndoButtons();
+updateStatus();
+runCheck();
+document.body.dataset.ready = 'true';

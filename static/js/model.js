@@ -1,0 +1,584 @@
+// The design document in the browser: ids, drawing elements, edits. Pure functions over plain
+// objects (the document is the single source of truth; the canvas is redrawn from it).
+
+export const IMPLICIT_HOST = 'host';
+
+export const ifaceId = (host, name, ns = '') => (ns ? `${host}/ns:${ns}/${name}` : `${host}/${name}`);
+export const nsId = (host, ns = '') => (ns ? `${host}/ns:${ns}` : host);
+
+/** Turn the single-host shorthand into an explicit host so every object has a host. */
+export function normalize(doc) {
+  const out = structuredClone(doc || {});
+  const short = ['parents', 'children', 'bridges'].filter((k) => k in out);
+  let converted = false;
+  if (short.length && !(out.hosts && out.hosts.length)) {
+    const host = { name: IMPLICIT_HOST };
+    for (const k of short) { host[k] = out[k]; delete out[k]; }
+    out.hosts = [host];
+    converted = true;
+  }
+  if (out.version === undefined) out.version = 1;
+  for (const k of ['hosts', 'switches', 'stations']) if (!Array.isArray(out[k])) out[k] = [];
+  return { doc: out, converted };
+}
+
+// -------------------------------------------------------------------- paths
+export function parsePath(path) {
+  const out = [];
+  const re = /([^.[\]]+)|\[(\d+)\]/g;
+  let m;
+  while ((m = re.exec(path))) out.push(m[1] !== undefined ? m[1] : Number(m[2]));
+  return out;
+}
+
+export function getAt(doc, path) {
+  let cur = doc;
+  for (const k of parsePath(path)) {
+    if (cur == null) return undefined;
+    cur = cur[k];
+  }
+  return cur;
+}
+
+// -------------------------------------------------------------------- drawing elements
+const list = (x) => (Array.isArray(x) ? x : []);
+const addrText = (o) => list(o.addresses).join(', ');
+
+/**
+ * Nodes and edges for Cytoscape. Node ids are the design's own ids: hosts by name, interfaces
+ * `host1/eth0`, `host1/ns:web/web0`, switches `switch:sw1`, ports `switch:sw1/p1`, stations
+ * `station:gw`. Each carries `path` (where it lives in the document) and `kind`.
+ */
+export function buildElements(doc) {
+  const nodes = [];
+  const edges = [];
+  const ids = new Set();
+  const node = (data, classes = '') => { if (!ids.has(data.id)) { ids.add(data.id); nodes.push({ group: 'nodes', data, classes }); } };
+  const pendingEdges = [];
+  const edge = (id, source, target, kind, extra = {}) => pendingEdges.push({ group: 'edges', data: { id, source, target, kind, ...extra }, classes: kind });
+
+  list(doc.switches).forEach((s, si) => {
+    const sid = `switch:${s.name}`;
+    node({ id: sid, kind: 'switch', label: s.name, name: s.name, path: `switches[${si}]` }, 'switch');
+    list(s.ports).forEach((p, pi) => {
+      node({ id: `${sid}/${p.name}`, kind: 'port', label: p.name + (p.hairpin ? ' ⟲' : ''), name: p.name, switch: s.name,
+        parent: sid, path: `switches[${si}].ports[${pi}]` }, 'port' + (p.hairpin ? ' hairpin' : ''));
+    });
+  });
+  list(doc.hosts).forEach((h, hi) => {
+    const hp = `hosts[${hi}]`;
+    node({ id: h.name, kind: 'host', label: h.name, name: h.name, path: hp }, 'host');
+    const parentNames = new Set(list(h.parents).map((p) => p.name));
+    list(h.parents).forEach((p, k) => {
+      const id = ifaceId(h.name, p.name);
+      node({ id, kind: 'parent', parent: h.name, host: h.name, name: p.name, nsid: h.name, path: `${hp}.parents[${k}]`,
+        label: `${p.name}${p.kind && p.kind !== 'ethernet' ? ` (${p.kind})` : ''}${addrText(p) ? '\n' + addrText(p) : ''}` },
+      'parent' + (p.state === 'down' ? ' down' : '') + (p.kind === 'wifi' ? ' wifi' : ''));
+      if (p.uplink) {
+        const target = p.uplink.switch ? `switch:${p.uplink.switch}/${p.uplink.port}` : ifaceId(h.name, p.uplink.port);
+        edge(`uplink:${id}`, id, target, 'uplink', { owner: id });
+      }
+    });
+    const hostNsChildren = new Set(list(h.children).filter((c) => !c.namespace).map((c) => c.name));
+    list(h.children).forEach((c, k) => {
+      const id = ifaceId(h.name, c.name, c.namespace || '');
+      const mode = c.mode || 'bridge';
+      const type = c.type || 'macvlan';
+      const ns = c.namespace ? `ns ${c.namespace}` : 'host ns';
+      node({ id, kind: 'child', parent: h.name, host: h.name, name: c.name, mode, type, nsid: nsId(h.name, c.namespace || ''),
+        path: `${hp}.children[${k}]`,
+        label: `${c.name} · ${mode}${type === 'macvtap' ? ' tap' : ''}\n${ns}${addrText(c) ? ' · ' + addrText(c) : ''}` },
+      `child mode-${mode} ${type}` + (c.state === 'down' ? ' down' : ''));
+      if (c.parent && (parentNames.has(c.parent) || (hostNsChildren.has(c.parent) && c.parent !== c.name))) {
+        edge(`lower:${id}`, id, ifaceId(h.name, c.parent), 'lower', { owner: id });
+      }
+    });
+    list(h.bridges).forEach((b, k) => {
+      const bid = ifaceId(h.name, b.name);
+      const bp = `${hp}.bridges[${k}]`;
+      node({ id: bid, kind: 'bridge', parent: h.name, host: h.name, name: b.name, nsid: h.name, path: bp,
+        label: `${b.name} (bridge)${addrText(b) ? '\n' + addrText(b) : ''}` }, 'bridge' + (b.state === 'down' ? ' down' : ''));
+      list(b.ports).forEach((port, j) => {
+        const ppath = `${bp}.ports[${j}]`;
+        const pid = ifaceId(h.name, port.name);
+        if (port.enslave) {
+          edge(`member:${pid}`, pid, bid, 'member', { owner: pid, portPath: ppath });
+          return;
+        }
+        node({ id: pid, kind: 'bport', parent: h.name, host: h.name, name: port.name, bridge: b.name, nsid: h.name,
+          hasPeer: !!port.peer, path: ppath, label: port.name + (port.hairpin ? ' ⟲' : '') },
+        'bport' + (port.hairpin ? ' hairpin' : ''));
+        edge(`member:${pid}`, pid, bid, 'member', { owner: pid, portPath: ppath });
+        if (port.peer) {
+          const pe = port.peer;
+          const peid = ifaceId(h.name, pe.name, pe.namespace || '');
+          node({ id: peid, kind: 'peer', parent: h.name, host: h.name, name: pe.name, nsid: nsId(h.name, pe.namespace || ''),
+            path: `${ppath}.peer`,
+            label: `${pe.name} (veth)\n${pe.namespace ? 'ns ' + pe.namespace : 'host ns'}${addrText(pe) ? ' · ' + addrText(pe) : ''}` },
+          'peer' + (pe.state === 'down' ? ' down' : ''));
+          edge(`veth:${pid}`, pid, peid, 'veth', { owner: peid });
+        }
+      });
+    });
+  });
+  list(doc.stations).forEach((s, k) => {
+    const id = `station:${s.name}`;
+    node({ id, kind: 'station', name: s.name, nsid: id, path: `stations[${k}]`,
+      label: `${s.name}${addrText(s) ? '\n' + addrText(s) : ''}` }, 'station');
+    if (s.uplink && s.uplink.switch) edge(`uplink:${id}`, id, `switch:${s.uplink.switch}/${s.uplink.port}`, 'uplink', { owner: id });
+  });
+  for (const e of pendingEdges) {
+    if (ids.has(e.data.source) && ids.has(e.data.target) && !ids.has(e.data.id)) { ids.add(e.data.id); edges.push(e); }
+  }
+  return { nodes, edges };
+}
+
+/** Map a subject of a finding (iface id, port node, namespace id, bridge port node) to node ids. */
+export function subjectNodes(cy, subject) {
+  if (!subject) return [];
+  const direct = cy.getElementById(subject);
+  if (direct.nonempty()) return [subject];
+  let m = /^bridge:([^/]+)\/([^/]+)\/([^/]+)$/.exec(subject);
+  if (m) return [ifaceId(m[1], m[3])];
+  m = /^bridge:([^/]+)\/([^/]+)$/.exec(subject);
+  if (m) return [ifaceId(m[1], m[2])];
+  // a namespace: every interface in it
+  return cy.nodes().filter((n) => n.data('nsid') === subject).map((n) => n.id());
+}
+
+// -------------------------------------------------------------------- naming
+const NAME_OK = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const IFNAME_OK = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
+export const validName = (n) => NAME_OK.test(n);
+export const validIfname = (n) => IFNAME_OK.test(n);
+
+function freshName(prefix, taken, start = 0) {
+  const used = new Set(taken);
+  for (let n = start; ; n++) if (!used.has(`${prefix}${n}`)) return `${prefix}${n}`;
+}
+
+function hostIfnames(h) {
+  const out = [];
+  for (const p of list(h.parents)) out.push(p.name);
+  for (const c of list(h.children)) out.push(c.name);
+  for (const b of list(h.bridges)) {
+    out.push(b.name);
+    for (const p of list(b.ports)) { out.push(p.name); if (p.peer) out.push(p.peer.name); }
+  }
+  return out;
+}
+
+function allAddresses(doc) {
+  const out = new Set();
+  const take = (o) => list(o && o.addresses).forEach((a) => out.add(String(a).split('/')[0]));
+  for (const h of list(doc.hosts)) {
+    list(h.parents).forEach(take); list(h.children).forEach(take);
+    for (const b of list(h.bridges)) { take(b); list(b.ports).forEach((p) => take(p.peer)); }
+  }
+  list(doc.stations).forEach(take);
+  return out;
+}
+
+/** Next free 10.0.0.x/24 (then 10.0.1.x ...) so new endpoints can talk without typing. */
+export function nextAddress(doc) {
+  const used = allAddresses(doc);
+  for (let third = 0; third < 256; third++) {
+    for (let last = 2; last < 255; last++) {
+      const ip = `10.0.${third}.${last}`;
+      if (!used.has(ip)) return `${ip}/24`;
+    }
+  }
+  return undefined;
+}
+
+// -------------------------------------------------------------------- locating
+export function hostByName(doc, name) { return list(doc.hosts).find((h) => h.name === name); }
+export function switchByName(doc, name) { return list(doc.switches).find((s) => s.name === name); }
+
+/** The host an element belongs to (or the only host), for "add" actions. */
+export function contextHost(doc, data) {
+  if (data && data.kind === 'host') return data.name;
+  if (data && data.host) return data.host;
+  const hosts = list(doc.hosts);
+  return hosts.length ? hosts[hosts.length - 1].name : null;
+}
+
+// -------------------------------------------------------------------- additions
+// Each returns the id of the new node (to select it).
+export function addHost(doc) {
+  const name = freshName('host', list(doc.hosts).map((h) => h.name), 1);
+  doc.hosts.push({ name, parents: [] });
+  return name;
+}
+
+export function addParent(doc, hostName) {
+  let h = hostByName(doc, hostName);
+  if (!h) { hostName = addHost(doc); h = hostByName(doc, hostName); }
+  h.parents = list(h.parents);
+  const name = freshName('eth', hostIfnames(h));
+  h.parents.push({ name });
+  return ifaceId(h.name, name);
+}
+
+export function addChild(doc, hostName, parentName, mode = 'bridge', type = 'macvlan') {
+  let h = hostByName(doc, hostName);
+  if (!h) { hostName = addHost(doc); h = hostByName(doc, hostName); }
+  h.children = list(h.children);
+  const name = freshName(type === 'macvtap' ? 'mvtap' : 'mv', hostIfnames(h));
+  const child = { name, parent: parentName || '', mode };
+  if (type !== 'macvlan') child.type = type;
+  child.namespace = `ns-${name}`;
+  const addr = nextAddress(doc);
+  if (addr) child.addresses = [addr];
+  h.children.push(child);
+  return ifaceId(h.name, name, child.namespace);
+}
+
+export function addBridge(doc, hostName) {
+  let h = hostByName(doc, hostName);
+  if (!h) { hostName = addHost(doc); h = hostByName(doc, hostName); }
+  h.bridges = list(h.bridges);
+  const name = freshName('br', hostIfnames(h));
+  h.bridges.push({ name, ports: [] });
+  return ifaceId(h.name, name);
+}
+
+export function addBridgePort(doc, hostName, bridgeName) {
+  const h = hostByName(doc, hostName);
+  const b = h && list(h.bridges).find((x) => x.name === bridgeName);
+  if (!b) throw new Error('select a Linux bridge first');
+  b.ports = list(b.ports);
+  const taken = hostIfnames(h);
+  const name = freshName('vb', taken);
+  const peerName = freshName('ve', [...taken, name]);
+  const peer = { name: peerName, namespace: `ns${name}` };
+  const addr = nextAddress(doc);
+  if (addr) peer.addresses = [addr];
+  b.ports.push({ name, peer });
+  return ifaceId(h.name, name);
+}
+
+export function addSwitch(doc) {
+  const name = freshName('sw', list(doc.switches).map((s) => s.name), 1);
+  doc.switches.push({ name, ports: [{ name: 'p1' }] });
+  return `switch:${name}`;
+}
+
+export function addSwitchPort(doc, switchName) {
+  let s = switchByName(doc, switchName);
+  if (!s) { switchName = addSwitch(doc).slice('switch:'.length); return `switch:${switchName}/p1`; }
+  s.ports = list(s.ports);
+  const name = freshName('p', s.ports.map((p) => p.name), 1);
+  s.ports.push({ name });
+  return `switch:${s.name}/${name}`;
+}
+
+function cabledPorts(doc) {
+  const used = new Map();
+  for (const h of list(doc.hosts)) {
+    for (const p of list(h.parents)) {
+      if (p.uplink && p.uplink.switch) used.set(`switch:${p.uplink.switch}/${p.uplink.port}`, ifaceId(h.name, p.name));
+      if (p.uplink && p.uplink.bridge) used.set(`bridge:${h.name}/${p.uplink.port}`, ifaceId(h.name, p.name));
+    }
+  }
+  for (const s of list(doc.stations)) if (s.uplink && s.uplink.switch) used.set(`switch:${s.uplink.switch}/${s.uplink.port}`, `station:${s.name}`);
+  return used;
+}
+
+function freePort(doc, switchName) {
+  const s = switchByName(doc, switchName);
+  const used = cabledPorts(doc);
+  const free = list(s.ports).find((p) => !used.has(`switch:${s.name}/${p.name}`));
+  if (free) return free.name;
+  return addSwitchPort(doc, s.name).split('/').pop();
+}
+
+export function addStation(doc, switchName) {
+  let s = switchByName(doc, switchName) || list(doc.switches)[0];
+  if (!s) { addSwitch(doc); s = doc.switches[doc.switches.length - 1]; }
+  const name = freshName('st', list(doc.stations).map((x) => x.name), 1);
+  const station = { name, uplink: { switch: s.name, port: freePort(doc, s.name) } };
+  const addr = nextAddress(doc);
+  if (addr) station.addresses = [addr];
+  doc.stations.push(station);
+  return `station:${name}`;
+}
+
+// -------------------------------------------------------------------- connections
+/**
+ * What dragging from `a` to `b` means (either direction), or null when it means nothing.
+ * Returns {kind, ...} understood by applyConnect.
+ */
+export function planConnect(doc, a, b) {
+  if (!a || !b || a.id === b.id) return null;
+  const pairs = [[a, b], [b, a]];
+  for (const [s, t] of pairs) {
+    if (s.kind === 'child' && (t.kind === 'parent' || (t.kind === 'child' && t.nsid === t.host)) && s.host === t.host) {
+      if (t.kind === 'child' && t.name === s.name) return null;
+      return { kind: 'lower', child: s, target: t };
+    }
+  }
+  for (const [s, t] of pairs) {
+    if (s.kind === 'parent' && t.kind === 'port') return { kind: 'uplink-switch', from: s, switch: t.switch, port: t.name };
+    if (s.kind === 'parent' && t.kind === 'switch') return { kind: 'uplink-switch', from: s, switch: t.name, port: null };
+    if (s.kind === 'station' && t.kind === 'port') return { kind: 'uplink-switch', from: s, switch: t.switch, port: t.name };
+    if (s.kind === 'station' && t.kind === 'switch') return { kind: 'uplink-switch', from: s, switch: t.name, port: null };
+    if (s.kind === 'parent' && t.kind === 'bport' && s.host === t.host && !t.hasPeer) return { kind: 'uplink-bridge', from: s, bridge: t.bridge, port: t.name };
+    if (s.kind === 'parent' && t.kind === 'bridge' && s.host === t.host) return { kind: 'enslave', from: s, bridge: t.name };
+  }
+  return null;
+}
+
+/** Apply a planned connection to the document; returns a short description. Throws on refusal. */
+export function applyConnect(doc, plan) {
+  if (plan.kind === 'lower') {
+    const c = getAt(doc, plan.child.path);
+    c.parent = plan.target.name;
+    return `${plan.child.name} now hangs off ${plan.target.name}`;
+  }
+  if (plan.kind === 'uplink-switch') {
+    const port = plan.port || freePort(doc, plan.switch);
+    const node = `switch:${plan.switch}/${port}`;
+    const owner = cabledPorts(doc).get(node);
+    if (owner && owner !== plan.from.id) throw new Error(`port ${node} is already cabled to ${owner}; one cable per port`);
+    getAt(doc, plan.from.path).uplink = { switch: plan.switch, port };
+    return `${plan.from.id} cabled to ${node}`;
+  }
+  if (plan.kind === 'uplink-bridge') {
+    const node = `bridge:${plan.from.host}/${plan.port}`;
+    const owner = cabledPorts(doc).get(node);
+    if (owner && owner !== plan.from.id) throw new Error(`bridge port ${plan.port} is already cabled to ${owner}`);
+    getAt(doc, plan.from.path).uplink = { bridge: plan.bridge, port: plan.port };
+    return `${plan.from.id} cabled to bridge ${plan.bridge} port ${plan.port}`;
+  }
+  if (plan.kind === 'enslave') {
+    const h = hostByName(doc, plan.from.host);
+    const b = list(h.bridges).find((x) => x.name === plan.bridge);
+    b.ports = list(b.ports);
+    if (b.ports.some((p) => p.name === plan.from.name)) throw new Error(`${plan.from.name} is already a port of ${b.name}`);
+    b.ports.push({ name: plan.from.name, enslave: true });
+    return `${plan.from.name} enslaved to bridge ${b.name}`;
+  }
+  throw new Error('nothing to connect');
+}
+
+// -------------------------------------------------------------------- renames and deletes
+function forEachUplink(doc, fn) {
+  for (const h of list(doc.hosts)) for (const p of list(h.parents)) if (p.uplink) fn(p.uplink, h);
+  for (const s of list(doc.stations)) if (s.uplink) fn(s.uplink, null);
+}
+
+export function renameKey(doc, oldId, newId) {
+  const pos = doc.layout && doc.layout.positions;
+  if (!pos) return;
+  for (const k of Object.keys(pos)) {
+    if (k === oldId || k.startsWith(oldId + '/')) {
+      pos[newId + k.slice(oldId.length)] = pos[k];
+      delete pos[k];
+    }
+  }
+}
+
+/** Rename an object and every reference to it; returns the new node id. */
+export function rename(doc, data, newName) {
+  const obj = getAt(doc, data.path);
+  const old = obj.name;
+  if (old === newName) return data.id;
+  obj.name = newName;
+  const h = data.host ? hostByName(doc, data.host) : null;
+  let newId = data.id;
+  switch (data.kind) {
+    case 'host':
+      newId = newName;
+      renameKey(doc, old, newName);
+      return newId;
+    case 'parent':
+      for (const c of list(h.children)) if (c.parent === old) c.parent = newName;
+      for (const b of list(h.bridges)) for (const p of list(b.ports)) if (p.enslave && p.name === old) p.name = newName;
+      newId = ifaceId(h.name, newName);
+      break;
+    case 'child':
+      for (const c of list(h.children)) if (c.parent === old && c !== obj) c.parent = newName;
+      newId = ifaceId(h.name, newName, obj.namespace || '');
+      break;
+    case 'bridge':
+      forEachUplink(doc, (u, uh) => { if (uh === h && u.bridge === old) u.bridge = newName; });
+      newId = ifaceId(h.name, newName);
+      break;
+    case 'bport':
+      forEachUplink(doc, (u, uh) => { if (uh === h && u.bridge === data.bridge && u.port === old) u.port = newName; });
+      newId = ifaceId(h.name, newName);
+      break;
+    case 'peer':
+      newId = ifaceId(h.name, newName, obj.namespace || '');
+      break;
+    case 'switch':
+      forEachUplink(doc, (u) => { if (u.switch === old) u.switch = newName; });
+      newId = `switch:${newName}`;
+      break;
+    case 'port':
+      forEachUplink(doc, (u) => { if (u.switch === data.switch && u.port === old) u.port = newName; });
+      newId = `switch:${data.switch}/${newName}`;
+      break;
+    case 'station':
+      newId = `station:${newName}`;
+      break;
+    default:
+      break;
+  }
+  renameKey(doc, data.id, newId);
+  return newId;
+}
+
+function removeAt(doc, path) {
+  const parts = parsePath(path);
+  const idx = parts.pop();
+  let arr = doc;
+  for (const k of parts) arr = arr == null ? undefined : arr[k];
+  if (Array.isArray(arr)) arr.splice(idx, 1);
+  else if (arr) delete arr[idx];
+}
+
+/** Delete a node or an edge (edges drop the reference they stand for). */
+export function remove(doc, data) {
+  if (data.source) { // an edge
+    if (data.kind === 'lower') { getAt(doc, getPathOf(doc, data.owner)).parent = ''; return; }
+    if (data.kind === 'uplink') {
+      const owner = data.owner.startsWith('station:') ? null : getAt(doc, getPathOf(doc, data.owner));
+      if (!owner) throw new Error('a station must stay cabled to a switch port; delete the station or move its cable');
+      delete owner.uplink; return;
+    }
+    if (data.kind === 'member') { removeAt(doc, data.portPath); return; }
+    if (data.kind === 'veth') { delete getAt(doc, getPathOf(doc, data.owner).replace(/\.peer$/, '')).peer; return; }
+    return;
+  }
+  const h = data.host ? hostByName(doc, data.host) : null;
+  switch (data.kind) {
+    case 'parent':
+      for (const b of list(h.bridges)) b.ports = list(b.ports).filter((p) => !(p.enslave && p.name === data.name));
+      break;
+    case 'bport':
+      forEachUplink(doc, (u, uh) => { if (uh === h && u.bridge === data.bridge && u.port === data.name) { delete u.bridge; u.port = ''; } });
+      for (const p of list(h.parents)) if (p.uplink && p.uplink.port === '' && !p.uplink.switch) delete p.uplink;
+      break;
+    case 'bridge':
+      for (const p of list(h.parents)) if (p.uplink && p.uplink.bridge === data.name) delete p.uplink;
+      break;
+    case 'port':
+      for (const hh of list(doc.hosts)) for (const p of list(hh.parents)) if (p.uplink && p.uplink.switch === data.switch && p.uplink.port === data.name) delete p.uplink;
+      break;
+    case 'switch':
+      for (const hh of list(doc.hosts)) for (const p of list(hh.parents)) if (p.uplink && p.uplink.switch === data.name) delete p.uplink;
+      break;
+    case 'peer':
+      delete getAt(doc, data.path.replace(/\.peer$/, '')).peer;
+      dropPositions(doc, data.id);
+      return;
+    default:
+      break;
+  }
+  removeAt(doc, data.path);
+  dropPositions(doc, data.id);
+}
+
+function dropPositions(doc, id) {
+  const pos = doc.layout && doc.layout.positions;
+  if (!pos) return;
+  for (const k of Object.keys(pos)) if (k === id || k.startsWith(id + '/')) delete pos[k];
+}
+
+/** Path of a node id in the document (recomputed: paths shift when arrays change). */
+export function getPathOf(doc, id) {
+  const { nodes } = buildElements(doc);
+  const n = nodes.find((x) => x.data.id === id);
+  return n ? n.data.path : null;
+}
+
+// -------------------------------------------------------------------- layout
+/**
+ * Deterministic tidy layout: switches (ports in a row) on top, stations above their port,
+ * hosts below in a grid; in a host, parents in a row and each parent's children under it.
+ * Returns {id: {x, y}} for leaf nodes. O(n), fine for thousands of nodes.
+ */
+export function tidyLayout(doc) {
+  const pos = {};
+  const DX = 100; const DY = 70;
+  let x = 0;
+  const portX = {};
+  for (const s of list(doc.switches)) {
+    for (const p of list(s.ports)) {
+      const id = `switch:${s.name}/${p.name}`;
+      pos[id] = { x, y: 0 };
+      portX[id] = x;
+      x += 80;
+    }
+    if (!list(s.ports).length) { pos[`switch:${s.name}`] = { x, y: 0 }; x += 80; }
+    x += 80;
+  }
+  let sx = x;
+  for (const st of list(doc.stations)) {
+    const target = st.uplink && st.uplink.switch ? `switch:${st.uplink.switch}/${st.uplink.port}` : null;
+    if (target && portX[target] !== undefined && !Object.values(pos).some((q) => q.y === -110 && q.x === portX[target])) {
+      pos[`station:${st.name}`] = { x: portX[target], y: -110 };
+    } else {
+      pos[`station:${st.name}`] = { x: sx, y: -110 }; sx += DX;
+    }
+  }
+  const MAXW = Math.max(1400, x);
+  let hx = 0; let hy = 200; let rowH = 0;
+  for (const h of list(doc.hosts)) {
+    const local = {};
+    let cx = 0; let maxY = 0;
+    const childrenOf = {};
+    const orphans = [];
+    const parentNames = new Set(list(h.parents).map((p) => p.name));
+    const childByName = {};
+    for (const c of list(h.children)) if (!c.namespace) childByName[c.name] = c;
+    const rootOf = (c) => {
+      let cur = c; let n = 0;
+      while (cur && !parentNames.has(cur.parent) && childByName[cur.parent] && n++ < 16) cur = childByName[cur.parent];
+      return cur && parentNames.has(cur.parent) ? cur.parent : null;
+    };
+    for (const c of list(h.children)) {
+      const r = rootOf(c);
+      if (r) (childrenOf[r] = childrenOf[r] || []).push(c); else orphans.push(c);
+    }
+    const grid = (items, left, top, idOf) => {
+      const cols = Math.max(1, Math.min(10, Math.ceil(Math.sqrt(items.length * 2))));
+      items.forEach((c, i) => {
+        local[idOf(c)] = { x: left + (i % cols) * DX, y: top + Math.floor(i / cols) * DY };
+        maxY = Math.max(maxY, top + Math.floor(i / cols) * DY);
+      });
+      return Math.max(1, Math.min(cols, items.length)) * DX;
+    };
+    for (const p of list(h.parents)) {
+      const kids = childrenOf[p.name] || [];
+      local[ifaceId(h.name, p.name)] = { x: cx, y: 0 };
+      const w = grid(kids, cx, DY * 1.5, (c) => ifaceId(h.name, c.name, c.namespace || ''));
+      cx += Math.max(w, DX) + 20;
+    }
+    if (orphans.length) {
+      const w = grid(orphans, cx, DY * 1.5, (c) => ifaceId(h.name, c.name, c.namespace || ''));
+      cx += w + 20;
+    }
+    for (const b of list(h.bridges)) {
+      local[ifaceId(h.name, b.name)] = { x: cx, y: 0 };
+      let px = cx;
+      for (const p of list(b.ports)) {
+        if (p.enslave) continue;
+        local[ifaceId(h.name, p.name)] = { x: px, y: DY * 1.5 };
+        if (p.peer) local[ifaceId(h.name, p.peer.name, p.peer.namespace || '')] = { x: px, y: DY * 3 };
+        maxY = Math.max(maxY, p.peer ? DY * 3 : DY * 1.5);
+        px += DX;
+      }
+      cx = Math.max(px, cx + DX) + 20;
+    }
+    const width = Math.max(cx, DX);
+    if (hx > 0 && hx + width > MAXW) { hx = 0; hy += rowH + 160; rowH = 0; }
+    for (const [id, p] of Object.entries(local)) pos[id] = { x: hx + p.x, y: hy + p.y };
+    if (!Object.keys(local).length) pos[h.name] = { x: hx, y: hy };
+    rowH = Math.max(rowH, maxY);
+    hx += width + 120;
+  }
+  return pos;
+}

@@ -1,0 +1,226 @@
+// Properties panel: a form per kind of object; each change becomes one undoable edit.
+import { h, clear } from './dom.js';
+import { getAt } from './model.js';
+
+const MODES = ['bridge', 'vepa', 'private', 'passthru', 'source'];
+const STATES = ['up', 'down'];
+const L3 = [
+  { key: 'addresses', label: 'IPv4 addresses', type: 'list', placeholder: '10.0.0.5/24, …' },
+  { key: 'neighbors', label: 'Static neighbours', type: 'neighbors', placeholder: 'all-peers, or peer ids: host1/ns:web/web0' },
+];
+
+function fieldsFor(kind) {
+  switch (kind) {
+    case 'host': return [{ key: 'name', label: 'Host name', type: 'text' }];
+    case 'parent': return [
+      { key: 'name', label: 'Name', type: 'text' },
+      { key: 'kind', label: 'Kind', type: 'select', options: ['ethernet', 'wifi', 'loopback', 'veth'], empty: 'ethernet (default)' },
+      { key: 'uplink', label: 'Cabled to', type: 'uplink' },
+      { key: 'state', label: 'State', type: 'select', options: STATES, empty: 'up (default)' },
+      { key: 'mtu', label: 'MTU', type: 'number' },
+      { key: 'mac', label: 'MAC', type: 'text' }, ...L3,
+    ];
+    case 'child': return [
+      { key: 'name', label: 'Name', type: 'text' },
+      { key: 'parent', label: 'Parent', type: 'lower' },
+      { key: 'mode', label: 'Mode', type: 'select', options: MODES, empty: 'bridge (default)' },
+      { key: 'type', label: 'Type', type: 'select', options: ['macvlan', 'macvtap'], empty: 'macvlan (default)' },
+      { key: 'namespace', label: 'Namespace', type: 'text', placeholder: '(host namespace)' },
+      { key: 'state', label: 'State', type: 'select', options: STATES, empty: 'up (default)' },
+      { key: 'mtu', label: 'MTU', type: 'number' },
+      { key: 'mac', label: 'MAC', type: 'text' },
+      { key: 'nopromisc', label: 'nopromisc (passthru only)', type: 'checkbox' },
+      { key: 'source_macs', label: 'Source MACs (source mode)', type: 'list' }, ...L3,
+    ];
+    case 'bridge': return [
+      { key: 'name', label: 'Name', type: 'text' },
+      { key: 'state', label: 'State', type: 'select', options: STATES, empty: 'up (default)' },
+      { key: 'mtu', label: 'MTU', type: 'number' },
+      { key: 'mac', label: 'MAC', type: 'text' }, ...L3,
+    ];
+    case 'bport': return [
+      { key: 'name', label: 'Port (veth end on the bridge)', type: 'text' },
+      { key: 'hairpin', label: 'Hairpin', type: 'checkbox' },
+    ];
+    case 'peer': return [
+      { key: 'name', label: 'Name (veth end)', type: 'text' },
+      { key: 'namespace', label: 'Namespace', type: 'text', placeholder: '(host namespace)' },
+      { key: 'state', label: 'State', type: 'select', options: STATES, empty: 'up (default)' },
+      { key: 'mtu', label: 'MTU', type: 'number' },
+      { key: 'mac', label: 'MAC', type: 'text' }, ...L3,
+    ];
+    case 'switch': return [{ key: 'name', label: 'Switch name', type: 'text' }];
+    case 'port': return [
+      { key: 'name', label: 'Port name', type: 'text' },
+      { key: 'hairpin', label: 'Hairpin (reflective relay)', type: 'checkbox' },
+    ];
+    case 'station': return [
+      { key: 'name', label: 'Name', type: 'text' },
+      { key: 'uplink', label: 'Cabled to', type: 'uplink' },
+      { key: 'mac', label: 'MAC', type: 'text' }, ...L3,
+    ];
+    default: return [];
+  }
+}
+
+function uplinkOptions(doc, data) {
+  const opts = [];
+  for (const s of doc.switches || []) for (const p of s.ports || []) opts.push({ value: `switch:${s.name}/${p.name}`, label: `switch ${s.name} port ${p.name}` });
+  if (data.kind === 'parent') {
+    const host = (doc.hosts || []).find((x) => x.name === data.host);
+    for (const b of (host && host.bridges) || []) for (const p of b.ports || []) {
+      if (!p.peer && !p.enslave) opts.push({ value: `bridge:${b.name}/${p.name}`, label: `bridge ${b.name} port ${p.name}` });
+    }
+  }
+  return opts;
+}
+
+function lowerOptions(doc, data) {
+  const host = (doc.hosts || []).find((x) => x.name === data.host);
+  if (!host) return [];
+  return [
+    ...(host.parents || []).map((p) => ({ value: p.name, label: `${p.name} (parent NIC)` })),
+    ...(host.children || []).filter((c) => !c.namespace && c.name !== data.name).map((c) => ({ value: c.name, label: `${c.name} (macvlan; kernel re-parents)` })),
+  ];
+}
+
+const uplinkValue = (u) => (!u ? '' : u.switch ? `switch:${u.switch}/${u.port}` : `bridge:${u.bridge}/${u.port}`);
+function parseUplink(v) {
+  if (!v) return undefined;
+  let m = /^switch:(.+)\/([^/]+)$/.exec(v);
+  if (m) return { switch: m[1], port: m[2] };
+  m = /^bridge:(.+)\/([^/]+)$/.exec(v);
+  return m ? { bridge: m[1], port: m[2] } : undefined;
+}
+
+function neighborsText(v) {
+  if (v === 'all-peers') return 'all-peers';
+  if (!Array.isArray(v)) return '';
+  return v.map((n) => n.peer || `${n.address}=${n.mac}`).join(', ');
+}
+function parseNeighbors(text) {
+  const t = text.trim();
+  if (!t) return undefined;
+  if (t === 'all-peers') return 'all-peers';
+  return t.split(/[,\s]+/).filter(Boolean).map((x) => {
+    const m = /^([\d.]+)=([0-9a-fA-F:]+)$/.exec(x);
+    return m ? { address: m[1], mac: m[2] } : { peer: x };
+  });
+}
+
+/**
+ * Render the form for the selected element. `edit(path, key, value, {rename})` applies an edit.
+ * `resolved` is the server's flat view (default MAC/MTU) for placeholders.
+ */
+export function renderProps(el, doc, data, { edit, resolved, onDelete, onAddPort }) {
+  clear(el);
+  if (!data) {
+    el.append(h('p.note', {}, 'Select something on the drawing to edit it, or add objects from the palette. ',
+      'Press E (Connect) and drag from a child to a parent, from a parent to a switch port, or from a station to a port.'));
+    el.append(designFields(doc, edit));
+    return;
+  }
+  if (data.source) {
+    el.append(h('h3', {}, `Connection (${data.kind})`), h('p', {}, h('code', {}, data.source), ' → ', h('code', {}, data.target)),
+      h('button.danger', { type: 'button', onclick: onDelete }, 'Delete connection'));
+    return;
+  }
+  const obj = getAt(doc, data.path);
+  if (!obj) return;
+  const form = h('form.props', { 'data-path': data.path, 'data-kind': data.kind, onsubmit: (e) => e.preventDefault() });
+  form.append(h('h3', {}, `${data.kind === 'bport' ? 'bridge port' : data.kind} `, h('code', {}, data.id)));
+  const res = resolved && resolved.get(data.id);
+  for (const f of fieldsFor(data.kind)) {
+    const id = `prop-${f.key}`;
+    const value = obj[f.key];
+    let input;
+    const commit = (v) => edit(data, f.key, v);
+    if (f.type === 'select' || f.type === 'uplink' || f.type === 'lower') {
+      const options = f.type === 'uplink' ? uplinkOptions(doc, data) : f.type === 'lower' ? lowerOptions(doc, data)
+        : f.options.map((o) => ({ value: o, label: o }));
+      const current = f.type === 'uplink' ? uplinkValue(value) : (value ?? '');
+      const sel = h('select', { id, name: f.key },
+        h('option', { value: '' }, f.empty || (f.type === 'uplink' ? '(not cabled)' : '(none)')),
+        options.map((o) => h('option', { value: o.value }, o.label)));
+      if (current && !options.some((o) => o.value === current)) sel.append(h('option', { value: current }, `${current} (missing)`));
+      sel.value = current;
+      sel.addEventListener('change', () => commit(f.type === 'uplink' ? parseUplink(sel.value) : (sel.value || undefined)));
+      input = sel;
+    } else if (f.type === 'checkbox') {
+      input = h('input', { id, name: f.key, type: 'checkbox', checked: !!value });
+      input.addEventListener('change', () => commit(input.checked ? true : undefined));
+    } else if (f.type === 'number') {
+      input = h('input', { id, name: f.key, type: 'number', inputmode: 'numeric', value: value ?? '', placeholder: res && res.mtu ? `${res.mtu} (default)` : '' });
+      input.addEventListener('change', () => {
+        const t = input.value.trim();
+        commit(t === '' ? undefined : (Number.isInteger(Number(t)) ? Number(t) : t));
+      });
+    } else if (f.type === 'list') {
+      input = h('input', { id, name: f.key, type: 'text', value: Array.isArray(value) ? value.join(', ') : '', placeholder: f.placeholder || '' });
+      input.addEventListener('change', () => {
+        const items = input.value.split(/[,\s]+/).map((x) => x.trim()).filter(Boolean);
+        commit(items.length ? items : undefined);
+      });
+    } else if (f.type === 'neighbors') {
+      input = h('input', { id, name: f.key, type: 'text', value: neighborsText(value), placeholder: f.placeholder || '' });
+      input.addEventListener('change', () => commit(parseNeighbors(input.value)));
+    } else {
+      const ph = f.key === 'mac' && res ? `${res.mac} (derived)` : (f.placeholder || '');
+      input = h('input', { id, name: f.key, type: 'text', value: value ?? '', placeholder: ph, autocomplete: 'off', spellcheck: 'false' });
+      input.addEventListener('change', () => commit(input.value.trim() === '' && f.key !== 'name' ? undefined : input.value.trim()));
+    }
+    input.setAttribute('aria-describedby', `${id}-error`);
+    const row = h(`div.field.field-${f.type}`, { 'data-field': f.key },
+      f.type === 'checkbox' ? [input, h('label', { for: id }, f.label)] : [h('label', { for: id }, f.label), input],
+      h('div.field-error', { id: `${id}-error`, 'aria-live': 'polite' }));
+    form.append(row);
+  }
+  const actions = h('div.actions');
+  if (data.kind === 'switch') actions.append(h('button', { type: 'button', onclick: onAddPort }, 'Add port'));
+  actions.append(h('button.danger', { type: 'button', onclick: onDelete }, `Delete ${data.kind === 'bport' ? 'bridge port' : data.kind}`));
+  form.append(actions, h('div.other-problems'));
+  el.append(form);
+}
+
+function designFields(doc, edit) {
+  const form = h('form.props', { 'data-path': '', 'data-kind': 'design', onsubmit: (e) => e.preventDefault() }, h('h3', {}, 'Design'));
+  const name = h('input', { id: 'prop-design-name', name: 'name', type: 'text', value: doc.name || '', maxlength: 200 });
+  name.addEventListener('change', () => edit({ kind: 'design', path: '' }, 'name', name.value.trim() || undefined));
+  const desc = h('textarea', { id: 'prop-design-description', name: 'description', rows: 4 });
+  desc.value = doc.description || '';
+  desc.addEventListener('change', () => edit({ kind: 'design', path: '' }, 'description', desc.value || undefined));
+  form.append(
+    h('div.field', { 'data-field': 'name' }, h('label', { for: 'prop-design-name' }, 'Design name'), name, h('div.field-error')),
+    h('div.field', { 'data-field': 'description' }, h('label', { for: 'prop-design-description' }, 'Description'), desc, h('div.field-error')),
+    h('div.other-problems'));
+  return form;
+}
+
+/** Show server problems at the fields of the open form; the rest in its "other problems" box. */
+export function showFieldProblems(el, problems) {
+  const form = el.querySelector('form.props');
+  if (!form) return;
+  const base = form.dataset.path;
+  for (const e of form.querySelectorAll('.field-error')) e.textContent = '';
+  for (const f of form.querySelectorAll('.field')) f.classList.remove('has-error');
+  const other = form.querySelector('.other-problems');
+  if (other) other.textContent = '';
+  for (const p of problems || []) {
+    let rest;
+    if (base === '') {
+      if (p.path.includes('.') || p.path.includes('[')) continue;
+      rest = p.path;
+    } else if (p.path === base) rest = '';
+    else if (p.path.startsWith(base + '.')) rest = p.path.slice(base.length + 1);
+    else continue;
+    const key = rest.split(/[.[]/)[0];
+    const field = key && form.querySelector(`.field[data-field="${CSS.escape(key)}"]`);
+    if (field) {
+      field.classList.add('has-error');
+      const box = field.querySelector('.field-error');
+      box.textContent = (box.textContent ? box.textContent + ' ' : '') + p.message;
+    } else if (other) {
+      other.append(h('p.field-error', {}, `${rest || '(this object)'}: ${p.message}`));
+    }
+  }
+}
