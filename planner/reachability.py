@@ -497,7 +497,7 @@ class _World:
                 continue
             for a in i.addresses:
                 order += 1
-                if target in a.network:
+                if a.network.prefixlen < 32 and target in a.network:  # a /32 adds no prefix route
                     cand = (a.network.prefixlen, -order, i, target)
                     if best is None or cand[:2] > best[:2]:
                         best = cand

@@ -162,34 +162,35 @@ def rule_duplicate_address(d: Design, p) -> Iterable[Finding]:
                 seen.setdefault(a.ip, i.id)
 
 
+def _connected(i: Iface) -> list:
+    """Prefix routes the kernel adds for an interface's addresses (none for a /32)."""
+    return [a.network for a in i.addresses if a.network.prefixlen < 32]
+
+
 def rule_ambiguous_egress(d: Design, p) -> Iterable[Finding]:
     by_ns: dict[str, list[Iface]] = defaultdict(list)
     for i in d.interfaces:
-        if i.addresses and not i.master:
+        if _connected(i) and not i.master:
             by_ns[i.ns].append(i)
     for ns, items in by_ns.items():
-        if len(items) < 2:
-            continue
         for x in range(len(items)):
             for y in range(x + 1, len(items)):
                 a, b = items[x], items[y]
-                for na in (ad.network for ad in a.addresses):
-                    for nb in (ad.network for ad in b.addresses):
-                        if na.overlaps(nb):
-                            winner = a if na.prefixlen >= nb.prefixlen else b
-                            loser = b if winner is a else a
-                            yield finding("MV110", [a.id, b.id],
-                                          f"{ns}: {a.id} ({na}) and {b.id} ({nb}) have overlapping connected "
-                                          f"routes; the kernel sends traffic for that range out of "
-                                          f"{winner.id} (the route added first), even pings from {loser.id}'s "
-                                          "address",
-                                          fix=f"add /32 routes for the peers that must be reached through "
-                                              f"{_short(loser.id)}, e.g. ip route add PEER/32 dev "
-                                              f"{_short(loser.id)}")
-                            break
-                    else:
-                        continue
-                    break
+                hit = next(((na, nb) for na in _connected(a) for nb in _connected(b) if na.overlaps(nb)), None)
+                if hit is None:
+                    continue
+                na, nb = hit
+                if na.prefixlen == nb.prefixlen:
+                    winner, loser, why = a, b, "the route added first (design order) wins"
+                else:
+                    winner, loser = (a, b) if na.prefixlen > nb.prefixlen else (b, a)
+                    why = "the more specific route wins"
+                yield finding("MV110", [a.id, b.id],
+                              f"{ns}: {a.id} ({na}) and {b.id} ({nb}) have overlapping connected routes; {why}, "
+                              f"so traffic for that range leaves through {winner.id}, even pings from "
+                              f"{loser.id}'s address",
+                              fix=f"add /32 routes for the peers that must be reached through {_short(loser.id)}",
+                              commands=(f"ip route add PEER/32 dev {_q(loser.name)}",))
 
 
 def rule_passthru_mac(d: Design, p) -> Iterable[Finding]:
@@ -211,8 +212,8 @@ def rule_passthru_mac(d: Design, p) -> Iterable[Finding]:
 def rule_subnet_mismatch(d: Design, p) -> Iterable[Finding]:
     by_lower: dict[str, set] = defaultdict(set)
     for i in d.interfaces:
-        if i.is_child and i.lower and i.addresses:
-            by_lower[i.lower].add(i.addresses[0].network)
+        if i.is_child and i.lower and _connected(i):
+            by_lower[i.lower].add(_connected(i)[0])
     for lower, nets in by_lower.items():
         nets = sorted(nets, key=lambda n: (int(n.network_address), n.prefixlen))
         for x in range(len(nets)):
@@ -227,8 +228,7 @@ def rule_subnet_mismatch(d: Design, p) -> Iterable[Finding]:
 def rule_route_duplicates_connected(d: Design, p) -> Iterable[Finding]:
     by_ns: dict[str, set] = defaultdict(set)
     for i in d.interfaces:
-        for a in i.addresses:
-            by_ns[i.ns].add(a.network)
+        by_ns[i.ns].update(_connected(i))
     for i in d.interfaces:
         for r in i.routes:
             if r.via is None and r.to in by_ns[i.ns]:
@@ -323,9 +323,8 @@ def _port_node(d: Design, lower_id: str) -> str | None:
 
 
 def _hairpin_commands(d: Design, port: str) -> tuple[str, ...]:
-    if port.startswith("switch:"):
-        sw, p = port[len("switch:"):].rsplit("/", 1)
-        br = "BRIDGE"
+    if port.startswith("switch:"):  # a Linux bridge standing in for the switch has the switch's name
+        br, p = port[len("switch:"):].rsplit("/", 1)
     else:
         _host, br, p = port[len("bridge:"):].split("/")
     return (f"bridge link set dev {_q(p)} hairpin on",
