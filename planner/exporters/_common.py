@@ -1,0 +1,112 @@
+"""Shared pieces of the exporters: the result type, comment hygiene, notes on external gear."""
+from __future__ import annotations
+
+import io
+import re
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..model import Design
+
+__all__ = ["ExportResult", "comment_text", "external_notes", "slug", "GENERATOR"]
+
+GENERATOR = f"mvplan {__version__}"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """Files (name -> text) and the warnings about what the format could not express.
+
+    Every warning is also written as a comment in the file it concerns, so neither a reader of
+    the files nor a caller of the API can miss it.
+    """
+
+    files: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def write_dir(self, directory: str | Path) -> list[Path]:
+        """Write every file under ``directory`` (created if needed); return the paths written."""
+        root = Path(directory)
+        out = []
+        for name, text in self.files.items():
+            path = root / name
+            if root.resolve() not in path.resolve().parents:
+                raise ValueError(f"refusing to write {name!r} outside {root}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, "utf-8")
+            if name.endswith(".sh"):
+                path.chmod(0o755)
+            out.append(path)
+        return out
+
+    def write_tar(self, target: str | Path | io.BufferedIOBase | None = None) -> bytes:
+        """A deterministic tar (fixed mtimes, owners and modes) of the files; also written to
+        ``target`` (a path or a binary file object) when given."""
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for name in sorted(self.files):
+                data = self.files[name].encode("utf-8")
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                info.mtime = 0
+                info.mode = 0o755 if name.endswith(".sh") else 0o644
+                info.uid = info.gid = 0
+                info.uname = info.gname = "root"
+                tar.addfile(info, io.BytesIO(data))
+        data = buf.getvalue()
+        if isinstance(target, (str, Path)):
+            Path(target).write_bytes(data)
+        elif target is not None:
+            target.write(data)
+        return data
+
+
+def comment_text(text: str) -> str:
+    """Text safe to put after a ``#``: control characters (a newline would end the comment and
+    turn the rest of a design name into a command) become ``?``."""
+    return _CONTROL.sub("?", text)
+
+
+def slug(text: str, fallback: str = "mvplan") -> str:
+    """A DNS-1123 label-ish slug for file and Kubernetes object names."""
+    s = re.sub(r"[^a-z0-9.-]+", "-", text.lower()).strip("-.")
+    return s[:63].strip("-.") or fallback
+
+
+def external_notes(design: Design, host: str | None = None) -> list[str]:
+    """What the design expects of gear outside the hosts (no exporter configures it)."""
+    notes = []
+    for sw in design.switches:
+        for p in sw.ports:
+            if not p.hairpin:
+                continue
+            users = [i.id for i in design.interfaces if i.link == f"switch:{sw.name}/{p.name}"
+                     and (host is None or i.host in (host, None))]
+            if host is not None and not any(u.startswith(f"{host}/") for u in users):
+                continue
+            notes.append(f"switch {sw.name} port {p.name} must reflect frames back out the port they came in on "
+                         "(hairpin / 802.1Qbg reflective relay); configure that on the switch")
+    return notes
+
+
+def final_host(design: Design, plan, host: str):
+    """The host as the plan leaves it (:func:`planner.compiler.simulate` of the plan's ops on the
+    state the design assumes): what declarative formats describe. Same op list, one state."""
+    from ..compiler import assumed_state, simulate
+
+    live = simulate(assumed_state(design, [host]), plan.for_host(host).ops)
+    return live.host(host)
+
+
+def iface_of(design: Design, host: str, ns: str, link) -> str:
+    """The design id a final-state link stands for (from its ownership alias, else by place)."""
+    from ..ops import alias_owner
+
+    owner = alias_owner(link.alias, design.name)
+    if owner:
+        return owner
+    return f"{host}/ns:{ns}/{link.name}" if ns else f"{host}/{link.name}"

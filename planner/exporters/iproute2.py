@@ -1,0 +1,247 @@
+"""POSIX sh scripts of ``ip``/``bridge`` commands, one command per op of the compiled plan.
+
+The script is the plan, readable: ``set -eu``, a ``# <design object>: <what>`` comment before
+every command, every argument through :func:`shlex.quote` (so a design named ``Bob's "lab"``
+survives), ``ip -n NS`` for namespaced ops. It creates its namespaces with ``ip netns add``, so
+it runs as is on a host that has the design's NICs - or inside a namespace that stands for the
+host (``ip netns exec lab-host1 sh host1.sh``): a move back to "the host's own namespace" is
+written ``netns "$$"``, the namespace of the shell running the script.
+
+:func:`argv` is the argument vector of one op (what a parity test compares with the netlink
+call); :func:`shell_line` the quoted line.
+"""
+from __future__ import annotations
+
+import shlex
+from typing import Iterable
+
+from ..compiler import Plan, compile_plan
+from ..model import Design
+from ..ops import (
+    AddAddress, AddNeighbor, AddRoute, CreateBridge, CreateMacvlan, CreateNamespace, CreateVeth, DelAddress,
+    DeleteLink, DeleteNamespace, DelNeighbor, DelRoute, MoveToNamespace, Op, SetAlias, SetBridgePort, SetHairpin,
+    SetLinkDown, SetLinkUp, SetMac, SetMode, SetMtu, SetSourceMacs, UnsetBridgePort,
+)
+from ._common import GENERATOR, ExportResult, comment_text, external_notes
+
+__all__ = ["argv", "shell_line", "render", "export_iproute2", "HAIRPIN_STYLES", "SELF_NETNS"]
+
+HAIRPIN_STYLES = ("bridge", "brctl", "sysfs")
+
+
+class _SelfNetns(str):
+    """Marker argument: the namespace of the shell running the script (rendered ``"$$"``)."""
+
+
+#: ``netns`` target meaning "the host's own namespace": the PID of the running shell.
+SELF_NETNS = _SelfNetns("$$")
+
+
+def _q(arg: str) -> str:
+    return '"$$"' if isinstance(arg, _SelfNetns) else shlex.quote(str(arg))
+
+
+def _netns(ns: str, prefix: str) -> str:
+    return SELF_NETNS if not ns else prefix + ns
+
+
+def _ip(op: Op, prefix: str, *args) -> list[str]:
+    base = ["ip", "-n", prefix + op.ns] if op.ns else ["ip"]
+    return base + [a for a in args if a is not None]
+
+
+def _opt(flag: str, value) -> list[str]:
+    return [flag, str(value)] if value is not None and value != "" else []
+
+
+def argv(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "") -> list[str]:
+    """The command for one op as an argument vector (``sysfs`` hairpin has none: use
+    :func:`shell_line`)."""
+    p = netns_prefix
+    if isinstance(op, CreateNamespace):
+        return ["ip", "netns", "add", p + op.name]
+    if isinstance(op, DeleteNamespace):
+        return ["ip", "netns", "del", p + op.name]
+    if isinstance(op, CreateBridge):
+        return _ip(op, p, "link", "add", "name", op.name, *_opt("address", op.mac), *_opt("mtu", op.mtu),
+                   "type", "bridge")
+    if isinstance(op, CreateVeth):
+        peer_where = [] if op.peer_ns == op.ns else ["netns", _netns(op.peer_ns, p)]
+        return _ip(op, p, "link", "add", "name", op.name, *_opt("address", op.mac), *_opt("mtu", op.mtu),
+                   "type", "veth", "peer", "name", op.peer, *_opt("address", op.peer_mac),
+                   *_opt("mtu", op.peer_mtu), *peer_where)
+    if isinstance(op, CreateMacvlan):
+        into = ["netns", _netns(op.netns, p)] if op.netns and op.netns != op.ns else []
+        return _ip(op, p, "link", "add", "link", op.link, "name", op.name, *_opt("address", op.mac),
+                   *_opt("mtu", op.mtu), *into, "type", op.link_kind, "mode", op.mode,
+                   *(["nopromisc"] if op.nopromisc else []), *_opt("bcqueuelen", op.bcqueuelen))
+    if isinstance(op, DeleteLink):
+        return _ip(op, p, "link", "del", "dev", op.name)
+    if isinstance(op, SetAlias):
+        return _ip(op, p, "link", "set", "dev", op.name, "alias", op.alias)
+    if isinstance(op, MoveToNamespace):
+        return _ip(op, p, "link", "set", "dev", op.name, "netns", _netns(op.target_ns, p), "name", op.new_name)
+    if isinstance(op, SetMode):
+        return _ip(op, p, "link", "set", "dev", op.name, "type", op.link_kind, "mode", op.mode)
+    if isinstance(op, SetMtu):
+        return _ip(op, p, "link", "set", "dev", op.name, "mtu", str(op.mtu))
+    if isinstance(op, SetMac):
+        return _ip(op, p, "link", "set", "dev", op.name, "address", op.mac)
+    if isinstance(op, SetSourceMacs):
+        return _ip(op, p, "link", "set", "dev", op.name, "type", op.link_kind, "macaddr", "set", *op.macs)
+    if isinstance(op, SetBridgePort):
+        return _ip(op, p, "link", "set", "dev", op.name, "master", op.master)
+    if isinstance(op, UnsetBridgePort):
+        return _ip(op, p, "link", "set", "dev", op.name, "nomaster")
+    if isinstance(op, SetHairpin):
+        onoff = "on" if op.on else "off"
+        if hairpin_style == "bridge":
+            return (["bridge", "-n", p + op.ns] if op.ns else ["bridge"]) + ["link", "set", "dev", op.name,
+                                                                              "hairpin", onoff]
+        if hairpin_style == "brctl":
+            cmd = ["brctl", "hairpin", op.bridge, op.name, onoff]
+            return (["ip", "netns", "exec", p + op.ns] + cmd) if op.ns else cmd
+        if hairpin_style == "ip":
+            return _ip(op, p, "link", "set", "dev", op.name, "type", "bridge_slave", "hairpin", onoff)
+        raise ValueError(f"hairpin style {hairpin_style!r} has no argument vector; use shell_line()")
+    if isinstance(op, AddAddress):
+        return _ip(op, p, "address", "add", op.address, "dev", op.name)
+    if isinstance(op, DelAddress):
+        return _ip(op, p, "address", "del", op.address, "dev", op.name)
+    if isinstance(op, AddNeighbor):
+        return _ip(op, p, "neigh", "add", op.address, "lladdr", op.mac, "dev", op.name, "nud", "permanent")
+    if isinstance(op, DelNeighbor):
+        return _ip(op, p, "neigh", "del", op.address, "dev", op.name)
+    if isinstance(op, AddRoute):
+        return _ip(op, p, "route", "add", op.to, *_opt("via", op.via), "dev", op.name)
+    if isinstance(op, DelRoute):
+        return _ip(op, p, "route", "del", op.to, *_opt("via", op.via), "dev", op.name)
+    if isinstance(op, SetLinkUp):
+        return _ip(op, p, "link", "set", "dev", op.name, "up")
+    if isinstance(op, SetLinkDown):
+        return _ip(op, p, "link", "set", "dev", op.name, "down")
+    raise TypeError(f"no iproute2 form for {op.kind}")
+
+
+def shell_line(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "") -> str:
+    """One quoted shell command line for ``op``."""
+    if hairpin_style not in HAIRPIN_STYLES + ("ip",):
+        raise ValueError(f"hairpin_style must be one of {', '.join(HAIRPIN_STYLES)}, not {hairpin_style!r}")
+    if isinstance(op, SetHairpin) and hairpin_style == "sysfs":
+        path = f"/sys/class/net/{op.bridge}/brif/{op.name}/hairpin_mode"
+        value = "1" if op.on else "0"
+        if op.ns:  # sysfs shows the namespace it was mounted in: ip netns exec remounts it
+            return " ".join(_q(a) for a in ["ip", "netns", "exec", netns_prefix + op.ns, "sh", "-c",
+                                            'echo "$1" > "$2"', "sh", value, path])
+        return f"echo {value} > {_q(path)}"
+    return " ".join(_q(a) for a in argv(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix))
+
+
+# --------------------------------------------------------------------------- batch
+def _batch_token(arg: str) -> str | None:
+    """Quote for ``ip -batch`` (its tokenizer knows quotes but no escapes and cuts at ``#``)."""
+    if isinstance(arg, _SelfNetns) or "#" in arg or "\n" in arg or "\r" in arg:
+        return None
+    if arg and not any(c in arg for c in " \t'\"\\"):
+        return arg
+    if '"' not in arg:
+        return f'"{arg}"'
+    if "'" not in arg:
+        return f"'{arg}'"
+    return None
+
+
+def _batch_line(op: Op, prefix: str) -> tuple[str, str] | None:
+    """(namespace, batch line) when ``op`` can go in an ``ip -batch`` block, else None."""
+    if isinstance(op, SetHairpin):
+        args = argv(op, hairpin_style="ip", netns_prefix=prefix)
+    else:
+        args = argv(op, netns_prefix=prefix)
+    if args[0] != "ip":
+        return None
+    ns = ""
+    rest = args[1:]
+    if rest[:1] == ["-n"]:
+        ns, rest = rest[1], rest[2:]
+    if rest[:2] == ["netns", "exec"]:
+        return None
+    toks = [_batch_token(a) for a in rest]
+    if any(t is None for t in toks):
+        return None
+    return ns, " ".join(toks)
+
+
+# --------------------------------------------------------------------------- render
+def render(ops: Iterable[Op], *, design_name: str, host: str, hairpin_style: str = "bridge",
+           netns_prefix: str = "", batch: bool = False, teardown: bool = False,
+           warnings: Iterable[str] = (), notes: Iterable[str] = ()) -> str:
+    """The script for one host's ops."""
+    if hairpin_style not in HAIRPIN_STYLES:
+        raise ValueError(f"hairpin_style must be one of {', '.join(HAIRPIN_STYLES)}, not {hairpin_style!r}")
+    ops = list(ops)
+    what = "teardown" if teardown else "setup"
+    head = [
+        "#!/bin/sh",
+        f"# {comment_text(GENERATOR)}: iproute2 {what} script",
+        f"# design: {comment_text(design_name)}",
+        f"# host: {comment_text(host)}",
+        "# Run as root on the host, or inside a network namespace that stands for it",
+        "# (ip netns exec NS sh SCRIPT). Links it creates carry the ifalias",
+        "# mvplan:<design>:<interface id>; only links so marked are ever deleted.",
+    ]
+    if netns_prefix:
+        head.append(f"# design namespace NAME is the network namespace {comment_text(netns_prefix)}NAME")
+    for w in warnings:
+        head.append(f"# WARNING: {comment_text(w)}")
+    for n in notes:
+        head.append(f"# note: {comment_text(n)}")
+    head.append("set -eu")
+    body: list[str] = []
+    if not ops:
+        body += ["", "# nothing to do: the host already matches the design", ":"]
+    k = 0
+    while k < len(ops):
+        op = ops[k]
+        bl = _batch_line(op, netns_prefix) if batch else None
+        if bl is None:
+            body += ["", f"# {comment_text(op.describe())}",
+                     shell_line(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix)]
+            k += 1
+            continue
+        ns = bl[0]
+        block: list[str] = []
+        while k < len(ops):
+            nxt = _batch_line(ops[k], netns_prefix)
+            if nxt is None or nxt[0] != ns:
+                break
+            block += [f"# {comment_text(ops[k].describe())}", nxt[1]]
+            k += 1
+        opener = f"ip -n {shlex.quote(ns)} -batch - <<'MVPLAN_BATCH'" if ns else "ip -batch - <<'MVPLAN_BATCH'"
+        body += ["", opener, *block, "MVPLAN_BATCH"]
+    return "\n".join(head + body) + "\n"
+
+
+def export_iproute2(design: Design, *, plan: Plan | None = None, teardown: bool = False,
+                    hairpin_style: str = "bridge", netns_prefix: str = "", batch: bool = False,
+                    hosts: Iterable[str] | None = None, check: bool = True) -> ExportResult:
+    """One script per host (``host1.sh``; ``host1-teardown.sh`` with ``teardown``)."""
+    if plan is None:
+        plan = compile_plan(design, check=check, hosts=hosts)
+    if teardown:
+        plan = plan.inverse()
+    files: dict[str, str] = {}
+    warnings: list[str] = []
+    wanted = set(hosts) if hosts is not None else None
+    for h in design.hosts:
+        if wanted is not None and h.name not in wanted:
+            continue
+        hp = plan.for_host(h.name)
+        notes = [n for n in plan.notes if n.startswith(f"{h.name}/") or n.startswith(f"{h.name}:")
+                 or n.startswith("not undone")]
+        host_warnings = [n for n in notes]
+        warnings += [f"{h.name}: {w}" if not w.startswith(h.name) else w for w in host_warnings]
+        name = f"{h.name}-teardown.sh" if teardown else f"{h.name}.sh"
+        files[name] = render(hp.ops, design_name=design.name, host=h.name, hairpin_style=hairpin_style,
+                             netns_prefix=netns_prefix, batch=batch, teardown=teardown, warnings=host_warnings,
+                             notes=external_notes(design, h.name))
+    return ExportResult(files=files, warnings=warnings)

@@ -1,0 +1,141 @@
+"""systemd-networkd ``.netdev``/``.network`` files for the host-namespace part of a design.
+
+Built from the host as the compiled plan leaves it (the same op list as the other back ends):
+
+* every link mvplan creates gets a ``.netdev``: ``Kind=macvlan`` + ``[MACVLAN] Mode=`` (always
+  explicit), ``Kind=macvtap`` + ``[MACVTAP]``, ``SourceMACAddress=`` for source mode,
+  ``BroadcastMulticastQueueLength=`` for bcqueuelen, ``Kind=veth`` + ``[Peer]``, ``Kind=bridge``;
+* every link gets a ``.network``: ``MACVLAN=``/``MACVTAP=`` in the lower device's file (that is
+  how networkd attaches stacked devices), ``Bridge=`` and ``[Bridge] HairPin=`` for ports,
+  ``Address=`` in design order, ``[Neighbor]`` for static neighbours, ``[Route]``, and
+  ``ActivationPolicy=down`` for links the design keeps down.
+
+networkd cannot place links in network namespaces and has no nopromisc flag: warnings, in the
+file and in the result. Files: ``10-mvplan-<name>.netdev``, ``20-mvplan-<name>.network`` (in a
+``<host>/`` folder when the design has several hosts).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..compiler import Plan, compile_plan
+from ..model import Design
+from ..ops import CreateMacvlan
+from ._common import GENERATOR, ExportResult, comment_text, external_notes, final_host, iface_of
+
+__all__ = ["export_networkd", "host_files"]
+
+
+def _section(name: str, items: list[tuple[str, object]]) -> list[str]:
+    return ["", f"[{name}]"] + [f"{k}={v}" for k, v in items if v is not None and v != ""]
+
+
+def _yes(b: bool) -> str:
+    return "yes" if b else "no"
+
+
+def host_files(design: Design, plan: Plan, host: str) -> tuple[dict[str, str], list[str]]:
+    """({filename: text}, warnings) for one host."""
+    final = final_host(design, plan, host)
+    root = final.ns("")
+    warnings: list[str] = []
+    bcq = {op.subject: op.bcqueuelen for op in plan.for_host(host).ops
+           if isinstance(op, CreateMacvlan) and op.bcqueuelen is not None}
+    for ns in final.namespaces:
+        if ns.name:
+            for lk in ns.links:
+                warnings.append(f"{iface_of(design, host, ns.name, lk)}: systemd-networkd cannot place links in "
+                                f"network namespaces; {lk.name} (namespace {ns.name}) is not configured - use the "
+                                "iproute2 export for it")
+    files: dict[str, str] = {}
+    skip: set[str] = set()
+    for lk in root.links:
+        if lk.kind == "veth" and (lk.link_ns or ""):
+            skip.add(lk.name)
+            warnings.append(f"{iface_of(design, host, '', lk)}: its veth peer {lk.link} lives in namespace "
+                            f"{lk.link_ns}, which systemd-networkd cannot express; {lk.name} is not configured")
+    peers_done: set[str] = set()
+    for lk in root.links:
+        if lk.name in skip:
+            continue
+        iid = iface_of(design, host, "", lk)
+        own: list[str] = []
+        head = [f"# {GENERATOR}: design {design.name}, host {host}", f"# {iid}"]
+        # -- .netdev for links mvplan creates --------------------------------------------------
+        if lk.kind in ("macvlan", "macvtap", "bridge") or (lk.kind == "veth" and lk.name not in peers_done):
+            nd = _section("NetDev", [("Name", lk.name), ("Kind", lk.kind), ("MACAddress", lk.mac),
+                                     ("MTUBytes", lk.mtu)])
+            if lk.kind in ("macvlan", "macvtap"):
+                opts = [("Mode", lk.mode)]
+                if lk.source_macs:
+                    opts.append(("SourceMACAddress", " ".join(lk.source_macs)))
+                if iid in bcq:
+                    opts.append(("BroadcastMulticastQueueLength", bcq[iid]))
+                nd += _section(lk.kind.upper(), opts)
+                if lk.nopromisc:
+                    w = f"{iid}: systemd-networkd has no nopromisc flag; {lk.name} will put {lk.link} in promiscuous mode"
+                    warnings.append(w)
+                    own.append(w)
+            elif lk.kind == "veth":
+                peer = root.link(lk.link) if lk.link else None
+                nd += _section("Peer", [("Name", lk.link), ("MACAddress", peer.mac if peer else None),
+                                        ("MTUBytes", peer.mtu if peer else None)])
+                peers_done |= {lk.name, lk.link}
+            files[f"10-mvplan-{lk.name}.netdev"] = "\n".join(
+                [comment_text(x) for x in head + [f"# WARNING: {w}" for w in own]] + nd) + "\n"
+        # -- .network for every host-namespace link ---------------------------------------------
+        net = _section("Match", [("Name", lk.name)])
+        if lk.kind is None:
+            head.append(f"# this file takes over the whole networkd configuration of {lk.name}")
+        link_items = []
+        if lk.state == "down":
+            link_items.append(("ActivationPolicy", "down"))
+        if lk.kind is not None:
+            link_items.append(("RequiredForOnline", "no"))
+        if link_items:
+            net += _section("Link", link_items)
+        items: list[tuple[str, object]] = []
+        for child in root.links:
+            if child.kind in ("macvlan", "macvtap") and child.link == lk.name and not (child.link_ns or ""):
+                items.append((child.kind.upper(), child.name))
+        # children moved into namespaces still hang off this device: networkd cannot create them
+        if lk.master:
+            items.append(("Bridge", lk.master))
+        for a in root.addresses_of(lk.name):
+            items.append(("Address", a))
+        items += [("LinkLocalAddressing", "no"), ("IPv6AcceptRA", "no")] if lk.kind is not None else []
+        if lk.kind is not None or items:
+            net += _section("Network", items)
+        if lk.master:
+            net += _section("Bridge", [("HairPin", _yes(bool(lk.hairpin)))])
+        for n in root.neighbors_of(lk.name):
+            net += _section("Neighbor", [("Address", n.address), ("LinkLayerAddress", n.mac)])
+        for r in root.routes_of(lk.name):
+            net += _section("Route", [("Destination", r.to), ("Gateway", r.via)])
+        files[f"20-mvplan-{lk.name}.network"] = "\n".join(comment_text(x) for x in head) + "\n" + \
+            "\n".join(net).lstrip("\n") + "\n"
+    return files, warnings
+
+
+def export_networkd(design: Design, *, plan: Plan | None = None, hosts: Iterable[str] | None = None,
+                    check: bool = True) -> ExportResult:
+    """All hosts' files; a ``README.mvplan`` per host lists the warnings and external notes."""
+    if plan is None:
+        plan = compile_plan(design, check=check, hosts=hosts)
+    wanted = set(hosts) if hosts is not None else None
+    chosen = [h for h in design.hosts if wanted is None or h.name in wanted]
+    multi = len(design.hosts) > 1
+    files: dict[str, str] = {}
+    all_warnings: list[str] = []
+    for h in chosen:
+        hf, warnings = host_files(design, plan, h.name)
+        all_warnings += warnings
+        notes = external_notes(design, h.name)
+        prefix = f"{h.name}/" if multi else ""
+        for name, text in hf.items():
+            files[prefix + name] = text
+        if warnings or notes:
+            lines = [f"# {GENERATOR}: systemd-networkd files for design {design.name}, host {h.name}"]
+            lines += [f"# WARNING: {w}" for w in warnings] + [f"# note: {n}" for n in notes]
+            files[prefix + "00-mvplan-README.txt"] = "\n".join(comment_text(x) for x in lines) + "\n"
+    return ExportResult(files=files, warnings=all_warnings)

@@ -1,0 +1,140 @@
+"""nmstate desired-state YAML, or one Kubernetes NodeNetworkConfigurationPolicy per host.
+
+The state is the host as the compiled plan leaves it (the same op list as every other back end,
+replayed by :func:`planner.compiler.simulate`), written in nmstate's schema (nmstate.io YAML API):
+
+* ``type: mac-vlan`` / ``mac-vtap`` with ``mac-vlan: {base-iface, mode, promiscuous}`` - mode
+  always explicit, ``promiscuous`` is the inverse of mvplan's ``nopromisc``;
+* ``type: linux-bridge`` with ``bridge.port[].stp-hairpin-mode`` for hairpin;
+* ``type: veth`` with ``veth.peer``;
+* ``ipv4.address`` in design order, ``routes.config`` for static routes.
+
+nmstate has no network namespaces, no static ARP entries, no source-MAC lists and no
+bcqueuelen: each such thing becomes a warning, in the file and in the result - never silently
+dropped. A NIC mvplan does not create is listed by name only (nmstate keeps what a desired
+state does not mention), with the addresses the design gives it.
+"""
+from __future__ import annotations
+
+import ipaddress
+from typing import Iterable
+
+import yaml
+
+from ..compiler import Plan, compile_plan
+from ..model import Design
+from ..ops import CreateMacvlan
+from ._common import GENERATOR, ExportResult, comment_text, external_notes, final_host, iface_of, slug
+
+__all__ = ["export_nmstate", "host_state"]
+
+_TYPES = {"macvlan": "mac-vlan", "macvtap": "mac-vtap", "bridge": "linux-bridge", "veth": "veth"}
+
+
+def _ipv4(addresses: list[str]) -> dict:
+    if not addresses:
+        return {"enabled": False}
+    out = []
+    for a in addresses:
+        i = ipaddress.ip_interface(a)
+        out.append({"ip": str(i.ip), "prefix-length": i.network.prefixlen})
+    return {"enabled": True, "dhcp": False, "address": out}
+
+
+def host_state(design: Design, plan: Plan, host: str) -> tuple[dict, list[str]]:
+    """(nmstate desired state, warnings) for one host."""
+    final = final_host(design, plan, host)
+    warnings: list[str] = []
+    bcq = {op.subject: op.bcqueuelen for op in plan.for_host(host).ops
+           if isinstance(op, CreateMacvlan) and op.bcqueuelen is not None}
+    root = final.ns("")
+    for ns in final.namespaces:
+        if ns.name == "":
+            continue
+        for lk in ns.links:
+            warnings.append(f"{iface_of(design, host, ns.name, lk)}: nmstate has no network namespaces; "
+                            f"{lk.name} (namespace {ns.name}) is not configured - use the iproute2 export or a "
+                            "CNI plugin (e.g. Multus macvlan) for it")
+    interfaces: list[dict] = []
+    routes: list[dict] = []
+    for lk in root.links:
+        iid = iface_of(design, host, "", lk)
+        if lk.kind == "veth" and (lk.link_ns or ""):
+            warnings.append(f"{iid}: its veth peer {lk.link} lives in namespace {lk.link_ns}, which nmstate cannot "
+                            f"express; {lk.name} is not configured")
+            continue
+        d: dict = {"name": lk.name}
+        if lk.kind:
+            d["type"] = _TYPES.get(lk.kind, lk.kind)
+        d["state"] = lk.state or "up"
+        if lk.kind and lk.mac:
+            d["mac-address"] = lk.mac.upper()
+        if lk.kind and lk.mtu:
+            d["mtu"] = lk.mtu
+        if lk.kind in ("macvlan", "macvtap"):
+            key = _TYPES[lk.kind]
+            d[key] = {"base-iface": lk.link, "mode": lk.mode, "promiscuous": not lk.nopromisc}
+            if lk.source_macs:
+                warnings.append(f"{iid}: nmstate cannot list the source MACs of a source-mode {lk.kind} "
+                                f"({', '.join(lk.source_macs)}); set them after apply with "
+                                f"'ip link set dev {lk.name} type {lk.kind} macaddr set ...'")
+            if iid in bcq:
+                warnings.append(f"{iid}: nmstate has no bcqueuelen; {bcq[iid]} is not applied")
+        elif lk.kind == "veth":
+            d["veth"] = {"peer": lk.link}
+        elif lk.kind == "bridge":
+            ports = [p for p in root.links if p.master == lk.name and not (p.kind == "veth" and (p.link_ns or ""))]
+            d["bridge"] = {"options": {"stp": {"enabled": False}},
+                           "port": [{"name": p.name, "stp-hairpin-mode": bool(p.hairpin)} for p in ports]}
+        addrs = root.addresses_of(lk.name)
+        if addrs or lk.kind:
+            d["ipv4"] = _ipv4(addrs)
+            if lk.kind:
+                d["ipv6"] = {"enabled": False}
+        neigh = root.neighbors_of(lk.name)
+        if neigh:
+            warnings.append(f"{iid}: nmstate has no static neighbour entries; add them after apply: " + "; ".join(
+                f"ip neigh replace {n.address} lladdr {n.mac} dev {lk.name} nud permanent" for n in neigh))
+        for r in root.routes_of(lk.name):
+            rd = {"destination": r.to, "next-hop-interface": lk.name}
+            if r.via:
+                rd["next-hop-address"] = r.via
+            routes.append(rd)
+        interfaces.append(d)
+    state: dict = {"interfaces": interfaces}
+    if routes:
+        state["routes"] = {"config": routes}
+    return state, warnings
+
+
+def _dump(doc: dict) -> str:
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
+
+
+def export_nmstate(design: Design, *, plan: Plan | None = None, kubernetes: bool | None = None,
+                   hosts: Iterable[str] | None = None, check: bool = True) -> ExportResult:
+    """``<host>.nmstate.yml`` per host, or with ``kubernetes`` (the default for multi-host designs)
+    ``<host>.nncp.yaml``: a NodeNetworkConfigurationPolicy selecting the node by
+    ``kubernetes.io/hostname``."""
+    if plan is None:
+        plan = compile_plan(design, check=check, hosts=hosts)
+    wanted = set(hosts) if hosts is not None else None
+    chosen = [h for h in design.hosts if wanted is None or h.name in wanted]
+    k8s = len(design.hosts) > 1 if kubernetes is None else kubernetes
+    files: dict[str, str] = {}
+    all_warnings: list[str] = []
+    for h in chosen:
+        state, warnings = host_state(design, plan, h.name)
+        all_warnings += warnings
+        head = [f"# {GENERATOR}: nmstate desired state", f"# design: {design.name}", f"# host: {h.name}"]
+        head += [f"# WARNING: {w}" for w in warnings]
+        head += [f"# note: {n}" for n in external_notes(design, h.name)]
+        head = [comment_text(x) for x in head]
+        if k8s:
+            doc = {"apiVersion": "nmstate.io/v1", "kind": "NodeNetworkConfigurationPolicy",
+                   "metadata": {"name": slug(f"{design.name}-{h.name}")},
+                   "spec": {"nodeSelector": {"kubernetes.io/hostname": h.name}, "desiredState": state}}
+            files[f"{h.name}.nncp.yaml"] = "\n".join(head) + "\n" + _dump(doc)
+        else:
+            files[f"{h.name}.nmstate.yml"] = "\n".join(head) + "\n---\n" + _dump(state)
+    return ExportResult(files=files, warnings=all_warnings)
