@@ -1,0 +1,177 @@
+"""Operations: identity, data round trip, and that every inverse really undoes its op."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from planner.compiler import SimulationError, simulate
+from planner.livestate import LiveAddress, LiveHost, LiveLink, LiveNamespace, LiveNeighbor, LiveRoute, LiveState
+from planner.ops import (
+    OP_TYPES, AddAddress, AddNeighbor, AddRoute, CreateBridge, CreateMacvlan, CreateNamespace, CreateVeth,
+    DelAddress, DeleteLink, DeleteNamespace, DelNeighbor, DelRoute, MoveToNamespace, NotInvertible, SetAlias,
+    SetBridgePort, SetHairpin, SetLinkDown, SetLinkUp, SetMac, SetMode, SetMtu, SetSourceMacs, UnsetBridgePort,
+    alias_owner, op_from_dict, owner_alias, owner_prefix, temp_name,
+)
+
+H = "h1"
+MV0 = LiveLink(name="mv0", kind="macvlan", mode="bridge", mac="02:00:00:00:00:10", mtu=1500, state="down",
+               link="eth0", link_ns="", source_macs=(), nopromisc=False)
+
+
+def start_state() -> LiveState:
+    """A small host every sample op applies to."""
+    root = LiveNamespace(
+        name="",
+        links=(
+            LiveLink(name="eth0", mac="52:54:00:00:00:01", mtu=1500, state="up"),
+            LiveLink(name="br0", kind="bridge", mac="02:00:00:00:00:b0", mtu=1500, state="up"),
+            LiveLink(name="port1", kind="veth", mtu=1500, state="up", master="br0", hairpin=False, link="peer1",
+                     link_ns="web"),
+            MV0,
+        ),
+        addresses=(LiveAddress("eth0", "10.0.0.2/24"),),
+        routes=(LiveRoute("eth0", "10.9.0.0/16", "10.0.0.1"),),
+        neighbors=(LiveNeighbor("eth0", "10.0.0.1", "02:00:00:00:00:01"),),
+    )
+    web = LiveNamespace(name="web", links=(LiveLink(name="peer1", kind="veth", mtu=1500, state="up", link="port1",
+                                                    link_ns=""),))
+    return LiveState(hosts=(LiveHost(name=H, namespaces=(root, web, LiveNamespace(name="empty"))),))
+
+
+def sample_ops():
+    mk = CreateMacvlan(subject="h1/mv0", host=H, name="mv0", link="eth0", mode="bridge", mac=MV0.mac, mtu=1500)
+    return [
+        CreateNamespace(subject="h1/ns:x", host=H, name="x"),
+        DeleteNamespace(subject="h1/ns:empty", host=H, name="empty"),
+        CreateBridge(subject="h1/br9", host=H, name="br9", mac="02:00:00:00:00:99", mtu=1500),
+        CreateVeth(subject="h1/va", host=H, name="va", peer="vb", peer_ns="web", peer_subject="h1/ns:web/vb",
+                   mac="02:00:00:00:00:aa", mtu=1500, peer_mac="02:00:00:00:00:ab", peer_mtu=1500),
+        CreateMacvlan(subject="h1/mv9", host=H, link_kind="macvtap", name="mv9", link="eth0", mode="vepa",
+                      mac="02:00:00:00:00:09", mtu=1500),
+        mk.inverse(),  # DeleteLink carrying how to rebuild mv0
+        SetAlias(subject="h1/mv0", host=H, name="mv0", alias=owner_alias("d", "h1/mv0")),
+        MoveToNamespace(subject="h1/ns:web/m0", host=H, name="mv0", target_ns="web", new_name="m0"),
+        SetMode(subject="h1/mv0", host=H, name="mv0", mode="vepa", old="bridge"),
+        SetMtu(subject="h1/mv0", host=H, name="mv0", mtu=1400, old=1500),
+        SetMac(subject="h1/mv0", host=H, name="mv0", mac="02:00:00:00:00:11", old=MV0.mac),
+        SetSourceMacs(subject="h1/mv0", host=H, name="mv0", macs=("02:00:00:00:aa:01",), old=()),
+        SetBridgePort(subject="h1/eth0", host=H, name="eth0", master="br0"),
+        UnsetBridgePort(subject="h1/port1", host=H, name="port1", master="br0"),
+        SetHairpin(subject="h1/port1", host=H, name="port1", bridge="br0", on=True),
+        AddAddress(subject="h1/eth0", host=H, name="eth0", address="10.0.0.3/24"),
+        DelAddress(subject="h1/eth0", host=H, name="eth0", address="10.0.0.2/24"),
+        AddNeighbor(subject="h1/eth0", host=H, name="eth0", address="10.0.0.7", mac="02:00:00:00:00:07"),
+        DelNeighbor(subject="h1/eth0", host=H, name="eth0", address="10.0.0.1", mac="02:00:00:00:00:01"),
+        AddRoute(subject="h1/eth0", host=H, name="eth0", to="0.0.0.0/0", via="10.0.0.1"),
+        DelRoute(subject="h1/eth0", host=H, name="eth0", to="10.9.0.0/16", via="10.0.0.1"),
+        SetLinkUp(subject="h1/mv0", host=H, name="mv0"),
+        SetLinkDown(subject="h1/port1", host=H, name="port1"),
+    ]
+
+
+def normal(state: LiveState) -> dict:
+    """State as comparable data: order of links and L3 entries does not matter."""
+    d = state.to_dict()
+    for h in d["hosts"].values():
+        for ns in h["namespaces"].values():
+            for k in ns:
+                ns[k] = sorted(ns[k], key=lambda x: json.dumps(x, sort_keys=True))
+    return d
+
+
+def test_every_op_type_has_a_sample():
+    assert {type(op) for op in sample_ops()} == set(OP_TYPES.values())
+
+
+@pytest.mark.parametrize("op", sample_ops(), ids=lambda op: op.kind)
+def test_inverse_undoes_the_op(op):
+    before = start_state()
+    after = simulate(before, [op])
+    assert normal(after) != normal(before), "the sample op should change something"
+    assert normal(simulate(after, [op.inverse()])) == normal(before)
+
+
+@pytest.mark.parametrize("op", sample_ops(), ids=lambda op: op.kind)
+def test_inverse_of_inverse_is_the_op(op):
+    assert op.inverse().inverse() == op
+    assert op.inverse().subject == op.subject
+
+
+@pytest.mark.parametrize("op", sample_ops(), ids=lambda op: op.kind)
+def test_round_trip_through_plain_data(op):
+    d = op.to_dict()
+    assert d["op"] == op.kind and d["key"] == op.key
+    json.dumps(d)
+    assert op_from_dict(json.loads(json.dumps(d))) == op
+
+
+@pytest.mark.parametrize("op", sample_ops(), ids=lambda op: op.kind)
+def test_describe_names_the_design_object(op):
+    line = op.describe()
+    assert line.startswith(op.subject + ": ") and "\n" not in line
+
+
+def test_keys_are_unique_and_stable():
+    ops = sample_ops()
+    assert len({op.key for op in ops}) == len(ops)
+    assert [op.key for op in ops] == [op.key for op in sample_ops()]
+    a = AddAddress(subject="x", host=H, name="eth0", address="10.0.0.3/24")
+    b = AddAddress(subject="y", host=H, name="eth0", address="10.0.0.3/24")
+    assert a.key == b.key, "the key is what the op does, not who asked"
+
+
+def test_change_ops_without_old_value_are_not_invertible():
+    with pytest.raises(NotInvertible):
+        SetMtu(subject="x", host=H, name="eth0", mtu=9000).inverse()
+    with pytest.raises(NotInvertible):
+        DeleteLink(subject="x", host=H, name="eth0").inverse()
+
+
+def test_macvlan_mode_is_always_explicit():
+    with pytest.raises(ValueError):
+        CreateMacvlan(subject="x", host=H, name="m", link="eth0", mode="")
+
+
+def test_ownership_alias_round_trip():
+    alias = owner_alias("lab one", "h1/ns:web/eth0")
+    assert alias == "mvplan:lab one:h1/ns:web/eth0"
+    assert alias_owner(alias, "lab one") == "h1/ns:web/eth0"
+    assert alias_owner(alias, "lab") is None
+    assert alias_owner(None, "lab one") is None
+    assert alias_owner("something else", "lab one") is None
+
+
+@pytest.mark.parametrize("name", ["line\nbreak", "x" * 200, "#hash"])
+def test_ownership_prefix_stays_storable(name):
+    prefix = owner_prefix(name)
+    assert prefix.startswith("mvplan:#") and len(prefix.encode()) < 40
+    assert prefix != owner_prefix(name + "!")
+    assert alias_owner(owner_alias(name, "h/eth0"), name) == "h/eth0"
+
+
+def test_temp_names_fit_ifnamsiz_and_differ():
+    a, b = temp_name("h1/ns:web/eth0"), temp_name("h1/ns:db/eth0")
+    assert a != b and len(a.encode()) <= 15 and len(b.encode()) <= 15
+    assert temp_name("h1/ns:web/eth0") == a
+
+
+def test_simulation_refuses_what_the_kernel_refuses():
+    s = start_state()
+    with pytest.raises(SimulationError, match="ENETDOWN"):
+        simulate(s, [AddRoute(subject="x", host=H, name="mv0", to="10.1.0.0/24")])
+    with pytest.raises(SimulationError, match="EEXIST"):
+        simulate(s, [CreateBridge(subject="x", host=H, name="br0")])
+    with pytest.raises(SimulationError, match="ENODEV"):
+        simulate(s, [SetLinkUp(subject="x", host=H, name="nope")])
+    with pytest.raises(SimulationError, match="EINVAL"):
+        simulate(s, [SetMode(subject="x", host=H, name="mv0", mode="passthru", old="bridge")])
+
+
+def test_simulated_delete_takes_veth_peer_and_children_along():
+    s = start_state()
+    gone = simulate(s, [DeleteLink(subject="x", host=H, name="eth0")])
+    names = {lk.name for lk in gone.host(H).ns("").links}
+    assert "eth0" not in names and "mv0" not in names
+    gone = simulate(s, [DeleteLink(subject="x", host=H, name="port1")])
+    assert gone.host(H).ns("web").link("peer1") is None
