@@ -55,6 +55,7 @@ _REGISTRY = [
     CodeInfo("MV110", WARNING, "ambiguous egress: overlapping connected subnets in one namespace"),
     CodeInfo("MV111", INFO, "passthru child shares the parent's MAC"),
     CodeInfo("MV112", WARNING, "subnets that cannot reach each other without a router"),
+    CodeInfo("MV114", ERROR, "passthru cannot be created on top of a macvlan", "EINVAL"),
     CodeInfo("MV113", WARNING, "a source-mode child with an empty MAC list receives nothing"),
     # --- traffic that silently fails ---------------------------------------------------------
     CodeInfo("MV201", WARNING, "private-mode siblings cannot ARP each other"),

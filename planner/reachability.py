@@ -38,6 +38,9 @@ __all__ = ["Verdict", "Prediction", "predict", "explain", "apply_what_if", "REAS
 
 BCAST = "ff:ff:ff:ff:ff:ff"
 SRC, DST = "\x00src", "\x00dst"  # placeholders in cached hop lists, filled per ping
+#: marks broadcasts a parent hands to its children from a work queue: they arrive after the
+#: parent's own stack has seen (and answered) the frame
+QUEUED = "(macvlan broadcast queue)"
 
 #: reason code -> one-line meaning (documented in docs/reachability.md)
 REASONS = {
@@ -467,10 +470,11 @@ class _World:
                 mask = ("vepa", "bridge")
             else:
                 mask = ("vepa",)  # bridge-mode siblings already saw it on the way out
+            queued = hops + (f"{lower.id} {QUEUED}",)
             for u in kids:
                 r = u.rep
                 if r.mode in mask and r.state == "up":
-                    self._receive_unit(u, lower, out, hops)
+                    self._receive_unit(u, lower, out, queued)
             if passthru is None:
                 self._receive(lower, out, hops, dst)  # RX_HANDLER_PASS: the parent's own stack sees it too
             return
@@ -755,9 +759,9 @@ def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
             return Verdict(False, "ARP_UNANSWERED", _why_not(w, egress, b, "ARP request (broadcast)"),
                            (egress.id,))
         learned_on_b = {r.id for r, _h in responders}
-        # first answer wins (the kernel ignores later replies within locktime); the owner of
-        # the address answers first when it receives the request itself
-        responders.sort(key=lambda rh: (0 if rh[0].id == b.id else 1, len(rh[1])))
+        # first answer wins (the kernel ignores later replies within locktime): interfaces that
+        # see the request directly answer before children served from the broadcast queue
+        responders.sort(key=_answer_order)
         responder, hops_arp = responders[0]
         if w.received(w.deliver(responder, egress.mac), egress, responder) is None:
             return Verdict(False, "ARP_REPLY_LOST", _why_not(w, responder, egress, "ARP reply (unicast)"),
@@ -790,7 +794,7 @@ def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
                            _why_not(w, eb, a, f"ARP request for {aip} (broadcast)") +
                            (". The pinger used a static entry, so the target never saw an ARP request to learn "
                             "from" if static is not None else ""), echo_hops)
-        responders.sort(key=lambda rh: (0 if rh[0].id == a.id else 1, len(rh[1])))
+        responders.sort(key=_answer_order)
         resp, _h = responders[0]
         if w.received(w.deliver(resp, eb.mac), eb, resp) is None:
             return Verdict(False, "REPLY_ARP_UNANSWERED", _why_not(w, resp, eb, "ARP reply (unicast)"), echo_hops)
@@ -803,6 +807,11 @@ def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
                         "; the reply returns " + _path_text(back_hops)), echo_hops)
     owner = w.mac_owner.get(mac_a)
     return Verdict(False, "REPLY_LOST", _why_not(w, eb, owner or a, "echo reply (unicast)"), echo_hops)
+
+
+def _answer_order(responder: tuple[Iface, tuple]) -> tuple:
+    hops = responder[1]
+    return (any(QUEUED in h for h in hops), len(hops))
 
 
 def _fill(hops: tuple, src: Iface, dst: Iface) -> tuple:

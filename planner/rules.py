@@ -59,7 +59,8 @@ def rule_nopromisc(d: Design, p) -> Iterable[Finding]:
     for i in d.interfaces:
         if i.is_child and i.nopromisc and i.mode != "passthru":
             yield finding("MV102", [i.id], f"{i.id} sets nopromisc in {i.mode} mode; the flag only changes "
-                                           "passthru mode (where it keeps the parent out of promiscuous mode)",
+                                           "passthru mode (where it keeps the parent out of promiscuous mode). "
+                                           "The kernel ignores it elsewhere, and iproute2 refuses it outright",
                           fix="remove nopromisc, or use mode passthru")
 
 
@@ -105,6 +106,15 @@ def rule_reparented(d: Design, p) -> Iterable[Finding]:
                           f"directly on {i.lower} instead (ip link shows {_short(i.id)}@{_short(i.lower)}), as a "
                           f"sibling in {i.mode} mode",
                           fix=f"declare parent: {_short(i.lower)} so the design says what the kernel does")
+
+
+def rule_passthru_on_macvlan(d: Design, p) -> Iterable[Finding]:
+    for i in d.interfaces:
+        if i.is_child and i.mode == "passthru" and i.declared_lower and i.declared_lower != i.lower:
+            yield finding("MV114", [i.id, i.declared_lower],
+                          f"{i.id} is passthru on {i.declared_lower}, which is itself a macvlan; the kernel "
+                          "re-parents other modes but refuses passthru there (EINVAL)",
+                          fix=f"declare parent: {_short(i.lower)} - and give it that NIC to itself")
 
 
 def rule_mtu(d: Design, p) -> Iterable[Finding]:
@@ -485,7 +495,7 @@ def rule_advice(d: Design, p: Prediction | None) -> Iterable[Finding]:
 
 RULES: list[Callable[[Design, Prediction | None], Iterable[Finding]]] = [
     rule_passthru_exclusive, rule_nopromisc, rule_source_macs_mode, rule_parent_bridge_port,
-    rule_parent_not_ethernet, rule_reparented, rule_mtu, rule_duplicate_mac, rule_duplicate_address,
+    rule_parent_not_ethernet, rule_reparented, rule_passthru_on_macvlan, rule_mtu, rule_duplicate_mac, rule_duplicate_address,
     rule_ambiguous_egress, rule_passthru_mac, rule_subnet_mismatch, rule_route_duplicates_connected,
     rule_sibling_traffic, rule_host_cannot_reach_children, rule_blast_radius, rule_source_lists,
     rule_static_neighbors, rule_advice,

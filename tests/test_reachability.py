@@ -165,3 +165,56 @@ def test_classes_never_change_a_verdict_at_scale():
     from planner.generate import scale_design
 
     _merged_equals_unmerged(scale_design(children=120, parents=6, seed=3))
+
+
+# --- rows measured on the kernel (see docs/reachability.md, "Kernel evidence") --------------
+def test_passthru_child_and_addressed_parent_never_talk():
+    doc = pair_design("passthru", "bridge", True, parent_addr=True)
+    doc["hosts"][0]["children"].pop(1)
+    p = predict(design_from_dict(doc))
+    assert not p.reachable("h/eth0", "h/ns:na/a") and not p.reachable("h/ns:na/a", "h/eth0")
+    assert p.reachable("station:st", "h/ns:na/a") and p.reachable("h/ns:na/a", "station:st")
+
+
+def test_source_list_is_one_way_between_siblings():
+    doc = pair_design("source", "vepa", True)
+    doc["hosts"][0]["children"][1]["mac"] = "02:00:00:00:00:0b"
+    doc["hosts"][0]["children"][0]["source_macs"] = ["02:00:00:00:00:0b"]
+    assert reach(doc, "h/ns:nb/b", "h/ns:na/a"), "V -> S works: S hears V's ARP through its list"
+    assert not reach(doc, "h/ns:na/a", "h/ns:nb/b"), "S -> V fails: a source child's reflected ARP returns to it"
+
+
+def test_shim_needs_host_routes():
+    doc = {
+        "hosts": [{"name": "h",
+                   "parents": [{"name": "eth0", "addresses": ["10.7.0.1/24"], "uplink": {"switch": "sw", "port": "p1"}}],
+                   "children": [{"name": "shim", "parent": "eth0", "mode": "bridge", "addresses": ["10.7.0.2/32"]},
+                                {"name": "c", "parent": "eth0", "mode": "bridge", "namespace": "c",
+                                 "addresses": ["10.7.0.11/24"]}]}],
+        "switches": [{"name": "sw", "ports": [{"name": "p1"}]}],
+    }
+    assert not reach(doc, "h/shim", "h/ns:c/c"), "V0: the /24 of eth0 wins, the ARP leaves on the wire"
+    assert not reach(doc, "h/ns:c/c", "h/shim"), "V0: the reply leaves through eth0"
+    doc["hosts"][0]["children"][0]["routes"] = [{"to": "10.7.0.11/32"}]
+    for a, b in (("h/shim", "h/ns:c/c"), ("h/ns:c/c", "h/shim"), ("h/eth0", "h/ns:c/c"), ("h/ns:c/c", "h/eth0")):
+        assert reach(doc, a, b), f"V3: /32 routes via the shim: {a} -> {b}"
+
+
+def test_linux_bridge_port_hairpin_for_a_veth_parent():
+    def doc(hairpin):
+        return {"hosts": [{"name": "h",
+                           "parents": [{"name": "p1", "kind": "veth", "uplink": {"bridge": "br1", "port": "b1"}}],
+                           "bridges": [{"name": "br1", "addresses": ["10.8.0.254/24"],
+                                        "ports": [{"name": "b1", "hairpin": hairpin},
+                                                  {"name": "b2", "peer": {"name": "p2", "namespace": "x",
+                                                                          "addresses": ["10.8.0.2/24"]}}]}],
+                           "children": [{"name": "v", "parent": "p1", "mode": "vepa", "namespace": "v",
+                                         "addresses": ["10.8.0.11/24"]},
+                                        {"name": "w", "parent": "p1", "mode": "bridge", "namespace": "w",
+                                         "addresses": ["10.8.0.12/24"]}]}]}
+    off, on = doc(False), doc(True)
+    for d, expected in ((off, False), (on, True)):
+        assert reach(d, "h/ns:v/v", "h/ns:x/p2") and reach(d, "h/ns:v/v", "h/br1")
+        assert reach(d, "h/br1", "h/ns:v/v") and reach(d, "h/ns:w/w", "h/br1")
+        assert reach(d, "h/ns:v/v", "h/ns:w/w") == expected
+        assert reach(d, "h/ns:w/w", "h/ns:v/v") == expected

@@ -31,6 +31,8 @@ CASES = {
     "MV105": (host([kid("a")], parents=[{"name": "eth0", "kind": "loopback"}]), host([kid("a")])),
     "MV106": (host([{"name": "outer", "parent": "eth0"}, {"name": "inner", "parent": "outer"}]),
               host([{"name": "outer", "parent": "eth0"}, {"name": "inner", "parent": "eth0"}])),
+    "MV114": (host([{"name": "outer", "parent": "eth0"}, {"name": "vm", "parent": "outer", "mode": "passthru"}]),
+              host([{"name": "vm", "parent": "eth0", "mode": "passthru"}])),
     "MV107": (host([kid("a", mtu=9000)]), host([kid("a", mtu=1400)])),
     "MV108": (host([kid("a", mac="02:00:00:00:00:05"), kid("b", n=1, mac="02:00:00:00:00:05")]),
               host([kid("a", mac="02:00:00:00:00:05"), kid("b", n=1, mac="02:00:00:00:00:06")])),

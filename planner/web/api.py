@@ -81,7 +81,7 @@ def dump_yaml(doc: dict) -> str:
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
-def check_payload(design, doc: dict | None = None) -> dict:
+def check_payload(design) -> dict:
     t0 = time.perf_counter()
     findings = core.check(design)
     prediction = core.predict(design)
@@ -278,8 +278,20 @@ def apply_design(design_id: int):
 # --------------------------------------------------------------------------- analysis
 @bp.post("/check")
 def check():
+    """Findings and prediction; 422 for an unusable document.
+
+    ``?problems=inline`` answers an unusable document with 200 ``{"valid": false, "problems"}``
+    instead: the editor checks half-drawn designs on every edit, and for it an invalid draft is a
+    normal state, not a failed request.
+    """
     doc = document_from(body())
-    return jsonify(check_payload(core.load(doc)))
+    try:
+        design = core.load(doc)
+    except ApiError as exc:
+        if exc.status == 422 and request.args.get("problems") == "inline":
+            return jsonify({"valid": False, "problems": exc.details.get("problems", []), "message": exc.message})
+        raise
+    return jsonify(check_payload(design))
 
 
 @bp.post("/what-if")
