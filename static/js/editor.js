@@ -89,18 +89,58 @@ function freeSpot(x, y) {
 function placeNew(data) {
   const pos = positions();
   if (pos[data.id]) return { ...pos[data.id] };
+  const leaves = cy.nodes().filter((n) => n.isChildless());
+  const all = leaves.nonempty() ? cy.elements().boundingBox() : null;
   let anchor = null;
   const lower = cy.getElementById(`lower:${data.id}`);
-  if (data.kind === 'child' && lower.nonempty()) { const p = lower.target().position(); anchor = { x: p.x, y: p.y + 90 }; }
+  if (data.kind === 'switch' && all) anchor = { x: all.x1 + 40, y: all.y1 - 140 };
+  else if (data.kind === 'host' && all) anchor = { x: all.x1 + 40, y: all.y2 + 140 };
+  else if (data.kind === 'station') {
+    const st = (S.doc.stations || []).find((x) => `station:${x.name}` === data.id);
+    const port = st && st.uplink ? cy.getElementById(`switch:${st.uplink.switch}/${st.uplink.port}`) : null;
+    if (port && port.nonempty()) anchor = { x: port.position().x, y: port.position().y - 110 };
+  } else if (data.kind === 'port' || data.kind === 'bport') {
+    const sibs = cy.nodes(`[kind = "${data.kind}"]`).filter((n) => n.data('parent') === data.parent && (data.kind === 'port' || n.data('bridge') === data.bridge));
+    if (sibs.nonempty()) { const bb = sibs.boundingBox(); anchor = { x: bb.x2 + 50, y: (bb.y1 + bb.y2) / 2 }; }
+    else if (data.kind === 'bport') {
+      const br = cy.getElementById(M.ifaceId(data.host, data.bridge));
+      if (br.nonempty()) anchor = { x: br.position().x, y: br.position().y + 90 };
+    }
+  } else if (data.kind === 'peer') {
+    const port = cy.getElementById(data.path ? (buildPortId(data)) : '');
+    if (port.nonempty()) anchor = { x: port.position().x, y: port.position().y + 90 };
+  }
+  if (!anchor && data.kind === 'child' && lower.nonempty()) { const p = lower.target().position(); anchor = { x: p.x, y: p.y + 90 }; }
   if (!anchor && data.parent) {
     const par = cy.getElementById(data.parent);
-    if (par.nonempty()) { const bb = par.boundingBox(); anchor = par.children().nonempty() ? { x: bb.x1 + 40, y: bb.y2 + 20 } : { x: par.position().x, y: par.position().y }; }
+    if (par.nonempty()) {
+      const kids = par.children();
+      if (kids.nonempty()) {
+        const bb = kids.boundingBox();
+        anchor = (data.kind === 'child') ? { x: bb.x1 + 14, y: bb.y2 + 60 } : { x: bb.x2 + 70, y: bb.y1 + 14 };
+      } else anchor = { x: par.position().x, y: par.position().y };
+    }
   }
   if (!anchor) {
     const ext = cy.extent();
     anchor = { x: (ext.x1 + ext.x2) / 2, y: (ext.y1 + ext.y2) / 2 };
   }
   return freeSpot(anchor.x, anchor.y);
+}
+
+function buildPortId(data) {
+  const port = M.getAt(S.doc, data.path.replace(/\.peer$/, ''));
+  return port ? M.ifaceId(data.host, port.name) : '';
+}
+
+function ensureVisible(id) {
+  const n = cy.getElementById(id);
+  if (n.empty()) return;
+  const ext = cy.extent(); const bb = n.boundingBox();
+  if (bb.x1 < ext.x1 || bb.x2 > ext.x2 || bb.y1 < ext.y1 || bb.y2 > ext.y2) {
+    cy.fit(undefined, 40);
+    if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(n); }
+  }
 }
 
 const IMMUTABLE = new Set(['id', 'parent', 'source', 'target']);
@@ -320,6 +360,7 @@ function add(kind) {
   });
   if (ok && made) {
     selectElement(made, { showProps: true });
+    ensureVisible(made);
     if (kind === 'child' && !(data && data.kind === 'parent')) hint(`Added ${made}: press E and drag it onto a parent NIC`);
     else hint(`Added ${made}`);
   }
@@ -335,8 +376,15 @@ async function runCheck() {
   S.checkAbort = ctrl;
   document.body.dataset.check = 'pending';
   try {
-    const res = await api.post('/api/check', { document: S.doc }, { signal: ctrl.signal });
+    const res = await api.post('/api/check?problems=inline', { document: S.doc }, { signal: ctrl.signal });
     if (seq !== S.checkSeq) return;
+    if (res.valid === false) {
+      S.check = null;
+      S.problems = res.problems && res.problems.length ? res.problems : [{ path: '', message: res.message }];
+      renderAnalysis();
+      document.body.dataset.check = 'invalid';
+      return;
+    }
     S.check = res;
     S.problems = [];
     S.resolved = new Map((res.interfaces || []).map((i) => [i.id, i]));

@@ -289,3 +289,11 @@ def test_upload_binary_is_422(api):
 
 def test_upload_without_file_is_400(api):
     assert_envelope(api.post("/api/upload", data=b""), 400, "bad_request")
+
+
+def test_check_can_report_problems_inline(api, vepa_doc):
+    vepa_doc["hosts"][0]["children"][0]["parent"] = ""
+    resp = api.post("/api/check?problems=inline", json={"document": vepa_doc})
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["valid"] is False and body["problems"][0]["path"] == "hosts[0].children[0].parent"
