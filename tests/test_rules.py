@@ -112,3 +112,11 @@ def test_shim_proposal_names_a_free_address():
     f = next(f for f in fs if f.code == "MV204")
     assert any("type macvlan mode bridge" in c for c in f.commands)
     assert any(c.startswith("ip route add 10.0.0.10/32") for c in f.commands)
+
+
+def test_every_code_is_documented():
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "rules.md").read_text()
+    for code in CODES:
+        assert f"| {code} |" in text, f"{code} missing from docs/rules.md"
