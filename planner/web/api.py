@@ -83,8 +83,7 @@ def dump_yaml(doc: dict) -> str:
 
 def check_payload(design) -> dict:
     t0 = time.perf_counter()
-    findings = core.check(design)
-    prediction = core.predict(design)
+    findings, prediction = core.analyse(design)
     return {"valid": True, "summary": core.summarize(design), "findings": findings,
             "counts": core.counts(findings), "prediction": prediction, "interfaces": core.interfaces(design),
             "elapsed_ms": round((time.perf_counter() - t0) * 1000, 2)}

@@ -13,7 +13,7 @@ from ..errors import CompileError, DesignError
 from ..model import Design, design_from_dict
 from .errors import ApiError, invalid_design
 
-__all__ = ["load", "check", "predict", "what_if", "plan", "export", "capabilities", "EXPORT_FORMATS",
+__all__ = ["load", "check", "analyse", "predict", "what_if", "plan", "export", "capabilities", "EXPORT_FORMATS",
            "DOCUMENT_FORMATS", "summarize"]
 
 #: formats produced by planner.exporters
@@ -54,6 +54,17 @@ def load(doc: Any) -> Design:
 
 def check(design: Design) -> list[dict]:
     return [f.to_dict() for f in _module("rules").check(design)]
+
+
+def analyse(design: Design) -> tuple[list[dict], dict]:
+    """Findings and prediction together; one prediction serves both when the rules module can
+    take it (``rules.check_with_prediction``), else ``rules.check`` and ``reachability.predict``."""
+    rules = _module("rules")
+    both = getattr(rules, "check_with_prediction", None)
+    if both is not None:
+        findings, prediction = both(design)
+        return [f.to_dict() for f in findings], prediction.to_dict()
+    return check(design), predict(design)
 
 
 def predict(design: Design) -> dict:

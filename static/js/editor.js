@@ -80,8 +80,8 @@ function positions() {
 function freeSpot(x, y) {
   const taken = cy.nodes().filter((n) => n.isChildless()).map((n) => n.position());
   for (let i = 0; i < 200; i++) {
-    const px = x + (i % 10) * 90; const py = y + Math.floor(i / 10) * 70;
-    if (!taken.some((p) => Math.abs(p.x - px) < 60 && Math.abs(p.y - py) < 45)) return { x: px, y: py };
+    const px = x + (i % 10) * 140; const py = y + Math.floor(i / 10) * 90;
+    if (!taken.some((p) => Math.abs(p.x - px) < 100 && Math.abs(p.y - py) < 60)) return { x: px, y: py };
   }
   return { x, y };
 }
@@ -110,7 +110,11 @@ function placeNew(data) {
     const port = cy.getElementById(data.path ? (buildPortId(data)) : '');
     if (port.nonempty()) anchor = { x: port.position().x, y: port.position().y + 90 };
   }
-  if (!anchor && data.kind === 'child' && lower.nonempty()) { const p = lower.target().position(); anchor = { x: p.x, y: p.y + 90 }; }
+  if (!anchor && data.kind === 'child' && lower.nonempty()) { const p = lower.target().position(); anchor = { x: p.x, y: p.y + 100 }; }
+  if (!anchor && data.kind === 'child') {
+    const sibs = cy.nodes('.child').filter((n) => n.data('host') === data.host);
+    if (sibs.nonempty()) { const bb = sibs.boundingBox(); anchor = { x: bb.x2 + 80, y: bb.y2 - 40 }; }
+  }
   if (!anchor && data.parent) {
     const par = cy.getElementById(data.parent);
     if (par.nonempty()) {

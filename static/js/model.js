@@ -87,7 +87,7 @@ export function buildElements(doc) {
       const ns = c.namespace ? `ns ${c.namespace}` : 'host ns';
       node({ id, kind: 'child', parent: h.name, host: h.name, name: c.name, mode, type, nsid: nsId(h.name, c.namespace || ''),
         path: `${hp}.children[${k}]`,
-        label: `${c.name} · ${mode}${type === 'macvtap' ? ' tap' : ''}\n${ns}${addrText(c) ? ' · ' + addrText(c) : ''}` },
+        label: `${c.name} · ${mode}${type === 'macvtap' ? ' tap' : ''}\n${ns}${addrText(c) ? '\n' + addrText(c) : ''}` },
       `child mode-${mode} ${type}` + (c.state === 'down' ? ' down' : ''));
       if (c.parent && (parentNames.has(c.parent) || (hostNsChildren.has(c.parent) && c.parent !== c.name))) {
         edge(`lower:${id}`, id, ifaceId(h.name, c.parent), 'lower', { owner: id });
@@ -114,7 +114,7 @@ export function buildElements(doc) {
           const peid = ifaceId(h.name, pe.name, pe.namespace || '');
           node({ id: peid, kind: 'peer', parent: h.name, host: h.name, name: pe.name, nsid: nsId(h.name, pe.namespace || ''),
             path: `${ppath}.peer`,
-            label: `${pe.name} (veth)\n${pe.namespace ? 'ns ' + pe.namespace : 'host ns'}${addrText(pe) ? ' · ' + addrText(pe) : ''}` },
+            label: `${pe.name} (veth)\n${pe.namespace ? 'ns ' + pe.namespace : 'host ns'}${addrText(pe) ? '\n' + addrText(pe) : ''}` },
           'peer' + (pe.state === 'down' ? ' down' : ''));
           edge(`veth:${pid}`, pid, peid, 'veth', { owner: peid });
         }
@@ -502,7 +502,7 @@ export function getPathOf(doc, id) {
  */
 export function tidyLayout(doc) {
   const pos = {};
-  const DX = 100; const DY = 70;
+  const DX = 140; const DY = 90;
   let x = 0;
   const portX = {};
   for (const s of list(doc.switches)) {

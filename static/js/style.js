@@ -6,7 +6,7 @@ export const MODE_COLOURS = {
 export const stylesheet = [
   { selector: 'node[label]', style: { 'label': 'data(label)' } },
   { selector: 'node', style: {
-    'font-size': 10, 'text-wrap': 'wrap', 'text-max-width': 140,
+    'font-size': 10, 'text-wrap': 'wrap', 'text-max-width': 130,
     'text-valign': 'bottom', 'text-margin-y': 3, 'color': '#1a1a1a', 'text-background-color': '#ffffff',
     'text-background-opacity': 0.8, 'text-background-padding': 1, 'width': 28, 'height': 28,
     'background-color': '#90a4ae', 'border-width': 1, 'border-color': '#37474f', 'min-zoomed-font-size': 6,

@@ -86,7 +86,7 @@ def test_too_large_body_is_413_envelope(api):
 def test_unexpected_error_is_500_envelope_without_traceback(api, vepa_doc, monkeypatch):
     def boom(design):
         raise RuntimeError("secret internals /etc/passwd")
-    monkeypatch.setattr(core, "check", boom)
+    monkeypatch.setattr(core, "analyse", boom)
     resp = api.post("/api/check", json={"document": vepa_doc})
     err = assert_envelope(resp, 500, "internal_error")
     assert "secret" not in resp.get_data(as_text=True)
