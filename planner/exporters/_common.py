@@ -95,11 +95,25 @@ def external_notes(design: Design, host: str | None = None) -> list[str]:
 
 def final_host(design: Design, plan, host: str):
     """The host as the plan leaves it (:func:`planner.compiler.simulate` of the plan's ops on the
-    state the design assumes): what declarative formats describe. Same op list, one state."""
-    from ..compiler import assumed_state, simulate
+    state the design assumes): what declarative formats describe. Same op list, one state.
 
-    live = simulate(assumed_state(design, [host]), plan.for_host(host).ops)
-    return live.host(host)
+    The plan never touches the state of a NIC that should stay down (it only brings links up),
+    so a NIC whose state the ops leave unknown takes the design's state."""
+    from dataclasses import replace
+
+    from ..compiler import assumed_state, expected_state, simulate
+
+    h = simulate(assumed_state(design, [host]), plan.for_host(host).ops).host(host)
+    exp = expected_state(design, [host]).host(host)
+    nss = []
+    for ns in h.namespaces:
+        links = []
+        for lk in ns.links:
+            if lk.state is None and exp.link(ns.name, lk.name) is not None:
+                lk = replace(lk, state=exp.link(ns.name, lk.name).state)
+            links.append(lk)
+        nss.append(replace(ns, links=tuple(links)))
+    return replace(h, namespaces=tuple(nss))
 
 
 def iface_of(design: Design, host: str, ns: str, link) -> str:
