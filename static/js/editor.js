@@ -31,6 +31,7 @@ const S = {
   checkSeq: 0,
   checkAbort: null,
   capabilities: boot.capabilities || {},
+  timings: { checks: 0 },
 };
 window.mvplan = S;
 
@@ -391,6 +392,7 @@ async function runCheck() {
     }
     S.check = res;
     S.problems = [];
+    S.timings.checks += 1;
     S.resolved = new Map((res.interfaces || []).map((i) => [i.id, i]));
     renderAnalysis();
     document.body.dataset.check = 'ok';
@@ -410,6 +412,7 @@ async function runCheck() {
     markInvalid();
     showFieldProblems($('#props'), S.problems);
     updateStatus();
+    if (seq === S.checkSeq) { S.timings.checkDone = performance.now(); S.timings.checkSeq = seq; }
     if (!$('#panel-plan').hidden) loadPlan();
   }
 }
@@ -759,4 +762,6 @@ renderProps($('#props'), S.doc, null, { edit: editField, resolved: S.resolved, o
 updateUndoButtons();
 updateStatus();
 runCheck();
+S.timings.ready = performance.now();
+window.mvplanEditor = { select: selectElement, add, undo, redo, commit, autoLayout, runCheck };
 document.body.dataset.ready = 'true';
