@@ -17,6 +17,7 @@ const cy = cytoscape({
     ...nodes.map((n) => ({ ...n, position: pos[n.data.id] || fallback[n.data.id] || { x: 0, y: 0 } })),
     ...edges,
   ],
+  layout: { name: 'preset' },
   autoungrabify: true,
   autounselectify: true,
   boxSelectionEnabled: false,

@@ -184,6 +184,9 @@ def test_draw_from_scratch_find_fix_save_diff_download(page, live_server, shot):
     # review page of v3 (read-only, with the drawing)
     page.goto(f"/designs/{design_id}/versions/3")
     wait_ready(page)
+    saved = page.evaluate("() => JSON.parse(document.getElementById('design-data').textContent).layout.positions")
+    drawn = page.evaluate("id => window.cy.getElementById(id).position()", "host1/eth0")
+    assert drawn == saved["host1/eth0"]  # the review draws the editor's positions
     assert page.evaluate("() => window.cy.nodes().length") >= 5
     assert "Changes since v2" in page.inner_text("main")
     shot(page, "review-v3")
