@@ -69,11 +69,14 @@ def matrix(prediction: dict, limit: int = MATRIX_ENDPOINT_LIMIT) -> dict:
                 cells.append(_cell(verdicts.get((a["cls"], b["cls"], same))))
             rows.append({"label": a, "cells": cells})
         return {"labels": labels, "rows": rows, "grouped": False}
-    labels = [{"id": f"class {n}", "label": f"class {n} ({len(m)})", "title": ", ".join(m[:20]), "cls": n}
-              for n, m in enumerate(prediction.get("classes", []))]
+    labels = [{"id": f"class {n}", "label": f"class {n} ({len(m)})", "title": ", ".join(m[:20]), "cls": n,
+               "size": len(m)} for n, m in enumerate(prediction.get("classes", []))]
     for a in labels:
         cells = []
         for b in labels:
+            if a["cls"] == b["cls"] and a["size"] == 1:
+                cells.append({"self": True})
+                continue
             vs = [verdicts[k] for k in ((a["cls"], b["cls"], True), (a["cls"], b["cls"], False),
                                         (a["cls"], b["cls"], None)) if k in verdicts]
             if not vs:

@@ -524,7 +524,9 @@ export function tidyLayout(doc) {
       pos[`station:${st.name}`] = { x: sx, y: -110 }; sx += DX;
     }
   }
-  const MAXW = Math.max(1400, x);
+  let leafCount = 0;
+  for (const h of list(doc.hosts)) leafCount += list(h.parents).length + list(h.children).length + list(h.bridges).length * 3;
+  const MAXW = Math.max(1400, x, Math.sqrt(leafCount) * DX * 1.6); // roughly as wide as tall
   let hx = 0; let hy = 200; let rowH = 0;
   for (const h of list(doc.hosts)) {
     const local = {};
@@ -543,36 +545,49 @@ export function tidyLayout(doc) {
       const r = rootOf(c);
       if (r) (childrenOf[r] = childrenOf[r] || []).push(c); else orphans.push(c);
     }
+    let bandY = 0; let bandH = 0;
     const grid = (items, left, top, idOf) => {
       const cols = Math.max(1, Math.min(10, Math.ceil(Math.sqrt(items.length * 2))));
       items.forEach((c, i) => {
-        local[idOf(c)] = { x: left + (i % cols) * DX, y: top + Math.floor(i / cols) * DY };
-        maxY = Math.max(maxY, top + Math.floor(i / cols) * DY);
+        const y = top + Math.floor(i / cols) * DY;
+        local[idOf(c)] = { x: left + (i % cols) * DX, y };
+        maxY = Math.max(maxY, y);
+        bandH = Math.max(bandH, y - bandY);
       });
       return Math.max(1, Math.min(cols, items.length)) * DX;
     };
+    let widest = 0;
+    const wrap = (w) => { // start a new band inside the host when it grows too wide
+      if (cx > 0 && cx + w > MAXW) { widest = Math.max(widest, cx); cx = 0; bandY += bandH + DY * 2; bandH = DY * 1.5; }
+    };
     for (const p of list(h.parents)) {
       const kids = childrenOf[p.name] || [];
-      local[ifaceId(h.name, p.name)] = { x: cx, y: 0 };
-      const w = grid(kids, cx, DY * 1.5, (c) => ifaceId(h.name, c.name, c.namespace || ''));
+      const cols = Math.max(1, Math.min(10, Math.ceil(Math.sqrt(kids.length * 2))));
+      wrap(Math.max(Math.min(cols, kids.length) * DX, DX));
+      local[ifaceId(h.name, p.name)] = { x: cx, y: bandY };
+      const w = grid(kids, cx, bandY + DY * 1.5, (c) => ifaceId(h.name, c.name, c.namespace || ''));
       cx += Math.max(w, DX) + 20;
     }
     if (orphans.length) {
-      const w = grid(orphans, cx, DY * 1.5, (c) => ifaceId(h.name, c.name, c.namespace || ''));
+      wrap(DX * Math.min(10, orphans.length));
+      const w = grid(orphans, cx, bandY + DY * 1.5, (c) => ifaceId(h.name, c.name, c.namespace || ''));
       cx += w + 20;
     }
     for (const b of list(h.bridges)) {
-      local[ifaceId(h.name, b.name)] = { x: cx, y: 0 };
+      wrap(DX * Math.max(1, list(b.ports).length));
+      local[ifaceId(h.name, b.name)] = { x: cx, y: bandY };
       let px = cx;
       for (const p of list(b.ports)) {
         if (p.enslave) continue;
-        local[ifaceId(h.name, p.name)] = { x: px, y: DY * 1.5 };
-        if (p.peer) local[ifaceId(h.name, p.peer.name, p.peer.namespace || '')] = { x: px, y: DY * 3 };
-        maxY = Math.max(maxY, p.peer ? DY * 3 : DY * 1.5);
+        local[ifaceId(h.name, p.name)] = { x: px, y: bandY + DY * 1.5 };
+        if (p.peer) local[ifaceId(h.name, p.peer.name, p.peer.namespace || '')] = { x: px, y: bandY + DY * 3 };
+        maxY = Math.max(maxY, bandY + (p.peer ? DY * 3 : DY * 1.5));
+        bandH = Math.max(bandH, p.peer ? DY * 3 : DY * 1.5);
         px += DX;
       }
       cx = Math.max(px, cx + DX) + 20;
     }
+    cx = Math.max(cx, widest);
     const width = Math.max(cx, DX);
     if (hx > 0 && hx + width > MAXW) { hx = 0; hy += rowH + 160; rowH = 0; }
     for (const [id, p] of Object.entries(local)) pos[id] = { x: hx + p.x, y: hy + p.y };

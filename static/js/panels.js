@@ -79,6 +79,7 @@ export function renderMatrix(el, pred, { onEndpoint, limit = MATRIX_ENDPOINT_LIM
       h('button.link.endpoint', { type: 'button', 'data-endpoint': a.id, onclick: () => onEndpoint && onEndpoint(a, idx, labels) }, a.label)));
     for (const b of labels) {
       if (!grouped && a.id === b.id) { tr.append(h('td.cell.self', { title: 'same endpoint' }, '·')); continue; }
+      if (grouped && a.cls === b.cls && a.members.length === 1) { tr.append(h('td.cell.self', { title: 'a class of one endpoint' }, '·')); continue; }
       const vs = grouped ? idx.classVerdicts(a.cls, b.cls) : [idx.verdict(a.id, b.id)].filter(Boolean);
       if (!vs.length) { tr.append(h('td.cell.unknown', { title: 'no verdict' }, '?')); continue; }
       const ok = vs.every((v) => v.reachable);

@@ -249,3 +249,24 @@ def test_every_example_loads_without_console_errors(page, live_server, example, 
     page.goto(page.url + f"/versions/{version}")
     wait_ready(page)
     assert page.console_errors == [], "\n".join(page.console_errors)
+
+
+def test_autosaved_draft_survives_a_reload_and_upload_replaces_the_design(page, live_server):
+    design_id = new_design(page)
+    page.keyboard.press("h")
+    page.keyboard.press("Escape")
+    page.fill("#prop-design-name", "drafted")
+    page.press("#prop-design-name", "Tab")
+    page.wait_for_function("() => /draft autosaved/.test(document.getElementById('save-status').textContent)")
+    page.reload()
+    wait_ready(page)
+    assert doc(page)["name"] == "drafted" and doc(page)["hosts"][0]["name"] == "host1"
+    assert "draft" in page.inner_text("#hint")
+    example = Path(__file__).resolve().parents[2] / "examples" / "vepa-hairpin.yaml"
+    page.set_input_files("#upload", str(example))
+    page.wait_for_function("() => window.mvplan.doc.name === 'vepa-hairpin'")
+    settle(page)
+    assert page.evaluate("() => window.cy.getElementById('switch:sw1/p1').nonempty()")
+    page.click("#undo")
+    assert doc(page)["name"] == "drafted"
+    assert page.console_errors == [], "\n".join(page.console_errors)
