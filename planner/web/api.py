@@ -332,7 +332,12 @@ def plan():
 
 @bp.post("/upload")
 def upload():
-    """A design file (multipart field ``file``, or the raw body with ``?filename=``) -> document."""
+    """A design file (multipart field ``file``, or the raw body with ``?filename=``) -> document.
+
+    ``?create=1`` also stores it as a new design. ``?problems=inline`` answers an unparseable or
+    invalid file with 200 ``{"valid": false, "problems", "document"}`` instead of 422.
+    """
+    inline = request.args.get("problems") == "inline"
     f = request.files.get("file")
     if f is not None:
         raw, filename = f.read(), f.filename or ""
@@ -340,23 +345,29 @@ def upload():
         raw, filename = request.get_data(), request.args.get("filename", "")
     if not raw:
         raise ApiError(400, "no file: send multipart field 'file' or the file as the request body", "bad_request")
+    doc = None
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ApiError(422, "the file is not UTF-8 text", "invalid_design",
-                       {"problems": [{"path": "", "message": "the file is not UTF-8 text"}]}) from None
-    try:
-        doc = parse_design_text(text, filename)
-    except DesignError as exc:
-        raise invalid_design(exc) from None
-    try:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ApiError(422, "the file is not UTF-8 text", "invalid_design",
+                           {"problems": [{"path": "", "message": "the file is not UTF-8 text"}]}) from None
+        try:
+            doc = parse_design_text(text, filename)
+        except DesignError as exc:
+            raise invalid_design(exc) from None
         core.load(doc)
     except ApiError as exc:
+        if exc.status != 422:
+            raise
         exc.details["document"] = doc
+        if inline:
+            return jsonify({"valid": False, "problems": exc.details.get("problems", []), "message": exc.message,
+                            "document": doc, "filename": filename})
         raise
     if bool_arg("create"):
         rec = store().create(doc, f"uploaded {filename}".strip())
         resp = jsonify(rec)
         resp.status_code = 201
         return resp
-    return jsonify({"document": doc, "filename": filename})
+    return jsonify({"valid": True, "document": doc, "filename": filename})

@@ -641,17 +641,24 @@ cy.on('dragfree', 'node', (e) => {
 async function upload(file) {
   const fd = new FormData();
   fd.append('file', file);
-  let doc = null;
+  let res;
   try {
-    doc = (await api.post('/api/upload', fd)).document;
+    res = await api.post('/api/upload?problems=inline', fd);
   } catch (e) {
-    if (e.status === 422 && e.details && e.details.document) { doc = e.details.document; hint(`Loaded ${file.name} with problems: see Findings`, 'warning'); }
-    else { hint(`Cannot load ${file.name}: ${e.message}`, 'error'); return; }
+    hint(`Cannot load ${file.name}: ${e.message}`, 'error');
+    return;
   }
-  commit('upload', (d) => { const n = M.normalize(doc).doc; for (const k of Object.keys(d)) delete d[k]; Object.assign(d, n); }, { select: null });
-  sync({ initial: true });
+  const doc = res.document;
+  if (!doc) { hint(`Cannot load ${file.name}: ${(res.problems[0] || {}).message || res.message}`, 'error'); return; }
+  if (res.valid === false) hint(`Loaded ${file.name} with problems: see Findings`, 'warning');
+  const n = M.normalize(doc).doc;
+  const pos = n.layout && n.layout.positions;
+  if (!pos || typeof pos !== 'object' || !Object.keys(pos).length) n.layout = { ...(n.layout || {}), positions: M.tidyLayout(n) };
+  cy.elements().remove(); // redraw from the file's positions
+  commit('upload', (d) => { for (const k of Object.keys(d)) delete d[k]; Object.assign(d, n); }, { select: null });
   cy.fit(undefined, 40);
-  hint(`Loaded ${file.name}`);
+  if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(); }
+  if (res.valid !== false) hint(`Loaded ${file.name}`);
 }
 
 // ------------------------------------------------------------------ tabs and keyboard

@@ -22,8 +22,11 @@ $('#upload-file').addEventListener('change', async (e) => {
   const fd = new FormData();
   fd.append('file', file);
   try {
-    const rec = await api.post('/api/upload?create=1', fd);
-    window.location.assign(`/designs/${rec.id}`);
+    const rec = await api.post('/api/upload?create=1&problems=inline', fd);
+    if (rec.valid === false) {
+      status(`${file.name}: ${rec.message}; fix it and upload again, or open it in a design's editor`);
+      showProblems(rec.problems);
+    } else window.location.assign(`/designs/${rec.id}`);
   } catch (err) {
     status(`${file.name}: ${err.message}`);
     showProblems(err.details && err.details.problems);

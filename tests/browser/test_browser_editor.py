@@ -270,3 +270,33 @@ def test_autosaved_draft_survives_a_reload_and_upload_replaces_the_design(page, 
     page.click("#undo")
     assert doc(page)["name"] == "drafted"
     assert page.console_errors == [], "\n".join(page.console_errors)
+
+
+XSS = '<img src=x onerror="window.__xss=1">'
+
+
+def test_user_text_is_never_markup(page, live_server, tmp_path):
+    # a name in the page, a key in a 422 problem message, a description: all shown as text
+    page.goto("/")
+    wait_ready(page)
+    resp = page.evaluate("""async (xss) => {
+        const tok = document.querySelector('meta[name="csrf-token"]').content;
+        const r = await fetch('/api/designs', {method: 'POST', headers: {'Content-Type': 'application/json', 'X-CSRF-Token': tok},
+            body: JSON.stringify({document: {name: xss, description: xss, hosts: [], switches: [], stations: []}})});
+        return r.json();
+    }""", XSS)
+    page.goto(f"/designs/{resp['id']}")
+    wait_ready(page)
+    assert page.inner_text("#design-title") == XSS
+    assert page.input_value("#prop-design-name") == XSS
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"name: x\n'{XSS}': 1\n")
+    page.set_input_files("#upload", str(bad))
+    settle(page, "invalid")
+    assert XSS in page.inner_text("#problems")
+    page.goto("/")
+    wait_ready(page)
+    assert XSS in page.inner_text("table.list")
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.__xss") is None
+    assert page.console_errors == [], "\n".join(page.console_errors)

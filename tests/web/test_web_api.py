@@ -297,3 +297,13 @@ def test_check_can_report_problems_inline(api, vepa_doc):
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["valid"] is False and body["problems"][0]["path"] == "hosts[0].children[0].parent"
+
+
+def test_upload_can_report_problems_inline(api):
+    data = {"file": (io.BytesIO(b"name: x\nbogus: 1\n"), "x.yaml")}
+    body = api.post("/api/upload?problems=inline", data=data, content_type="multipart/form-data").get_json()
+    assert body["valid"] is False and body["document"] == {"name": "x", "bogus": 1}
+    assert "bogus" in body["problems"][0]["message"]
+    data = {"file": (io.BytesIO(b"hosts: [\n"), "x.yaml")}
+    body = api.post("/api/upload?problems=inline&create=1", data=data, content_type="multipart/form-data").get_json()
+    assert body["valid"] is False and body["document"] is None
