@@ -123,8 +123,11 @@ def init_app(app: Flask) -> None:
 
 def serve(host: str = "127.0.0.1", port: int = 8080, instance_path: str | None = None,
           allow_apply: bool = False) -> None:
-    """Build the app and serve it (threaded Werkzeug server; for a workstation, not the internet)."""
-    app = create_app(instance_path=instance_path)
+    """Build the app and serve it (threaded Werkzeug server; for a workstation, not the internet).
+
+    The instance folder (database, session key) defaults to ``./instance`` in the current directory.
+    """
+    app = create_app(instance_path=instance_path or os.path.join(os.getcwd(), "instance"))
     app.config["ALLOW_APPLY"] = bool(allow_apply)
     log.info("mvplan designer on http://%s:%d/ (instance %s)", host, port, app.instance_path)
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)

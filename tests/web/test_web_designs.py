@@ -219,3 +219,16 @@ def test_pages_render(api, vepa_doc):
 def test_review_of_missing_version_is_404_page(api, vepa_doc):
     rec = create(api, vepa_doc)
     assert api.get(f"/designs/{rec['id']}/versions/9").status_code == 404
+
+
+def test_serve_uses_instance_in_the_current_directory(tmp_path, monkeypatch):
+    import planner.web as web
+
+    seen = {}
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: seen.update(kw, app=self))
+    web.serve(port=9999, allow_apply=True)
+    assert seen["app"].instance_path == str(tmp_path / "instance")
+    assert seen["app"].config["ALLOW_APPLY"] is True
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 9999 and seen["debug"] is False
+    assert (tmp_path / "instance" / "mvplan.sqlite3").exists()
