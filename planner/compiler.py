@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import networkx as nx
 
@@ -73,7 +73,7 @@ class Plan:
         """Hosts the plan touches, in plan order."""
         return list(dict.fromkeys(op.host for op in self.ops))
 
-    def for_host(self, host: str) -> "Plan":
+    def for_host(self, host: str) -> Plan:
         return replace(self, ops=tuple(op for op in self.ops if op.host == host))
 
     def summary(self) -> dict[str, int]:
@@ -84,7 +84,7 @@ class Plan:
         return {"design": self.design, "ops": [op.to_dict() for op in self.ops], "summary": self.summary(),
                 "notes": list(self.notes)}
 
-    def inverse(self) -> "Plan":
+    def inverse(self) -> Plan:
         """The teardown: undo this plan, newest first.
 
         Links the plan created are simply deleted where they ended up (their addresses, aliases
@@ -133,7 +133,7 @@ class Plan:
                 try:
                     out.append(op.inverse())
                 except NotInvertible as exc:
-                    notes.append(f"not undone: {op.describe()} ({exc})")
+                    notes.append(f"{op.subject}: not undone by the teardown: {exc}")
         return Plan(design=self.design, ops=tuple(out), notes=tuple(notes))
 
 
@@ -164,11 +164,6 @@ class _HostWants:
         return {(w.ns, w.name): w for w in self.wants}
 
 
-def _child_decl(design: Design, iface: Iface):
-    host = design.host(iface.host)
-    return next(c for c in host.children if c.name == iface.name and c.namespace == iface.namespace)
-
-
 def far_end_name(design: Design, iface: Iface) -> str:
     """Name of the host-side far end of a veth parent that is not cabled to a bridge port.
 
@@ -188,15 +183,14 @@ def _name_of(design: Design, iid: str | None) -> str | None:
 
 def _host_wants(design: Design, host: str) -> _HostWants:
     hw = _HostWants(host=host)
-    alias = lambda iid: owner_alias(design.name, iid)  # noqa: E731
+    alias = lambda iid: owner_alias(design.name, iid)
     ifaces = [(n, i) for n, i in enumerate(design.interfaces) if i.host == host]
+    decls = {(c.namespace, c.name): c for c in design.host(host).children}
     cabled = {}  # bridge-port id -> veth parent Iface cabled to it
     for _, i in ifaces:
         if i.kind == "parent" and i.parent_kind == "veth" and i.link and i.link.startswith("bridge:"):
             cabled[iface_id(host, i.link.rsplit("/", 1)[1])] = i
-    for _, i in ifaces:
-        if i.namespace and i.namespace not in hw.namespaces:
-            hw.namespaces.append(i.namespace)
+    hw.namespaces = list(dict.fromkeys(i.namespace for _, i in ifaces if i.namespace))
 
     for n, i in ifaces:
         master = _name_of(design, i.master)
@@ -248,7 +242,7 @@ def _host_wants(design: Design, host: str) -> _HostWants:
                 name=i.name, kind="veth", mac=i.mac, mtu=i.mtu, state=i.state, alias=alias(i.id),
                 link=_name_of(design, i.link), link_ns=""), creator=i.link, iface=i, owned=True))
         elif i.is_child:
-            decl = _child_decl(design, i)
+            decl = decls[(i.namespace, i.name)]
             mac = i.mac if (i.mode != "passthru" or decl.mac_explicit) else None
             mtu = i.mtu if decl.mtu_explicit else None
             hw.wants.append(_Want(i.id, n, host, i.namespace, i.name, LiveLink(
@@ -437,7 +431,9 @@ def _diff_host(design: Design, hw: _HostWants, lh: LiveHost, em: _Emitter, notes
     host = hw.host
     by_loc = hw.by_loc()
     live_links = {(ns, lk.name): lk for ns, lk in lh.iter_links()}
-    ns_index = {ns: min((w.index for w in hw.wants if w.ns == ns), default=0) for ns in hw.namespaces}
+    ns_index: dict[str, int] = {}
+    for w in hw.wants:
+        ns_index.setdefault(w.ns, w.index)
 
     # -- 1. what goes: stale owned links, owned links in the way, and what they take along -----
     gone: dict[tuple[str, str], str] = {}          # loc -> why
@@ -610,8 +606,8 @@ def _settings(w: _Want, lk: LiveLink, em: _Emitter, design: Design, master_mine:
 # =========================================================================== ordering
 def _tokens(op: Op) -> tuple[set, set, set, set]:
     """(provides, needs, consumes-by-move, frees) resource tokens of an op."""
-    L = lambda ns, name: ("L", op.host, ns, name)  # noqa: E731
-    N = lambda ns: {("N", op.host, ns)} if ns else set()  # noqa: E731
+    L = lambda ns, name: ("L", op.host, ns, name)
+    N = lambda ns: {("N", op.host, ns)} if ns else set()
     provides: set = set()
     needs: set = set(N(op.ns))
     moves: set = set()
@@ -772,11 +768,16 @@ def _sim_op(h: dict, op: Op) -> None:
             return
         lk = b["links"].pop(name)
         flush_l3(nsname, name)
+        if lk.kind == "veth" and lk.link:
+            peer = h.get(lk.link_ns or "", {"links": {}})["links"].get(lk.link)
+            if peer is not None and peer.kind == "veth":
+                remove(lk.link_ns or "", lk.link)
+        if lk.kind in CHILD_KINDS:
+            return  # a macvlan is never a lower device (the kernel re-parents) nor a master
         for other_ns, ob in list(h.items()):
             for other in list(ob["links"].values()):
-                if other.link == name and (other.link_ns or "") == nsname:
-                    if other.kind in CHILD_KINDS or (lk.kind == "veth" and other.kind == "veth"):
-                        remove(other_ns, other.name)
+                if other.kind in CHILD_KINDS and other.link == name and (other.link_ns or "") == nsname:
+                    remove(other_ns, other.name)
                 if other_ns == nsname and other.master == name and other.name in ob["links"]:
                     ob["links"][other.name] = replace(other, master=None, hairpin=None)
 
@@ -820,10 +821,11 @@ def _sim_op(h: dict, op: Op) -> None:
         del h[s]["links"][op.name]
         h[op.target_ns]["links"][op.new_name] = replace(lk, name=op.new_name, state="down", master=None,
                                                         hairpin=None)
-        for other_ns, ob in h.items():  # a veth peer now points at the new place
-            for other in list(ob["links"].values()):
-                if other.kind == "veth" and other.link == op.name and (other.link_ns or "") == s:
-                    ob["links"][other.name] = replace(other, link=op.new_name, link_ns=op.target_ns)
+        if lk.kind == "veth" and lk.link:  # its peer now points at the new place
+            peer_ns = h.get(lk.link_ns or "")
+            peer = peer_ns["links"].get(lk.link) if peer_ns else None
+            if peer is not None and peer.link == op.name:
+                peer_ns["links"][peer.name] = replace(peer, link=op.new_name, link_ns=op.target_ns)
     elif isinstance(op, SetAlias):
         put(s, replace(get(s, op.name), alias=op.alias or None))
     elif isinstance(op, SetMode):

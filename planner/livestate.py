@@ -24,7 +24,8 @@ JSON shape (``to_dict``/``from_dict``)::
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Any, Iterable, Iterator
+from typing import Any
+from collections.abc import Iterable, Iterator
 
 __all__ = ["LiveLink", "LiveAddress", "LiveRoute", "LiveNeighbor", "LiveNamespace", "LiveHost", "LiveState",
            "compare"]
@@ -63,7 +64,7 @@ class LiveLink:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "LiveLink":
+    def from_dict(cls, d: dict) -> LiveLink:
         kw = {f.name: d[f.name] for f in fields(cls) if f.name in d}
         if kw.get("source_macs") is not None:
             kw["source_macs"] = tuple(m.lower() for m in kw["source_macs"])
@@ -114,17 +115,30 @@ class LiveNamespace:
     routes: tuple[LiveRoute, ...] = ()
     neighbors: tuple[LiveNeighbor, ...] = ()
 
+    def _index(self, what: str) -> dict:
+        # frozen, so indexes are built once on first use (as planner.model.Design does)
+        cache = self.__dict__.setdefault("_cache", {})
+        if what not in cache:
+            if what == "links":
+                cache[what] = {lk.name: lk for lk in self.links}
+            else:
+                idx: dict[str, list] = {}
+                for x in getattr(self, what):
+                    idx.setdefault(x.dev, []).append(x)
+                cache[what] = idx
+        return cache[what]
+
     def link(self, name: str) -> LiveLink | None:
-        return next((lk for lk in self.links if lk.name == name), None)
+        return self._index("links").get(name)
 
     def addresses_of(self, dev: str) -> list[str]:
-        return [a.address for a in self.addresses if a.dev == dev]
+        return [a.address for a in self._index("addresses").get(dev, ())]
 
     def routes_of(self, dev: str) -> list[LiveRoute]:
-        return [r for r in self.routes if r.dev == dev]
+        return list(self._index("routes").get(dev, ()))
 
     def neighbors_of(self, dev: str) -> list[LiveNeighbor]:
-        return [n for n in self.neighbors if n.dev == dev]
+        return list(self._index("neighbors").get(dev, ()))
 
     def to_dict(self) -> dict:
         return {"links": [lk.to_dict() for lk in self.links],
@@ -133,7 +147,7 @@ class LiveNamespace:
                 "neighbors": [n.to_dict() for n in self.neighbors]}
 
     @classmethod
-    def from_dict(cls, name: str, d: dict) -> "LiveNamespace":
+    def from_dict(cls, name: str, d: dict) -> LiveNamespace:
         return cls(name=name,
                    links=tuple(LiveLink.from_dict(x) for x in d.get("links") or ()),
                    addresses=tuple(LiveAddress(x["dev"], x["address"]) for x in d.get("addresses") or ()),
@@ -150,7 +164,11 @@ class LiveHost:
     namespaces: tuple[LiveNamespace, ...] = ()
 
     def ns(self, name: str) -> LiveNamespace | None:
-        return next((n for n in self.namespaces if n.name == name), None)
+        idx = self.__dict__.get("_ns_index")
+        if idx is None:
+            idx = {n.name: n for n in self.namespaces}
+            object.__setattr__(self, "_ns_index", idx)
+        return idx.get(name)
 
     def link(self, ns: str, name: str) -> LiveLink | None:
         n = self.ns(ns)
@@ -165,7 +183,7 @@ class LiveHost:
         return {"namespaces": {n.name: n.to_dict() for n in self.namespaces}}
 
     @classmethod
-    def from_dict(cls, name: str, d: dict) -> "LiveHost":
+    def from_dict(cls, name: str, d: dict) -> LiveHost:
         return cls(name=name, namespaces=tuple(LiveNamespace.from_dict(k, v)
                                                for k, v in (d.get("namespaces") or {}).items()))
 
@@ -179,7 +197,7 @@ class LiveState:
     def host(self, name: str) -> LiveHost | None:
         return next((h for h in self.hosts if h.name == name), None)
 
-    def with_host(self, host: LiveHost) -> "LiveState":
+    def with_host(self, host: LiveHost) -> LiveState:
         """A copy with ``host`` added or replaced."""
         others = tuple(h for h in self.hosts if h.name != host.name)
         return replace(self, hosts=others + (host,))
@@ -188,7 +206,7 @@ class LiveState:
         return {"hosts": {h.name: h.to_dict() for h in self.hosts}}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "LiveState":
+    def from_dict(cls, d: dict) -> LiveState:
         return cls(hosts=tuple(LiveHost.from_dict(k, v) for k, v in (d.get("hosts") or {}).items()))
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from typing import Any, ClassVar
 
 __all__ = [
@@ -102,7 +103,7 @@ class Op:
     def _value(self) -> str:
         return ""
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Stable identity: ``kind|host|ns|link|value``. Two ops with one key do the same thing."""
         return "|".join((self.kind, self.host, self.ns, self._ident(), self._value()))
@@ -113,7 +114,7 @@ class Op:
         return f"{self.host}/ns:{self.ns}" if self.ns else self.host
 
     # -- behaviour ----------------------------------------------------------------------
-    def inverse(self) -> "Op":  # pragma: no cover - every subclass overrides
+    def inverse(self) -> Op:  # pragma: no cover - every subclass overrides
         raise NotInvertible(f"{self.kind} has no inverse")
 
     def describe(self) -> str:  # pragma: no cover - every subclass overrides
@@ -162,7 +163,7 @@ class CreateNamespace(Op):
     phase: ClassVar[int] = 10
     name: str
 
-    def inverse(self) -> "DeleteNamespace":
+    def inverse(self) -> DeleteNamespace:
         return DeleteNamespace(subject=self.subject, host=self.host, ns=self.ns, name=self.name)
 
     def describe(self) -> str:
@@ -195,7 +196,7 @@ class CreateBridge(Op):
     mac: str | None = None
     mtu: int | None = None
 
-    def inverse(self) -> "DeleteLink":
+    def inverse(self) -> DeleteLink:
         return DeleteLink(subject=self.subject, host=self.host, ns=self.ns, name=self.name, link_kind="bridge",
                           recreate=self)
 
@@ -222,7 +223,7 @@ class CreateVeth(Op):
     peer_mac: str | None = None
     peer_mtu: int | None = None
 
-    def inverse(self) -> "DeleteLink":
+    def inverse(self) -> DeleteLink:
         return DeleteLink(subject=self.subject, host=self.host, ns=self.ns, name=self.name, link_kind="veth",
                           recreate=self)
 
@@ -261,7 +262,7 @@ class CreateMacvlan(Op):
         if not self.mode:
             raise ValueError(f"{self.subject}: a macvlan mode is always explicit")
 
-    def inverse(self) -> "DeleteLink":
+    def inverse(self) -> DeleteLink:
         return DeleteLink(subject=self.subject, host=self.host, ns=self.netns or self.ns, name=self.name,
                           link_kind=self.link_kind, recreate=self)
 
@@ -308,7 +309,7 @@ class SetAlias(Op):
     def _value(self) -> str:
         return self.alias
 
-    def inverse(self) -> "SetAlias":
+    def inverse(self) -> SetAlias:
         return replace(self, alias=self.old, old=self.alias)
 
     def describe(self) -> str:
@@ -333,7 +334,7 @@ class MoveToNamespace(Op):
     def _value(self) -> str:
         return f"{self.target_ns}/{self.new_name}"
 
-    def inverse(self) -> "MoveToNamespace":
+    def inverse(self) -> MoveToNamespace:
         return replace(self, ns=self.target_ns, name=self.new_name, target_ns=self.ns, new_name=self.name)
 
     def describe(self) -> str:
@@ -355,7 +356,7 @@ class SetMode(Op):
     def _value(self) -> str:
         return self.mode
 
-    def inverse(self) -> "SetMode":
+    def inverse(self) -> SetMode:
         if self.old is None:
             raise NotInvertible(f"{self.subject}: previous mode unknown")
         return replace(self, mode=self.old, old=self.mode)
@@ -378,7 +379,7 @@ class SetMtu(Op):
     def _value(self) -> str:
         return str(self.mtu)
 
-    def inverse(self) -> "SetMtu":
+    def inverse(self) -> SetMtu:
         if self.old is None:
             raise NotInvertible(f"{self.subject}: previous MTU unknown")
         return replace(self, mtu=self.old, old=self.mtu)
@@ -401,7 +402,7 @@ class SetMac(Op):
     def _value(self) -> str:
         return self.mac
 
-    def inverse(self) -> "SetMac":
+    def inverse(self) -> SetMac:
         if self.old is None:
             raise NotInvertible(f"{self.subject}: previous MAC unknown")
         return replace(self, mac=self.old, old=self.mac)
@@ -425,7 +426,7 @@ class SetSourceMacs(Op):
     def _value(self) -> str:
         return ",".join(self.macs)
 
-    def inverse(self) -> "SetSourceMacs":
+    def inverse(self) -> SetSourceMacs:
         return replace(self, macs=self.old, old=self.macs)
 
     def describe(self) -> str:
@@ -446,7 +447,7 @@ class SetBridgePort(Op):
     def _value(self) -> str:
         return self.master
 
-    def inverse(self) -> "UnsetBridgePort":
+    def inverse(self) -> UnsetBridgePort:
         return UnsetBridgePort(subject=self.subject, host=self.host, ns=self.ns, name=self.name, master=self.master)
 
     def describe(self) -> str:
@@ -485,7 +486,7 @@ class SetHairpin(Op):
     def _value(self) -> str:
         return "on" if self.on else "off"
 
-    def inverse(self) -> "SetHairpin":
+    def inverse(self) -> SetHairpin:
         return replace(self, on=not self.on)
 
     def describe(self) -> str:
@@ -506,7 +507,7 @@ class AddAddress(Op):
     def _value(self) -> str:
         return self.address
 
-    def inverse(self) -> "DelAddress":
+    def inverse(self) -> DelAddress:
         return DelAddress(subject=self.subject, host=self.host, ns=self.ns, name=self.name, address=self.address)
 
     def describe(self) -> str:
@@ -547,7 +548,7 @@ class AddNeighbor(Op):
     def _value(self) -> str:
         return f"{self.address}={self.mac}"
 
-    def inverse(self) -> "DelNeighbor":
+    def inverse(self) -> DelNeighbor:
         return DelNeighbor(subject=self.subject, host=self.host, ns=self.ns, name=self.name, address=self.address,
                            mac=self.mac)
 
@@ -592,7 +593,7 @@ class AddRoute(Op):
     def _value(self) -> str:
         return f"{self.to}>{self.via or ''}"
 
-    def inverse(self) -> "DelRoute":
+    def inverse(self) -> DelRoute:
         return DelRoute(subject=self.subject, host=self.host, ns=self.ns, name=self.name, to=self.to, via=self.via)
 
     def describe(self) -> str:
@@ -630,7 +631,7 @@ class SetLinkUp(Op):
     phase: ClassVar[int] = 70
     name: str
 
-    def inverse(self) -> "SetLinkDown":
+    def inverse(self) -> SetLinkDown:
         return SetLinkDown(subject=self.subject, host=self.host, ns=self.ns, name=self.name)
 
     def describe(self) -> str:

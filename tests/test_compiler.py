@@ -15,7 +15,7 @@ from planner.livestate import LiveHost, LiveLink, LiveNamespace, LiveState, comp
 from planner.model import design_from_dict, load_design, parse_design_text
 from planner.ops import (
     AddAddress, AddRoute, CreateMacvlan, CreateNamespace, DelAddress, DeleteLink, MoveToNamespace, SetAlias,
-    SetHairpin, SetLinkDown, SetLinkUp, SetMode, owner_alias,
+    SetHairpin, SetLinkDown, SetLinkUp, owner_alias,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -332,3 +332,13 @@ def test_iproute2_script_runs_in_a_network_namespace(tmp_path):
     r = subprocess.run(["unshare", "-mn", "--propagation", "private", "sh", str(lab), str(setup), str(teardown)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_what_the_plan_leaves_out_is_a_warning_in_every_format():
+    d = design_from_dict({"parents": [{"name": "eth0"}],
+                          "children": [{"name": "a0", "parent": "eth0", "state": "down", "addresses": ["10.0.0.1/24"],
+                                        "routes": [{"to": "default", "via": "10.0.0.254"}]}]})
+    for fmt in FORMATS:
+        res = export(d, fmt, check=False)
+        assert any(w.startswith("host/a0: routes not planned") for w in res.warnings), fmt
+        assert any("routes not planned" in text for text in res.files.values()), fmt

@@ -10,7 +10,8 @@ from pathlib import Path
 from .. import __version__
 from ..model import Design
 
-__all__ = ["ExportResult", "comment_text", "external_notes", "slug", "GENERATOR"]
+__all__ = ["ExportResult", "comment_text", "external_notes", "slug", "plan_notes", "final_host", "iface_of",
+           "GENERATOR"]
 
 GENERATOR = f"mvplan {__version__}"
 
@@ -124,3 +125,14 @@ def iface_of(design: Design, host: str, ns: str, link) -> str:
     if owner:
         return owner
     return f"{host}/ns:{ns}/{link.name}" if ns else f"{host}/{link.name}"
+
+
+def plan_notes(plan, host: str) -> list[str]:
+    """The plan's notes about one host (what it deliberately did not plan): every exporter
+    repeats them as warnings, since the output lacks those things too."""
+    out = []
+    for n in plan.notes:
+        head = n.split(":", 1)[0]
+        if head == host or head.startswith(f"{host}/"):
+            out.append(n)
+    return out

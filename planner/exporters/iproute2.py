@@ -13,7 +13,7 @@ call); :func:`shell_line` the quoted line.
 from __future__ import annotations
 
 import shlex
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..compiler import Plan, compile_plan
 from ..model import Design
@@ -22,7 +22,7 @@ from ..ops import (
     DeleteLink, DeleteNamespace, DelNeighbor, DelRoute, MoveToNamespace, Op, SetAlias, SetBridgePort, SetHairpin,
     SetLinkDown, SetLinkUp, SetMac, SetMode, SetMtu, SetSourceMacs, UnsetBridgePort,
 )
-from ._common import GENERATOR, ExportResult, comment_text, external_notes
+from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_notes
 
 __all__ = ["argv", "shell_line", "render", "export_iproute2", "HAIRPIN_STYLES", "SELF_NETNS"]
 
@@ -236,10 +236,8 @@ def export_iproute2(design: Design, *, plan: Plan | None = None, teardown: bool 
         if wanted is not None and h.name not in wanted:
             continue
         hp = plan.for_host(h.name)
-        notes = [n for n in plan.notes if n.startswith(f"{h.name}/") or n.startswith(f"{h.name}:")
-                 or n.startswith("not undone")]
-        host_warnings = [n for n in notes]
-        warnings += [f"{h.name}: {w}" if not w.startswith(h.name) else w for w in host_warnings]
+        host_warnings = plan_notes(plan, h.name)
+        warnings += host_warnings
         name = f"{h.name}-teardown.sh" if teardown else f"{h.name}.sh"
         files[name] = render(hp.ops, design_name=design.name, host=h.name, hairpin_style=hairpin_style,
                              netns_prefix=netns_prefix, batch=batch, teardown=teardown, warnings=host_warnings,

@@ -16,12 +16,12 @@ file and in the result. Files: ``10-mvplan-<name>.netdev``, ``20-mvplan-<name>.n
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..compiler import Plan, compile_plan
 from ..model import Design
 from ..ops import CreateMacvlan
-from ._common import GENERATOR, ExportResult, comment_text, external_notes, final_host, iface_of
+from ._common import GENERATOR, ExportResult, comment_text, external_notes, final_host, iface_of, plan_notes
 
 __all__ = ["export_networkd", "host_files"]
 
@@ -38,7 +38,7 @@ def host_files(design: Design, plan: Plan, host: str) -> tuple[dict[str, str], l
     """({filename: text}, warnings) for one host."""
     final = final_host(design, plan, host)
     root = final.ns("")
-    warnings: list[str] = []
+    warnings: list[str] = plan_notes(plan, host)
     bcq = {op.subject: op.bcqueuelen for op in plan.for_host(host).ops
            if isinstance(op, CreateMacvlan) and op.bcqueuelen is not None}
     for ns in final.namespaces:

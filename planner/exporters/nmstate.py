@@ -17,14 +17,16 @@ state does not mention), with the addresses the design gives it.
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable
+from collections.abc import Iterable
 
 import yaml
 
 from ..compiler import Plan, compile_plan
 from ..model import Design
 from ..ops import CreateMacvlan
-from ._common import GENERATOR, ExportResult, comment_text, external_notes, final_host, iface_of, slug
+from ._common import (
+    GENERATOR, ExportResult, comment_text, external_notes, final_host, iface_of, plan_notes, slug,
+)
 
 __all__ = ["export_nmstate", "host_state"]
 
@@ -44,7 +46,7 @@ def _ipv4(addresses: list[str]) -> dict:
 def host_state(design: Design, plan: Plan, host: str) -> tuple[dict, list[str]]:
     """(nmstate desired state, warnings) for one host."""
     final = final_host(design, plan, host)
-    warnings: list[str] = []
+    warnings: list[str] = plan_notes(plan, host)
     bcq = {op.subject: op.bcqueuelen for op in plan.for_host(host).ops
            if isinstance(op, CreateMacvlan) and op.bcqueuelen is not None}
     root = final.ns("")
