@@ -22,7 +22,8 @@ The compiler is pure. It works in three steps:
    in design order - which decides which connected route wins when subnets overlap.
 
 :func:`expected_state` is what a host should look like after apply; compiling against it gives an
-empty plan. :func:`simulate` replays ops on a live state with the kernel's rules (what a move
+empty plan. :meth:`Plan.inverse` is the teardown of a plan; :func:`compile_teardown` plans the
+teardown from a live state (only links marked as the design's are deleted). :func:`simulate` replays ops on a live state with the kernel's rules (what a move
 flushes, what a delete takes along, what it refuses) - the tests use it to prove plans are
 executable and idempotent.
 """
@@ -44,8 +45,8 @@ from .ops import (
     alias_owner, owner_alias, temp_name,
 )
 
-__all__ = ["Plan", "compile_plan", "expected_state", "assumed_state", "simulate", "SimulationError",
-           "far_end_name"]
+__all__ = ["Plan", "compile_plan", "compile_teardown", "expected_state", "assumed_state", "simulate",
+           "SimulationError", "far_end_name"]
 
 CHILD_KINDS = ("macvlan", "macvtap")
 
@@ -407,6 +408,65 @@ def compile_plan(design: Design, live: LiveState | None = None, *, check: bool =
             continue
         em = _Emitter(hi)
         _diff_host(design, _host_wants(design, h.name), lh, em, notes)
+        ops.extend(em.ops)
+        sort.update(em.sort)
+        frees.update(em.frees)
+    return Plan(design=design.name, ops=tuple(_order(ops, sort, frees)), notes=tuple(notes))
+
+
+def compile_teardown(design: Design, live: LiveState | None = None, *,
+                     hosts: Iterable[str] | None = None) -> Plan:
+    """Plan the removal of what the design put on its hosts.
+
+    Without ``live`` this is ``compile_plan(design).inverse()``. With ``live`` (what the applier
+    reads): delete every link whose alias marks it as this design's (children before their lower
+    device, one end per veth pair), remove the design's addresses, neighbours and routes from
+    links mvplan did not create (its NICs), and delete the design's namespaces that hold nothing
+    else. Nothing unmarked is deleted and no NIC is taken down.
+    """
+    if live is None:
+        return compile_plan(design, check=False, hosts=hosts).inverse()
+    wanted_hosts = set(hosts) if hosts is not None else None
+    ops: list[Op] = []
+    notes: list[str] = []
+    sort: dict[str, tuple] = {}
+    frees: dict[str, set] = {}
+    for hi, h in enumerate(design.hosts):
+        lh = live.host(h.name)
+        if lh is None or (wanted_hosts is not None and h.name not in wanted_hosts):
+            continue
+        full = _host_wants(design, h.name)
+        nics = [w for w in full.wants if w.creator is None]
+        stripped = _HostWants(host=h.name, wants=[replace(w, expect=LiveLink(name=w.name), iface=None) for w in nics])
+        em = _Emitter(hi)
+        _diff_host(design, stripped, lh, em, notes)
+        root = lh.ns("")
+        for w in nics:
+            i, base = w.iface, dict(subject=w.subject, host=h.name, ns="", name=w.name)
+            have_routes = {(r.to, r.via) for r in root.routes_of(w.name)}
+            for r in i.routes:
+                rt = (str(r.to), str(r.via) if r.via else None)
+                if rt in have_routes:
+                    em.add(DelRoute(**base, to=rt[0], via=rt[1]), w.index)
+            have_neigh = {n.address: n.mac for n in root.neighbors_of(w.name)}
+            for addr, mac in _neighbors(design, i):
+                if have_neigh.get(addr) == mac:
+                    em.add(DelNeighbor(**base, address=addr, mac=mac), w.index)
+            have_addrs = root.addresses_of(w.name)
+            for a in i.addresses:
+                if str(a) in have_addrs:
+                    em.add(DelAddress(**base, address=str(a)), w.index)
+        owned = {(ns, lk.name) for ns, lk in lh.iter_links() if alias_owner(lk.alias, design.name) is not None}
+        for ns in full.namespaces:
+            lns = lh.ns(ns)
+            if lns is None:
+                continue
+            leftovers = [lk.name for lk in lns.links if lk.name != "lo" and (ns, lk.name) not in owned
+                         and not (lk.link and (lk.link_ns or "", lk.link) in owned)]
+            if leftovers:
+                notes.append(f"{ns_id(h.name, ns)}: namespace kept: it also holds {', '.join(leftovers)}")
+                continue
+            em.add(DeleteNamespace(subject=ns_id(h.name, ns), host=h.name, name=ns), 1 << 30)
         ops.extend(em.ops)
         sort.update(em.sort)
         frees.update(em.frees)

@@ -184,7 +184,7 @@ def test_veth_parent_is_created_before_its_children():
 def test_bridge_port_hairpin_after_enslaving():
     p = compile_plan(load_design(KITCHEN))
     for hp in (o for o in p.ops if isinstance(o, SetHairpin)):
-        sp = pos(p, lambda o: o.kind == "set-bridge-port" and o.name == hp.name)
+        sp = pos(p, lambda o, port=hp.name: o.kind == "set-bridge-port" and o.name == port)
         assert sp < p.ops.index(hp) and hp.on
 
 
@@ -348,3 +348,31 @@ def test_diff_plan_inverse_restores_the_previous_state():
     after = simulate(live, p.ops)
     back = simulate(after, p.inverse().ops)
     assert compare(expected_state(design_from_dict(doc())), back) == []
+
+
+@pytest.mark.parametrize("path", DESIGNS, ids=lambda p: p.name)
+def test_teardown_from_live_state_removes_only_what_is_ours(path):
+    from planner.compiler import compile_teardown
+
+    d = load_design(path)
+    _, live = apply(d)
+    # something that is not ours, in the host namespace and in a namespace of the design
+    h = live.hosts[0]
+    nss = list(h.namespaces)
+    nss[0] = replace(nss[0], links=nss[0].links + (LiveLink("user0", kind="bridge", state="up"),))
+    kept_ns = nss[1].name if len(nss) > 1 else None
+    if kept_ns is not None:
+        nss[1] = replace(nss[1], links=nss[1].links + (LiveLink("lo", state="up"), LiveLink("tap9", kind="tun")))
+    live = replace(live, hosts=(replace(h, namespaces=tuple(nss)),) + live.hosts[1:])
+    plan = compile_teardown(d, live)
+    assert all(not isinstance(o, (SetLinkDown, CreateMacvlan)) for o in plan.ops)
+    after = simulate(live, plan.ops)
+    for hh in after.hosts:
+        assert not [lk for _, lk in hh.iter_links() if lk.alias and lk.alias.startswith(f"mvplan:{d.name}:")]
+        root = hh.ns("")
+        assert root.addresses == () and root.routes == () and root.neighbors == ()
+    assert after.hosts[0].ns("").link("user0") is not None
+    if kept_ns is not None:
+        assert after.hosts[0].ns(kept_ns).link("tap9") is not None
+        assert any("namespace kept" in n for n in plan.notes)
+    assert compile_teardown(d, after).ops == (), "a second teardown has nothing left to do"
