@@ -738,9 +738,12 @@ def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
     if a.ns == b.ns:
         return Verdict(True, "LOCAL", f"{a.id} and {b.id} share namespace {a.ns}: the kernel delivers "
                                       f"{bip} locally over lo, whatever the links do", (a.id, "lo", b.id))
-    if not w.alive(a):
-        return Verdict(False, "SRC_DOWN", _down_text(w, a), (a.id,))
+    # a's own link may be down: its address stays local and another interface of the
+    # namespace may still carry the ping (measured), so only the route decides
     rt = w.route(a.ns, bip)
+    if rt is None and not w.alive(a):
+        return Verdict(False, "SRC_DOWN", _down_text(w, a) + "; no other interface of " + a.ns +
+                       " has a route to " + str(bip), (a.id,))
     if rt is None:
         return Verdict(False, "NO_ROUTE", f"{a.ns} has no route to {bip}: it is outside every connected subnet "
                                           f"there and no static route covers it (routing between subnets is out of "
