@@ -103,8 +103,9 @@ export function renderChanges(el, changes) {
   const { gained = [], lost = [], gained_count: g = 0, lost_count: l = 0 } = changes;
   el.append(h('h3', {}, `Compared with the design: ${g} pairs gained, ${l} lost`));
   const ul = h('ul.diff-list');
-  for (const p of gained.slice(0, 50)) ul.append(h('li.gained', {}, '+ ', h('code', {}, p.from), ' → ', h('code', {}, p.to), ' ', p.message));
-  for (const p of lost.slice(0, 50)) ul.append(h('li.lost', {}, '− ', h('code', {}, p.from), ' → ', h('code', {}, p.to), ' ', p.message));
+  for (const p of gained.slice(0, 50)) ul.append(h('li.gained', { title: p.message }, '+ ', h('code', {}, p.from), ' → ', h('code', {}, p.to)));
+  for (const p of lost.slice(0, 50)) ul.append(h('li.lost', { title: p.message + (p.fix ? ` Fix: ${p.fix}` : '') }, '− ', h('code', {}, p.from), ' → ', h('code', {}, p.to), ' ', h('span.reason', {}, p.reason)));
+  if (gained.length + lost.length > 100) el.append(h('p.note', {}, 'Only the first 50 of each are listed.'));
   el.append(ul);
 }
 
