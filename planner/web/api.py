@@ -132,7 +132,7 @@ def update_design(design_id: int):
     _get(design_id)
     core.load(doc)
     base = data.get("base_version")
-    if base is not None and not isinstance(base, int):
+    if base is not None and (not isinstance(base, int) or isinstance(base, bool)):
         raise ApiError(400, "'base_version' must be an integer", "bad_request")
     try:
         rec = store().save(design_id, doc, str(data.get("message") or ""), base)
@@ -156,7 +156,7 @@ def put_draft(design_id: int):
     doc = document_from(data)
     rec = _get(design_id)
     base = data.get("base_version", rec["version"])
-    if not isinstance(base, int):
+    if not isinstance(base, int) or isinstance(base, bool):
         raise ApiError(400, "'base_version' must be an integer", "bad_request")
     return jsonify(store().put_draft(design_id, doc, base))
 
@@ -235,7 +235,6 @@ def export_document():
     return _export(doc, str(doc.get("name") or "design"))
 
 
-_EXT = {"iproute2": ".sh", "nmstate": ".yml", "networkd": ""}
 
 
 def _export(doc: dict, stem: str) -> Response:
@@ -253,7 +252,9 @@ def _export(doc: dict, stem: str) -> Response:
         return jsonify({"format": fmt, "options": opts, "files": files, "warnings": warnings})
     if len(files) == 1:
         name, text = next(iter(files.items()))
-        resp = attachment(text, name, "text/x-shellscript" if name.endswith(".sh") else "text/plain")
+        mime = ("text/x-shellscript" if name.endswith(".sh") else
+                "application/yaml" if name.endswith((".yml", ".yaml")) else "text/plain")
+        resp = attachment(text, name, mime)
     else:
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

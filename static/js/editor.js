@@ -418,10 +418,10 @@ async function runCheck() {
 }
 
 function renderAnalysis() {
-  const findings = S.check ? S.check.findings : [];
+  const findings = S.whatIfResult ? S.whatIfResult.findings : S.check ? S.check.findings : [];
   P.renderProblems($('#problems'), S.problems, pickProblem);
   P.renderFindings($('#findings'), findings, pickFinding);
-  const counts = S.check ? S.check.counts : null;
+  const counts = S.whatIfResult ? S.whatIfResult.counts : S.check ? S.check.counts : null;
   const badge = $('#findings-count');
   if (S.problems.length) { badge.textContent = `${S.problems.length}!`; badge.dataset.level = 'error'; }
   else if (counts) { badge.textContent = String(findings.length); badge.dataset.level = counts.error ? 'error' : counts.warning ? 'warning' : 'info'; }

@@ -232,3 +232,10 @@ def test_serve_uses_instance_in_the_current_directory(tmp_path, monkeypatch):
     assert seen["app"].config["ALLOW_APPLY"] is True
     assert seen["host"] == "127.0.0.1" and seen["port"] == 9999 and seen["debug"] is False
     assert (tmp_path / "instance" / "mvplan.sqlite3").exists()
+
+
+def test_base_version_must_be_an_integer(api, vepa_doc):
+    rec = create(api, vepa_doc)
+    for bad in (True, "1", 1.5):
+        assert_envelope(api.put(f"/api/designs/{rec['id']}", json={"document": vepa_doc, "base_version": bad}), 400)
+        assert_envelope(api.put(f"/api/designs/{rec['id']}/draft", json={"document": vepa_doc, "base_version": bad}), 400)
