@@ -178,7 +178,12 @@ function sync({ initial = false } = {}) {
   const added = [];
   for (const e of nodes) {
     const ex = cy.getElementById(e.data.id);
-    if (ex.nonempty()) { ex.data(mutableData(e.data)); ex.classes(e.classes); continue; }
+    if (ex.nonempty()) {
+      ex.data(mutableData(e.data)); ex.classes(e.classes);
+      const want = pos[e.data.id]; // undo/redo of moves and layouts
+      if (want && ex.isChildless()) { const p = ex.position(); if (p.x !== want.x || p.y !== want.y) ex.position({ x: want.x, y: want.y }); }
+      continue;
+    }
     const position = tidy ? (tidy[e.data.id] || { x: 0, y: 0 }) : placeNew(e.data);
     const n = cy.add({ ...e, position });
     added.push(n);

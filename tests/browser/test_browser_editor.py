@@ -300,3 +300,33 @@ def test_user_text_is_never_markup(page, live_server, tmp_path):
     page.wait_for_timeout(200)
     assert page.evaluate("() => window.__xss") is None
     assert page.console_errors == [], "\n".join(page.console_errors)
+
+
+def test_bridges_stations_and_auto_layout(page, live_server):
+    new_design(page)
+    for key in "hbv":                       # host, bridge (selected), veth port with a peer
+        page.keyboard.press(key)
+    page.keyboard.press("p")                # a parent on the same host
+    page.keyboard.press("s")                # switch sw1 with p1
+    page.keyboard.press("t")                # a station, cabled to the free port
+    page.click("#fit")
+    d = doc(page)
+    br = d["hosts"][0]["bridges"][0]
+    assert br["name"] == "br0" and br["ports"][0]["peer"]["addresses"]
+    assert d["stations"][0]["uplink"] == {"switch": "sw1", "port": "p1"}
+    page.click("#connect-mode")
+    drag(page, "host1/eth0", "host1/br0")  # parent -> bridge: enslave it
+    page.keyboard.press("Escape")
+    assert {"name": "eth0", "enslave": True} in doc(page)["hosts"][0]["bridges"][0]["ports"]
+    settle(page)
+    peer = "host1/ns:nsvb0/ve0"
+    assert page.evaluate("id => window.cy.getElementById(id).nonempty()", peer)
+    before = page.evaluate("() => JSON.stringify(window.mvplan.doc.layout.positions)")
+    page.keyboard.press("l")
+    after = page.evaluate("() => JSON.stringify(window.mvplan.doc.layout.positions)")
+    assert before != after
+    page.click("#undo")
+    assert page.evaluate("() => JSON.stringify(window.mvplan.doc.layout.positions)") == before
+    saved = json.loads(before)["host1/eth0"]
+    assert page.evaluate("id => window.cy.getElementById(id).position()", "host1/eth0") == saved
+    assert page.console_errors == [], "\n".join(page.console_errors)
