@@ -460,13 +460,18 @@ class _World:
             if src.mac in r.source_macs and r.state == "up":
                 if dst == BCAST or dst == r.mac:
                     self._receive(r, out, hops + (f"{r.id} (source list)",), dst)
-        src_is_kid = src.is_child and src.lower == lower.id
+        # the kernel identifies the sender by source MAC (a passthru child shares its parent's)
+        owner = self.mac_owner.get(src.mac)
+        src_kid = owner if owner is not None and owner.is_child and owner.lower == lower.id else None
         if dst == BCAST:
-            if src_is_kid and src.mode not in ("vepa", "bridge"):
-                return  # reflected multicast from a private/source/passthru child goes back to its sender only
-            if not src_is_kid:
+            if src_kid is not None and src_kid.mode not in ("vepa", "bridge"):
+                # a reflected broadcast from a private/source/passthru child goes back to that child only
+                if src_kid.id != src.id and src_kid.state == "up":
+                    self._receive(src_kid, out, hops + (src_kid.id,), dst)
+                return
+            if src_kid is None:
                 mask = ("private", "vepa", "passthru", "bridge")
-            elif src.mode == "vepa":
+            elif src_kid.mode == "vepa":
                 mask = ("vepa", "bridge")
             else:
                 mask = ("vepa",)  # bridge-mode siblings already saw it on the way out
@@ -475,8 +480,7 @@ class _World:
                 r = u.rep
                 if r.mode in mask and r.state == "up":
                     self._receive_unit(u, lower, out, queued)
-            if passthru is None:
-                self._receive(lower, out, hops, dst)  # RX_HANDLER_PASS: the parent's own stack sees it too
+            self._receive(lower, out, hops, dst)  # RX_HANDLER_PASS: the parent's own stack sees it too
             return
         if passthru is not None:
             r = passthru.rep
