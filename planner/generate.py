@@ -114,16 +114,17 @@ def random_design(seed: int) -> dict:
     host_ns_children: dict[str, list[dict]] = {}
     child_no: dict[str, int] = {}
     source_children: list[tuple[str, dict]] = []
-    for _ in range(rng.randint(2, 6)):
+    n_total = rng.randint(2, 6)
+    for n in range(n_total):
         choices = [(h, p) for h, p in parents_all if id(p) not in exclusive]
-        if not choices:
-            break
         host, parent = rng.choice(choices)
         hname = host["name"]
         k = child_no.get(hname, 0)
         child_no[hname] = k + 1
         mode = rng.choice(MODES)
-        if mode == "passthru" and n_children.get(id(parent), 0):
+        # passthru only as the sole child, and never taking the last parent the remaining
+        # children could use
+        if mode == "passthru" and (n_children.get(id(parent), 0) or (n < n_total - 1 and len(choices) == 1)):
             mode = rng.choice(("bridge", "vepa", "private"))
         c: dict[str, Any] = {"name": f"mv{k}", "type": "macvtap" if rng.random() < 0.15 else "macvlan",
                              "parent": parent["name"], "mode": mode}

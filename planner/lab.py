@@ -43,7 +43,7 @@ from typing import Iterable, Sequence
 
 from .model import Design, Iface
 
-__all__ = ["Lab", "LabError", "measure", "prerequisites", "default_prefix"]
+__all__ = ["Lab", "LabError", "measure", "endpoint_pairs", "prerequisites", "default_prefix"]
 
 #: Kernel defaults of the IPv4 sysctls that change ARP and routing decisions. A new netns
 #: inherits ``conf/all`` and ``conf/default`` from the initial namespace (``devconf_inherit_init_net``
@@ -82,6 +82,13 @@ def _run(argv: Sequence[str], *, input: str | None = None, timeout: float = 60.0
     return cp
 
 
+_NETNS_DIRS = ("/run/netns", "/var/run/netns")
+
+
+def _netns_exists(name: str) -> bool:
+    return any(os.path.exists(os.path.join(d, name)) for d in _NETNS_DIRS)
+
+
 def _netns_list() -> list[str]:
     cp = _run(["ip", "netns", "list"], check=False)
     return [line.split()[0] for line in cp.stdout.splitlines() if line.strip()]
@@ -94,7 +101,8 @@ def default_prefix() -> str:
         with _counter_lock:
             n = next(_counter)
         prefix = f"mvl{os.getpid() % 10000}x{n}"
-        if not any(name.startswith(prefix + "-") for name in existing):
+        taken = re.compile(re.escape(prefix) + r"(?![0-9])")
+        if not any(taken.match(name) for name in existing):
             return prefix
 
 
@@ -198,7 +206,7 @@ def prerequisites() -> list[str]:
     except LabError as exc:
         missing.append(f"probe failed: {exc}")
     finally:
-        if ns in _netns_list():
+        if _netns_exists(ns):
             _run(["ip", "netns", "del", ns], check=False)
     return missing
 
@@ -221,7 +229,7 @@ class Lab:
         self.ping_timeout = ping_timeout
         self.warnings: list[str] = []
         self.build_seconds: float | None = None
-        self._built = False
+        self._created: list[str] = []
         self._plan()
 
     # -- naming -------------------------------------------------------------------
@@ -258,7 +266,7 @@ class Lab:
                 self._void_end[i.id] = f"v{n_void}"
                 n_void += 1
         if self._void_end:
-            self._netns["void"] = f"{p}-v0"
+            self._netns["void:"] = f"{p}-v0"
         # device name of every design interface in its netns
         self._dev: dict[str, tuple[str, str]] = {}
         for i in d.interfaces:
@@ -304,7 +312,7 @@ class Lab:
             if i.link and i.link.startswith("switch:"):
                 union(here, self._netns[f"switch:{i.link[len('switch:'):].rsplit('/', 1)[0]}"])
             elif i.kind == "parent" and not i.link:
-                union(here, self._netns["void"])
+                union(here, self._netns["void:"])
             elif i.kind in ("bridge-port", "veth-peer") and i.link:
                 union(here, self._netns[d.iface(i.link).ns])
             if i.is_child and i.lower:
@@ -315,8 +323,8 @@ class Lab:
         return {n: frozenset(groups[find(n)]) for n in parent}
 
     def netns_of(self, ns_id: str) -> str:
-        """Real netns name for a design namespace id (``host1``, ``host1/ns:web``, ``station:gw``)
-        or for ``switch:NAME`` and ``void``."""
+        """Real netns name for a design namespace id (``host1``, ``host1/ns:web``, ``station:gw``),
+        for ``switch:NAME`` (the switch's bridge) or ``void:`` (far ends of parents without uplink)."""
         try:
             return self._netns[ns_id]
         except KeyError:
@@ -348,29 +356,39 @@ class Lab:
         self.cleanup()
 
     def cleanup(self) -> None:
-        """Delete every netns of this lab that exists (idempotent)."""
-        mine = set(self.namespaces)
-        present = [n for n in _netns_list() if n in mine]
-        if present:
-            _run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {n}\n" for n in present), check=False)
-            left = [n for n in _netns_list() if n in mine]
-            for n in left:
-                _run(["ip", "netns", "del", n], check=False)
-        self._built = False
+        """Delete every netns of this lab that exists (idempotent; never touches other namespaces)."""
+        for attempt in range(3):
+            present = [n for n in self._created if _netns_exists(n)]
+            if not present:
+                break
+            if attempt == 0:
+                _run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {n}\n" for n in present),
+                     check=False)
+            else:
+                for n in present:
+                    _run(["ip", "netns", "del", n], check=False)
+                time.sleep(0.1 * attempt)
 
     def _build(self) -> None:
-        d = self.design
         with ThreadPoolExecutor(max_workers=8) as pool:
-            # 0. namespaces
-            for n in self.namespaces:
-                _run(["ip", "netns", "add", n])
+            # 0. namespaces; a name that already exists means a prefix clash: fail before creating
+            # anything, and only ever delete what this lab created
+            clash = [n for n in self.namespaces if _netns_exists(n)]
+            if clash:
+                raise LabError(f"netns {clash[0]} already exists: pick another lab prefix than {self.prefix!r}",
+                               f"ip netns add {clash[0]}", "File exists")
+            self._created = list(self.namespaces)
+            cp = _run(["ip", "-batch", "-"], input="".join(f"netns add {n}\n" for n in self._created), check=False)
+            if cp.returncode != 0:
+                self._created = [n for n in self._created if _netns_exists(n)]
+                err = _FAILED_LINE.sub("", (cp.stderr or cp.stdout)).strip()
+                raise LabError(f"cannot create network namespaces: {err}", "ip netns add", err)
             # 1. sysctls: no IPv6 (no DAD/NDP noise), IPv4 ARP/routing knobs at kernel defaults
             sysctls = ["net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]
             for scope in ("all", "default"):
                 sysctls += [f"net.ipv4.conf.{scope}.{k}={v}" for k, v in _IPV4_DEFAULTS.items()]
             list(pool.map(lambda n: _run(["ip", "netns", "exec", n, "sysctl", "-q", "-w", *sysctls]),
                           self.namespaces))
-            self._built = True
             for phase in self._phases():
                 phase.run(pool)
 
@@ -392,11 +410,6 @@ class Lab:
         # -- devices, in design order (children wait for their declared parent)
         created: set[str] = set()
         pending_children: list[Iface] = []
-        bridge_port_cabled: dict[str, Iface] = {}  # bridge-port id -> parent cabled to it
-        for i in d.interfaces:
-            if i.kind == "parent" and i.link and i.link.startswith("bridge:"):
-                br, port = i.link[len("bridge:"):].rsplit("/", 1)
-                bridge_port_cabled[f"{i.host}/{port}"] = i
 
         def far_end_args(i: Iface) -> list[str]:
             """``peer ...`` arguments of a parent's or station's veth."""
@@ -407,7 +420,7 @@ class Lab:
             if i.link and i.link.startswith("bridge:"):
                 port = d.iface(f"{i.host}/{i.link[len('bridge:'):].rsplit('/', 1)[1]}")
                 return ["peer", "name", port.name, "address", port.mac, "mtu", str(i.mtu)]
-            return ["peer", "name", self._void_end[i.id], "netns", ns["void"]]
+            return ["peer", "name", self._void_end[i.id], "netns", ns["void:"]]
 
         def create_child(c: Iface) -> None:
             host_ns = ns[c.host]
@@ -460,7 +473,7 @@ class Lab:
                     up.add(here, "link", "set", "dev", port.name, "up")
                     created.add(port.id)
                 else:
-                    up.add(ns["void"], "link", "set", "dev", self._void_end[i.id], "up")
+                    up.add(ns["void:"], "link", "set", "dev", self._void_end[i.id], "up")
                 if i.master:
                     master.add(here, "link", "set", "dev", i.name, "master", d.iface(i.master).name)
                     master.add(here, "link", "set", "dev", i.name, "type", "bridge_slave",
@@ -490,7 +503,8 @@ class Lab:
                            *far_end_args(i))
                 sw_ns = ns[f"switch:{i.link[len('switch:'):].rsplit('/', 1)[0]}"]
                 self._switch_side(master, up, sw_ns, i.link)
-            created.add(i.id)
+            if not i.is_child:
+                created.add(i.id)
             flush_pending()
         flush_pending()
         if pending_children:
@@ -566,16 +580,25 @@ class Lab:
         """Forget dynamic neighbour entries and learned fdb entries (permanent ones stay)."""
         names = list(netns_names) if netns_names is not None else self.namespaces
         procs = []
-        for n in names:
-            lines = ["neigh flush all"]
-            lines += [f"link set dev {br} type bridge fdb_flush" for br in self._bridges.get(n, ())]
-            procs.append((n, lines, subprocess.Popen(["ip", "-n", n, "-batch", "-"], stdin=subprocess.PIPE,
-                                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
-        errors = []
-        for n, lines, p in procs:
-            out, err = p.communicate("\n".join(lines) + "\n", timeout=30)
-            if p.returncode != 0:
-                errors.append(f"ip -n {n} -batch [{'; '.join(lines)}]: {(err or out).strip()}")
+        try:
+            for n in names:
+                lines = ["neigh flush all"]
+                lines += [f"link set dev {br} type bridge fdb_flush" for br in self._bridges.get(n, ())]
+                p = subprocess.Popen(["ip", "-n", n, "-batch", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+                procs.append((n, lines, p))
+            errors = []
+            for n, lines, p in procs:
+                out, err = p.communicate("\n".join(lines) + "\n", timeout=30)
+                if p.returncode != 0:
+                    errors.append(f"ip -n {n} -batch [{'; '.join(lines)}]: {(err or out).strip()}")
+        except subprocess.TimeoutExpired:
+            raise LabError("flushing caches timed out") from None
+        finally:
+            for _, _, p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
         if errors:
             raise LabError("flushing caches failed: " + "; ".join(errors))
 
@@ -591,23 +614,32 @@ class Lab:
         return i
 
     def _ping_once(self, a: Iface, b: Iface, timeout: float) -> bool:
-        argv = ["ip", "netns", "exec", self._netns[a.ns], "ping", "-n", "-q", "-c1", "-W", f"{timeout:g}",
-                "-I", str(a.address.ip), str(b.address.ip)]
+        src, dst = str(a.address.ip), str(b.address.ip)
+        # ping bound to a source address (-I ADDR) does not fail fast when there is no route: it
+        # counts the refused send as transmitted and waits out the timeout. The same output route
+        # lookup done first by `ip route get` settles those pairs at once.
+        script = (f"ip route get {dst} from {src} >/dev/null 2>&1 || exit 3; "
+                  f"exec ping -n -q -c1 -W {timeout:g} -I {src} {dst}")
+        argv = ["ip", "netns", "exec", self._netns[a.ns], "sh", "-c", script]
         cp = _run(argv, check=False, timeout=timeout + 30)
         if cp.returncode == 0:
             return True
-        if cp.returncode == 1:
+        if cp.returncode in (1, 3):
             return False
         msg = (cp.stderr or cp.stdout).strip()
         if "usage" in msg.lower() or "invalid argument" in msg.lower():
             raise LabError(f"ping refused its arguments: {' '.join(argv)}: {msg}", argv, msg)
         return False  # e.g. "connect: Network is unreachable": no route, so not reachable
 
-    def ping(self, a_iface_id: str, b_iface_id: str, timeout: float | None = None) -> bool:
-        """Does A's first address get an echo reply from B's first address, starting from cold caches?"""
+    def ping(self, a_iface_id: str, b_iface_id: str, timeout: float = 1.0) -> bool:
+        """Does A's first address get an echo reply from B's first address, starting from cold caches?
+
+        ``ip netns exec NS(A) ping -c1 -W TIMEOUT -I A.ip B.ip`` after flushing the neighbour
+        caches and bridge fdbs of every namespace the pair can reach.
+        """
         a, b = self._endpoint(a_iface_id), self._endpoint(b_iface_id)
         self.flush_caches(self._pair_scope(a, b))
-        return self._ping_once(a, b, self.ping_timeout if timeout is None else timeout)
+        return self._ping_once(a, b, timeout)
 
     def ping_matrix(self, pairs: Iterable[tuple[str, str]] | None = None, workers: int = 8,
                     timeout: float | None = None) -> dict[tuple[str, str], bool]:
@@ -617,10 +649,7 @@ class Lab:
         host namespaces on any path) are disjoint run concurrently; the others one after the
         other, each after flushing the caches of exactly those namespaces.
         """
-        if pairs is None:
-            eps = [i.id for i in self.design.endpoints()]
-            pairs = [(x, y) for x in eps for y in eps if x != y]
-        pairs = list(pairs)
+        pairs = endpoint_pairs(self.design) if pairs is None else list(pairs)
         t = self.ping_timeout if timeout is None else timeout
         jobs = [(p, self._endpoint(p[0]), self._endpoint(p[1])) for p in pairs]
         scopes = [self._pair_scope(a, b) for _, a, b in jobs]
@@ -677,8 +706,52 @@ class Lab:
         return {p: results[p] for p in pairs}
 
 
-def measure(design: Design, pairs: Iterable[tuple[str, str]] | None = None, *, prefix: str | None = None,
-            workers: int = 8, timeout: float | None = None) -> dict[tuple[str, str], bool]:
-    """Build ``design``, ping every pair (default: all ordered endpoint pairs), clean up."""
-    with Lab(design, prefix=prefix) as lab:
-        return lab.ping_matrix(pairs, workers=workers, timeout=timeout)
+def endpoint_pairs(design: Design) -> list[tuple[str, str]]:
+    """Every ordered pair of distinct endpoints (interfaces with an address), in design order."""
+    eps = [i.id for i in design.endpoints()]
+    return [(x, y) for x in eps for y in eps if x != y]
+
+
+def measure(design: Design, pairs: Iterable[tuple[str, str]] | None = None, *, replicas: int | None = None,
+            prefix: str | None = None, workers: int = 8,
+            timeout: float | None = None) -> dict[tuple[str, str], bool]:
+    """Build ``design``, ping every pair (default: all ordered endpoint pairs), clean up.
+
+    A failed ping costs its whole timeout, so pairs are spread over ``replicas`` identical copies
+    of the lab (default: one per 6 pairs, at most ``workers``), each pinging one pair at a time
+    from cold caches. The copies share nothing (own namespaces, own switches), so the result is
+    the same as pinging every pair one after the other in a single lab.
+    """
+    pairs = endpoint_pairs(design) if pairs is None else list(pairs)
+    if replicas is None:
+        replicas = max(1, min(workers, -(-len(pairs) // 6)))
+    replicas = max(1, min(replicas, len(pairs) or 1))
+    base = prefix or default_prefix()
+    labs = [Lab(design, prefix=base if replicas == 1 else f"{base}r{k}") for k in range(replicas)]
+    for a, b in pairs:  # refuse unknown or address-less endpoints before building anything
+        labs[0]._endpoint(a), labs[0]._endpoint(b)
+    try:
+        if replicas == 1:
+            with labs[0]:
+                return labs[0].ping_matrix(pairs, workers=workers, timeout=timeout)
+        with ThreadPoolExecutor(max_workers=replicas) as pool:
+            list(pool.map(lambda lab: lab.__enter__(), labs))
+            todo = list(reversed(pairs))
+            lock = threading.Lock()
+            results: dict[tuple[str, str], bool] = {}
+
+            def drain(lab: Lab) -> None:
+                while True:
+                    with lock:
+                        if not todo:
+                            return
+                        p = todo.pop()
+                    ok = lab.ping(p[0], p[1], timeout=lab.ping_timeout if timeout is None else timeout)
+                    with lock:
+                        results[p] = ok
+
+            list(pool.map(drain, labs))
+        return {p: results[p] for p in pairs}
+    finally:
+        for lab in labs:
+            lab.cleanup()

@@ -1,0 +1,39 @@
+"""Shared test helpers.
+
+``require(what, missing)``: skip a test whose prerequisites are missing - or, with
+``MVPLAN_REQUIRE_ALL=1`` (CI on a machine that must run everything), fail it with the list.
+Kernel tests use the session fixture ``lab_prereqs`` (root, ``ip``, ``ping``, and a probe that
+really creates a netns with a veth, macvlan, macvtap and bridge) and are marked
+``@pytest.mark.kernel``.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def require(what: str, missing: list[str]) -> None:
+    """Skip (or, with MVPLAN_REQUIRE_ALL=1, fail) when ``missing`` lists anything."""
+    if not missing:
+        return
+    msg = f"{what} needs: " + "; ".join(missing)
+    if os.environ.get("MVPLAN_REQUIRE_ALL") == "1":
+        pytest.fail(f"MVPLAN_REQUIRE_ALL=1 but {msg}", pytrace=False)
+    pytest.skip(msg)
+
+
+@pytest.fixture(name="require")
+def _require_fixture():
+    """The :func:`require` helper as a fixture: ``def test_x(require): require("x", missing)``."""
+    return require
+
+
+@pytest.fixture(scope="session")
+def lab_prereqs() -> list[str]:
+    """Skip/fail unless labs can be built here (probed once per session); returns ``[]``."""
+    from planner.lab import prerequisites
+
+    missing = prerequisites()
+    require("kernel tests (planner.lab)", missing)
+    return missing
