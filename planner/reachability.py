@@ -145,9 +145,16 @@ class _World:
             self.switch_ports[sw.name] = [(p.name, p.hairpin or force_hairpin) for p in sw.ports]
             for p in sw.ports:
                 self.port_hairpin[(sw.name, p.name)] = p.hairpin or force_hairpin
+        cabling: dict[str, list[str]] = {}
         for i in design.interfaces:
             if i.link and i.link.startswith("switch:"):
                 self.attached[i.link] = i.id
+                sw, port = i.link[len("switch:"):].rsplit("/", 1)
+                cabling.setdefault(sw, []).append(port)
+        # flood order: a Linux bridge puts each new port at the head of its port list, so the
+        # port cabled last sees a flooded frame first (this decides who answers ARP first)
+        self.flood_order: dict[str, list[tuple[str, bool]]] = {
+            sw: [(p, self.port_hairpin.get((sw, p), False)) for p in reversed(ports)] for sw, ports in cabling.items()}
         self.units: list[_Unit] = []
         self.unit_of: dict[str, _Unit] = {}
         self._build_units(merge)
@@ -180,10 +187,17 @@ class _World:
                     self.far[bp] = i.id
                 else:
                     self.far[i.id] = i.link
+        # ports of host bridges, in flood order (last enslaved first); a port cabled to a parent
+        # is enslaved together with that parent
         self.bridge_ports: dict[str, list[Iface]] = {}
         for i in design.interfaces:
-            if i.master:
-                self.bridge_ports.setdefault(i.master, []).append(i)
+            port = None
+            if i.master and i.kind in ("parent", "bridge-port") and not (i.kind == "bridge-port" and not i.link):
+                port = i
+            elif i.kind == "parent" and i.link and i.link.startswith("bridge:"):
+                port = self.by_id[f"{i.host}/{i.link.rsplit('/', 1)[1]}"]
+            if port is not None:
+                self.bridge_ports.setdefault(port.master, []).insert(0, port)
         self.port_mac_to_bridge = {p.mac: m for m, ps in self.bridge_ports.items() for p in ps}
         self.ns_ifaces: dict[str, list[Iface]] = {}
         for i in design.interfaces:
@@ -347,7 +361,7 @@ class _World:
         if key in seen:
             return
         seen.add(key)
-        ports = self.switch_ports.get(sw, ())
+        ports = self.flood_order.get(sw, ())
         ingress_hairpin = self.port_hairpin.get((sw, ingress), False)
         if dst != BCAST:
             # unicast: the switch forwards to the one port the MAC lives behind (flooding an
@@ -539,6 +553,15 @@ class _World:
                 hops = self.received(got, i, egress)
                 if hops is not None:
                     responders.append((i, hops))
+        if len(responders) > 1:
+            # the order frames were handed out (dict insertion order follows the data path)
+            rank = {slot: n for n, slot in enumerate(got)}
+
+            def where(i: Iface) -> int:
+                slot = ("i", i.id) if ("i", i.id) in rank else ("u", self.unit_of[i.id].id,
+                                                                   i.lower if i.is_child else None)
+                return rank.get(slot, len(rank))
+            responders.sort(key=lambda rh: (any(QUEUED in h for h in rh[1]), where(rh[0])))
         return responders
 
     def landed(self, got: dict, ns: str, sender: Iface) -> tuple[Iface, tuple] | None:
@@ -766,9 +789,9 @@ def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
             return Verdict(False, "ARP_UNANSWERED", _why_not(w, egress, b, "ARP request (broadcast)"),
                            (egress.id,))
         learned_on_b = {r.id for r, _h in responders}
-        # first answer wins (the kernel ignores later replies within locktime): interfaces that
-        # see the request directly answer before children served from the broadcast queue
-        responders.sort(key=_answer_order)
+        # first answer wins (the kernel ignores later replies within locktime): arp() lists
+        # interfaces that see the request directly before children served from the broadcast
+        # queue, each in the order the data path reaches them
         responder, hops_arp = responders[0]
         if w.received(w.deliver(responder, egress.mac), egress, responder) is None:
             return Verdict(False, "ARP_REPLY_LOST", _why_not(w, responder, egress, "ARP reply (unicast)"),
@@ -801,7 +824,6 @@ def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
                            _why_not(w, eb, a, f"ARP request for {aip} (broadcast)") +
                            (". The pinger used a static entry, so the target never saw an ARP request to learn "
                             "from" if static is not None else ""), echo_hops)
-        responders.sort(key=_answer_order)
         resp, _h = responders[0]
         if w.received(w.deliver(resp, eb.mac), eb, resp) is None:
             return Verdict(False, "REPLY_ARP_UNANSWERED", _why_not(w, resp, eb, "ARP reply (unicast)"), echo_hops)
@@ -814,11 +836,6 @@ def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
                         "; the reply returns " + _path_text(back_hops)), echo_hops)
     owner = w.mac_owner.get(mac_a)
     return Verdict(False, "REPLY_LOST", _why_not(w, eb, owner or a, "echo reply (unicast)"), echo_hops)
-
-
-def _answer_order(responder: tuple[Iface, tuple]) -> tuple:
-    hops = responder[1]
-    return (any(QUEUED in h for h in hops), len(hops))
 
 
 def _fill(hops: tuple, src: Iface, dst: Iface) -> tuple:

@@ -203,6 +203,31 @@ def rule_ambiguous_egress(d: Design, p) -> Iterable[Finding]:
                               commands=(f"ip route add PEER/32 dev {_q(loser.name)}",))
 
 
+def rule_arp_flux(d: Design, p) -> Iterable[Finding]:
+    """Several cabled interfaces in one namespace with addresses: every one answers ARP."""
+    by_ns: dict[str, list[Iface]] = defaultdict(list)
+    for i in d.interfaces:
+        if i.kind in ("bridge-port",) or i.master:
+            continue
+        if i.kind in ("parent", "station") and not i.link:
+            continue
+        by_ns[i.ns].append(i)
+    for ns, items in by_ns.items():
+        addressed = [i for i in items if i.addresses]
+        if len(items) < 2 or not addressed:
+            continue
+        ips = ", ".join(str(i.addresses[0].ip) for i in addressed[:4])
+        yield finding("MV115", [i.id for i in items],
+                      f"{ns} has {len(items)} interfaces on the wire ({', '.join(_short(i.id) for i in items[:6])}) "
+                      f"and addresses {ips}: with the default arp_ignore=0 each of them answers ARP for every "
+                      "address of the namespace, and the asker keeps the first answer. Which one comes first depends "
+                      "on the switch (mvplan assumes a Linux bridge: the port cabled last floods first); an answer "
+                      "that leads into a passthru child or a down path silently loses the traffic",
+                      fix="answer only on the interface that owns the address (arp_ignore=1), or keep one "
+                          "interface per namespace on a segment",
+                      commands=("sysctl -w net.ipv4.conf.all.arp_ignore=1",))
+
+
 def rule_passthru_mac(d: Design, p) -> Iterable[Finding]:
     for i in d.interfaces:
         if i.is_child and i.mode == "passthru" and i.lower:
@@ -496,7 +521,7 @@ def rule_advice(d: Design, p: Prediction | None) -> Iterable[Finding]:
 RULES: list[Callable[[Design, Prediction | None], Iterable[Finding]]] = [
     rule_passthru_exclusive, rule_nopromisc, rule_source_macs_mode, rule_parent_bridge_port,
     rule_parent_not_ethernet, rule_reparented, rule_passthru_on_macvlan, rule_mtu, rule_duplicate_mac, rule_duplicate_address,
-    rule_ambiguous_egress, rule_passthru_mac, rule_subnet_mismatch, rule_route_duplicates_connected,
+    rule_ambiguous_egress, rule_arp_flux, rule_passthru_mac, rule_subnet_mismatch, rule_route_duplicates_connected,
     rule_sibling_traffic, rule_host_cannot_reach_children, rule_blast_radius, rule_source_lists,
     rule_static_neighbors, rule_advice,
 ]
