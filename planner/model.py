@@ -874,11 +874,13 @@ class _Builder:
                                                      "cable the parent to a port without 'peer'")
                     continue
                 bridge_ports_cabled.add(bp.id)
-            if i.link in used_ports:
-                self.problem(f"{src_path}.port", f"port {i.link} is already cabled to {used_ports[i.link]}; "
+            # host bridges are per host: bridge:br0/vb1 on host1 and on host2 are two ports
+            port_key = i.link if i.link.startswith("switch:") else f"{i.host}:{i.link}"
+            if port_key in used_ports:
+                self.problem(f"{src_path}.port", f"port {i.link} is already cabled to {used_ports[port_key]}; "
                                                  "one cable per port")
             else:
-                used_ports[i.link] = i.id
+                used_ports[port_key] = i.id
         for i in ifaces:
             if i.kind == "bridge-port" and not i.link and i.id not in bridge_ports_cabled:
                 self.problem(f"{i.path}", f"bridge port {i.name!r} leads nowhere: give it a 'peer' (veth end in a "

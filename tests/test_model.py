@@ -124,3 +124,11 @@ def test_schema_is_shipped_and_valid():
     import jsonschema
 
     jsonschema.Draft202012Validator.check_schema(design_schema())
+
+
+def test_bridge_ports_with_the_same_name_on_two_hosts():
+    def host(name):
+        return {"name": name, "parents": [{"name": "eth0", "kind": "veth", "uplink": {"bridge": "br0", "port": "vb1"}}],
+                "bridges": [{"name": "br0", "ports": [{"name": "vb1"}]}]}
+    d = design_from_dict({"hosts": [host("h1"), host("h2")]})
+    assert d.iface("h2/eth0").link == "bridge:br0/vb1"
