@@ -631,6 +631,19 @@ class Lab:
             raise LabError(f"ping refused its arguments: {' '.join(argv)}: {msg}", argv, msg)
         return False  # e.g. "connect: Network is unreachable": no route, so not reachable
 
+    def _ping_cold(self, a: Iface, b: Iface, timeout: float, scope) -> bool:
+        """One ping from cold caches; a failure is tried once more, from cold caches again.
+
+        A reply never comes from nowhere, so a retry cannot turn a blocked pair into a
+        reachable one; it only keeps a loaded machine (a late ARP answer from the macvlan
+        broadcast queue) from reporting a reachable pair as blocked.
+        """
+        self.flush_caches(scope)
+        if self._ping_once(a, b, timeout):
+            return True
+        self.flush_caches(scope)
+        return self._ping_once(a, b, max(timeout, 1.0))
+
     def ping(self, a_iface_id: str, b_iface_id: str, timeout: float = 1.0) -> bool:
         """Does A's first address get an echo reply from B's first address, starting from cold caches?
 
@@ -638,8 +651,7 @@ class Lab:
         caches and bridge fdbs of every namespace the pair can reach.
         """
         a, b = self._endpoint(a_iface_id), self._endpoint(b_iface_id)
-        self.flush_caches(self._pair_scope(a, b))
-        return self._ping_once(a, b, timeout)
+        return self._ping_cold(a, b, timeout, self._pair_scope(a, b))
 
     def ping_matrix(self, pairs: Iterable[tuple[str, str]] | None = None, workers: int = 8,
                     timeout: float | None = None) -> dict[tuple[str, str], bool]:
@@ -656,8 +668,7 @@ class Lab:
         results: dict[tuple[str, str], bool] = {}
         if workers <= 1 or len(jobs) <= 1:
             for (p, a, b), scope in zip(jobs, scopes):
-                self.flush_caches(scope)
-                results[p] = self._ping_once(a, b, t)
+                results[p] = self._ping_cold(a, b, t, scope)
             return {p: results[p] for p in pairs}
 
         cond = threading.Condition()
@@ -684,8 +695,7 @@ class Lab:
                     return
                 p, a, b = jobs[k]
                 try:
-                    self.flush_caches(scopes[k])
-                    ok = self._ping_once(a, b, t)
+                    ok = self._ping_cold(a, b, t, scopes[k])
                     with cond:
                         results[p] = ok
                 except BaseException as exc:  # noqa: BLE001 - re-raised below
