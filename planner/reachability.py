@@ -32,6 +32,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .graph import behind, design_graph, far_end
 from .model import ALL_PEERS, Design, Iface, design_from_dict
 
 __all__ = ["Verdict", "Prediction", "predict", "explain", "apply_what_if", "REASONS"]
@@ -172,21 +173,13 @@ class _World:
             if i.kind == "bridge-port" or i.mac in self.mac_owner and not i.is_child:
                 continue
             self.mac_owner[i.mac] = i
-        # the far end of every cable / veth
+        # the far end of every cable / veth, from the topology graph
+        self.graph = design_graph(design)
         self.far: dict[str, str] = {}
         for i in design.interfaces:
-            if i.kind == "bridge-port" and i.link:
-                self.far[i.id] = i.link
-            elif i.kind == "veth-peer":
-                self.far[i.id] = i.link
-            elif i.kind in ("parent", "station") and i.link:
-                if i.link.startswith("bridge:"):
-                    port = i.link.rsplit("/", 1)[1]
-                    bp = f"{i.host}/{port}"
-                    self.far[i.id] = bp
-                    self.far[bp] = i.id
-                else:
-                    self.far[i.id] = i.link
+            end = far_end(self.graph, i.id)
+            if end is not None:
+                self.far[i.id] = end
         # ports of host bridges, in flood order (last enslaved first); a port cabled to a parent
         # is enslaved together with that parent
         self.bridge_ports: dict[str, list[Iface]] = {}
@@ -393,33 +386,7 @@ class _World:
         return table
 
     def _macs_behind(self, start: str, avoid: str) -> set[str]:
-        adj = self.__dict__.get("_adj")
-        if adj is None:
-            adj = {}
-
-            def link(x, y):
-                adj.setdefault(x, set()).add(y)
-                adj.setdefault(y, set()).add(x)
-            for i in self.d.interfaces:
-                if i.id in self.far:
-                    far = self.far[i.id]
-                    link(i.id, far.rsplit("/", 1)[0] if far.startswith("switch:") else far)
-                if i.master:
-                    link(i.id, i.master)
-                if i.is_child and i.lower:
-                    link(i.id, i.lower)
-            self.__dict__["_adj"] = adj
-        seen, stack, macs = {start, avoid}, [start], set()
-        while stack:
-            node = stack.pop()
-            i = self.by_id.get(node)
-            if i is not None:
-                macs.add(i.mac)
-            for nxt in adj.get(node, ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-        return macs
+        return {self.by_id[n].mac for n in behind(self.graph, start, avoid) if n in self.by_id}
 
     def _bridge_forward(self, br: Iface, ingress: Iface | None, src: Iface, dst: str, out: dict, hops: tuple,
                         seen: set) -> None:
@@ -593,6 +560,8 @@ class Prediction:
         #: the representative pair each class verdict was computed (and worded) for
         self.examples = examples
         self._anchor = {e.id: _anchor(e) for e in endpoints}
+        #: the topology graph the prediction walked (planner.graph)
+        self.graph = world.graph
         self._worded: dict[tuple[str, str], Verdict] = {}
 
     def key(self, a: str, b: str) -> tuple[int, int, bool]:

@@ -228,6 +228,17 @@ def rule_arp_flux(d: Design, p) -> Iterable[Finding]:
                       commands=("sysctl -w net.ipv4.conf.all.arp_ignore=1",))
 
 
+def rule_l2_loop(d: Design, p) -> Iterable[Finding]:
+    from .graph import design_graph, l2_loops
+
+    G = p.graph if p is not None and getattr(p, "graph", None) is not None else design_graph(d)
+    for cycle in l2_loops(G):
+        yield finding("MV116", sorted(cycle),
+                      f"cables, veths and bridges form a loop ({' - '.join(sorted(cycle)[:6])}): mvplan's switches "
+                      "and bridges run without STP, so one broadcast circles forever (a broadcast storm)",
+                      fix="remove one link of the loop, or bond the links instead")
+
+
 def rule_passthru_mac(d: Design, p) -> Iterable[Finding]:
     for i in d.interfaces:
         if i.is_child and i.mode == "passthru" and i.lower:
@@ -521,7 +532,7 @@ def rule_advice(d: Design, p: Prediction | None) -> Iterable[Finding]:
 RULES: list[Callable[[Design, Prediction | None], Iterable[Finding]]] = [
     rule_passthru_exclusive, rule_nopromisc, rule_source_macs_mode, rule_parent_bridge_port,
     rule_parent_not_ethernet, rule_reparented, rule_passthru_on_macvlan, rule_mtu, rule_duplicate_mac, rule_duplicate_address,
-    rule_ambiguous_egress, rule_arp_flux, rule_passthru_mac, rule_subnet_mismatch, rule_route_duplicates_connected,
+    rule_ambiguous_egress, rule_arp_flux, rule_l2_loop, rule_passthru_mac, rule_subnet_mismatch, rule_route_duplicates_connected,
     rule_sibling_traffic, rule_host_cannot_reach_children, rule_blast_radius, rule_source_lists,
     rule_static_neighbors, rule_advice,
 ]

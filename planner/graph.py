@@ -1,0 +1,77 @@
+"""The design as a networkx graph: the one topology every analysis walks.
+
+Nodes are interface ids (``host1/eth0``, ``host1/ns:web/eth0``, ``station:gw``), switch ports
+(``switch:sw1/p1``) and switches (``switch:sw1``). Each node has ``kind``; interface nodes
+carry their :class:`planner.model.Iface` as ``iface``; switch-port nodes carry ``hairpin``.
+Edges carry ``rel``:
+
+* ``cable``  - a parent or station plugged into a switch port;
+* ``veth``   - the two ends of a veth pair (host bridge port <-> namespace end or parent);
+* ``port``   - a switch port belongs to its switch;
+* ``master`` - a host bridge port (or enslaved NIC) belongs to its bridge;
+* ``lower``  - a macvlan/macvtap child hangs off its effective parent.
+
+>>> from planner.model import design_from_dict
+>>> d = design_from_dict({"parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}}],
+...                       "children": [{"name": "mv0", "parent": "eth0"}],
+...                       "switches": [{"name": "sw", "ports": [{"name": "p1"}]}]})
+>>> G = design_graph(d)
+>>> sorted(G.neighbors("host/eth0"))
+['host/mv0', 'switch:sw/p1']
+>>> G.edges["host/eth0", "host/mv0"]["rel"]
+'lower'
+"""
+from __future__ import annotations
+
+import networkx as nx
+
+from .model import Design
+
+__all__ = ["design_graph", "far_end", "behind", "l2_loops"]
+
+
+def design_graph(design: Design) -> nx.Graph:
+    """Build the topology graph of ``design`` (see the module docstring for its vocabulary)."""
+    G = nx.Graph()
+    for sw in design.switches:
+        G.add_node(f"switch:{sw.name}", kind="switch")
+        for p in sw.ports:
+            node = f"switch:{sw.name}/{p.name}"
+            G.add_node(node, kind="switch-port", hairpin=p.hairpin)
+            G.add_edge(node, f"switch:{sw.name}", rel="port")
+    for i in design.interfaces:
+        G.add_node(i.id, kind=i.kind, iface=i)
+    for i in design.interfaces:
+        if i.is_child and i.lower:
+            G.add_edge(i.id, i.lower, rel="lower")
+        if i.master:
+            G.add_edge(i.id, i.master, rel="master")
+        if not i.link:
+            continue
+        if i.link.startswith("switch:"):
+            G.add_edge(i.id, i.link, rel="cable")
+        elif i.link.startswith("bridge:"):
+            G.add_edge(i.id, f"{i.host}/{i.link.rsplit('/', 1)[1]}", rel="veth")
+        else:
+            G.add_edge(i.id, i.link, rel="veth")
+    return G
+
+
+def far_end(G: nx.Graph, node: str) -> str | None:
+    """What a cable or veth plugged into ``node`` leads to (a switch port or an interface)."""
+    for nbr, attrs in G.adj[node].items():
+        if attrs["rel"] in ("cable", "veth"):
+            return nbr
+    return None
+
+
+def behind(G: nx.Graph, start: str, avoid: str) -> set[str]:
+    """Every node reachable from ``start`` without passing through ``avoid``."""
+    view = nx.subgraph_view(G, filter_node=lambda n: n != avoid)
+    return nx.node_connected_component(view, start)
+
+
+def l2_loops(G: nx.Graph) -> list[list[str]]:
+    """Cycles through cables, veths and bridges: broadcast storms without STP."""
+    wires = nx.subgraph_view(G, filter_edge=lambda u, v: G.edges[u, v]["rel"] != "lower")
+    return [c for c in nx.cycle_basis(wires) if len(c) > 2]
