@@ -209,12 +209,14 @@ _EXTRA_COMMANDS: list = []
 
 
 def _register_extras() -> None:
+    """Collect the edge modules' subcommands once per process (main() may run many times)."""
     for modname in ("planner.cli_plan",):
         try:
             mod = __import__(modname, fromlist=["register"])
         except ImportError:
             continue
-        _EXTRA_COMMANDS.append(mod.register)
+        if mod.register not in _EXTRA_COMMANDS:
+            _EXTRA_COMMANDS.append(mod.register)
 
 
 def main(argv: list[str] | None = None) -> int:

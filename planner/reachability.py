@@ -673,19 +673,38 @@ def predict(design: Design, *, merge: bool = True) -> Prediction:
     fixer = _Fixer(design)
     verdicts: dict[tuple[int, int, bool], Verdict] = {}
     examples: dict[tuple[int, int, bool], tuple[str, str]] = {}
+    single = [len(c) == 1 for c in classes]
+    first = [design.iface(c[0]) for c in classes]
+    local: dict[str, Verdict] = {}
     for ci in range(len(classes)):
         for cj in range(len(classes)):
-            for same in (True, False):
-                pair = _example_pair(by_anchor[ci], by_anchor[cj], same)
-                if pair is None:
+            if single[ci] and single[cj]:
+                if ci == cj:
                     continue
-                a, b = pair
+                a, b = first[ci], first[cj]
+                pairs = (((_anchor(a) == _anchor(b)), a, b),)
+                if a.ns == b.ns:  # fast path: many endpoints in one namespace are all LOCAL
+                    v = local.get(a.ns)
+                    if v is None:
+                        v = local[a.ns] = _local_verdict(a.ns)
+                    verdicts[(ci, cj, pairs[0][0])] = v
+                    examples[(ci, cj, pairs[0][0])] = (a.id, b.id)
+                    continue
+            else:
+                pairs = tuple((same,) + pair for same in (True, False)
+                              if (pair := _example_pair(by_anchor[ci], by_anchor[cj], same)) is not None)
+            for same, a, b in pairs:
                 v = _ping(world, a, b)
                 if not v.reachable:
                     v = fixer.with_fix(v, a, b)
                 verdicts[(ci, cj, same)] = v
                 examples[(ci, cj, same)] = (a.id, b.id)
     return Prediction(design, world, endpoints, class_of, classes, verdicts, examples)
+
+
+def _local_verdict(ns: str) -> Verdict:
+    return Verdict(True, "LOCAL", f"both addresses live in namespace {ns}: the kernel delivers locally over lo, "
+                                  "whatever the links do", (ns, "lo"))
 
 
 def _example_pair(ai: dict[str, list[Iface]], aj: dict[str, list[Iface]], same: bool):
@@ -732,8 +751,7 @@ def explain(design: Design, a: str, b: str) -> Verdict:
 def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
     aip, bip = a.address.ip, b.address.ip
     if a.ns == b.ns:
-        return Verdict(True, "LOCAL", f"{a.id} and {b.id} share namespace {a.ns}: the kernel delivers "
-                                      f"{bip} locally over lo, whatever the links do", (a.id, "lo", b.id))
+        return _local_verdict(a.ns)
     # a's own link may be down: its address stays local and another interface of the
     # namespace may still carry the ping (measured), so only the route decides
     rt = w.route(a.ns, bip)

@@ -178,29 +178,45 @@ def _connected(i: Iface) -> list:
 
 
 def rule_ambiguous_egress(d: Design, p) -> Iterable[Finding]:
-    by_ns: dict[str, list[Iface]] = defaultdict(list)
+    """Overlapping connected routes in one namespace: one finding per group of overlaps."""
+    by_ns: dict[str, list[tuple]] = defaultdict(list)
+    order = 0
     for i in d.interfaces:
-        if _connected(i) and not i.master:
-            by_ns[i.ns].append(i)
-    for ns, items in by_ns.items():
-        for x in range(len(items)):
-            for y in range(x + 1, len(items)):
-                a, b = items[x], items[y]
-                hit = next(((na, nb) for na in _connected(a) for nb in _connected(b) if na.overlaps(nb)), None)
-                if hit is None:
-                    continue
-                na, nb = hit
-                if na.prefixlen == nb.prefixlen:
-                    winner, loser, why = a, b, "the route added first (design order) wins"
-                else:
-                    winner, loser = (a, b) if na.prefixlen > nb.prefixlen else (b, a)
-                    why = "the more specific route wins"
-                yield finding("MV110", [a.id, b.id],
-                              f"{ns}: {a.id} ({na}) and {b.id} ({nb}) have overlapping connected routes; {why}, "
-                              f"so traffic for that range leaves through {winner.id}, even pings from "
-                              f"{loser.id}'s address",
-                              fix=f"add /32 routes for the peers that must be reached through {_short(loser.id)}",
-                              commands=(f"ip route add PEER/32 dev {_q(loser.name)}",))
+        if i.master:
+            continue
+        for net in _connected(i):
+            order += 1
+            by_ns[i.ns].append((int(net.network_address), int(net.broadcast_address), net, order, i))
+    for ns, routes in by_ns.items():
+        if len(routes) < 2:
+            continue
+        routes.sort(key=lambda r: (r[0], -r[1], r[3]))
+        groups, cur, end = [], [], -1
+        for r in routes:  # sweep: routes whose ranges overlap end up in one group
+            if cur and r[0] > end:
+                groups.append(cur)
+                cur = []
+            cur.append(r)
+            end = max(end, r[1]) if len(cur) > 1 else r[1]
+        groups.append(cur)
+        for g in groups:
+            ifaces = list(dict.fromkeys(r[4].id for r in g))
+            if len(ifaces) < 2:
+                continue
+            widest = min(g, key=lambda r: (r[2].prefixlen, r[3]))
+            same_prefix = [r for r in g if r[2] == widest[2]]
+            winner = min(same_prefix, key=lambda r: r[3])[4]
+            losers = [x for x in ifaces if x != winner.id]
+            why = ("the route added first (design order) wins" if len(same_prefix) > 1
+                   else "the more specific route wins inside its range")
+            yield finding("MV110", ifaces[:20],
+                          f"{ns}: {len(ifaces)} interfaces have overlapping connected routes "
+                          f"({', '.join(str(r[2]) + ' on ' + _short(r[4].id) for r in g[:4])}"
+                          f"{', ...' if len(g) > 4 else ''}); {why}, so traffic for {widest[2]} leaves through "
+                          f"{winner.id}, even pings from the others' addresses",
+                          fix=f"add /32 routes for the peers that must be reached through "
+                              f"{', '.join(_short(x) for x in losers[:3])}",
+                          commands=tuple(f"ip route add PEER/32 dev {_q(_short(x))}" for x in losers[:3]))
 
 
 def rule_arp_flux(d: Design, p) -> Iterable[Finding]:
@@ -304,7 +320,7 @@ def rule_sibling_traffic(d: Design, p: Prediction | None) -> Iterable[Finding]:
     buckets: dict[str, dict[str, set]] = {code: defaultdict(set) for code in ("MV201", "MV202", "MV203", "MV304")}
     for key, v in p.verdicts.items():
         ci, cj, same = key
-        if not same:
+        if not same or v.reason == "LOCAL":
             continue
         a, b = (d.iface(x) for x in p.examples[key])
         if not (a.is_child and b.is_child and a.lower == b.lower and _same_subnet(a, b)) or a.ns == b.ns:
