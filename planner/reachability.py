@@ -776,13 +776,15 @@ def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
             return Verdict(False, "ARP_UNANSWERED", _why_not(w, egress, b, "ARP request (broadcast)"),
                            (egress.id,))
         learned_on_b = {r.id for r, _h in responders}
-        # first answer wins (the kernel ignores later replies within locktime): arp() lists
-        # interfaces that see the request directly before children served from the broadcast
-        # queue, each in the order the data path reaches them
-        responder, hops_arp = responders[0]
-        if w.received(w.deliver(responder, egress.mac), egress, responder) is None:
-            return Verdict(False, "ARP_REPLY_LOST", _why_not(w, responder, egress, "ARP reply (unicast)"),
-                           _fill(hops_arp, egress, responder))
+        # the first answer that ARRIVES wins (later ones are ignored within locktime): arp()
+        # lists interfaces that see the request directly before children served from the
+        # broadcast queue, each in the order the data path reaches them
+        responder = next((r for r, _h in responders
+                          if w.received(w.deliver(r, egress.mac), egress, r) is not None), None)
+        if responder is None:
+            first, hops_arp = responders[0]
+            return Verdict(False, "ARP_REPLY_LOST", _why_not(w, first, egress, "ARP reply (unicast)"),
+                           _fill(hops_arp, egress, first))
         mac_b = responder.mac
     # --- echo request ------------------------------------------------------------------------
     dest = w.landed(w.deliver(egress, mac_b), b.ns, egress)
@@ -811,9 +813,10 @@ def _ping(w: _World, a: Iface, b: Iface) -> Verdict:
                            _why_not(w, eb, a, f"ARP request for {aip} (broadcast)") +
                            (". The pinger used a static entry, so the target never saw an ARP request to learn "
                             "from" if static is not None else ""), echo_hops)
-        resp, _h = responders[0]
-        if w.received(w.deliver(resp, eb.mac), eb, resp) is None:
-            return Verdict(False, "REPLY_ARP_UNANSWERED", _why_not(w, resp, eb, "ARP reply (unicast)"), echo_hops)
+        resp = next((r for r, _h in responders if w.received(w.deliver(r, eb.mac), eb, r) is not None), None)
+        if resp is None:
+            return Verdict(False, "REPLY_ARP_UNANSWERED", _why_not(w, responders[0][0], eb, "ARP reply (unicast)"),
+                           echo_hops)
         mac_a = resp.mac
     back = w.landed(w.deliver(eb, mac_a), a.ns, eb)
     if back is not None:
