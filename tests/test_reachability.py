@@ -218,3 +218,21 @@ def test_linux_bridge_port_hairpin_for_a_veth_parent():
         assert reach(d, "h/br1", "h/ns:v/v") and reach(d, "h/ns:w/w", "h/br1")
         assert reach(d, "h/ns:v/v", "h/ns:w/w") == expected
         assert reach(d, "h/ns:w/w", "h/ns:v/v") == expected
+
+
+def test_first_arp_answer_that_arrives_wins():
+    """A host with two NICs on the switch answers ARP on both (ARP flux); a source-mode pinger
+    only hears the NIC on its list, so that answer is the one it keeps (measured: seed 158)."""
+    doc = {"hosts": [
+        {"name": "h1", "parents": [{"name": "eth1", "mac": "02:00:00:00:0a:01", "addresses": ["10.5.0.1/24"],
+                                    "uplink": {"switch": "sw", "port": "p1"}},
+                                   {"name": "eth2", "mac": "02:00:00:00:0a:02", "uplink": {"switch": "sw", "port": "p2"}}]},
+        {"name": "h2", "parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p3"}}],
+         "children": [{"name": "s", "parent": "eth0", "mode": "source", "namespace": "s",
+                       "source_macs": ["02:00:00:00:0a:01"], "addresses": ["10.5.0.9/24"]}]}],
+        "switches": [{"name": "sw", "ports": [{"name": "p1"}, {"name": "p2"}, {"name": "p3"}]}]}
+    assert reach(doc, "h2/ns:s/s", "h1/eth1")
+    doc["hosts"][1]["children"][0]["source_macs"] = ["02:00:00:00:0a:02"]
+    assert not reach(doc, "h2/ns:s/s", "h1/eth1"), "eth2's answer is heard, but the reply leaves through eth1"
+    doc["hosts"][1]["children"][0]["source_macs"] = ["02:00:00:00:0a:03"]
+    assert not reach(doc, "h2/ns:s/s", "h1/eth1")
