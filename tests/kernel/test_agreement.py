@@ -184,3 +184,22 @@ def test_kernel_refuses_macvlan_on_loopback():
         assert cp.returncode != 0 and ERRNO_TEXT[CODES["MV105"].errno] in cp.stderr
     finally:
         subprocess.run(["ip", "netns", "del", ns], check=False)
+
+
+@pytest.mark.parametrize("listed", ["02:00:00:00:0a:01", "02:00:00:00:0a:02", "02:00:00:00:0a:03"])
+def test_arp_flux_and_source_lists(listed):
+    """A host answers ARP on both NICs; a source-mode pinger hears only the listed one."""
+    doc = {"hosts": [
+        {"name": "h1", "parents": [{"name": "eth1", "mac": "02:00:00:00:0a:01", "addresses": ["10.94.0.1/24"],
+                                    "uplink": {"switch": "sw", "port": "p1"}},
+                                   {"name": "eth2", "mac": "02:00:00:00:0a:02", "uplink": {"switch": "sw", "port": "p2"}}]},
+        {"name": "h2", "parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p3"}}],
+         "children": [{"name": "s", "parent": "eth0", "mode": "source", "namespace": "s",
+                       "source_macs": [listed], "addresses": ["10.94.0.9/24"]},
+                      {"name": "v", "parent": "eth0", "mode": "vepa", "namespace": "v",
+                       "addresses": ["10.94.0.10/24"]}]}],
+        "switches": [{"name": "sw", "ports": [{"name": "p1"}, {"name": "p2"}, {"name": "p3"}]}],
+        "stations": [{"name": "st", "uplink": {"switch": "sw", "port": "p3"}, "addresses": ["10.94.0.254/24"]}]}
+    doc["switches"][0]["ports"].append({"name": "p4"})
+    doc["stations"][0]["uplink"]["port"] = "p4"
+    assert_agrees(doc)
