@@ -56,7 +56,7 @@ _REGISTRY = [
     CodeInfo("MV111", INFO, "passthru child shares the parent's MAC"),
     CodeInfo("MV112", WARNING, "subnets that cannot reach each other without a router"),
     CodeInfo("MV114", ERROR, "passthru cannot be created on top of a macvlan", "EINVAL"),
-    CodeInfo("MV115", WARNING, "ARP flux: several interfaces of one namespace answer for its addresses"),
+    CodeInfo("MV115", INFO, "ARP flux: several interfaces of one namespace answer for its addresses"),
     CodeInfo("MV116", WARNING, "layer-2 loop without STP"),
     CodeInfo("MV113", WARNING, "a source-mode child with an empty MAC list receives nothing"),
     # --- traffic that silently fails ---------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable, Iterable
 
-from .findings import ERROR, SEVERITIES, WARNING, Finding, finding
+from .findings import ERROR, INFO, SEVERITIES, WARNING, Finding, finding
 from .model import ALL_PEERS, Design, Iface
 from .reachability import Prediction, predict
 
@@ -220,28 +220,43 @@ def rule_ambiguous_egress(d: Design, p) -> Iterable[Finding]:
 
 
 def rule_arp_flux(d: Design, p) -> Iterable[Finding]:
-    """Several cabled interfaces in one namespace with addresses: every one answers ARP."""
+    """Several cabled interfaces in one namespace with addresses: every one answers ARP.
+
+    A warning where it costs traffic (a passthru parent in the namespace, or a pair into the
+    namespace lost after the ARP exchange); otherwise information, since the usual shim set-up
+    lives with it.
+    """
     by_ns: dict[str, list[Iface]] = defaultdict(list)
     for i in d.interfaces:
-        if i.kind in ("bridge-port",) or i.master:
+        if i.kind == "bridge-port" or i.master:
             continue
         if i.kind in ("parent", "station") and not i.link:
             continue
         by_ns[i.ns].append(i)
+    lossy: set[str] = set()
+    if p is not None:
+        for key, v in p.verdicts.items():
+            if not v.reachable and v.reason in ("ARP_REPLY_LOST", "ECHO_LOST", "REPLY_LOST"):
+                a, b = p.examples[key]
+                lossy.update((d.iface(a).ns, d.iface(b).ns))
+    passthru_parents = {i.lower for i in d.interfaces if i.is_child and i.mode == "passthru"}
     for ns, items in by_ns.items():
         addressed = [i for i in items if i.addresses]
         if len(items) < 2 or not addressed:
             continue
+        costly = ns in lossy or any(i.id in passthru_parents for i in items)
         ips = ", ".join(str(i.addresses[0].ip) for i in addressed[:4])
         yield finding("MV115", [i.id for i in items],
                       f"{ns} has {len(items)} interfaces on the wire ({', '.join(_short(i.id) for i in items[:6])}) "
                       f"and addresses {ips}: with the default arp_ignore=0 each of them answers ARP for every "
                       "address of the namespace, and the asker keeps the first answer. Which one comes first depends "
-                      "on the switch (mvplan assumes a Linux bridge: the port cabled last floods first); an answer "
-                      "that leads into a passthru child or a down path silently loses the traffic",
+                      "on the switch (mvplan assumes a Linux bridge: the port cabled last floods first)" +
+                      ("; here an answer leads traffic where it is lost" if costly else
+                       "; in this design every such answer still works"),
                       fix="answer only on the interface that owns the address (arp_ignore=1), or keep one "
                           "interface per namespace on a segment",
-                      commands=("sysctl -w net.ipv4.conf.all.arp_ignore=1",))
+                      commands=("sysctl -w net.ipv4.conf.all.arp_ignore=1",),
+                      severity=WARNING if costly else INFO)
 
 
 def rule_l2_loop(d: Design, p) -> Iterable[Finding]:
@@ -452,7 +467,7 @@ def _lost_pairs_by_lower(d: Design, p: Prediction) -> dict[str, tuple[int, list[
             entry[0] += n
             a, b = p.examples[key]
             if len(entry[1]) < 3 and lower in (p.anchor(a), p.anchor(b)):
-                entry[1].append(f"{_short(a)}->{_short(b)}")
+                entry[1].append(f"{a} -> {b}")
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
@@ -470,7 +485,8 @@ def rule_blast_radius(d: Design, p: Prediction | None) -> Iterable[Finding]:
             continue
         lost, examples = lost_by_lower.get(lower, (0, []))
         yield finding("MV205", [lower],
-                      f"{len(kids)} children in {len(nss)} namespace(s) depend on {lower}: if it goes down they all "
+                      f"{len(kids)} {'child' if len(kids) == 1 else 'children'} in {len(nss)} "
+                      f"namespace{'' if len(nss) == 1 else 's'} depend on {lower}: if it goes down they all "
                       f"lose carrier" + (f", and {lost} reachable pairs are lost (e.g. {', '.join(examples)})"
                                         if lost else ""),
                       fix="bond or team the parent for redundancy if these workloads must survive a link failure")
