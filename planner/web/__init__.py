@@ -75,6 +75,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         DATABASE=os.path.join(app.instance_path, "mvplan.sqlite3"),
         SEED_EXAMPLES=True,
         ALLOW_APPLY=False,
+        APPLY_TOKEN=None,
+        APPLY_RUN_DIR=None,
+        APPLY_FAULT_AT=None,
         CSRF_ENABLED=True,
         JSON_SORT_KEYS=False,
         SESSION_COOKIE_HTTPONLY=True,
@@ -96,7 +99,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 def init_app(app: Flask) -> None:
     from ..store import Store
-    from . import api, csrf, ui
+    from . import api, applying, csrf, ui
     from .errors import register_error_handlers
 
     store = Store(app.config["DATABASE"])
@@ -105,6 +108,7 @@ def init_app(app: Flask) -> None:
     app.extensions["mvplan_store"] = store
 
     csrf.init_app(app)
+    applying.init_app(app)
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(ui.bp)
@@ -126,8 +130,19 @@ def serve(host: str = "127.0.0.1", port: int = 8080, instance_path: str | None =
     """Build the app and serve it (threaded Werkzeug server; for a workstation, not the internet).
 
     The instance folder (database, session key) defaults to ``./instance`` in the current directory.
+    With ``allow_apply`` a fresh random apply token is made and printed (``mvplan: apply token: ...``
+    on stderr); the browser must send it with every apply request (docs/api.md).
     """
+    import sys
+
+    from .applying import new_token
+
     app = create_app(instance_path=instance_path or os.path.join(os.getcwd(), "instance"))
     app.config["ALLOW_APPLY"] = bool(allow_apply)
-    log.info("mvplan designer on http://%s:%d/ (instance %s)", host, port, app.instance_path)
+    app.config["APPLY_TOKEN"] = new_token() if allow_apply else None
+    print(f"mvplan: designer on http://{host}:{port}/ (instance {app.instance_path})", file=sys.stderr, flush=True)
+    if allow_apply:
+        print("mvplan: applying from the browser is ON: enter this token in the editor's Apply tab",
+              file=sys.stderr, flush=True)
+        print(f"mvplan: apply token: {app.config['APPLY_TOKEN']}", file=sys.stderr, flush=True)
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)

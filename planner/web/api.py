@@ -15,7 +15,7 @@ from ..diff import diff_designs, diff_predictions
 from ..errors import DesignError
 from ..model import parse_design_text
 from ..store import Conflict, NotFound
-from . import core
+from . import applying, core
 from .csrf import csrf_token
 from .errors import ApiError, invalid_design
 
@@ -92,7 +92,8 @@ def check_payload(design) -> dict:
 # --------------------------------------------------------------------------- meta
 @bp.get("/meta")
 def meta():
-    return jsonify({"version": __version__, "capabilities": core.capabilities(current_app.config["ALLOW_APPLY"]),
+    allow = bool(current_app.config["ALLOW_APPLY"]) and applying.available()
+    return jsonify({"version": __version__, "capabilities": core.capabilities(allow),
                     "export_formats": list(core.EXPORT_FORMATS) + list(core.DOCUMENT_FORMATS),
                     "max_content_length": current_app.config.get("MAX_CONTENT_LENGTH")})
 
@@ -266,13 +267,53 @@ def _export(doc: dict, stem: str) -> Response:
     return resp
 
 
+# --------------------------------------------------------------------------- apply
+def _apply_request(design_id: int, real: bool):
+    """Common checks of the apply endpoints, in order: enabled, token, design, body, target,
+    host, check errors. Returns (design, record, target, host, body)."""
+    applying.check_enabled()
+    applying.check_token()
+    data = body()
+    version = data.get("version")
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise ApiError(400, "'version' must be a version number", "bad_request")
+    rec = _get(design_id, version)
+    target = applying.parse_target(data, real=real)
+    design = core.load(rec["document"])
+    applying.check_design(design)
+    host = applying.pick_host(design, data.get("host"))
+    return design, rec, target, host, data
+
+
+@bp.post("/designs/<int:design_id>/apply/dry-run")
+def apply_dry_run(design_id: int):
+    design, rec, target, host, _ = _apply_request(design_id, real=False)
+    applying.jobs().ensure_idle()
+    return jsonify(applying.dry_run(design, rec, target, host))
+
+
 @bp.post("/designs/<int:design_id>/apply")
 def apply_design(design_id: int):
-    _get(design_id)
-    if not current_app.config["ALLOW_APPLY"]:
-        raise ApiError(403, "applying designs from the browser is off; start the server with --allow-apply",
-                       "apply_disabled")
-    raise ApiError(501, "this build of mvplan has no applier; use the exported iproute2 script", "not_implemented")
+    design, rec, target, host, data = _apply_request(design_id, real=True)
+    digest = data.get("plan_digest")
+    if digest is not None and not isinstance(digest, str):
+        raise ApiError(400, "'plan_digest' must be the string a dry run returned", "bad_request")
+    job = applying.start_job(design, rec, target, host, digest or None)
+    resp = jsonify({"job": job.id, "status_url": f"/api/apply/{job.id}", **job.to_dict()})
+    resp.status_code = 202
+    resp.headers["Location"] = f"/api/apply/{job.id}"
+    return resp
+
+
+@bp.get("/apply/<job_id>")
+def apply_job(job_id: str):
+    applying.check_enabled()
+    applying.check_token()
+    job = applying.jobs().snapshot(job_id)
+    if job is None:
+        raise ApiError(404, f"no apply job {job_id!r} (jobs are kept while the server runs, the last "
+                            f"{applying.KEEP_JOBS} finished ones)", "not_found")
+    return jsonify(job)
 
 
 # --------------------------------------------------------------------------- analysis

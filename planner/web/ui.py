@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from ..diff import diff_designs
 from ..errors import DesignError
 from ..store import NotFound
-from . import core
+from . import applying, core
 from .errors import ApiError
 
 bp = Blueprint("ui", __name__)
@@ -98,8 +98,9 @@ def index():
 @bp.get("/designs/<int:design_id>")
 def editor(design_id: int):
     rec = _get(design_id)
-    return render_template("editor.html", design=rec, allow_apply=current_app.config["ALLOW_APPLY"],
-                           capabilities=core.capabilities(current_app.config["ALLOW_APPLY"]))
+    allow = bool(current_app.config["ALLOW_APPLY"]) and applying.available()
+    return render_template("editor.html", design=rec, allow_apply=allow,
+                           capabilities=core.capabilities(allow))
 
 
 @bp.get("/designs/<int:design_id>/history")

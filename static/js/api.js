@@ -16,8 +16,8 @@ async function envelope(resp) {
   return new ApiError(resp.status, e.code, e.message, e.details);
 }
 
-export async function request(method, url, data, { raw = false, signal } = {}) {
-  const opts = { method, headers: { 'Accept': 'application/json' }, credentials: 'same-origin', signal };
+export async function request(method, url, data, { raw = false, signal, headers = {} } = {}) {
+  const opts = { method, headers: { 'Accept': 'application/json', ...headers }, credentials: 'same-origin', signal };
   if (method !== 'GET' && method !== 'HEAD') opts.headers['X-CSRF-Token'] = token();
   if (data instanceof FormData) opts.body = data;
   else if (data !== undefined) { opts.headers['Content-Type'] = 'application/json'; opts.body = JSON.stringify(data); }

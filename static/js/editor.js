@@ -6,6 +6,7 @@ import { api, download } from './api.js';
 import { h, $, $$, debounce, clear } from './dom.js';
 import * as P from './panels.js';
 import { renderProps, showFieldProblems } from './props.js';
+import { initApply } from './apply.js';
 
 if (window.cytoscapeEdgehandles) cytoscape.use(window.cytoscapeEdgehandles);
 
@@ -34,6 +35,7 @@ const S = {
   timings: { checks: 0 },
 };
 window.mvplan = S;
+let applyPanel = null; // the Apply tab (apply.js), when the server allows applying
 
 // ------------------------------------------------------------------ canvas
 const cy = cytoscape({
@@ -245,6 +247,7 @@ function afterChange(selectId) {
   scheduleCheck();
   scheduleDraft();
   if (!$('#panel-whatif').hidden) renderWhatIfPanel();
+  if (applyPanel && !$('#panel-apply').hidden) applyPanel.refresh();
 }
 
 function undo() {
@@ -554,12 +557,10 @@ async function exportAs(btn) {
   }
 }
 
-async function applyDesign() {
-  try {
-    await api.post(`/api/designs/${S.id}/apply`, {});
-  } catch (e) {
-    $('#plan-status').textContent = e.message;
-  }
+function applyDesign() {
+  showTab('apply');
+  const first = $('#apply-token') || $('#apply-off');
+  if (first && first.focus) first.focus();
 }
 
 // ------------------------------------------------------------------ saving
@@ -613,6 +614,7 @@ async function saveVersion() {
     $('#review-link').href = `/designs/${S.id}/versions/${rec.version}`;
     $('.editor').dataset.version = rec.version;
     updateStatus();
+    if (applyPanel) applyPanel.refresh();
     hint(`Saved version ${rec.version}`);
   } catch (e) {
     if (e.status === 422) { S.problems = e.details.problems || []; renderAnalysis(); markInvalid(); setStatus('Cannot save: fix the problems first', 'error'); }
@@ -676,6 +678,7 @@ function showTab(name) {
   }
   if (name === 'plan') loadPlan();
   if (name === 'whatif') renderWhatIfPanel();
+  if (name === 'apply' && applyPanel) applyPanel.refresh();
 }
 
 function setConnect(on) {
@@ -751,6 +754,7 @@ for (const t of $$('[role="tab"]')) {
   });
 }
 if (!S.capabilities.apply) $('#apply').title = 'Applying is off: start the server with --allow-apply';
+applyPanel = initApply(S);
 
 cy.on('tap', (e) => {
   if (e.target === cy) { selectElement(null); focus = { kind: null }; applyFocusClasses(); return; }

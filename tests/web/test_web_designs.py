@@ -172,13 +172,7 @@ def test_export_saved_version(api, vepa_doc):
 def test_apply_is_off_by_default(api, vepa_doc):
     rec = create(api, vepa_doc)
     err = assert_envelope(api.post(f"/api/designs/{rec['id']}/apply", json={}), 403, "apply_disabled")
-    assert "--allow-apply" in err["message"]
-
-
-def test_apply_allowed_without_applier_is_501(app, api, vepa_doc):
-    app.config["ALLOW_APPLY"] = True
-    rec = create(api, vepa_doc)
-    assert_envelope(api.post(f"/api/designs/{rec['id']}/apply", json={}), 501, "not_implemented")
+    assert "--allow-apply" in err["message"]  # more in test_web_apply.py
 
 
 # --------------------------------------------------------------------------- pages
