@@ -73,5 +73,5 @@ def behind(G: nx.Graph, start: str, avoid: str) -> set[str]:
 
 def l2_loops(G: nx.Graph) -> list[list[str]]:
     """Cycles through cables, veths and bridges: broadcast storms without STP."""
-    wires = nx.subgraph_view(G, filter_edge=lambda u, v: G.edges[u, v]["rel"] != "lower")
+    wires = nx.Graph((u, v) for u, v, rel in G.edges(data="rel") if rel != "lower")
     return [c for c in nx.cycle_basis(wires) if len(c) > 2]

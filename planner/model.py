@@ -769,7 +769,7 @@ class _Builder:
                                   ns=ns_id(h.name, pp.namespace), name=pp.name, mac=pp.mac, mtu=pp.mtu,
                                   state=pp.state, addresses=pp.addresses, neighbors=pp.neighbors, routes=pp.routes,
                                   path=f"{ppath}.peer", link=iface_id(h.name, bp.name)))
-            child_by_name = {(c.namespace, c.name): c for c in h.children}
+            parent_by_id = {iface_id(h.name, p.name): p for p in h.parents}
             host_ns_children = {c.name: c for c in h.children if not c.namespace}
             for k, c in enumerate(h.children):
                 cpath = f"{pre}children[{k}]"
@@ -798,17 +798,16 @@ class _Builder:
                                                     f"{h.name!r}; known parents: {', '.join(known) or '(none)'}")
                 mac = c.mac
                 if c.mode == "passthru" and not c.mac_explicit and lower:
-                    mac = next(p.mac for p in h.parents if iface_id(h.name, p.name) == lower)
+                    mac = parent_by_id[lower].mac
                 mtu = c.mtu
                 if not c.mtu_explicit and lower:
                     # the kernel gives a new macvlan its lower device's MTU
-                    mtu = next(p.mtu for p in h.parents if iface_id(h.name, p.name) == lower)
+                    mtu = parent_by_id[lower].mtu
                 add(Iface(id=iface_id(h.name, c.name, c.namespace), kind=c.type, host=h.name, namespace=c.namespace,
                           ns=ns_id(h.name, c.namespace), name=c.name, mac=mac, mtu=mtu, state=c.state,
                           addresses=c.addresses, neighbors=c.neighbors, routes=c.routes, path=cpath, mode=c.mode,
                           lower=lower, declared_lower=declared, source_macs=c.source_macs, nopromisc=c.nopromisc,
                           parent_kind=pkind))
-            del child_by_name
         for k, s in enumerate(design.stations):
             add(Iface(id=f"station:{s.name}", kind="station", host=None, namespace="", ns=f"station:{s.name}",
                       name=s.name, mac=s.mac, mtu=DEFAULT_MTU, state="up", addresses=s.addresses,

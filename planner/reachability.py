@@ -586,7 +586,7 @@ class Prediction:
             d = self.design
             worded = _ping(self._world, d.iface(a), d.iface(b))
             if not worded.reachable:
-                worded = _Fixer(d).with_fix(worded, d.iface(a), d.iface(b))
+                worded = _Fixer(d, self._world).with_fix(worded, d.iface(a), d.iface(b))
             if worded.reachable != v.reachable:  # would be a bug in the class construction
                 raise AssertionError(f"class verdict for {a} -> {b} disagrees with the pair's own replay")
             self._worded[(a, b)] = worded
@@ -670,7 +670,7 @@ def predict(design: Design, *, merge: bool = True) -> Prediction:
         classes[ci].append(e.id)
         class_of[e.id] = ci
         by_anchor[ci].setdefault(_anchor(e), []).append(e)
-    fixer = _Fixer(design)
+    fixer = _Fixer(design, world)
     verdicts: dict[tuple[int, int, bool], Verdict] = {}
     examples: dict[tuple[int, int, bool], tuple[str, str]] = {}
     single = [len(c) == 1 for c in classes]
@@ -909,9 +909,11 @@ def _why_not(w: _World, src: Iface, dst: Iface, what: str) -> str:
 class _Fixer:
     """Finds a one-line fix for a blocked pair by replaying it in changed worlds."""
 
-    def __init__(self, design: Design):
+    def __init__(self, design: Design, world: _World | None = None):
         self.design = design
         self._hairpin_world: _World | None = None
+        if world is not None:
+            self.__dict__["_plain_world"] = world
 
     def with_fix(self, v: Verdict, a: Iface, b: Iface) -> Verdict:
         fix = self.fix_for(v, a, b)
