@@ -14,21 +14,28 @@ The compiler is pure. It works in three steps:
    mvplan never deletes what it did not create. Settings, addresses, neighbours, state and routes
    are then planned as the difference.
 3. **Order.** The ops become nodes of a dependency graph (namespace before the links moved into it,
-   parent before child, a child before the child declared on it, create -> alias -> move, addresses
-   and neighbours before the link goes up, up before routes, delete before a re-create at the same
-   place) sorted with :func:`networkx.lexicographical_topological_sort`. The tie-break key is
-   (host, phase, position of the interface in ``design.interfaces``, generation order), so the same
-   design always gives the same plan, grouped in readable phases, and addresses and links come up
-   in design order - which decides which connected route wins when subnets overlap.
+   parent before child, a child before the child declared on it, create -> alias -> move, on each
+   link removals before what flushes before additions, addresses and neighbours before the link
+   goes up, up before routes, delete before a re-create at the same place) sorted with
+   :func:`networkx.lexicographical_topological_sort`. The tie-break key is (host, phase, position
+   of the interface in ``design.interfaces``, generation order), so the same design always gives
+   the same plan, grouped in readable phases, and addresses and links come up in design order -
+   which decides which connected route wins when subnets overlap.
 
 :func:`expected_state` is what a host should look like after apply; compiling against it gives an
 empty plan. :meth:`Plan.inverse` is the teardown of a plan; :func:`compile_teardown` plans the
-teardown from a live state (only links marked as the design's are deleted). :func:`simulate` replays ops on a live state with the kernel's rules (what a move
-flushes, what a delete takes along, what it refuses) - the tests use it to prove plans are
-executable and idempotent.
+teardown from a live state (only links marked as the design's are deleted). :func:`simulate`
+replays ops on a live state with the kernel's rules (what a move, a link going down, a MAC change
+or the removal of a link's last IPv4 address flushes, what a delete takes along, what it refuses) -
+the tests use it to prove plans are executable and idempotent.
+
+The kernel's flushes are planned for, not left to a second apply: when an op on a link the plan
+keeps flushes its neighbour entries or routes, the plan deletes them before that op and adds
+what should be there after it (see "layer 3 and the kernel's flushes" below).
 """
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from collections.abc import Iterable, Iterator
@@ -564,6 +571,7 @@ def _diff_host(design: Design, hw: _HostWants, lh: LiveHost, em: _Emitter, notes
     # -- 3. links: create what is missing, change what differs ---------------------------------
     current: dict[tuple[str, str], LiveLink | None] = {}
     created: set[tuple[str, str]] = set()
+    mac_changed: set[tuple[str, str]] = set()
     for w in hw.wants:
         loc = (w.ns, w.name)
         lk = None if loc in gone else live_links.get(loc)
@@ -581,10 +589,13 @@ def _diff_host(design: Design, hw: _HostWants, lh: LiveHost, em: _Emitter, notes
             lk = _as_created(w, design)
         current[loc] = lk
         master = live_links.get((w.ns, lk.master)) if lk.master else None
-        _settings(w, lk, em, design, master_mine=master is not None and
-                  alias_owner(master.alias, design.name) is not None)
+        if _settings(w, lk, em, design, master_mine=master is not None and
+                     alias_owner(master.alias, design.name) is not None):
+            mac_changed.add(loc)
 
     # -- 4. layer 3 and state, in design order ---------------------------------------------------
+    # Addresses are deleted before the new ones are added, and every flush the kernel does as a
+    # side effect is written out: see "layer 3 and the kernel's flushes" below.
     for w in hw.wants:
         loc = (w.ns, w.name)
         lk = current[loc]
@@ -599,43 +610,120 @@ def _diff_host(design: Design, hw: _HostWants, lh: LiveHost, em: _Emitter, notes
         want_neigh = dict(_neighbors(design, i)) if i else {}
         want_routes = [(str(r.to), str(r.via) if r.via else None) for r in i.routes] if i else []
         base = dict(subject=w.subject, host=host, ns=w.ns, name=w.name)
-        if mine:
-            for a in live_addrs:
-                if a not in want_addrs:
-                    em.add(DelAddress(**base, address=a), w.index)
-        for a in want_addrs:
-            if a not in live_addrs:
-                em.add(AddAddress(**base, address=a), w.index)
-        live_n = {n.address: n.mac for n in live_neigh}
-        for addr, mac in live_n.items():
-            if (addr in want_neigh and want_neigh[addr] != mac) or (mine and addr not in want_neigh):
-                em.add(DelNeighbor(**base, address=addr, mac=mac), w.index)
-        for addr, mac in want_neigh.items():
-            if live_n.get(addr) != mac:
-                em.add(AddNeighbor(**base, address=addr, mac=mac), w.index)
         state = w.expect.state
+        going_down = state == "down" and lk.state == "up"
+
+        removed = _addresses_to_remove(live_addrs, want_addrs) if mine else []
+        for a in removed:
+            em.add(DelAddress(**base, address=a), w.index)
+        for a in want_addrs:
+            if a not in live_addrs or a in removed:
+                em.add(AddAddress(**base, address=a), w.index)
+        flush = _flushes(last_address_gone=bool(live_addrs) and set(live_addrs) <= set(removed),
+                         going_down=going_down, mac_changed=loc in mac_changed)
+
+        live_n = {n.address: n.mac for n in live_neigh}
+        kept_n = {addr: mac for addr, mac in live_n.items()
+                  if not ((addr in want_neigh and want_neigh[addr] != mac) or (mine and addr not in want_neigh))}
+        for addr, mac in live_n.items():
+            if "neighbors" in flush or addr not in kept_n:
+                em.add(DelNeighbor(**base, address=addr, mac=mac), w.index)
+        have_n = {} if "neighbors" in flush else kept_n
+        put_n = dict(want_neigh)
+        for addr, mac in kept_n.items():  # entries not from the design that a flush takes are put back
+            put_n.setdefault(addr, mac)
+        for addr, mac in put_n.items():
+            if have_n.get(addr) != mac:
+                em.add(AddNeighbor(**base, address=addr, mac=mac), w.index)
+
         if state == "up" and lk.state != "up":
             em.add(SetLinkUp(**base), w.index)
-        elif state == "down" and lk.state == "up":
+        elif going_down:
             em.add(SetLinkDown(**base), w.index)
+
         want_tos = {to for to, _ in want_routes}
+        kept_r = [(r.to, r.via) for r in live_routes
+                  if (r.to, r.via) in want_routes or not (mine or r.to in want_tos)]
         for r in live_routes:
-            if (r.to, r.via) in want_routes:
-                continue
-            if mine or r.to in want_tos:
+            if "routes" in flush or (r.to, r.via) not in kept_r:
                 em.add(DelRoute(**base, to=r.to, via=r.via), w.index)
-        if want_routes and state != "up":
-            notes.append(f"{w.subject}: routes not planned because the interface is down "
-                         "(the kernel refuses a route through a down device)")
+        put_r = list(want_routes)
+        if "routes" in flush:  # routes not from the design that the flush takes are put back
+            put_r += [rt for rt in kept_r if rt not in want_routes]
+        if put_r and state != "up":
+            if want_routes:
+                notes.append(f"{w.subject}: routes not planned because the interface is down "
+                             "(the kernel refuses a route through a down device)")
+            lost = [rt for rt in put_r if rt not in want_routes]
+            if lost:
+                notes.append(f"{w.subject}: taking {w.name} down flushes its routes; "
+                             f"{', '.join(to + (f' via {via}' if via else '') for to, via in lost)} "
+                             "(not from this design) cannot be put back while it is down")
             continue
-        have = {(r.to, r.via) for r in live_routes} if state == "up" and lk.state == "up" else set()
-        for to, via in want_routes:
+        have = set(kept_r) if state == "up" and lk.state == "up" and "routes" not in flush else set()
+        for to, via in put_r:
             if (to, via) not in have:
                 em.add(AddRoute(**base, to=to, via=via), w.index)
 
 
-def _settings(w: _Want, lk: LiveLink, em: _Emitter, design: Design, master_mine: bool) -> None:
-    """In-place changes that make an existing (or just created) link match its want.
+# =========================================================================== layer 3 and the kernel's flushes
+# The kernel drops a link's permanent neighbour entries and its routes as side effects of other
+# changes (checked on Linux 6.x; "flush" below):
+#
+# * removing the link's LAST IPv4 address (fib_inetaddr_event -> fib_disable_ip: routes through
+#   the link and every neighbour entry of it, permanent ones included);
+# * taking the link down (NETDEV_DOWN: the same);
+# * changing its MAC address (NETDEV_CHANGEADDR -> neigh_changeaddr: neighbour entries only).
+#
+# The compiler plans around them explicitly: before the op that flushes, every neighbour/route
+# the link has is deleted (so the plan says what goes, and Plan.inverse and the applier's
+# rollback put it back op by op), and after it every neighbour/route that should be there is
+# added again - once the new address makes the gateway reachable and the link is up
+# (:func:`_order` adds those edges). A single apply therefore ends in a state that verifies clean.
+#
+# Why not add the new address before deleting the old one, so that the link never loses its last
+# address? Because that avoids the flush only when the two are in different subnets. A new
+# address in the old one's subnet (the usual renumbering, 10.0.0.12/24 -> 10.0.0.99/24) becomes a
+# *secondary* of the old primary, and with net.ipv4.conf.*.promote_secondaries=0 - the kernel's
+# default - deleting the primary deletes its secondaries too: the link ends with no address at
+# all, flushed anyway. Getting it right would take two orders chosen by subnet plus a sysctl the
+# compiler cannot see; delete-then-add with the flush written out is one path, correct under
+# either setting, and it is needed anyway for a link that goes down or changes its MAC. For the
+# same reason a deleted primary takes its secondaries along explicitly (:func:`_addresses_to_remove`).
+def _flushes(*, last_address_gone: bool, going_down: bool, mac_changed: bool) -> set[str]:
+    """What the kernel flushes on a link the plan keeps: ``{"neighbors", "routes"}`` or part."""
+    out: set[str] = set()
+    if last_address_gone or going_down:
+        out |= {"neighbors", "routes"}
+    if mac_changed:
+        out.add("neighbors")
+    return out
+
+
+def _subnet(address: str) -> ipaddress.IPv4Network:
+    return ipaddress.ip_interface(address).network
+
+
+def _addresses_to_remove(live: list[str], want: list[str]) -> list[str]:
+    """The addresses to delete from a link whose addresses are the design's, in deletion order.
+
+    Those the design drops, and - when one of them is the primary of its subnet (the first the
+    kernel lists: it lists primaries before secondaries) - every other address of that subnet,
+    which the kernel deletes along with it unless promote_secondaries is set; the design's are
+    added back. Newest first, so secondaries go before their primary under either setting."""
+    drop = {a for a in live if a not in want}
+    primary: dict = {}
+    for a in live:
+        primary.setdefault(_subnet(a), a)
+    for a in list(drop):
+        if primary[_subnet(a)] == a:
+            drop.update(b for b in live if _subnet(b) == _subnet(a))
+    return [a for a in reversed(live) if a in drop]
+
+
+def _settings(w: _Want, lk: LiveLink, em: _Emitter, design: Design, master_mine: bool) -> bool:
+    """In-place changes that make an existing (or just created) link match its want; True when
+    they change its MAC (which flushes its neighbour entries).
 
     A port is only taken out of a bridge the design no longer puts it in when that bridge is
     mvplan's (a NIC someone else enslaved elsewhere is left alone)."""
@@ -647,7 +735,8 @@ def _settings(w: _Want, lk: LiveLink, em: _Emitter, design: Design, master_mine:
         em.add(SetMode(**base, link_kind=e.kind or "macvlan", mode=e.mode, old=lk.mode), w.index)
     if e.mtu is not None and lk.mtu != e.mtu:
         em.add(SetMtu(**base, mtu=e.mtu, old=lk.mtu), w.index)
-    if e.mac is not None and (lk.mac or "").lower() != e.mac.lower():
+    mac_changed = e.mac is not None and (lk.mac or "").lower() != e.mac.lower()
+    if mac_changed:
         em.add(SetMac(**base, mac=e.mac, old=lk.mac), w.index)
     if e.source_macs is not None and sorted(lk.source_macs or ()) != sorted(e.source_macs):
         em.add(SetSourceMacs(**base, link_kind=e.kind or "macvlan", macs=tuple(e.source_macs),
@@ -661,6 +750,7 @@ def _settings(w: _Want, lk: LiveLink, em: _Emitter, design: Design, master_mine:
             em.add(SetHairpin(**base, bridge=e.master, on=e.hairpin), w.index)
     elif lk.master is not None and master_mine:
         em.add(UnsetBridgePort(**base, master=lk.master), w.index)
+    return mac_changed
 
 
 # =========================================================================== ordering
@@ -749,12 +839,27 @@ def _order(ops: list[Op], sort: dict[str, tuple], extra_frees: dict[str, set]) -
                 for f in F:
                     if t[0] == "L":
                         edge(u, f)
-    # layer 3: addresses and neighbours before up, up before routes; port before hairpin
+    # layer 3, per link: what is removed goes before what flushes (else it is already gone), and
+    # both before what is added (a flush would take it; an equal route would collide); addresses
+    # before routes (a gateway is reachable through them); addresses and neighbours before up, up
+    # before routes; port before hairpin
     per_link: dict[tuple, dict[str, list[str]]] = {}
     for op in ops:
         name = getattr(op, "name", None)
         per_link.setdefault((op.host, op.ns, name), {}).setdefault(op.kind, []).append(op.key)
     for kinds in per_link.values():
+        removals = kinds.get("del-route", []) + kinds.get("del-neighbor", [])
+        flushers = kinds.get("del-address", []) + kinds.get("set-link-down", []) + kinds.get("set-mac", [])
+        additions = kinds.get("add-address", []) + kinds.get("add-neighbor", []) + kinds.get("add-route", [])
+        for r in removals:
+            for k in flushers + additions:
+                edge(r, k)
+        for f in flushers:
+            for k in additions:
+                edge(f, k)
+        for a in kinds.get("add-address", []):
+            for k in kinds.get("add-route", []):
+                edge(a, k)
         for up in kinds.get("set-link-up", []):
             for k in kinds.get("add-address", []) + kinds.get("add-neighbor", []):
                 edge(k, up)
@@ -774,14 +879,23 @@ class SimulationError(ValueError):
     """An op the kernel would refuse in the simulated state (names the op and the errno)."""
 
 
-def simulate(live: LiveState, ops: Iterable[Op]) -> LiveState:
+def simulate(live: LiveState, ops: Iterable[Op], *, gateways: bool = True) -> LiveState:
     """Replay ops on a live state with the kernel's rules; raise :class:`SimulationError` on an op
-    the kernel would refuse (EEXIST, ENODEV, ENETDOWN). Pure: returns a new state."""
+    the kernel would refuse (EEXIST, ENODEV, ENETDOWN, ENETUNREACH). Pure: returns a new state.
+
+    Side effects modelled: a move or a delete takes the link's addresses, routes and neighbours
+    (and a deleted veth its peer, a deleted lower device its children); taking a link down or
+    removing its last IPv4 address flushes its routes and neighbour entries, permanent ones
+    included; a MAC change flushes its neighbour entries; deleting the primary address of a
+    subnet deletes its secondaries (net.ipv4.conf.*.promote_secondaries=0, the kernel default).
+    ``gateways=False`` accepts a route whose gateway is on no subnet of its link (the kernel
+    refuses it: "Nexthop has invalid gateway"); the exporters replay that way, so that a design
+    with such a route still renders."""
     hosts = {h.name: {n.name: {"links": {lk.name: lk for lk in n.links}, "addresses": list(n.addresses),
                                "routes": list(n.routes), "neighbors": list(n.neighbors)}
                       for n in h.namespaces} for h in live.hosts}
     for op in ops:
-        _sim_op(hosts.setdefault(op.host, {"": _sim_ns()}), op)
+        _sim_op(hosts.setdefault(op.host, {"": _sim_ns()}), op, gateways)
     return LiveState(hosts=tuple(
         LiveHost(name=h, namespaces=tuple(
             LiveNamespace(name=k, links=tuple(v["links"].values()), addresses=tuple(v["addresses"]),
@@ -794,7 +908,15 @@ def _sim_ns() -> dict:
     return {"links": {}, "addresses": [], "routes": [], "neighbors": []}
 
 
-def _sim_op(h: dict, op: Op) -> None:
+def _on_link(b: dict, dev: str, via: str) -> bool:
+    """Whether the kernel finds gateway ``via`` on ``dev``: in the subnet of one of its addresses or
+    of a route through it without a gateway (a link-scope route, as the compiler plans them)."""
+    gw = ipaddress.ip_address(via)
+    return (any(gw in _subnet(a.address) for a in b["addresses"] if a.dev == dev)
+            or any(gw in ipaddress.ip_network(r.to) for r in b["routes"] if r.dev == dev and not r.via))
+
+
+def _sim_op(h: dict, op: Op, gateways: bool = True) -> None:
     def fail(errno: str, why: str):
         raise SimulationError(f"{errno}: {op.describe()}: {why}")
 
@@ -815,11 +937,12 @@ def _sim_op(h: dict, op: Op) -> None:
             fail("EEXIST", f"{lk.name!r} already exists in namespace {nsname!r}")
         links[lk.name] = lk
 
-    def flush_l3(nsname: str, name: str, addresses: bool = True) -> None:
+    def flush_l3(nsname: str, name: str, addresses: bool = True, routes: bool = True) -> None:
         b = h[nsname]
         if addresses:
             b["addresses"] = [a for a in b["addresses"] if a.dev != name]
-        b["routes"] = [r for r in b["routes"] if r.dev != name]
+        if routes:
+            b["routes"] = [r for r in b["routes"] if r.dev != name]
         b["neighbors"] = [n for n in b["neighbors"] if n.dev != name]
 
     def remove(nsname: str, name: str) -> None:
@@ -896,7 +1019,10 @@ def _sim_op(h: dict, op: Op) -> None:
     elif isinstance(op, SetMtu):
         put(s, replace(get(s, op.name), mtu=op.mtu))
     elif isinstance(op, SetMac):
-        put(s, replace(get(s, op.name), mac=op.mac))
+        lk = get(s, op.name)
+        put(s, replace(lk, mac=op.mac))
+        if (lk.mac or "").lower() != op.mac.lower():  # NETDEV_CHANGEADDR: neighbour entries go
+            flush_l3(s, op.name, addresses=False, routes=False)
     elif isinstance(op, SetSourceMacs):
         put(s, replace(get(s, op.name), source_macs=tuple(op.macs)))
     elif isinstance(op, SetBridgePort):
@@ -921,7 +1047,12 @@ def _sim_op(h: dict, op: Op) -> None:
         else:
             if a not in b:
                 fail("EADDRNOTAVAIL", "no such address")
-            b.remove(a)
+            same = [x for x in b if x.dev == op.name and _subnet(x.address) == _subnet(a.address)]
+            # a primary (the first of its subnet) takes its secondaries along: promote_secondaries=0
+            gone = same if same[0] == a else [a]
+            h[s]["addresses"] = b = [x for x in b if x not in gone]
+            if not any(x.dev == op.name for x in b):  # the last IPv4 address: fib_disable_ip
+                flush_l3(s, op.name, addresses=False)
     elif isinstance(op, AddNeighbor):
         get(s, op.name)
         b = h[s]["neighbors"]
@@ -941,6 +1072,8 @@ def _sim_op(h: dict, op: Op) -> None:
         r = LiveRoute(op.name, op.to, op.via)
         if any(x.to == op.to for x in h[s]["routes"]):
             fail("EEXIST", f"a route to {op.to} exists")
+        if op.via and gateways and not _on_link(h[s], op.name, op.via):
+            fail("ENETUNREACH", f"nexthop has invalid gateway: {op.via} is in no subnet of {op.name}")
         h[s]["routes"].append(r)
     elif isinstance(op, DelRoute):
         r = LiveRoute(op.name, op.to, op.via)
@@ -950,7 +1083,9 @@ def _sim_op(h: dict, op: Op) -> None:
     elif isinstance(op, SetLinkUp):
         put(s, replace(get(s, op.name), state="up"))
     elif isinstance(op, SetLinkDown):
-        put(s, replace(get(s, op.name), state="down"))
-        flush_l3(s, op.name, addresses=False)
+        lk = get(s, op.name)
+        put(s, replace(lk, state="down"))
+        if lk.state != "down":  # NETDEV_DOWN: routes and neighbour entries, permanent ones too
+            flush_l3(s, op.name, addresses=False)
     else:  # pragma: no cover
         raise SimulationError(f"unknown op {op.kind}")

@@ -11,7 +11,7 @@ import pytest
 
 from planner.compiler import Plan, assumed_state, compile_plan, expected_state, simulate
 from planner.errors import CompileError
-from planner.livestate import LiveHost, LiveLink, LiveNamespace, LiveState, compare
+from planner.livestate import LiveHost, LiveLink, LiveNamespace, LiveNeighbor, LiveRoute, LiveState, compare
 from planner.model import design_from_dict, load_design, parse_design_text
 from planner.ops import (
     AddAddress, AddRoute, CreateMacvlan, CreateNamespace, DelAddress, DeleteLink, MoveToNamespace, SetAlias,
@@ -376,3 +376,126 @@ def test_teardown_from_live_state_removes_only_what_is_ours(path):
         assert after.hosts[0].ns(kept_ns).link("tap9") is not None
         assert any("namespace kept" in n for n in plan.notes)
     assert compile_teardown(d, after).ops == (), "a second teardown has nothing left to do"
+
+
+# --------------------------------------------------------------------------- what the kernel flushes
+GW_MAC = "02:00:00:00:00:01"
+
+
+def l3_doc(parents=None, **b0):
+    """doc() where b0 (namespace b) has a static neighbour for its gateway and a route through it."""
+    d = doc(parents=parents)
+    d["hosts"][0]["children"][1].update(neighbors=[{"address": "10.0.0.1", "mac": GW_MAC}],
+                                        routes=[{"to": "10.99.0.0/16", "via": "10.0.0.1"}])
+    d["hosts"][0]["children"][1].update(b0)
+    return d
+
+
+def one_apply_verifies(old: dict, new: dict, live=None, check: bool = True):
+    """Apply ``old``, plan ``new`` against the result, replay it: one apply must verify clean and
+    leave nothing for a second one. Returns (plan, state before, state after)."""
+    if live is None:
+        _, live = apply(design_from_dict(old))
+    d = design_from_dict(new)
+    p = compile_plan(d, live, check=check)
+    after = simulate(live, p.ops)  # also raises when an op would find its entry already flushed
+    assert compare(expected_state(d), after) == [], "one apply must verify clean"
+    assert compile_plan(d, after, check=check).ops == (), "a second apply must have nothing to do"
+    return p, live, after
+
+
+@pytest.mark.parametrize("address,gw", [("10.0.0.99/24", "10.0.0.1"), ("10.1.0.12/24", "10.1.0.1")],
+                         ids=["same-subnet", "new-subnet"])
+def test_address_change_replans_what_removing_the_last_address_flushes(address, gw):
+    old = l3_doc()
+    new = l3_doc(addresses=[address], neighbors=[{"address": gw, "mac": GW_MAC}],
+                 routes=[{"to": "10.99.0.0/16", "via": gw}])
+    p, live, after = one_apply_verifies(old, new)
+    assert [(o.kind, o.name) for o in p.ops] == [
+        ("del-route", "b0"), ("del-neighbor", "b0"), ("del-address", "b0"),  # before the flush
+        ("add-address", "b0"), ("add-neighbor", "b0"), ("add-route", "b0")]  # after, gateway reachable
+    back = simulate(after, p.inverse().ops)
+    assert compare(expected_state(design_from_dict(old)), back) == [], "the inverse puts back what was flushed"
+
+
+def test_dropping_the_primary_address_keeps_the_secondary():
+    old = l3_doc(addresses=["10.0.0.12/24", "10.0.0.13/24"])
+    p, _, _ = one_apply_verifies(old, l3_doc(addresses=["10.0.0.13/24"]))
+    assert [(o.kind, getattr(o, "address", None)) for o in p.ops if "address" in o.kind] == [
+        ("del-address", "10.0.0.13/24"), ("del-address", "10.0.0.12/24"), ("add-address", "10.0.0.13/24")]
+    p, _, _ = one_apply_verifies(old, l3_doc(addresses=["10.0.0.12/24"]))
+    assert kinds(p) == ["del-address"], "a secondary goes alone; the link keeps an address, nothing is flushed"
+
+
+def test_mac_change_re_adds_static_neighbours():
+    p, _, _ = one_apply_verifies(l3_doc(mac="02:00:00:00:0b:01"), l3_doc(mac="02:00:00:00:0b:02"))
+    assert kinds(p) == ["del-neighbor", "set-mac", "add-neighbor"]
+
+
+def test_link_taken_down_keeps_its_static_neighbours_and_what_is_not_ours():
+    nic = {"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}, "addresses": ["10.0.0.2/24"],
+           "neighbors": [{"address": "10.0.0.1", "mac": GW_MAC}], "routes": [{"to": "10.98.0.0/16", "via": "10.0.0.1"}]}
+    _, live = apply(design_from_dict(doc(parents=[nic])))
+    h = live.host("h")
+    root = h.ns("")
+    foreign = replace(root, neighbors=root.neighbors + (LiveNeighbor("eth0", "10.0.0.7", "02:00:00:00:00:07"),),
+                      routes=root.routes + (LiveRoute("eth0", "10.97.0.0/16", "10.0.0.1"),))
+    live = LiveState(hosts=(replace(h, namespaces=(foreign,) + h.namespaces[1:]),))
+    p, _, after = one_apply_verifies(None, doc(parents=[nic | {"state": "down"}]), live=live, check=False)
+    eth0 = [(o.kind, getattr(o, "address", None) or getattr(o, "to", None)) for o in p.ops if o.name == "eth0"]
+    assert eth0 == [("del-route", "10.98.0.0/16"), ("del-route", "10.97.0.0/16"), ("del-neighbor", "10.0.0.1"),
+                    ("del-neighbor", "10.0.0.7"), ("set-link-down", None), ("add-neighbor", "10.0.0.1"),
+                    ("add-neighbor", "10.0.0.7")]
+    neigh = {(n.dev, n.address) for n in after.host("h").ns("").neighbors}
+    assert neigh == {("eth0", "10.0.0.1"), ("eth0", "10.0.0.7")}, "ours and the one that is not are both back"
+    assert any("10.97.0.0/16 via 10.0.0.1 (not from this design) cannot be put back" in n for n in p.notes)
+
+
+def test_flushing_ops_come_after_removals_and_before_additions():
+    """The order holds by dependency, not by phase: shuffled input gives the same plan."""
+    from planner.compiler import _order
+
+    _, live = apply(design_from_dict(l3_doc(mac="02:00:00:00:0b:01")))
+    d = design_from_dict(l3_doc(mac="02:00:00:00:0b:02", addresses=["10.0.0.99/24"]))
+    p = compile_plan(d, live)
+    assert kinds(p) == ["del-route", "del-neighbor", "del-address", "set-mac", "add-address", "add-neighbor",
+                        "add-route"]
+    flat = {op.key: (0, 0, 0, 0) for op in p.ops}  # no tie-break help from phases
+    for seed in range(5):
+        ops = list(p.ops)
+        random.Random(seed).shuffle(ops)
+        simulate(live, _order(ops, flat, {}))
+
+
+@pytest.mark.kernel
+def test_each_change_verifies_after_one_apply_in_the_kernel(lab_prereqs, tmp_path):
+    """The real kernel flushes what the simulator says (promote_secondaries as the host has it):
+    after every change below, one apply of the netlink applier verifies and a second has nothing
+    to do."""
+    from planner.netlink.apply import apply as nl_apply
+    from planner.netlink.testing import Scratch
+
+    def step(**changes):
+        d = l3_doc(**changes.get("b0", {}), parents=changes.get("parents"))
+        d["hosts"][0]["children"][0] |= {"mac": changes.get("a0_mac", "02:00:00:00:0a:01"),
+                                         "neighbors": [{"address": "10.0.0.1", "mac": GW_MAC}]}
+        return design_from_dict(d)
+
+    nic = {"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}, "addresses": ["10.0.0.2/24"],
+           "neighbors": [{"address": "10.0.0.1", "mac": GW_MAC}]}
+    steps = [
+        ("start", step(b0={"addresses": ["10.0.0.12/24", "10.0.0.13/24"]})),
+        ("primary dropped, a0 MAC changed", step(b0={"addresses": ["10.0.0.13/24"]}, a0_mac="02:00:00:00:0a:02")),
+        ("last address replaced", step(b0={"addresses": ["10.0.0.99/24"]})),
+        ("NIC with a neighbour", step(parents=[nic])),
+        ("NIC taken down", step(parents=[nic | {"state": "down"}])),
+    ]
+    with Scratch() as s:
+        n = s.add("h")
+        s.ip(n, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0-x")
+        s.ip(n, "link", "set", "eth0-x", "up")
+        for what, d in steps:
+            res = nl_apply(d, netns=n, yes=True, run_dir_path=tmp_path, use_stamp=False)
+            assert res.ok and res.verified, (what, res.error, res.mismatches)
+            again = nl_apply(d, netns=n, yes=True, run_dir_path=tmp_path, use_stamp=False)
+            assert again.ok and again.plan.ops == (), (what, [o.describe() for o in again.plan.ops])

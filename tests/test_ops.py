@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -30,7 +31,8 @@ def start_state() -> LiveState:
                      link_ns="web"),
             MV0,
         ),
-        addresses=(LiveAddress("eth0", "10.0.0.2/24"),),
+        # two subnets: removing 10.0.0.2/24 leaves eth0 an address, so nothing is flushed
+        addresses=(LiveAddress("eth0", "10.0.0.2/24"), LiveAddress("eth0", "192.168.7.2/24")),
         routes=(LiveRoute("eth0", "10.9.0.0/16", "10.0.0.1"),),
         neighbors=(LiveNeighbor("eth0", "10.0.0.1", "02:00:00:00:00:01"),),
     )
@@ -175,3 +177,76 @@ def test_simulated_delete_takes_veth_peer_and_children_along():
     assert "eth0" not in names and "mv0" not in names
     gone = simulate(s, [DeleteLink(subject="x", host=H, name="port1")])
     assert gone.host(H).ns("web").link("peer1") is None
+
+
+# --------------------------------------------------------------------------- what the kernel flushes
+def _l3(state: LiveState, ns: str = "") -> tuple[list, list, list]:
+    n = state.host(H).ns(ns)
+    return (sorted(a.address for a in n.addresses), sorted((r.dev, r.to) for r in n.routes),
+            sorted((x.dev, x.address) for x in n.neighbors))
+
+
+def _with_mv0_l3(state: LiveState) -> LiveState:
+    """start_state() plus an address, a route and a permanent neighbour on mv0 (up)."""
+    h = state.host(H)
+    root = h.ns("")
+    root = LiveNamespace(name="", links=tuple(replace(lk, state="up") if lk.name == "mv0" else lk for lk in root.links),
+                         addresses=root.addresses + (LiveAddress("mv0", "10.5.0.2/24"),),
+                         routes=root.routes + (LiveRoute("mv0", "10.6.0.0/16", "10.5.0.1"),),
+                         neighbors=root.neighbors + (LiveNeighbor("mv0", "10.5.0.1", "02:00:00:00:05:01"),))
+    return LiveState(hosts=(LiveHost(name=H, namespaces=(root,) + h.namespaces[1:]),))
+
+
+def test_removing_the_last_ipv4_address_flushes_routes_and_neighbours():
+    s = _with_mv0_l3(start_state())
+    gone = simulate(s, [DelAddress(subject="x", host=H, name="mv0", address="10.5.0.2/24")])
+    addrs, routes, neigh = _l3(gone)
+    assert "10.5.0.2/24" not in addrs
+    assert ("mv0", "10.6.0.0/16") not in routes and ("mv0", "10.5.0.1") not in neigh, "mv0 is flushed"
+    assert ("eth0", "10.9.0.0/16") in routes and ("eth0", "10.0.0.1") in neigh, "other links keep theirs"
+    # not the last one: nothing is flushed (the route's gateway stays, even off-subnet)
+    kept = simulate(s, [DelAddress(subject="x", host=H, name="eth0", address="10.0.0.2/24")])
+    assert ("eth0", "10.9.0.0/16") in _l3(kept)[1] and ("eth0", "10.0.0.1") in _l3(kept)[2]
+    gone = simulate(kept, [DelAddress(subject="x", host=H, name="eth0", address="192.168.7.2/24")])
+    assert ("eth0", "10.9.0.0/16") not in _l3(gone)[1] and ("eth0", "10.0.0.1") not in _l3(gone)[2]
+
+
+def test_deleting_a_primary_address_deletes_its_secondaries():
+    s = simulate(start_state(), [AddAddress(subject="x", host=H, name="eth0", address="10.0.0.99/24")])
+    # 10.0.0.99/24 is a secondary of 10.0.0.2/24 (promote_secondaries=0, the kernel default)
+    after = simulate(s, [DelAddress(subject="x", host=H, name="eth0", address="10.0.0.2/24")])
+    assert _l3(after)[0] == ["192.168.7.2/24"]
+    # secondaries first is safe under either setting
+    after = simulate(s, [DelAddress(subject="x", host=H, name="eth0", address="10.0.0.99/24"),
+                         DelAddress(subject="x", host=H, name="eth0", address="10.0.0.2/24")])
+    assert _l3(after)[0] == ["192.168.7.2/24"]
+
+
+def test_link_down_flushes_routes_and_neighbours_but_keeps_addresses():
+    s = _with_mv0_l3(start_state())
+    down = simulate(s, [SetLinkDown(subject="x", host=H, name="mv0")])
+    addrs, routes, neigh = _l3(down)
+    assert "10.5.0.2/24" in addrs and ("mv0", "10.6.0.0/16") not in routes and ("mv0", "10.5.0.1") not in neigh
+    # a permanent entry added while down stays: down on a down link is no change, so no flush
+    again = simulate(down, [AddNeighbor(subject="x", host=H, name="mv0", address="10.5.0.9", mac="02:00:00:00:05:09"),
+                            SetLinkDown(subject="x", host=H, name="mv0")])
+    assert ("mv0", "10.5.0.9") in _l3(again)[2]
+
+
+def test_mac_change_flushes_neighbours_only():
+    s = _with_mv0_l3(start_state())
+    after = simulate(s, [SetMac(subject="x", host=H, name="mv0", mac="02:00:00:00:00:77", old=MV0.mac)])
+    assert ("mv0", "10.5.0.1") not in _l3(after)[2] and ("mv0", "10.6.0.0/16") in _l3(after)[1]
+    same = simulate(s, [SetMac(subject="x", host=H, name="mv0", mac=MV0.mac.upper(), old=MV0.mac)])
+    assert ("mv0", "10.5.0.1") in _l3(same)[2]
+
+
+def test_route_gateway_must_be_on_the_link():
+    s = _with_mv0_l3(start_state())
+    off = AddRoute(subject="x", host=H, name="mv0", to="10.7.0.0/16", via="10.0.0.1")
+    with pytest.raises(SimulationError, match="ENETUNREACH"):
+        simulate(s, [off])
+    assert ("mv0", "10.7.0.0/16") in _l3(simulate(s, [off], gateways=False))[1]
+    # reachable through a route without a gateway on the same link
+    s2 = simulate(s, [AddRoute(subject="x", host=H, name="mv0", to="10.0.0.0/30"), off])
+    assert ("mv0", "10.7.0.0/16") in _l3(s2)[1]

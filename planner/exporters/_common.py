@@ -104,7 +104,7 @@ def final_host(design: Design, plan, host: str):
 
     from ..compiler import assumed_state, expected_state, simulate
 
-    h = simulate(assumed_state(design, [host]), plan.for_host(host).ops).host(host)
+    h = simulate(assumed_state(design, [host]), plan.for_host(host).ops, gateways=False).host(host)
     exp = expected_state(design, [host]).host(host)
     nss = []
     for ns in h.namespaces:
