@@ -118,8 +118,24 @@ def test_three_hairpin_forms():
     lines = {style: export(d, "iproute2", hairpin_style=style).files["host1.sh"] for style in ("bridge", "brctl", "sysfs")}
     assert "\nbridge link set dev vp0 hairpin on\n" in lines["bridge"]
     assert "\nbrctl hairpin br0 vp0 on\n" in lines["brctl"]
-    assert "\necho 1 > /sys/class/net/br0/brif/vp0/hairpin_mode\n" in lines["sysfs"]
+    # sysfs shows the namespace of whoever mounted it: every write mounts a fresh one of its own
+    assert ("\nunshare -m sh -c 'mount --make-rslave / && mount -t sysfs sysfs /sys && echo \"$1\" > \"$2\"' "
+            "sh 1 /sys/class/net/br0/brif/vp0/hairpin_mode\n") in lines["sysfs"]
     assert "\nlink set dev vp0 type bridge_slave hairpin on\n" in export(d, "iproute2", batch=True).files["host1.sh"]
+
+
+def test_header_says_how_to_run_the_script():
+    setup = export(load_design(VEPA), "iproute2").files["host1.sh"]
+    head = setup.split("set -eu\n", 1)[0]
+    assert "# Run it as root on the host itself:  sh host1.sh\n" in head
+    assert "#   nsenter --net=/run/netns/NS sh host1.sh\n" in head and "--netns-prefix NS-" in head
+    # the script creates namespaces: ip netns exec would hide them (never recommended)
+    assert "# Not with 'ip netns exec NS sh host1.sh'" in head
+    assert "(ip netns exec NS sh SCRIPT)" not in head
+    teardown = export(load_design(VEPA), "iproute2", teardown=True).files["host1-teardown.sh"]
+    assert "sh host1-teardown.sh" in teardown and "run it after that script only" in teardown
+    plain = export(design_from_dict(TWO_HOSTS), "iproute2").files["node-a.sh"]
+    assert "sh node-a.sh" in plain and "ip netns exec" not in plain, "no namespaces, no caveat"
 
 
 def test_namespaced_ops_use_ip_n_and_prefix():
@@ -144,11 +160,12 @@ EVIL = "Bob's \"lab\" $(touch pwned) `touch pwned2` ; rm -rf ./x & echo $HOME \\
 
 
 def _fake_tools(tmp_path: Path) -> Path:
-    """ip, bridge and brctl that record their argument vectors instead of touching the system."""
+    """ip, bridge, brctl and unshare that record their argument vectors instead of touching the
+    system."""
     bindir = tmp_path / "bin"
     bindir.mkdir(exist_ok=True)
     log = tmp_path / "calls"
-    for tool in ("ip", "bridge", "brctl"):
+    for tool in ("ip", "bridge", "brctl", "unshare"):
         f = bindir / tool
         f.write_text(f"#!/bin/sh\nprintf '%s\\037' {tool} \"$@\" >> '{log}'\nprintf '\\036' >> '{log}'\n")
         f.chmod(0o755)
@@ -162,7 +179,7 @@ def _recorded(log: Path) -> list[list[str]]:
 
 @pytest.mark.skipif(shutil.which("sh") is None, reason="needs sh")
 @pytest.mark.parametrize("name", [EVIL, "two\nlines; touch pwned3"])
-@pytest.mark.parametrize("style", ["bridge", "brctl"])
+@pytest.mark.parametrize("style", ["bridge", "brctl", "sysfs"])
 def test_every_argument_survives_the_shell(name, style, tmp_path):
     raw = yaml.safe_load(KITCHEN.read_text())
     raw["name"] = name
@@ -321,12 +338,15 @@ test "$(ip -o link show | wc -l)" -eq 7
 
 @pytest.mark.kernel
 @pytest.mark.skipif(not _can_unshare(), reason="needs root and unshare -mn")
-def test_iproute2_script_runs_in_a_network_namespace(tmp_path):
+@pytest.mark.parametrize("style", ["bridge", "sysfs"])
+def test_iproute2_script_runs_in_a_network_namespace(tmp_path, style):
+    """In a fresh network + mount namespace that plays the host (its /sys still shows the
+    machine's namespace: the sysfs form must not depend on it)."""
     d = load_design(KITCHEN)
     setup = tmp_path / "host1.sh"
-    setup.write_text(export(d, "iproute2").files["host1.sh"])
+    setup.write_text(export(d, "iproute2", hairpin_style=style).files["host1.sh"])
     teardown = tmp_path / "host1-teardown.sh"
-    teardown.write_text(export(d, "iproute2", teardown=True).files["host1-teardown.sh"])
+    teardown.write_text(export(d, "iproute2", teardown=True, hairpin_style=style).files["host1-teardown.sh"])
     lab = tmp_path / "lab.sh"
     lab.write_text(LAB)
     r = subprocess.run(["unshare", "-mn", "--propagation", "private", "sh", str(lab), str(setup), str(teardown)],
@@ -342,3 +362,38 @@ def test_what_the_plan_leaves_out_is_a_warning_in_every_format():
         res = export(d, fmt, check=False)
         assert any(w.startswith("host/a0: routes not planned") for w in res.warnings), fmt
         assert any("routes not planned" in text for text in res.files.values()), fmt
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("style", ["bridge", "sysfs"])
+def test_script_rehearsed_under_nsenter_as_the_header_says(lab_prereqs, style):
+    """The header's rehearsal: export with --netns-prefix NS-, run with nsenter --net. The sysfs
+    hairpin form must reach the bridges of NS and of its design namespaces, not the machine's."""
+    from planner.netlink.apply import verify
+    from planner.netlink.testing import KITCHEN as APPLY_KITCHEN, Scratch, host_netns, netns_with_prefix
+
+    d = design_from_dict(APPLY_KITCHEN)
+    def own_links() -> set[str]:  # of the namespace this test runs in (the machine's, usually)
+        out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+        return {line.split(": ")[1].split("@")[0] for line in out.splitlines()}
+
+    own_before = own_links()
+    with Scratch() as s:
+        n = host_netns(s)
+        opts = {"netns_prefix": f"{n}-", "hairpin_style": style}
+        setup = export(d, "iproute2", **opts).files["host1.sh"]
+        teardown = export(d, "iproute2", teardown=True, **opts).files["host1-teardown.sh"]
+        assert "nsenter --net=/run/netns/NS sh host1.sh" in setup
+        cp = subprocess.run(["nsenter", f"--net=/run/netns/{n}", "sh", "-s"], input=setup, capture_output=True,
+                            text=True)
+        assert cp.returncode == 0, cp.stderr
+        assert verify(d, netns=n) == [], "the rehearsal verifies: hairpin included"
+        for port in ("vp0", "eth2"):
+            assert "hairpin on" in s.ip(n, "-d", "link", "show", port).stdout
+        assert set(netns_with_prefix(n)) >= {f"{n}-{x}" for x in ("web", "vm", "nested", "app", "app2", "ctr")}
+        cp = subprocess.run(["nsenter", f"--net=/run/netns/{n}", "sh", "-s"], input=teardown, capture_output=True,
+                            text=True)
+        assert cp.returncode == 0, cp.stderr
+        assert netns_with_prefix(n) == [n]
+    design_links = {i.name for i in d.interfaces}
+    assert (own_links() - own_before) & design_links == set(), "nothing was created in the machine's namespace"

@@ -2,10 +2,23 @@
 
 The script is the plan, readable: ``set -eu``, a ``# <design object>: <what>`` comment before
 every command, every argument through :func:`shlex.quote` (so a design named ``Bob's "lab"``
-survives), ``ip -n NS`` for namespaced ops. It creates its namespaces with ``ip netns add``, so
-it runs as is on a host that has the design's NICs - or inside a namespace that stands for the
-host (``ip netns exec lab-host1 sh host1.sh``): a move back to "the host's own namespace" is
-written ``netns "$$"``, the namespace of the shell running the script.
+survives), ``ip -n NS`` for namespaced ops. It creates its namespaces with ``ip netns add``.
+
+How to run it (the header says the same): as root on the host that has the design's NICs,
+``sh host1.sh``. To rehearse it in a throwaway network namespace ``NS`` that stands for the host,
+export with ``netns_prefix="NS-"`` and run ``nsenter --net=/run/netns/NS sh host1.sh`` - *not*
+``ip netns exec NS sh host1.sh``: ``ip netns exec`` runs its command in a private mount namespace,
+so the namespaces the script mounts with ``ip netns add`` would be invisible outside it and vanish
+with it. A move back to "the host's own namespace" is written ``netns "$$"``, the namespace of the
+shell running the script, so both ways put it in the right place.
+
+Hairpin styles: ``bridge`` (``bridge link set dev PORT hairpin on``, netlink), ``brctl`` and
+``sysfs`` (``/sys/class/net/BRIDGE/brif/PORT/hairpin_mode``). sysfs shows the network namespace of
+the process that *mounted* it, not the caller's, so a sysfs write for a bridge in a design
+namespace goes through ``ip netns exec`` (which mounts a fresh sysfs for that namespace) and one
+for a bridge in the host's own namespace through ``unshare -m`` + a fresh sysfs mount: right on
+the host and under ``nsenter`` alike. brctl writes sysfs too; its host-namespace form is only
+right when the script runs on the host itself (the header says so).
 
 :func:`argv` is the argument vector of one op (what a parity test compares with the netlink
 call); :func:`shell_line` the quoted line.
@@ -24,7 +37,7 @@ from ..ops import (
 )
 from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_notes
 
-__all__ = ["argv", "shell_line", "render", "export_iproute2", "HAIRPIN_STYLES", "SELF_NETNS"]
+__all__ = ["argv", "shell_line", "sysfs_argv", "render", "export_iproute2", "HAIRPIN_STYLES", "SELF_NETNS"]
 
 HAIRPIN_STYLES = ("bridge", "brctl", "sysfs")
 
@@ -55,8 +68,7 @@ def _opt(flag: str, value) -> list[str]:
 
 
 def argv(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "") -> list[str]:
-    """The command for one op as an argument vector (``sysfs`` hairpin has none: use
-    :func:`shell_line`)."""
+    """The command for one op as an argument vector (``sysfs`` hairpin: :func:`sysfs_argv`)."""
     p = netns_prefix
     if isinstance(op, CreateNamespace):
         return ["ip", "netns", "add", p + op.name]
@@ -103,7 +115,9 @@ def argv(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "") -> li
             return (["ip", "netns", "exec", p + op.ns] + cmd) if op.ns else cmd
         if hairpin_style == "ip":
             return _ip(op, p, "link", "set", "dev", op.name, "type", "bridge_slave", "hairpin", onoff)
-        raise ValueError(f"hairpin style {hairpin_style!r} has no argument vector; use shell_line()")
+        if hairpin_style == "sysfs":
+            return sysfs_argv(op, netns_prefix=p)
+        raise ValueError(f"unknown hairpin style {hairpin_style!r}")
     if isinstance(op, AddAddress):
         return _ip(op, p, "address", "add", op.address, "dev", op.name)
     if isinstance(op, DelAddress):
@@ -128,13 +142,26 @@ def shell_line(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "")
     if hairpin_style not in HAIRPIN_STYLES + ("ip",):
         raise ValueError(f"hairpin_style must be one of {', '.join(HAIRPIN_STYLES)}, not {hairpin_style!r}")
     if isinstance(op, SetHairpin) and hairpin_style == "sysfs":
-        path = f"/sys/class/net/{op.bridge}/brif/{op.name}/hairpin_mode"
-        value = "1" if op.on else "0"
-        if op.ns:  # sysfs shows the namespace it was mounted in: ip netns exec remounts it
-            return " ".join(_q(a) for a in ["ip", "netns", "exec", netns_prefix + op.ns, "sh", "-c",
-                                            'echo "$1" > "$2"', "sh", value, path])
-        return f"echo {value} > {_q(path)}"
+        return " ".join(_q(a) for a in sysfs_argv(op, netns_prefix=netns_prefix))
     return " ".join(_q(a) for a in argv(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix))
+
+
+#: writes "$1" into "$2" through a sysfs mounted by this very process, in a mount namespace of its
+#: own (slave, as ``ip netns exec`` makes it, so nothing propagates back to the caller's /sys)
+_SYSFS_HERE = 'mount --make-rslave / && mount -t sysfs sysfs /sys && echo "$1" > "$2"'
+
+
+def sysfs_argv(op: SetHairpin, *, netns_prefix: str = "") -> list[str]:
+    """The ``sysfs`` hairpin command for ``op``. /sys shows the network namespace of the process
+    that mounted it, not the caller's (under ``nsenter --net`` the caller's /sys is the
+    machine's), so the write always goes through a fresh sysfs mount of the right namespace:
+    ``ip netns exec`` does that for a design namespace, ``unshare -m`` + ``mount -t sysfs`` for
+    the namespace the script runs in."""
+    path = f"/sys/class/net/{op.bridge}/brif/{op.name}/hairpin_mode"
+    value = "1" if op.on else "0"
+    if op.ns:
+        return ["ip", "netns", "exec", netns_prefix + op.ns, "sh", "-c", 'echo "$1" > "$2"', "sh", value, path]
+    return ["unshare", "-m", "sh", "-c", _SYSFS_HERE, "sh", value, path]
 
 
 # --------------------------------------------------------------------------- batch
@@ -174,23 +201,50 @@ def _batch_line(op: Op, prefix: str) -> tuple[str, str] | None:
 # --------------------------------------------------------------------------- render
 def render(ops: Iterable[Op], *, design_name: str, host: str, hairpin_style: str = "bridge",
            netns_prefix: str = "", batch: bool = False, teardown: bool = False,
-           warnings: Iterable[str] = (), notes: Iterable[str] = ()) -> str:
-    """The script for one host's ops."""
+           warnings: Iterable[str] = (), notes: Iterable[str] = (), script_name: str | None = None) -> str:
+    """The script for one host's ops (``script_name``: its file name, for the header's
+    instructions; ``<host>.sh`` or ``<host>-teardown.sh`` by default)."""
     if hairpin_style not in HAIRPIN_STYLES:
         raise ValueError(f"hairpin_style must be one of {', '.join(HAIRPIN_STYLES)}, not {hairpin_style!r}")
     ops = list(ops)
     what = "teardown" if teardown else "setup"
+    script = comment_text(shlex.quote(script_name or (f"{host}-teardown.sh" if teardown else f"{host}.sh")))
     head = [
         "#!/bin/sh",
         f"# {comment_text(GENERATOR)}: iproute2 {what} script",
         f"# design: {comment_text(design_name)}",
         f"# host: {comment_text(host)}",
-        "# Run as root on the host, or inside a network namespace that stands for it",
-        "# (ip netns exec NS sh SCRIPT). Links it creates carry the ifalias",
-        "# mvplan:<design>:<interface id>; only links so marked are ever deleted.",
+        f"# Run it as root on the host itself:  sh {script}",
+        "# To rehearse it in a throwaway network namespace NS that stands for the host (with the",
+        ("# host's NICs in it), export it with the --netns-prefix NS- of its setup and run it with" if teardown
+         else "# host's NICs in it), export it (and its teardown) with --netns-prefix NS- and run it with"),
+        f"#   nsenter --net=/run/netns/NS sh {script}",
     ]
+    if any(isinstance(op, CreateNamespace) for op in ops):
+        head += [
+            f"# Not with 'ip netns exec NS sh {script}': ip netns exec runs it in a private mount",
+            "# namespace, so the namespaces it creates with 'ip netns add' are invisible outside it",
+            "# (an empty file in /run/netns) and vanish when it ends.",
+        ]
+    if teardown:
+        head.append("# It deletes by name what the setup script created: run it after that script only.")
+    else:
+        head += ["# Links it creates carry the ifalias mvplan:<design>:<interface id>. Undo it with",
+                 "# the teardown script (mvplan export --teardown), run the same way."]
     if netns_prefix:
         head.append(f"# design namespace NAME is the network namespace {comment_text(netns_prefix)}NAME")
+    hairpins = [op for op in ops if isinstance(op, SetHairpin)  # in an ip -batch block: the ip form
+                and not (batch and _batch_line(op, netns_prefix) is not None)]
+    if hairpins and hairpin_style == "sysfs":
+        head += ["# Hairpin is written through sysfs, which shows the network namespace of the process",
+                 "# that mounted it: each write mounts a fresh sysfs of the right namespace (ip netns exec,",
+                 "# or unshare -m for the script's own), so it works on the host and under nsenter alike."]
+    elif any(not op.ns for op in hairpins) and hairpin_style == "brctl":
+        head += ["# brctl sets hairpin through /sys/class/net/PORT/brport/hairpin_mode, and /sys shows the",
+                 "# network namespace of the process that mounted it: for a bridge in the host's own",
+                 "# namespace that is right only when the script runs on the host itself. Under nsenter",
+                 "# it reaches the machine's namespace instead (it fails, or sets a port of the same name",
+                 "# there): rehearse with --hairpin-style bridge or sysfs."]
     for w in warnings:
         head.append(f"# WARNING: {comment_text(w)}")
     for n in notes:
@@ -241,5 +295,5 @@ def export_iproute2(design: Design, *, plan: Plan | None = None, teardown: bool 
         name = f"{h.name}-teardown.sh" if teardown else f"{h.name}.sh"
         files[name] = render(hp.ops, design_name=design.name, host=h.name, hairpin_style=hairpin_style,
                              netns_prefix=netns_prefix, batch=batch, teardown=teardown, warnings=host_warnings,
-                             notes=external_notes(design, h.name))
+                             notes=external_notes(design, h.name), script_name=name)
     return ExportResult(files=files, warnings=warnings)
