@@ -122,8 +122,13 @@ def cmd_export(args) -> int:
                 print(f"# ==> {name} <==")
                 sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return EXIT_OK
-    if out.endswith((".tar", ".tar.gz")):
-        result.write_tar(out)
+    if out.endswith((".tar", ".tar.gz", ".tgz")):
+        data = result.write_tar()
+        if not out.endswith(".tar"):
+            import gzip
+
+            data = gzip.compress(data, mtime=0)  # deterministic, like the tar itself
+        Path(out).write_bytes(data)
         print(f"wrote {len(result.files)} file(s) into {out}", file=sys.stderr)
     elif len(result.files) == 1 and not out.endswith("/") and not Path(out).is_dir():
         Path(out).write_text(next(iter(result.files.values())), "utf-8")

@@ -35,7 +35,7 @@ def _run_script(design, netns: str, **opts) -> None:
     (script,) = [t for name, t in files.items() if name.endswith(".sh")]
     # nsenter, not 'ip netns exec': the latter runs in a private (slave) mount namespace, so the
     # 'ip netns add' of the script would mount its namespaces where nobody else sees them. The
-    # script's sysfs hairpin form needs 'ip netns exec' (its own /sys), so it is not used here.
+    # script's sysfs hairpin form is rehearsed by tests/test_exporters.py (it mounts its own sysfs).
     cp = subprocess.run(["nsenter", f"--net=/run/netns/{netns}", "sh", "-s"], input=script, capture_output=True,
                         text=True, check=False)
     assert cp.returncode == 0, cp.stderr
