@@ -6,7 +6,8 @@ JSON decode, validation, rules, prediction, JSON encode) and prints, side by sid
 
 * baseline 1: ``design_from_dict`` alone (the bare validation cost every request pays);
 * baseline 2: validation + rules + prediction (one prediction, as the API does) called directly;
-* ``POST /api/check`` through the whole web stack;
+* ``POST /api/check`` through the whole web stack, in the documented full form and in the compact
+  form the editor asks for (``?problems=inline&view=editor``, the document without its layout);
 * ``POST /api/what-if`` (two predictions) and ``/api/check?problems=inline`` on a broken design.
 
 Usage: python bench/api_check.py [--children 500] [--parents 10] [--runs 15]
@@ -82,6 +83,14 @@ def main(argv=None) -> int:
             return r
 
         size = len(api_check().data)
+        editor_body = json.dumps({"document": {k: v for k, v in doc.items() if k != "layout"}})
+
+        def api_check_editor():
+            r = client.post("/api/check?problems=inline&view=editor", data=editor_body, headers=headers)
+            assert r.status_code == 200, r.get_data(as_text=True)[:300]
+            return r
+
+        editor_size = len(api_check_editor().data)
         port = doc["switches"][0]["ports"][0]
         what_if = json.dumps({"document": doc, "hairpin": {f"switch:{doc['switches'][0]['name']}/{port['name']}": not port.get("hairpin", False)}})
         broken = json.loads(body)
@@ -101,11 +110,12 @@ def main(argv=None) -> int:
             ("baseline: validate only (design_from_dict)", timed(lambda: design_from_dict(doc), args.runs)),
             ("baseline: validate + check + predict, no HTTP", timed(direct, args.runs)),
             ("POST /api/check", timed(api_check, args.runs)),
+            ("POST /api/check?problems=inline&view=editor", timed(api_check_editor, args.runs)),
             ("POST /api/what-if (one hairpin flipped)", timed(api_what_if, args.runs)),
             ("POST /api/check?problems=inline (invalid)", timed(api_inline, args.runs)),
         ]
     print(f"design {doc['name']}: {endpoints} endpoints, {args.parents} parents; {args.runs} runs each; "
-          f"/api/check answer {size / 1024:.0f} KiB")
+          f"/api/check answer {size / 1024:.0f} KiB (editor view {editor_size / 1024:.0f} KiB)")
     print(f"{'':48} {'median ms':>10} {'min':>8} {'max':>8}")
     base = rows[0][1][0]
     for name, (med, lo, hi) in rows:

@@ -81,12 +81,45 @@ def dump_yaml(doc: dict) -> str:
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
-def check_payload(design) -> dict:
+def check_payload(design, view: str = "full") -> dict:
+    """The answer of /api/check (and of /api/what-if). ``view="editor"`` is the editor's compact
+    form: the same findings and verdicts, but only the fields the editor reads (see
+    :func:`core.editor_view`); the full form is the documented one."""
     t0 = time.perf_counter()
     findings, prediction = core.analyse(design)
-    return {"valid": True, "summary": core.summarize(design), "findings": findings,
-            "counts": core.counts(findings), "prediction": prediction, "interfaces": core.interfaces(design),
-            "elapsed_ms": round((time.perf_counter() - t0) * 1000, 2)}
+    out = {"valid": True, "summary": core.summarize(design), "findings": findings,
+           "counts": core.counts(findings), "prediction": prediction, "interfaces": core.interfaces(design)}
+    if view == "editor":
+        out = core.editor_view(out)
+    out["elapsed_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+    return out
+
+
+def view_arg() -> str:
+    view = request.args.get("view", "full")
+    if view not in ("full", "editor"):
+        raise ApiError(400, "query parameter 'view' must be 'full' or 'editor'", "bad_request")
+    return view
+
+
+class Phases:
+    """Wall-clock phases of one request, sent as a ``Server-Timing`` header (the browser shows
+    them in its network panel and in ``PerformanceResourceTiming.serverTiming``)."""
+
+    def __init__(self):
+        self.t = time.perf_counter()
+        self.items: list[tuple[str, float]] = []
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.items.append((name, (now - self.t) * 1000))
+        self.t = now
+
+    def respond(self, payload: dict):
+        resp = jsonify(payload)
+        self.lap("encode")
+        resp.headers["Server-Timing"] = ", ".join(f"{n};dur={ms:.1f}" for n, ms in self.items)
+        return resp
 
 
 # --------------------------------------------------------------------------- meta
@@ -323,20 +356,37 @@ def check():
 
     ``?problems=inline`` answers an unusable document with 200 ``{"valid": false, "problems"}``
     instead: the editor checks half-drawn designs on every edit, and for it an invalid draft is a
-    normal state, not a failed request.
+    normal state, not a failed request. ``?view=editor`` answers in the editor's compact form
+    (:func:`core.editor_view`: endpoints with id/address/parent/class only, no ``classes`` list,
+    verdicts without hops/example, interfaces with id/mac/mtu only). The answer carries a
+    ``Server-Timing`` header: parse, validate, analyse, encode.
     """
-    doc = document_from(body())
-    try:
-        design = core.load(doc)
-    except ApiError as exc:
-        if exc.status == 422 and request.args.get("problems") == "inline":
-            return jsonify({"valid": False, "problems": exc.details.get("problems", []), "message": exc.message})
-        raise
-    return jsonify(check_payload(design))
+    phases = Phases()
+    view = view_arg()
+    with core.gc_held():
+        doc = document_from(body())
+        phases.lap("parse")
+        try:
+            design = core.load(doc)
+        except ApiError as exc:
+            if exc.status == 422 and request.args.get("problems") == "inline":
+                phases.lap("validate")
+                resp = phases.respond({"valid": False, "problems": exc.details.get("problems", []), "message": exc.message})
+                resp.call_on_close(core.collect_young)
+                return resp
+            raise
+        phases.lap("validate")
+        payload = check_payload(design, view)
+        phases.lap("analyse")
+        resp = phases.respond(payload)
+    resp.call_on_close(core.collect_young)
+    return resp
 
 
 @bp.post("/what-if")
 def what_if():
+    """The check of the design with what-if overrides, and the reachability it gains and loses.
+    ``?view=editor`` as for /api/check."""
     data = body()
     doc = document_from(data)
     hairpin = data.get("hairpin") or {}
@@ -346,23 +396,30 @@ def what_if():
                        "bad_request")
     if not isinstance(down, list) or not all(isinstance(x, str) for x in down):
         raise ApiError(400, "'down' must be a list of parent interface ids such as host1/eth0", "bad_request")
-    base = core.load(doc)
-    known = {i.id for i in base.interfaces}
-    unknown = [x for x in down if x not in known]
-    if unknown:
-        raise ApiError(400, f"'down' names unknown interfaces: {', '.join(unknown)}", "bad_request")
-    try:
-        modified = core.apply_what_if(doc, hairpin, down)
-    except (KeyError, ValueError) as exc:
-        if isinstance(exc, DesignError):
-            raise invalid_design(exc) from None
-        raise ApiError(400, f"cannot apply the what-if: {exc}", "bad_request") from None
-    design = core.load(modified)
-    baseline = core.predict(base)
-    out = check_payload(design)
-    out["what_if"] = {"hairpin": hairpin, "down": down}
-    out["changes"] = diff_predictions(baseline, out["prediction"])
-    return jsonify(out)
+    view = view_arg()
+    with core.gc_held():
+        base = core.load(doc)
+        known = {i.id for i in base.interfaces}
+        unknown = [x for x in down if x not in known]
+        if unknown:
+            raise ApiError(400, f"'down' names unknown interfaces: {', '.join(unknown)}", "bad_request")
+        try:
+            modified = core.apply_what_if(doc, hairpin, down)
+        except (KeyError, ValueError) as exc:
+            if isinstance(exc, DesignError):
+                raise invalid_design(exc) from None
+            raise ApiError(400, f"cannot apply the what-if: {exc}", "bad_request") from None
+        design = core.load(modified)
+        baseline = core.predict(base)
+        out = check_payload(design)
+        changes = diff_predictions(baseline, out["prediction"])
+        if view == "editor":
+            out = core.editor_view(out)
+        out["what_if"] = {"hairpin": hairpin, "down": down}
+        out["changes"] = changes
+        resp = jsonify(out)
+    resp.call_on_close(core.collect_young)
+    return resp
 
 
 @bp.post("/plan")

@@ -16,10 +16,17 @@ async function envelope(resp) {
   return new ApiError(resp.status, e.code, e.message, e.details);
 }
 
+/** A request body that is already JSON text (the editor serializes the document once and reuses it). */
+export class JSONText {
+  constructor(text) { this.text = text; }
+}
+
+/** `data`: an object (sent as JSON), a JSONText, or FormData. */
 export async function request(method, url, data, { raw = false, signal, headers = {} } = {}) {
   const opts = { method, headers: { 'Accept': 'application/json', ...headers }, credentials: 'same-origin', signal };
   if (method !== 'GET' && method !== 'HEAD') opts.headers['X-CSRF-Token'] = token();
   if (data instanceof FormData) opts.body = data;
+  else if (data instanceof JSONText) { opts.headers['Content-Type'] = 'application/json'; opts.body = data.text; }
   else if (data !== undefined) { opts.headers['Content-Type'] = 'application/json'; opts.body = JSON.stringify(data); }
   const resp = await fetch(url, opts);
   if (!resp.ok) throw await envelope(resp);

@@ -2,7 +2,7 @@
 import cytoscape from '../vendor/cytoscape/cytoscape.esm.min.mjs';
 import { stylesheet } from './style.js';
 import * as M from './model.js';
-import { api, download } from './api.js';
+import { api, download, JSONText } from './api.js';
 import { h, $, $$, debounce, clear } from './dom.js';
 import * as P from './panels.js';
 import { renderProps, showFieldProblems } from './props.js';
@@ -29,8 +29,8 @@ const S = {
   connect: false,
   resolved: new Map(),
   pathIndex: new Map(),
-  checkSeq: 0,
-  checkAbort: null,
+  rev: 0, // bumped by every edit of the document
+  checkSeq: 0, // check requests sent
   capabilities: boot.capabilities || {},
   timings: { checks: 0 },
 };
@@ -151,10 +151,22 @@ function ensureVisible(id) {
 }
 
 const IMMUTABLE = new Set(['id', 'parent', 'source', 'target']);
-function mutableData(d) {
-  const out = {};
-  for (const [k, v] of Object.entries(d)) if (!IMMUTABLE.has(k)) out[k] = v;
-  return out;
+/** Copy the mutable fields of `want` onto the element only when one differs: setting data or
+ * classes on an element restyles it, and restyling all 1,000 nodes on every edit is what made
+ * an edit cost tens of milliseconds before the check could even start. */
+function updateElement(el, want) {
+  const cur = el.data();
+  let changed = null;
+  for (const [k, v] of Object.entries(want.data)) {
+    if (!IMMUTABLE.has(k) && cur[k] !== v) (changed = changed || {})[k] = v;
+  }
+  if (changed) el.data(changed);
+  if (el.scratch('mvClasses') !== want.classes) {
+    const old = el.scratch('mvClasses');
+    if (old) el.removeClass(old);
+    el.addClass(want.classes);
+    el.scratch('mvClasses', want.classes);
+  }
 }
 
 function sync({ initial = false } = {}) {
@@ -168,6 +180,8 @@ function sync({ initial = false } = {}) {
   if (initial && !Object.keys(pos).length) {
     tidy = M.tidyLayout(S.doc);
   }
+  const added = [];
+  const unplaced = [];
   cy.batch(() => {
     cy.elements().forEach((el) => {
       if (el.removed()) return;
@@ -176,27 +190,34 @@ function sync({ initial = false } = {}) {
         : (el.data('parent') || null) !== (w.data.parent || null));
       if (stale) el.remove();
     });
-  });
-  const added = [];
-  for (const e of nodes) {
-    const ex = cy.getElementById(e.data.id);
-    if (ex.nonempty()) {
-      ex.data(mutableData(e.data)); ex.classes(e.classes);
-      const want = pos[e.data.id]; // undo/redo of moves and layouts
-      if (want && ex.isChildless()) { const p = ex.position(); if (p.x !== want.x || p.y !== want.y) ex.position({ x: want.x, y: want.y }); }
-      continue;
+    // one cy.add for every node whose place is known (all of them when a design opens): adding
+    // nodes one by one restyles their compound parent each time, quadratic for 1,000 children
+    const known = [];
+    for (const e of nodes) {
+      const ex = cy.getElementById(e.data.id);
+      if (ex.nonempty()) {
+        updateElement(ex, e);
+        const p = pos[e.data.id]; // undo/redo of moves and layouts
+        if (p && ex.isChildless()) { const q = ex.position(); if (q.x !== p.x || q.y !== p.y) ex.position({ x: p.x, y: p.y }); }
+        continue;
+      }
+      const p = tidy ? (tidy[e.data.id] || { x: 0, y: 0 }) : pos[e.data.id];
+      if (p) known.push({ ...e, position: { x: p.x, y: p.y }, scratch: { mvClasses: e.classes } });
+      else unplaced.push(e);
     }
-    const position = tidy ? (tidy[e.data.id] || { x: 0, y: 0 }) : placeNew(e.data);
-    const n = cy.add({ ...e, position });
-    added.push(n);
-  }
-  const newEdges = [];
-  for (const e of edges) {
-    const ex = cy.getElementById(e.data.id);
-    if (ex.nonempty()) { ex.data(mutableData(e.data)); ex.classes(e.classes); continue; }
-    newEdges.push(e);
-  }
-  if (newEdges.length) cy.add(newEdges);
+    if (known.length) added.push(...cy.add(known));
+  });
+  // new objects of an edit: placed next to what is already drawn, so one at a time
+  for (const e of unplaced) added.push(cy.add({ ...e, position: placeNew(e.data), scratch: { mvClasses: e.classes } }));
+  cy.batch(() => {
+    const newEdges = [];
+    for (const e of edges) {
+      const ex = cy.getElementById(e.data.id);
+      if (ex.nonempty()) updateElement(ex, e);
+      else newEdges.push({ ...e, scratch: { mvClasses: e.classes } });
+    }
+    if (newEdges.length) cy.add(newEdges);
+  });
   // remember where new leaves went so a reload draws the same picture
   for (const n of added) if (n.isChildless()) pos[n.id()] = roundPos(n.position());
   markInvalid();
@@ -205,22 +226,28 @@ function sync({ initial = false } = {}) {
 
 const roundPos = (p) => ({ x: Math.round(p.x), y: Math.round(p.y) });
 
+/** Mark the objects the problems point at (the nearest drawn ancestor of each problem's path). */
 function markInvalid() {
-  cy.elements('.invalid').removeClass('invalid');
+  const want = new Set();
   for (const p of S.problems) {
     let path = p.path;
     while (path) {
       const id = S.pathIndex.get(path);
-      if (id) { cy.getElementById(id).addClass('invalid'); break; }
+      if (id) { want.add(id); break; }
       const cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
       if (cut <= 0) break;
       path = path.slice(0, cut);
     }
   }
+  cy.batch(() => {
+    cy.elements('.invalid').forEach((el) => { if (!want.has(el.id())) el.removeClass('invalid'); });
+    for (const id of want) { const el = cy.getElementById(id); if (el.nonempty() && !el.hasClass('invalid')) el.addClass('invalid'); }
+  });
 }
 
 // ------------------------------------------------------------------ edits, undo, redo
 function commit(label, fn, { select } = {}) {
+  S.timings.editAt = performance.now();
   const next = structuredClone(S.doc);
   let result;
   try {
@@ -238,13 +265,14 @@ function commit(label, fn, { select } = {}) {
 }
 
 function afterChange(selectId) {
+  S.rev += 1;
+  scheduleCheck(); // first: the server checks while the canvas and panels catch up
   sync();
   if (selectId !== undefined) selectElement(selectId);
   else if (S.selected && cy.getElementById(S.selected).empty()) selectElement(null);
   else setTimeout(refreshProps, 0); // after the browser has moved focus (Tab out of a field)
   updateUndoButtons();
   markDirty();
-  scheduleCheck();
   scheduleDraft();
   if (!$('#panel-whatif').hidden) renderWhatIfPanel();
   if (applyPanel && !$('#panel-apply').hidden) applyPanel.refresh();
@@ -252,6 +280,7 @@ function afterChange(selectId) {
 
 function undo() {
   if (!S.undo.length) return;
+  S.timings.editAt = performance.now();
   S.redo.push(S.doc);
   S.doc = S.undo.pop();
   afterChange();
@@ -260,6 +289,7 @@ function undo() {
 
 function redo() {
   if (!S.redo.length) return;
+  S.timings.editAt = performance.now();
   S.undo.push(S.doc);
   S.doc = S.redo.pop();
   afterChange();
@@ -280,7 +310,7 @@ function markDirty() {
 
 // ------------------------------------------------------------------ selection and properties
 function selectElement(id, { showProps = false } = {}) {
-  cy.elements().unselect();
+  cy.$(':selected').unselect();
   S.selected = null;
   if (id) {
     const el = cy.getElementById(id);
@@ -380,49 +410,137 @@ function add(kind) {
 }
 
 // ------------------------------------------------------------------ live check
-const scheduleCheck = debounce(runCheck, 250);
+// An edit is discrete: a field's change event, a checkbox, a connection drawn, a delete, undo or
+// redo, an upload. Dragging nodes and typing in a field are not edits of what the check sees (a
+// field commits on change; positions are not checked), so there is nothing to debounce and the
+// check goes out the moment the edit is made. While a request is in flight, further edits
+// coalesce into one follow-up request for the latest document: one request at a time, because
+// an aborted request still costs the server its whole check (2 cores: it would slow the request
+// that matters), and an answer that is already outdated when it arrives is not drawn.
+// Only what the check needs is sent (the document without its layout) and asked for
+// (?view=editor: the compact answer).
+const live = { busy: false, want: false, shownBody: null, shownState: null, waiters: [] };
 
-async function runCheck() {
-  const seq = ++S.checkSeq;
-  if (S.checkAbort) S.checkAbort.abort();
-  const ctrl = new AbortController();
-  S.checkAbort = ctrl;
+/** The document as the server checks it: without the drawing's layout (positions are not checked). */
+function checkedDocument() {
+  const out = { ...S.doc };
+  delete out.layout;
+  return out;
+}
+
+const checkBody = () => JSON.stringify({ document: checkedDocument() });
+
+function scheduleCheck() {
+  live.want = true;
   document.body.dataset.check = 'pending';
+  if (!live.busy) pumpCheck();
+}
+
+/** Resolves once the check shows the current document (or failed for it). */
+function checkSettled() {
+  if (!live.busy && !live.want) return Promise.resolve();
+  return new Promise((resolve) => live.waiters.push(resolve));
+}
+
+/** A request body the server already answered, and that answer is on screen: nothing to send. */
+const checkIsCurrent = (body) => body === live.shownBody && live.shownState !== 'error';
+
+async function pumpCheck() {
+  live.busy = true;
   try {
-    const res = await api.post('/api/check?problems=inline', { document: S.doc }, { signal: ctrl.signal });
-    if (seq !== S.checkSeq) return;
-    if (res.valid === false) {
-      S.check = null;
-      S.problems = res.problems && res.problems.length ? res.problems : [{ path: '', message: res.message }];
-      renderAnalysis();
-      document.body.dataset.check = 'invalid';
-      return;
+    while (live.want) {
+      live.want = false;
+      const body = checkBody();
+      const t = { rev: S.rev, edit: S.timings.editAt, sent: performance.now() };
+      if (checkIsCurrent(body)) { // e.g. a layout change only
+        document.body.dataset.check = live.shownState;
+        S.timings.last = t; stampShown(t);
+        continue;
+      }
+      S.checkSeq += 1;
+      document.body.dataset.check = 'pending';
+      let res = null; let err = null;
+      try {
+        const resp = await api.post('/api/check?problems=inline&view=editor', new JSONText(body), { raw: true });
+        t.answered = performance.now();
+        t.server = serverTiming(resp.headers.get('Server-Timing'));
+        res = await resp.json();
+      } catch (e) { err = e; }
+      t.parsed = performance.now();
+      if (live.want) continue; // outdated on arrival: the request for the latest edit goes out now
+      showCheck(res, err, body, t);
     }
+  } finally {
+    live.busy = false;
+    for (const w of live.waiters.splice(0)) w();
+  }
+}
+
+function serverTiming(header) {
+  const out = {};
+  for (const part of (header || '').split(',')) {
+    const m = /^\s*([\w-]+)\s*;\s*dur=([\d.]+)/.exec(part);
+    if (m) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+function showCheck(res, err, body, t) {
+  let state;
+  if (err) {
+    if (err.status === 422) {
+      S.check = null;
+      S.problems = (err.details && err.details.problems) || [{ path: '', message: err.message }];
+      state = 'invalid';
+    } else {
+      hint(`Check failed: ${err.message}`, 'error');
+      state = 'error';
+    }
+  } else if (res.valid === false) {
+    S.check = null;
+    S.problems = res.problems && res.problems.length ? res.problems : [{ path: '', message: res.message }];
+    state = 'invalid';
+  } else {
     S.check = res;
     S.problems = [];
     S.timings.checks += 1;
     S.resolved = new Map((res.interfaces || []).map((i) => [i.id, i]));
-    renderAnalysis();
-    document.body.dataset.check = 'ok';
-    if (hasWhatIf()) runWhatIf(); else setWhatIfBanner(false);
-  } catch (e) {
-    if (e.name === 'AbortError' || seq !== S.checkSeq) return;
-    if (e.status === 422) {
-      S.check = null;
-      S.problems = (e.details && e.details.problems) || [{ path: '', message: e.message }];
-      renderAnalysis();
-      document.body.dataset.check = 'invalid';
-    } else {
-      hint(`Check failed: ${e.message}`, 'error');
-      document.body.dataset.check = 'error';
-    }
-  } finally {
-    markInvalid();
-    showFieldProblems($('#props'), S.problems);
-    updateStatus();
-    if (seq === S.checkSeq) { S.timings.checkDone = performance.now(); S.timings.checkSeq = seq; }
-    if (!$('#panel-plan').hidden) loadPlan();
+    state = 'ok';
   }
+  if (state !== 'error') renderAnalysis();
+  markInvalid();
+  showFieldProblems($('#props'), S.problems);
+  updateStatus();
+  live.shownBody = body;
+  live.shownState = state;
+  document.body.dataset.check = state;
+  S.timings.checkDone = performance.now();
+  S.timings.checkSeq = S.checkSeq;
+  S.timings.last = t;
+  stampShown(t);
+  if (state === 'ok') { if (hasWhatIf()) runWhatIf(); else setWhatIfBanner(false); }
+  if (!$('#panel-plan').hidden) loadPlan();
+}
+
+/**
+ * Record when the findings and matrix of edit `t.rev` were on screen: `drawn` when the DOM holds
+ * them, `painted` after the next frame (requestAnimationFrame runs just before the browser lays out
+ * and paints; a message posted from it arrives after that paint).
+ */
+function stampShown(t) {
+  t.drawn = performance.now();
+  afterPaint(() => {
+    t.painted = performance.now();
+    if (!S.timings.shown || S.timings.shown.rev <= t.rev) S.timings.shown = t;
+  });
+}
+
+function afterPaint(fn) {
+  requestAnimationFrame(() => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => fn();
+    ch.port2.postMessage(null);
+  });
 }
 
 function renderAnalysis() {
@@ -452,24 +570,36 @@ function pickProblem(p) {
 }
 
 let focus = { kind: null };
+const FOCUS_CLASSES = ['hl', 'reach', 'block', 'focus'];
+/** Highlight what the picked finding or endpoint concerns; only elements whose highlight changes are touched. */
 function applyFocusClasses() {
-  cy.elements('.hl, .reach, .block, .focus').removeClass('hl reach block focus');
+  const want = new Map(); // element id -> its one focus class
   if (focus.kind === 'finding') {
-    for (const s of focus.subjects) for (const id of M.subjectNodes(cy, s)) cy.getElementById(id).addClass('hl');
+    for (const s of focus.subjects) for (const id of M.subjectNodes(cy, s)) want.set(id, 'hl');
   } else if (focus.kind === 'endpoint') {
     const pred = S.whatIfResult ? S.whatIfResult.prediction : S.check && S.check.prediction;
-    if (!pred) return;
-    const idx = P.indexPrediction(pred);
-    const members = focus.members;
-    for (const m of members) cy.getElementById(m).addClass('focus');
-    for (const e of pred.endpoints) {
-      if (members.includes(e.id)) continue;
-      const vs = members.length === 1 ? [idx.verdict(members[0], e.id)].filter(Boolean) : idx.classVerdicts(focus.cls, e.class);
-      if (!vs.length) continue;
-      if (vs.every((v) => v.reachable)) cy.getElementById(e.id).addClass('reach');
-      else if (vs.every((v) => !v.reachable)) cy.getElementById(e.id).addClass('block');
+    if (pred) {
+      const idx = P.indexPrediction(pred);
+      const members = focus.members;
+      for (const m of members) want.set(m, 'focus');
+      for (const e of pred.endpoints) {
+        if (members.includes(e.id)) continue;
+        const vs = members.length === 1 ? [idx.verdict(members[0], e.id)].filter(Boolean) : idx.classVerdicts(focus.cls, e.class);
+        if (!vs.length) continue;
+        if (vs.every((v) => v.reachable)) want.set(e.id, 'reach');
+        else if (vs.every((v) => !v.reachable)) want.set(e.id, 'block');
+      }
     }
   }
+  cy.batch(() => {
+    cy.elements('.hl, .reach, .block, .focus').forEach((el) => {
+      for (const c of FOCUS_CLASSES) if (el.hasClass(c) && want.get(el.id()) !== c) el.removeClass(c);
+    });
+    for (const [id, c] of want) {
+      const el = cy.getElementById(id);
+      if (el.nonempty() && !el.hasClass(c)) el.addClass(c);
+    }
+  });
 }
 
 function pickFinding(f) {
@@ -501,7 +631,7 @@ async function runWhatIf() {
   if (S.problems.length) return;
   document.body.dataset.whatif = 'pending';
   try {
-    const res = await api.post('/api/what-if', { document: S.doc, hairpin: S.whatIf.hairpin, down: S.whatIf.down });
+    const res = await api.post('/api/what-if?view=editor', { document: checkedDocument(), hairpin: S.whatIf.hairpin, down: S.whatIf.down });
     S.whatIfResult = res;
     setWhatIfBanner(true);
     S.whatIfResult = res;
@@ -567,6 +697,7 @@ function applyDesign() {
 const scheduleDraft = debounce(saveDraft, 800);
 
 async function saveDraft() {
+  await checkSettled(); // the live check first: autosave is not what the user waits for
   const json = JSON.stringify(S.doc);
   try {
     if (json === S.savedJSON) {
@@ -597,8 +728,8 @@ function updateStatus() {
 }
 
 async function saveVersion() {
-  scheduleCheck.cancel();
-  await runCheck();
+  scheduleCheck();
+  await checkSettled();
   if (S.problems.length) { setStatus('Cannot save: fix the problems first', 'error'); showTab('findings'); return; }
   setStatus('Saving…');
   const message = $('#save-message').value.trim();
@@ -763,6 +894,7 @@ cy.on('tap', (e) => {
 });
 
 // ------------------------------------------------------------------ start
+scheduleCheck(); // the first check goes out before the canvas is built: the server works meanwhile
 sync({ initial: true });
 // positions computed for a design that had none are not an edit of the user's
 if (!boot.draft && JSON.stringify(M.normalize(boot.document).doc.layout || null) !== JSON.stringify(S.doc.layout)) {
@@ -777,7 +909,11 @@ if (boot.draft) hint(`Restored your unsaved draft (based on v${boot.draft.base_v
 renderProps($('#props'), S.doc, null, { edit: editField, resolved: S.resolved, onDelete: deleteSelection, onAddPort: () => add('port') });
 updateUndoButtons();
 updateStatus();
-runCheck();
 S.timings.ready = performance.now();
-window.mvplanEditor = { select: selectElement, add, undo, redo, commit, autoLayout, runCheck };
+// the canvas is on screen after Cytoscape's first draw and the paint that follows it
+cy.one('render', () => afterPaint(() => { S.timings.drawn = performance.now(); }));
+window.mvplanEditor = {
+  select: selectElement, add, undo, redo, commit, autoLayout,
+  runCheck: () => { scheduleCheck(); return checkSettled(); },
+};
 document.body.dataset.ready = 'true';

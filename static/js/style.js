@@ -10,6 +10,13 @@ export const stylesheet = [
     'text-valign': 'bottom', 'text-margin-y': 3, 'color': '#1a1a1a', 'text-background-color': '#ffffff',
     'text-background-opacity': 0.8, 'text-background-padding': 1, 'width': 28, 'height': 28,
     'background-color': '#90a4ae', 'border-width': 1, 'border-color': '#37474f', 'min-zoomed-font-size': 6,
+    // No background images: an empty list, not the default 'none'. With 'none', Cytoscape's
+    // drawNode (3.34) counts an image done in one of its two passes and none in the other, so each
+    // node it draws directly - every compound node, on every redraw that cannot use the cached
+    // layers, i.e. every redraw after an edit - flips its :backgrounding state twice and restyles
+    // itself and all its descendants: on a host with 1,000 children, some 40 ms per frame.
+    // tests/browser/test_browser_live_check.py guards this.
+    'background-image': [],
   } },
   { selector: 'node.host', style: {
     'shape': 'round-rectangle', 'background-color': '#eef3f8', 'background-opacity': 0.7, 'border-color': '#5c7a99',

@@ -19,14 +19,15 @@ def wait_ready(page):
 
 
 def wait_check(page, state="ok"):
-    """Wait until the live check settled (debounced POST /api/check answered)."""
-    page.wait_for_function("s => document.body.dataset.check === s && !window.mvplan.checkAbort?.signal?.aborted", arg=state)
-    page.wait_for_timeout(50)
+    """Wait until the live check settled: no check pending and the last answer shown is `state`."""
+    page.evaluate("() => window.mvplanEditor.runCheck()")  # resolves once no check is pending
     page.wait_for_function("s => document.body.dataset.check === s", arg=state)
 
 
 def settle(page, state="ok"):
-    page.wait_for_timeout(400)  # longer than the 250 ms debounce
+    # An edit sends its check at once (no debounce) and marks the page pending at once; the short
+    # wait covers edits that land a moment after the action (a drag's mouseup, a change on blur).
+    page.wait_for_timeout(50)
     wait_check(page, state)
 
 

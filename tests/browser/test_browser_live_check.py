@@ -1,0 +1,167 @@
+"""The live check in a real browser: it goes out with the edit (no debounce), edits made while
+it is in flight coalesce into one follow-up, layout changes are not checked, the findings and
+the matrix are updated in place, a big design's grid is grouped from the compact answer, and a
+redraw of the canvas does not restyle a compound node's children. No timings are asserted here;
+bench/browser_render.py measures them."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_browser_editor import settle, wait_ready
+
+pytestmark = pytest.mark.browser
+
+# records, synchronously, every POST /api/check the page starts
+SPY = """() => {
+  if (window.__checks) { window.__checks.length = 0; return; }
+  window.__checks = [];
+  const orig = window.fetch;
+  window.fetch = function (url, opts) {
+    if (String(url).includes('/api/check')) window.__checks.push({ url: String(url), body: opts && opts.body });
+    return orig.apply(this, arguments);
+  };
+}"""
+
+
+def open_example(page, name):
+    page.goto("/")
+    wait_ready(page)
+    page.locator("a.design-link", has_text=name).first.click()
+    page.wait_for_url(re.compile(r"/designs/\d+$"))
+    wait_ready(page)
+    settle(page)
+
+
+def create_design(page, doc) -> int:
+    page.goto("/")
+    wait_ready(page)
+    return page.evaluate("""async (doc) => {
+        const tok = document.querySelector('meta[name="csrf-token"]').content;
+        const r = await fetch('/api/designs', {method: 'POST', headers: {'Content-Type': 'application/json', 'X-CSRF-Token': tok},
+            body: JSON.stringify({document: doc})});
+        return (await r.json()).id;
+    }""", doc)
+
+
+def test_an_edit_sends_its_check_at_once_and_edits_in_flight_coalesce(page, live_server):
+    open_example(page, "vepa-hairpin")
+    page.evaluate(SPY)
+    # one edit: the request is out before the edit's handler returns (there is no debounce)
+    sent = page.evaluate("""() => {
+        window.mvplanEditor.commit('hairpin off', (doc) => { doc.switches[0].ports[0].hairpin = false; });
+        return {requests: window.__checks.length, state: document.body.dataset.check};
+    }""")
+    assert sent == {"requests": 1, "state": "pending"}
+    body = page.evaluate("() => JSON.parse(window.__checks[0].body)")
+    assert "layout" not in body["document"]  # positions are not checked, so not sent
+    assert "view=editor" in page.evaluate("() => window.__checks[0].url")
+    settle(page)
+    assert "MV203" in page.eval_on_selector_all("#findings .finding", "els => els.map(e => e.dataset.code)")
+
+    # five edits in a row: the first goes out, the other four become one follow-up request
+    page.evaluate(SPY)
+    page.evaluate("""() => {
+        for (const on of [true, false, true, false, true]) {
+            window.mvplanEditor.commit('toggle', (doc) => { doc.switches[0].ports[0].hairpin = on; });
+        }
+    }""")
+    settle(page)
+    assert page.evaluate("() => window.__checks.length") == 2
+    last = page.evaluate("() => JSON.parse(window.__checks[1].body)")
+    assert last["document"]["switches"][0]["ports"][0]["hairpin"] is True
+    assert "MV203" not in page.eval_on_selector_all("#findings .finding", "els => els.map(e => e.dataset.code)")
+    assert page.evaluate("() => window.mvplan.timings.shown.rev") == page.evaluate("() => window.mvplan.rev")
+
+    # moving everything (auto layout) is an undoable edit, but not one the check sees
+    page.evaluate(SPY)
+    rev = page.evaluate("() => window.mvplan.rev")
+    page.keyboard.press("Escape")
+    page.keyboard.press("l")
+    settle(page)
+    assert page.evaluate("() => window.mvplan.rev") == rev + 1
+    assert page.evaluate("() => window.__checks.length") == 0
+    assert page.evaluate("() => document.body.dataset.check") == "ok"
+    assert page.console_errors == [], "\n".join(page.console_errors)
+
+
+def test_findings_and_matrix_are_updated_in_place(page, live_server):
+    open_example(page, "vepa-hairpin")
+    page.click("#tab-matrix")
+    web, db = "host1/ns:web/web0", "host1/ns:db/db0"
+    page.evaluate("""() => {
+        document.querySelector('#matrix table.matrix').dataset.probe = 'kept';
+        for (const li of document.querySelectorAll('#findings .finding')) li.dataset.probe = li.dataset.code;
+    }""")
+    assert page.locator(f"#matrix td.cell.reach[data-from='{web}'][data-to='{db}']").count() == 1
+    page.evaluate("() => window.mvplanEditor.select('switch:sw1/p1', {showProps: true})")
+    page.uncheck("#props input[name=hairpin]")
+    settle(page)
+    page.click("#tab-matrix")
+    # the same table, its cells rewritten
+    assert page.evaluate("() => document.querySelector('#matrix table.matrix').dataset.probe") == "kept"
+    blocked = page.locator(f"#matrix td.cell.block[data-from='{web}'][data-to='{db}']")
+    assert blocked.count() == 1 and "hairpin" in blocked.get_attribute("title")
+    assert page.locator("#matrix td.cell.reach").count() == 4  # the station still reaches both, and back
+    assert "2 blocked" in page.inner_text("#matrix .matrix-summary")
+    # an unchanged finding keeps its element; a new one is new
+    probes = page.eval_on_selector_all("#findings .finding", "els => els.map(e => [e.dataset.code, e.dataset.probe || null])")
+    assert ["MV203", None] in probes
+    assert any(code == probe for code, probe in probes)
+    # clicking an endpoint still works on the reused table
+    page.click(f"#matrix button[data-endpoint='{web}']")
+    assert page.evaluate("id => window.cy.getElementById(id).hasClass('block')", db)
+    assert page.console_errors == [], "\n".join(page.console_errors)
+
+
+def test_a_big_design_is_grouped_by_class_from_the_compact_answer(page, live_server):
+    from planner.generate import scale_design
+
+    design_id = create_design(page, scale_design(children=120, parents=4))
+    page.goto(f"/designs/{design_id}")
+    wait_ready(page)
+    settle(page)
+    assert page.evaluate("() => window.mvplan.check.prediction.classes === undefined")  # the compact answer
+    page.click("#tab-matrix")
+    labels = page.eval_on_selector_all("#matrix th.col-head span", "els => els.map(e => e.textContent)")
+    sizes = [int(re.search(r"\((\d+)\)", x).group(1)) for x in labels]
+    endpoints = page.evaluate("() => window.mvplan.check.prediction.endpoints.length")
+    assert len(labels) > 1 and sum(sizes) == endpoints
+    assert f"{endpoints} endpoints grouped into {len(labels)} classes" in page.inner_text("#matrix")
+
+    child = page.evaluate("() => window.cy.nodes('.child').map(n => n.id()).find(id => window.cy.getElementById(id).data('mode') === 'bridge')")
+    page.evaluate("id => window.mvplanEditor.select(id, {showProps: true})", child)
+    page.select_option("#props select[name=mode]", "private")
+    settle(page)
+    page.click("#tab-matrix")
+    after = page.eval_on_selector_all("#matrix th.col-head span", "els => els.map(e => e.textContent)")
+    assert after != labels
+    assert sum(int(re.search(r"\((\d+)\)", x).group(1)) for x in after) == endpoints
+    assert page.evaluate("id => window.cy.getElementById(id).hasClass('mode-private')", child)
+    assert page.console_errors == [], "\n".join(page.console_errors)
+
+
+def test_redrawing_the_canvas_does_not_restyle_a_hosts_children(page, live_server):
+    """Cytoscape draws compound nodes directly each frame; with the default background-image
+    'none' every such draw restyled the compound and all its children (style.js)."""
+    from planner.generate import scale_design
+
+    design_id = create_design(page, scale_design(children=60, parents=3))
+    page.goto(f"/designs/{design_id}")
+    wait_ready(page)
+    settle(page)
+    restyled = page.evaluate("""async () => {
+        const cy = window.cy; let n = 0;
+        const count = () => { n += 1; };
+        const frame = () => new Promise((r) => requestAnimationFrame(r));
+        await frame();
+        cy.on('style', 'node.child', count);
+        cy.$('node.port').first().toggleClass('probe');  // some other node changes: the canvas redraws
+        for (let i = 0; i < 4; i++) await frame();
+        cy.panBy({ x: 3, y: 0 });
+        for (let i = 0; i < 4; i++) await frame();
+        cy.off('style', 'node.child', count);
+        return n;
+    }""")
+    assert restyled == 0
+    assert page.console_errors == [], "\n".join(page.console_errors)
