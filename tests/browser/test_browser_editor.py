@@ -253,7 +253,7 @@ def test_every_example_loads_without_console_errors(page, live_server, example, 
 
 
 def test_autosaved_draft_survives_a_reload_and_upload_replaces_the_design(page, live_server):
-    design_id = new_design(page)
+    new_design(page)
     page.keyboard.press("h")
     page.keyboard.press("Escape")
     page.fill("#prop-design-name", "drafted")

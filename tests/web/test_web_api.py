@@ -1,7 +1,6 @@
 """Every API endpoint: happy path, error envelope, 422 problems, CSRF, limits."""
 from __future__ import annotations
 
-import copy
 import io
 import json
 import zipfile
