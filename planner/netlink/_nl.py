@@ -336,10 +336,11 @@ class Channel:
                 return None
             raise
 
-    def _get_index(self, body: bytes) -> int | None:
+    def _ask(self, msg_type: int, body: bytes):
+        """Send one request; yield ``(type, data, offset, length)`` of each reply to it."""
         self.seq += 1
         seq = self.seq
-        self.sock.send(_HDR.pack(16 + len(body), RTM_GETLINK, NLM_F_REQUEST, seq, 0) + body)
+        self.sock.send(_HDR.pack(16 + len(body), msg_type, NLM_F_REQUEST, seq, 0) + body)
         while True:
             data = self.sock.recv(1 << 16)
             off = 0
@@ -348,38 +349,33 @@ class Channel:
                 if ln < 16:
                     break
                 if s == seq:
-                    if t == NLMSG_ERROR:
-                        err = -_I32.unpack_from(data, off + 16)[0]
-                        if err:
-                            raise NetlinkError(err, os.strerror(err))
-                        return None
-                    if t == RTM_NEWLINK:
-                        return _IFI.unpack_from(data, off + 16)[2]
+                    yield t, data, off, ln
                 off += (ln + 3) & ~3
+
+    def _get_index(self, body: bytes) -> int | None:
+        for t, data, off, _ln in self._ask(RTM_GETLINK, body):
+            if t == NLMSG_ERROR:
+                err = -_I32.unpack_from(data, off + 16)[0]
+                if err:
+                    raise NetlinkError(err, os.strerror(err))
+                return None
+            if t == RTM_NEWLINK:
+                return _IFI.unpack_from(data, off + 16)[2]
+        return None
 
     def nsid_of(self, fd: int) -> int | None:
         """The nsid this namespace gives the namespace behind ``fd`` (None: not assigned)."""
         body = struct.pack("=Bxxx", AF_UNSPEC) + nla_u32(NETNSA_FD, fd)
-        self.seq += 1
-        seq = self.seq
-        self.sock.send(_HDR.pack(16 + len(body), RTM_GETNSID, NLM_F_REQUEST, seq, 0) + body)
-        while True:
-            data = self.sock.recv(1 << 16)
-            off = 0
-            while off + 16 <= len(data):
-                ln, t, fl, s, _pid = _HDR.unpack_from(data, off)
-                if ln < 16:
-                    break
-                if s == seq:
-                    if t == NLMSG_ERROR:  # not assigned, or no such namespace
-                        return None
-                    if t == RTM_NEWNSID:
-                        attrs = parse_attrs(data, off + 20, off + ln)
-                        if NETNSA_NSID in attrs:
-                            v = i32(attrs[NETNSA_NSID])
-                            return None if v < 0 else v
-                        return None
-                off += (ln + 3) & ~3
+        for t, data, off, ln in self._ask(RTM_GETNSID, body):
+            if t == NLMSG_ERROR:  # not assigned, or no such namespace
+                return None
+            if t == RTM_NEWNSID:
+                attrs = parse_attrs(data, off + 20, off + ln)
+                if NETNSA_NSID in attrs:
+                    v = i32(attrs[NETNSA_NSID])
+                    return None if v < 0 else v
+                return None
+        return None
 
 
 # --------------------------------------------------------------------------- message bodies
