@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from .graph import behind, design_graph, far_end
-from .model import ALL_PEERS, Design, Iface, design_from_dict
+from .model import ALL_PEERS, Design, Iface
 
 __all__ = ["Verdict", "Prediction", "predict", "explain", "apply_what_if", "REASONS"]
 
@@ -48,7 +48,6 @@ REASONS = {
     "OK": "the ping gets its reply",
     "LOCAL": "both addresses live in one namespace: delivered locally",
     "SRC_DOWN": "the pinging interface (or its parent) is down",
-    "DST_DOWN": "the target interface (or its parent) is down",
     "NO_ROUTE": "the pinging namespace has no route to the target address",
     "ARP_UNANSWERED": "the ARP request never reaches the target's namespace",
     "ARP_REPLY_LOST": "the target answers ARP but the answer never arrives",
@@ -56,7 +55,6 @@ REASONS = {
     "REPLY_NO_ROUTE": "the target's namespace has no route back",
     "REPLY_ARP_UNANSWERED": "the target's ARP request for the pinger is never answered",
     "REPLY_LOST": "the echo reply does not arrive back",
-    "MACVTAP_NO_STACK": "unused",
 }
 
 
@@ -920,11 +918,12 @@ class _Fixer:
         return Verdict(v.reachable, v.reason, v.message, v.hops, fix) if fix else v
 
     def fix_for(self, v: Verdict, a: Iface, b: Iface) -> str:
-        if v.reason in ("SRC_DOWN", "DST_DOWN"):
-            down = [i for i in (a, b) if i.is_child and not self.design.iface(i.lower).up]
-            if down:
-                return f"bring the parent up: ip link set dev {down[0].lower.rsplit('/', 1)[1]} up"
-            return "bring the interface up"
+        lowers_down = [i for i in (a, b) if i.is_child and not self.design.iface(i.lower).up]
+        if lowers_down:
+            return f"bring the parent up: ip link set dev {lowers_down[0].lower.rsplit('/', 1)[1]} up"
+        if v.reason == "SRC_DOWN" or not (a.up and b.up):
+            down = a if not a.up else b
+            return f"bring {down.id} up: ip link set dev {down.name} up"
         if v.reason in ("NO_ROUTE", "REPLY_NO_ROUTE"):
             return "put both endpoints in one subnet, or add routes (routing is out of mvplan's scope)"
         if self._hairpin_world is None:
@@ -966,8 +965,3 @@ def _hairpin_command(port: str) -> str:
         sw, p = port[len("switch:"):].rsplit("/", 1)
         return f"bridge link set dev {p} hairpin on (on switch {sw})"
     return f"bridge link set dev {port.rsplit('/', 1)[1]} hairpin on"
-
-
-def predict_doc(doc: dict) -> Prediction:
-    """Convenience: validate a document and predict it."""
-    return predict(design_from_dict(doc))
