@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Callable, Iterable
 
-from .findings import ERROR, INFO, SEVERITIES, WARNING, Finding, finding
+from .findings import INFO, SEVERITIES, WARNING, Finding, finding
 from .model import ALL_PEERS, Design, Iface
 from .reachability import Prediction, predict
 
-__all__ = ["check", "check_with_prediction", "RULES", "MANY_MACS_THRESHOLD", "has_errors"]
+__all__ = ["check", "check_with_prediction", "RULES", "MANY_MACS_THRESHOLD"]
 
 #: Many NICs keep 16-128 exact unicast filter entries; beyond that they fall back to
 #: promiscuous mode. 32 is a conservative middle ground for an advisory.
@@ -321,13 +321,6 @@ def _same_subnet(a: Iface, b: Iface) -> bool:
                 and b.addresses[0].ip in a.addresses[0].network)
 
 
-def _class_pairs(p: Prediction):
-    """(class i, class j, verdict, example a, example b) for every class pair."""
-    for key, v in p.verdicts.items():
-        a, b = p.examples[key]
-        yield key[0], key[1], v, p.design.iface(a), p.design.iface(b)
-
-
 def rule_sibling_traffic(d: Design, p: Prediction | None) -> Iterable[Finding]:
     """MV201/MV202/MV203/MV304: siblings on one parent meant to talk (same subnet)."""
     if p is None:
@@ -586,8 +579,3 @@ def check_with_prediction(design: Design, prediction: Prediction | None = None) 
 def check(design: Design) -> list[Finding]:
     """Every finding for ``design``: kernel refusals, silent traffic failures, advice."""
     return check_with_prediction(design)[0]
-
-
-def has_errors(findings: Iterable[Finding]) -> bool:
-    return any(f.severity == ERROR for f in findings)
-
