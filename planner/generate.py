@@ -200,7 +200,43 @@ def random_design(seed: int) -> dict:
         "switches": [{"name": s, "ports": ports} for s, ports in switches.items()],
         "stations": stations,
     }
+    _add_shims_and_routes(doc, random.Random(f"routes-{seed}"))
     return doc
+
+
+def _add_shims_and_routes(doc: dict, rng: random.Random) -> None:
+    """Turn some host-namespace children into shims (/32 address, /32 routes to peers) and give
+    some endpoints a /32 route to a peer, so route lookups and ARP flux get exercised.
+
+    A separate random stream, so the rest of a seed's design does not change. Never two routes
+    to one prefix in a namespace (the kernel refuses the second: EEXIST).
+    """
+    entries = []
+    for h in doc["hosts"]:
+        for kind in ("parents", "children"):
+            for e in h.get(kind, ()):
+                if e.get("addresses"):
+                    entries.append((h["name"], kind, e))
+    ips = [e["addresses"][0].split("/")[0] for _h, _k, e in entries]
+    routed: set[tuple] = set()
+
+    def add_route(host: str, e: dict, ip: str) -> None:
+        ns = (host, e.get("namespace", ""))
+        if (ns, ip) not in routed:
+            routed.add((ns, ip))
+            e.setdefault("routes", []).append({"to": f"{ip}/32"})
+
+    for host, kind, e in entries:
+        own = e["addresses"][0].split("/")[0]
+        peers = [ip for ip in ips if ip != own]
+        if not peers:
+            continue
+        if kind == "children" and not e.get("namespace") and rng.random() < 0.6:
+            e["addresses"] = [f"{own}/32"]
+            for ip in rng.sample(peers, min(len(peers), rng.randint(1, 3))):
+                add_route(host, e, ip)
+        elif rng.random() < 0.15:
+            add_route(host, e, rng.choice(peers))
 
 
 def scale_design(children: int = 10000, parents: int = 100, modes: tuple[str, ...] = ("bridge", "vepa", "private"),

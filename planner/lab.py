@@ -632,17 +632,17 @@ class Lab:
         return False  # e.g. "connect: Network is unreachable": no route, so not reachable
 
     def _ping_cold(self, a: Iface, b: Iface, timeout: float, scope) -> bool:
-        """One ping from cold caches; a failure is tried once more, from cold caches again.
+        """One ping from cold caches; a failure is tried twice more (longer waits), cold again.
 
         A reply never comes from nowhere, so a retry cannot turn a blocked pair into a
         reachable one; it only keeps a loaded machine (a late ARP answer from the macvlan
         broadcast queue) from reporting a reachable pair as blocked.
         """
-        self.flush_caches(scope)
-        if self._ping_once(a, b, timeout):
-            return True
-        self.flush_caches(scope)
-        return self._ping_once(a, b, max(timeout, 1.0))
+        for wait in (timeout, max(timeout, 1.0), max(timeout, 2.0)):
+            self.flush_caches(scope)
+            if self._ping_once(a, b, wait):
+                return True
+        return False
 
     def ping(self, a_iface_id: str, b_iface_id: str, timeout: float = 1.0) -> bool:
         """Does A's first address get an echo reply from B's first address, starting from cold caches?

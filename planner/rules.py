@@ -303,9 +303,11 @@ def rule_subnet_mismatch(d: Design, p) -> Iterable[Finding]:
 
 
 def rule_route_duplicates_connected(d: Design, p) -> Iterable[Finding]:
+    """ip route add of a prefix the namespace's main table already has (same metric): EEXIST."""
     by_ns: dict[str, set] = defaultdict(set)
     for i in d.interfaces:
         by_ns[i.ns].update(_connected(i))
+    static_seen: dict[tuple, str] = {}
     for i in d.interfaces:
         for r in i.routes:
             if r.via is None and r.to in by_ns[i.ns]:
@@ -313,6 +315,13 @@ def rule_route_duplicates_connected(d: Design, p) -> Iterable[Finding]:
                               f"{i.id}: route {r.to} has the same prefix and metric as a connected route in "
                               f"{i.ns}; ip route add fails with EEXIST",
                               fix="use more specific routes (e.g. /32 per peer) or a metric")
+            key = (i.ns, r.to)
+            if key in static_seen and static_seen[key] != i.id:
+                yield finding("MV209", [static_seen[key], i.id],
+                              f"{i.ns}: {static_seen[key]} and {i.id} both route {r.to}; the second "
+                              "ip route add fails with EEXIST",
+                              fix=f"keep one route to {r.to} in {i.ns}")
+            static_seen.setdefault(key, i.id)
 
 
 # --------------------------------------------------------------------------- traffic rules

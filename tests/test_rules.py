@@ -132,3 +132,11 @@ def test_every_code_is_documented():
     text = (Path(__file__).parent.parent / "docs" / "rules.md").read_text()
     for code in CODES:
         assert f"| {code} |" in text, f"{code} missing from docs/rules.md"
+
+
+def test_two_routes_to_one_prefix_in_a_namespace_are_refused():
+    doc = host([{**kid("a", routes=[{"to": "10.0.0.50/32"}]), "namespace": "shared"},
+                {**kid("b", n=1, routes=[{"to": "10.0.0.50/32"}]), "namespace": "shared",
+                 "addresses": ["10.0.1.11/24"]}])
+    fs = [f for f in check(design_from_dict(doc)) if f.code == "MV209"]
+    assert fs and fs[0].errno == "EEXIST" and "both route 10.0.0.50/32" in fs[0].message
