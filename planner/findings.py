@@ -68,7 +68,7 @@ _REGISTRY = [
     CodeInfo("MV206", WARNING, "parent is down: its children are cut off"),
     CodeInfo("MV207", WARNING, "source-mode child only hears the MACs on its list"),
     CodeInfo("MV208", WARNING, "static neighbour points at the wrong MAC or an unknown address"),
-    CodeInfo("MV209", ERROR, "a static route duplicates a connected route", "EEXIST"),
+    CodeInfo("MV209", ERROR, "a static route duplicates a route", "EEXIST"),
     # --- advice -------------------------------------------------------------------------------
     CodeInfo("MV301", INFO, "macvlan or a Linux bridge?"),
     CodeInfo("MV302", WARNING, "Wi-Fi parent: access points drop frames from extra MACs"),
