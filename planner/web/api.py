@@ -159,15 +159,21 @@ def get_design(design_id: int):
     return jsonify(_get(design_id))
 
 
+def _base_version(data: dict, default: int | None, *, required: bool = False) -> int | None:
+    """The version an edit is based on (optimistic locking); 400 unless an integer."""
+    base = data.get("base_version", default)
+    if (base is not None or required) and (not isinstance(base, int) or isinstance(base, bool)):
+        raise ApiError(400, "'base_version' must be an integer", "bad_request")
+    return base
+
+
 @bp.put("/designs/<int:design_id>")
 def update_design(design_id: int):
     data = body()
     doc = document_from(data)
     _get(design_id)
     core.load(doc)
-    base = data.get("base_version")
-    if base is not None and (not isinstance(base, int) or isinstance(base, bool)):
-        raise ApiError(400, "'base_version' must be an integer", "bad_request")
+    base = _base_version(data, None)
     try:
         rec = store().save(design_id, doc, str(data.get("message") or ""), base)
     except Conflict as exc:
@@ -189,10 +195,7 @@ def put_draft(design_id: int):
     data = body()
     doc = document_from(data)
     rec = _get(design_id)
-    base = data.get("base_version", rec["version"])
-    if not isinstance(base, int) or isinstance(base, bool):
-        raise ApiError(400, "'base_version' must be an integer", "bad_request")
-    return jsonify(store().put_draft(design_id, doc, base))
+    return jsonify(store().put_draft(design_id, doc, _base_version(data, rec["version"], required=True)))
 
 
 @bp.delete("/designs/<int:design_id>/draft")
