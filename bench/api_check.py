@@ -24,12 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from planner.model import design_from_dict  # noqa: E402
+from planner.core.model import design_from_dict  # noqa: E402
 
 
 def build_design(children: int, parents: int) -> dict:
     try:
-        from planner.generate import scale_design
+        from planner.lab.generate import scale_design
     except ImportError:
         scale_design = None
     if scale_design is not None:

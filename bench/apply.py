@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from planner.exporters import export
-from planner.model import design_from_dict
+from planner.core.model import design_from_dict
 from planner.netlink.apply import apply
 
 
@@ -132,7 +132,7 @@ def main() -> int:
         print("bench/apply.py: needs root (network namespaces)", file=sys.stderr)
         return 2
     design = design_from_dict(design_doc(args.children))
-    from planner.rules import check
+    from planner.core.rules import check
 
     t = time.perf_counter()
     errors = [f for f in check(design) if f.severity == "error"]

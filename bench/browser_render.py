@@ -209,7 +209,7 @@ def main(argv=None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from planner.generate import scale_design
+    from planner.lab.generate import scale_design
     from planner.web import create_app
 
     big = scale_design(children=args.children, parents=args.parents)

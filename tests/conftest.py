@@ -9,8 +9,12 @@ really creates a netns with a veth, macvlan, macvtap and bridge) and are marked
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
+
+# shared fixtures (tests/designs.py) import as `designs` from every test folder
+sys.path.insert(0, os.path.dirname(__file__))
 
 
 def require(what: str, missing: list[str]) -> None:

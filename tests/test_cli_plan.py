@@ -1,4 +1,4 @@
-"""The plan/export/apply/discover/rehearse commands (planner.cli_plan) where no root is needed:
+"""The plan/export/apply/discover/rehearse commands (planner.cli.plan) where no root is needed:
 argument handling, output shapes, exit codes (0 ok, 1 errors, 2 unusable input). The commands
 that touch the kernel are tested in tests/kernel/."""
 from __future__ import annotations

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from planner.compiler import Plan, assumed_state, compile_plan, expected_state, simulate
-from planner.errors import CompileError
-from planner.livestate import LiveHost, LiveLink, LiveNamespace, LiveNeighbor, LiveRoute, LiveState, compare
-from planner.model import design_from_dict, load_design, parse_design_text
-from planner.ops import (
+from planner.core.compiler import Plan, assumed_state, compile_plan, expected_state, simulate
+from planner.core.errors import CompileError
+from planner.core.livestate import LiveHost, LiveLink, LiveNamespace, LiveNeighbor, LiveRoute, LiveState, compare
+from planner.core.model import design_from_dict, load_design, parse_design_text
+from planner.core.ops import (
     AddAddress, AddRoute, CreateMacvlan, CreateNamespace, DelAddress, DeleteLink, MoveToNamespace, SetAlias,
     SetHairpin, SetLinkDown, SetLinkUp, owner_alias,
 )
@@ -352,7 +352,7 @@ def test_diff_plan_inverse_restores_the_previous_state():
 
 @pytest.mark.parametrize("path", DESIGNS, ids=lambda p: p.name)
 def test_teardown_from_live_state_removes_only_what_is_ours(path):
-    from planner.compiler import compile_teardown
+    from planner.core.compiler import compile_teardown
 
     d = load_design(path)
     _, live = apply(d)
@@ -453,7 +453,7 @@ def test_link_taken_down_keeps_its_static_neighbours_and_what_is_not_ours():
 
 def test_flushing_ops_come_after_removals_and_before_additions():
     """The order holds by dependency, not by phase: shuffled input gives the same plan."""
-    from planner.compiler import _order
+    from planner.core.compiler import _order
 
     _, live = apply(design_from_dict(l3_doc(mac="02:00:00:00:0b:01")))
     d = design_from_dict(l3_doc(mac="02:00:00:00:0b:02", addresses=["10.0.0.99/24"]))
@@ -473,7 +473,7 @@ def test_each_change_verifies_after_one_apply_in_the_kernel(lab_prereqs, tmp_pat
     after every change below, one apply of the netlink applier verifies and a second has nothing
     to do."""
     from planner.netlink.apply import apply as nl_apply
-    from planner.netlink.testing import Scratch
+    from planner.lab.scratch import Scratch
 
     def step(**changes):
         d = l3_doc(**changes.get("b0", {}), parents=changes.get("parents"))

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from planner.model import load_design
-from planner.reachability import predict
-from planner.rules import check
+from planner.core.model import load_design
+from planner.core.reachability import predict
+from planner.core.rules import check
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.yaml"))
 

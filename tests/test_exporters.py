@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from planner.compiler import compile_plan
-from planner.errors import CompileError
+from planner.core.compiler import compile_plan
+from planner.core.errors import CompileError
 from planner.exporters import FORMATS, ExportResult, export
 from planner.exporters._common import GENERATOR
 from planner.exporters.iproute2 import argv, shell_line
-from planner.model import design_from_dict, load_design
+from planner.core.model import design_from_dict, load_design
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -370,7 +370,8 @@ def test_script_rehearsed_under_nsenter_as_the_header_says(lab_prereqs, style):
     """The header's rehearsal: export with --netns-prefix NS-, run with nsenter --net. The sysfs
     hairpin form must reach the bridges of NS and of its design namespaces, not the machine's."""
     from planner.netlink.apply import verify
-    from planner.netlink.testing import KITCHEN as APPLY_KITCHEN, Scratch, host_netns, netns_with_prefix
+    from designs import KITCHEN as APPLY_KITCHEN, host_netns
+    from planner.lab.scratch import Scratch, netns_with_prefix
 
     d = design_from_dict(APPLY_KITCHEN)
     def own_links() -> set[str]:  # of the namespace this test runs in (the machine's, usually)

@@ -1,4 +1,4 @@
-"""planner.generate: seeded random designs and scale designs are deterministic and valid."""
+"""planner.lab.generate: seeded random designs and scale designs are deterministic and valid."""
 from __future__ import annotations
 
 import collections
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from planner.generate import random_design, scale_design
-from planner.model import design_from_dict
+from planner.lab.generate import random_design, scale_design
+from planner.core.model import design_from_dict
 
 SEEDS = range(200)
 

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from planner.errors import DesignError
-from planner.model import design_from_dict, load_design, parse_design_text
-from planner.schema import DEFAULT_MODE, design_schema
+from planner.core.errors import DesignError
+from planner.core.model import design_from_dict, load_design, parse_design_text
+from planner.core.schema import DEFAULT_MODE, design_schema
 
 
 def base(**children_extra):

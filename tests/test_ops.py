@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from planner.compiler import SimulationError, simulate
-from planner.livestate import LiveAddress, LiveHost, LiveLink, LiveNamespace, LiveNeighbor, LiveRoute, LiveState
-from planner.ops import (
+from planner.core.compiler import SimulationError, simulate
+from planner.core.livestate import LiveAddress, LiveHost, LiveLink, LiveNamespace, LiveNeighbor, LiveRoute, LiveState
+from planner.core.ops import (
     OP_TYPES, AddAddress, AddNeighbor, AddRoute, CreateBridge, CreateMacvlan, CreateNamespace, CreateVeth,
     DelAddress, DeleteLink, DeleteNamespace, DelNeighbor, DelRoute, MoveToNamespace, NotInvertible, SetAlias,
     SetBridgePort, SetHairpin, SetLinkDown, SetLinkUp, SetMac, SetMode, SetMtu, SetSourceMacs, UnsetBridgePort,

@@ -1,8 +1,8 @@
 """Reachability semantics (the kernel-backed proof lives in tests/kernel/)."""
 import pytest
 
-from planner.model import design_from_dict
-from planner.reachability import apply_what_if, explain, predict
+from planner.core.model import design_from_dict
+from planner.core.reachability import apply_what_if, explain, predict
 
 MODES = ("bridge", "vepa", "private", "source")
 
@@ -156,13 +156,13 @@ def _merged_equals_unmerged(doc):
 
 @pytest.mark.parametrize("seed", range(60))
 def test_classes_never_change_a_verdict_random(seed):
-    from planner.generate import random_design
+    from planner.lab.generate import random_design
 
     _merged_equals_unmerged(random_design(seed))
 
 
 def test_classes_never_change_a_verdict_at_scale():
-    from planner.generate import scale_design
+    from planner.lab.generate import scale_design
 
     _merged_equals_unmerged(scale_design(children=120, parents=6, seed=3))
 

@@ -1,9 +1,9 @@
 """One case per finding code: the rule fires on a minimal design and stays quiet on its fix."""
 import pytest
 
-from planner.findings import CODES
-from planner.model import design_from_dict
-from planner.rules import check
+from planner.core.findings import CODES
+from planner.core.model import design_from_dict
+from planner.core.rules import check
 
 
 def host(children, parents=None, bridges=None, hairpin=False, stations=()):

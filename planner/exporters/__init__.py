@@ -11,11 +11,11 @@ Formats and their options:
   (``kubernetes``; default: when the design has several hosts).
 * ``networkd`` - systemd-networkd ``.netdev``/``.network`` files.
 
-Common options: ``plan`` (a precompiled :class:`~planner.compiler.Plan`), ``hosts``, ``check``.
+Common options: ``plan`` (a precompiled :class:`~planner.core.compiler.Plan`), ``hosts``, ``check``.
 """
 from __future__ import annotations
 
-from ..model import Design
+from planner.core.model import Design
 from ._common import ExportResult
 
 __all__ = ["export", "ExportResult", "FORMATS"]
@@ -25,7 +25,7 @@ FORMATS = ("iproute2", "nmstate", "networkd")
 
 def export(design: Design, fmt: str, **opts) -> ExportResult:
     """Render ``design`` in format ``fmt``; raises ``ValueError`` for an unknown format or option
-    and :class:`~planner.errors.CompileError` for a design with check errors."""
+    and :class:`~planner.core.errors.CompileError` for a design with check errors."""
     if fmt == "iproute2":
         from .iproute2 import export_iproute2 as fn
     elif fmt == "nmstate":

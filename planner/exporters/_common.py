@@ -7,8 +7,8 @@ import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__
-from ..model import Design
+from planner import __version__
+from planner.core.model import Design
 
 __all__ = ["ExportResult", "comment_text", "external_notes", "slug", "plan_notes", "final_host", "iface_of",
            "GENERATOR"]
@@ -95,14 +95,14 @@ def external_notes(design: Design, host: str | None = None) -> list[str]:
 
 
 def final_host(design: Design, plan, host: str):
-    """The host as the plan leaves it (:func:`planner.compiler.simulate` of the plan's ops on the
+    """The host as the plan leaves it (:func:`planner.core.compiler.simulate` of the plan's ops on the
     state the design assumes): what declarative formats describe. Same op list, one state.
 
     The plan never touches the state of a NIC that should stay down (it only brings links up),
     so a NIC whose state the ops leave unknown takes the design's state."""
     from dataclasses import replace
 
-    from ..compiler import assumed_state, expected_state, simulate
+    from planner.core.compiler import assumed_state, expected_state, simulate
 
     h = simulate(assumed_state(design, [host]), plan.for_host(host).ops, gateways=False).host(host)
     exp = expected_state(design, [host]).host(host)
@@ -119,7 +119,7 @@ def final_host(design: Design, plan, host: str):
 
 def iface_of(design: Design, host: str, ns: str, link) -> str:
     """The design id a final-state link stands for (from its ownership alias, else by place)."""
-    from ..ops import alias_owner
+    from planner.core.ops import alias_owner
 
     owner = alias_owner(link.alias, design.name)
     if owner:

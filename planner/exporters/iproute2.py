@@ -28,9 +28,9 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 
-from ..compiler import Plan, compile_plan
-from ..model import Design
-from ..ops import (
+from planner.core.compiler import Plan, compile_plan
+from planner.core.model import Design
+from planner.core.ops import (
     AddAddress, AddNeighbor, AddRoute, CreateBridge, CreateMacvlan, CreateNamespace, CreateVeth, DelAddress,
     DeleteLink, DeleteNamespace, DelNeighbor, DelRoute, MoveToNamespace, Op, SetAlias, SetBridgePort, SetHairpin,
     SetLinkDown, SetLinkUp, SetMac, SetMode, SetMtu, SetSourceMacs, UnsetBridgePort,

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..compiler import Plan, compile_plan
-from ..model import Design
-from ..ops import CreateMacvlan
+from planner.core.compiler import Plan, compile_plan
+from planner.core.model import Design
+from planner.core.ops import CreateMacvlan
 from ._common import GENERATOR, ExportResult, comment_text, external_notes, final_host, iface_of, plan_notes
 
 __all__ = ["export_networkd", "host_files"]

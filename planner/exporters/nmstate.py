@@ -1,7 +1,7 @@
 """nmstate desired-state YAML, or one Kubernetes NodeNetworkConfigurationPolicy per host.
 
 The state is the host as the compiled plan leaves it (the same op list as every other back end,
-replayed by :func:`planner.compiler.simulate`), written in nmstate's schema (nmstate.io YAML API):
+replayed by :func:`planner.core.compiler.simulate`), written in nmstate's schema (nmstate.io YAML API):
 
 * ``type: mac-vlan`` / ``mac-vtap`` with ``mac-vlan: {base-iface, mode, promiscuous}`` - mode
   always explicit, ``promiscuous`` is the inverse of mvplan's ``nopromisc``;
@@ -21,9 +21,9 @@ from collections.abc import Iterable
 
 import yaml
 
-from ..compiler import Plan, compile_plan
-from ..model import Design
-from ..ops import CreateMacvlan
+from planner.core.compiler import Plan, compile_plan
+from planner.core.model import Design
+from planner.core.ops import CreateMacvlan
 from ._common import (
     GENERATOR, ExportResult, comment_text, external_notes, final_host, iface_of, plan_notes, slug,
 )

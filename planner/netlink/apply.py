@@ -5,7 +5,7 @@
 1. **Lock** the target (``<run_dir>/<target>.lock``, ``flock``; one apply at a time per target) and
    refuse to start while an unfinished journal of an earlier apply exists.
 2. **Read** the live state (:func:`planner.netlink.live.read_live`) and **compile** the difference
-   (:func:`planner.compiler.compile_plan`). Without ``yes`` (the default) stop here: a dry run.
+   (:func:`planner.core.compiler.compile_plan`). Without ``yes`` (the default) stop here: a dry run.
 3. **Journal** the plan (``<run_dir>/<target>.journal``: a JSON header with the design, the ops and
    what rollback needs of the state before, then one line per completed op) and **execute** the ops
    in order, one netlink request each (:class:`planner.netlink.execute.Executor`).
@@ -13,7 +13,7 @@
    created are deleted where they ended up, links it deleted are rebuilt with their addresses,
    neighbours, routes, alias, master and state, every other op is replaced by its inverse - so the
    target is left as it was before.
-5. **Verify**: re-read the live state and compare it with :func:`planner.compiler.expected_state`;
+5. **Verify**: re-read the live state and compare it with :func:`planner.core.compiler.expected_state`;
    every mismatch is reported (and makes the CLI exit 1).
 6. **Confirm** (``confirm_seconds``, like ``netplan try``): keep the change only if it is confirmed
    in time - Enter on an interactive terminal, or the confirm file
@@ -36,12 +36,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from .. import __version__
-from ..compiler import Plan, compile_plan, expected_state
-from ..errors import DesignError, InputProblem, MvplanError
-from ..livestate import LiveHost, LiveState, compare
-from ..model import Design, design_from_dict
-from ..ops import (
+from planner import __version__
+from planner.core.compiler import Plan, compile_plan, expected_state
+from planner.core.errors import DesignError, InputProblem, MvplanError
+from planner.core.livestate import LiveHost, LiveState, compare
+from planner.core.model import Design, design_from_dict
+from planner.core.ops import (
     CREATE_LINK_OPS,
     AddAddress,
     AddNeighbor,
@@ -292,7 +292,7 @@ def _code_digest() -> str:
     """Digest of the code that turns (design, live state) into a plan and a verdict: a stamp
     written by another version of it is not trusted."""
     if not _CODE_DIGEST:
-        from .. import compiler, livestate, model, ops
+        from planner.core import compiler, livestate, model, ops
         from . import live as live_mod
 
         h = hashlib.sha256()

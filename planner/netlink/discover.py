@@ -1,4 +1,4 @@
-"""Live state -> a design document (format v1) that :func:`planner.model.design_from_dict` accepts.
+"""Live state -> a design document (format v1) that :func:`planner.core.model.design_from_dict` accepts.
 
 What becomes what (one host; its own namespace and its named namespaces):
 
@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ..livestate import LiveHost, LiveLink, LiveNamespace
-from ..ops import ALIAS_PREFIX
+from planner.core.livestate import LiveHost, LiveLink, LiveNamespace
+from planner.core.ops import ALIAS_PREFIX
 from .live import read_live
 
 __all__ = ["design_doc_from_live", "discover", "parse_alias"]

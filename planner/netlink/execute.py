@@ -1,6 +1,6 @@
 """Run single operations against the kernel: one op, one netlink request (or one netns call).
 
-:class:`Executor` maps every op type of :mod:`planner.ops` to the request ``ip`` would send for
+:class:`Executor` maps every op type of :mod:`planner.core.ops` to the request ``ip`` would send for
 the exporter's command line of that op (see :data:`NETLINK_CALLS`, which the parity test and
 ``docs/apply.md`` use). Links are addressed by name wherever the kernel allows it
 (``RTM_NEWLINK``/``RTM_DELLINK`` with ``IFLA_IFNAME``); addresses, neighbours, routes, masters and
@@ -13,7 +13,7 @@ import ipaddress
 
 from pyroute2 import netns as _pnetns
 
-from ..ops import (
+from planner.core.ops import (
     AddAddress,
     AddNeighbor,
     AddRoute,

@@ -2,7 +2,7 @@
 
 One link dump, one IPv4 address dump, one route dump and one neighbour dump per namespace, parsed
 with ``struct`` (statistics skipped by the kernel via ``IFLA_EXT_MASK``), so reading 1,000
-macvlans takes milliseconds. What is read, in design words (see :mod:`planner.livestate`):
+macvlans takes milliseconds. What is read, in design words (see :mod:`planner.core.livestate`):
 
 * links (not ``lo``): kind (``veth``/``bridge``/``macvlan``/``macvtap``/... or None for a NIC),
   macvlan mode, ``nopromisc``, the source-MAC list, MAC, MTU, admin state, master, bridge-port
@@ -19,7 +19,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..livestate import (
+from planner.core.livestate import (
     LiveAddress,
     LiveHost,
     LiveLink,

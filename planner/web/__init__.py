@@ -50,8 +50,8 @@ def _secret_key(instance: Path) -> str:
 
 
 def _example_documents() -> list[tuple[dict, str]]:
-    from ..errors import DesignError
-    from ..model import design_from_dict, parse_design_text
+    from planner.core.errors import DesignError
+    from planner.core.model import design_from_dict, parse_design_text
 
     out = []
     folder = resource_dir("examples")

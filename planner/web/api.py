@@ -10,10 +10,10 @@ import zipfile
 import yaml
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from .. import __version__
-from ..diff import diff_designs, diff_predictions
-from ..errors import DesignError
-from ..model import parse_design_text
+from planner import __version__
+from planner.core.diff import diff_designs, diff_predictions
+from planner.core.errors import DesignError
+from planner.core.model import parse_design_text
 from ..store import Conflict, NotFound
 from . import applying, core
 from .csrf import csrf_token
@@ -125,7 +125,7 @@ class Phases:
 # --------------------------------------------------------------------------- meta
 @bp.get("/meta")
 def meta():
-    allow = bool(current_app.config["ALLOW_APPLY"]) and applying.available()
+    allow = bool(current_app.config["ALLOW_APPLY"])
     return jsonify({"version": __version__, "capabilities": core.capabilities(allow),
                     "export_formats": list(core.EXPORT_FORMATS) + list(core.DOCUMENT_FORMATS),
                     "max_content_length": current_app.config.get("MAX_CONTENT_LENGTH")})
@@ -232,7 +232,7 @@ def diff_versions(design_id: int):
 
 def _diff(a: dict, b: dict) -> dict:
     try:
-        return diff_designs(a, b, reachability=core.available("reachability"))
+        return diff_designs(a, b, )
     except DesignError as exc:
         raise invalid_design(exc) from None
 

@@ -1,19 +1,19 @@
 """The web layer's only door into the core: rules, reachability, compiler, exporters.
 
-Each function takes a validated :class:`~planner.model.Design` (or a document) and returns plain
-JSON-ready data. Core modules are imported when first used; a module that is not part of this
-build turns into a 501 ``not_implemented`` API error naming it, never a 500.
+Each function takes a validated :class:`~planner.core.model.Design` (or a document) and returns plain
+JSON-ready data.
 """
 from __future__ import annotations
 
 import contextlib
 import gc
-import importlib
 import threading
 from typing import Any
 
-from ..errors import CompileError, DesignError
-from ..model import Design, design_from_dict
+from planner import exporters
+from planner.core import compiler, reachability, rules
+from planner.core.errors import CompileError, DesignError
+from planner.core.model import Design, design_from_dict
 from .errors import ApiError, invalid_design
 
 __all__ = ["load", "check", "analyse", "predict", "apply_what_if", "plan", "export", "capabilities", "EXPORT_FORMATS",
@@ -23,24 +23,6 @@ __all__ = ["load", "check", "analyse", "predict", "apply_what_if", "plan", "expo
 EXPORT_FORMATS = ("iproute2", "nmstate", "networkd")
 #: formats that are the design document itself
 DOCUMENT_FORMATS = ("json", "yaml")
-
-
-def _module(name: str):
-    try:
-        return importlib.import_module(f"planner.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name in (f"planner.{name}", "planner"):
-            raise ApiError(501, f"planner.{name} is not available in this build of mvplan", "not_implemented",
-                           {"module": f"planner.{name}"}) from None
-        raise
-
-
-def available(name: str) -> bool:
-    try:
-        _module(name)
-    except ApiError:
-        return False
-    return True
 
 
 def load(doc: Any) -> Design:
@@ -92,26 +74,21 @@ def collect_young() -> None:
 
 
 def check(design: Design) -> list[dict]:
-    return [f.to_dict() for f in _module("rules").check(design)]
+    return [f.to_dict() for f in rules.check(design)]
 
 
 def analyse(design: Design) -> tuple[list[dict], dict]:
-    """Findings and prediction together; one prediction serves both when the rules module can
-    take it (``rules.check_with_prediction``), else ``rules.check`` and ``reachability.predict``."""
-    rules = _module("rules")
-    both = getattr(rules, "check_with_prediction", None)
-    if both is not None:
-        findings, prediction = both(design)
-        return [f.to_dict() for f in findings], prediction.to_dict()
-    return check(design), predict(design)
+    """Findings and prediction together, from one prediction."""
+    findings, prediction = rules.check_with_prediction(design)
+    return [f.to_dict() for f in findings], prediction.to_dict()
 
 
 def predict(design: Design) -> dict:
-    return _module("reachability").predict(design).to_dict()
+    return reachability.predict(design).to_dict()
 
 
 def apply_what_if(doc: dict, hairpin: dict[str, bool], down: list[str]) -> dict:
-    return _module("reachability").apply_what_if(doc, hairpin=hairpin, down=down)
+    return reachability.apply_what_if(doc, hairpin=hairpin, down=down)
 
 
 def counts(findings: list[dict]) -> dict:
@@ -160,38 +137,27 @@ def editor_view(payload: dict) -> dict:
     return out
 
 
+def _check_errors(exc: CompileError) -> ApiError:
+    return ApiError(422, str(exc), "check_errors", {"findings": [f.to_dict() for f in exc.findings]})
+
+
 def plan(design: Design) -> list[dict]:
-    compiler = _module("compiler")
     try:
         p = compiler.compile_plan(design)
     except CompileError as exc:
-        raise ApiError(422, str(exc), "check_errors",
-                       {"findings": [f.to_dict() if hasattr(f, "to_dict") else f for f in exc.findings]}) from None
-    out = []
-    for n, op in enumerate(p.ops, 1):
-        d = op.to_dict() if hasattr(op, "to_dict") else {}
-        out.append({"index": n, "description": op.describe(), **{k: v for k, v in d.items() if k != "index"}})
-    return out
+        raise _check_errors(exc) from None
+    return [{"index": n, "description": op.describe(), **{k: v for k, v in op.to_dict().items() if k != "index"}}
+            for n, op in enumerate(p.ops, 1)]
 
 
 def export(design: Design, fmt: str, **opts) -> tuple[dict[str, str], list[str]]:
-    exporters = _module("exporters")
-    fn = getattr(exporters, "export", None)
-    if fn is None:
-        raise ApiError(501, "planner.exporters.export is not available in this build of mvplan", "not_implemented",
-                       {"module": "planner.exporters"})
     try:
-        res = fn(design, fmt, **opts)
+        res = exporters.export(design, fmt, **opts)
     except CompileError as exc:
-        raise ApiError(422, str(exc), "check_errors",
-                       {"findings": [f.to_dict() if hasattr(f, "to_dict") else f for f in exc.findings]}) from None
-    return dict(res.files), [str(w) for w in getattr(res, "warnings", ()) or ()]
+        raise _check_errors(exc) from None
+    return dict(res.files), [str(w) for w in res.warnings]
 
 
 def capabilities(allow_apply: bool = False) -> dict:
-    exporters_ok = False
-    if available("exporters"):
-        exporters_ok = hasattr(importlib.import_module("planner.exporters"), "export")
-    return {"check": available("rules"), "predict": available("reachability"),
-            "what_if": available("reachability"), "plan": available("compiler"),
-            "export": exporters_ok, "apply": bool(allow_apply)}
+    return {"check": True, "predict": True, "what_if": True, "plan": True, "export": True,
+            "apply": bool(allow_apply)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DesignError
+from planner.core.errors import DesignError
 
 __all__ = ["ApiError", "error_response", "register_error_handlers", "invalid_design"]
 

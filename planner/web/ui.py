@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from ..diff import diff_designs
-from ..errors import DesignError
+from planner.core.diff import diff_designs
+from planner.core.errors import DesignError
 from ..store import NotFound
 from . import applying, core
 from .errors import ApiError
@@ -27,7 +27,7 @@ def _get(design_id: int, version: int | None = None) -> dict:
 
 
 def _try(fn, *args, **kw):
-    """Run a core call; an unavailable module becomes (None, reason) instead of an error page."""
+    """Run a core call; an API error (a design the compiler refuses) becomes (None, reason)."""
     try:
         return fn(*args, **kw), None
     except ApiError as exc:
@@ -98,7 +98,7 @@ def index():
 @bp.get("/designs/<int:design_id>")
 def editor(design_id: int):
     rec = _get(design_id)
-    allow = bool(current_app.config["ALLOW_APPLY"]) and applying.available()
+    allow = bool(current_app.config["ALLOW_APPLY"])
     return render_template("editor.html", design=rec, allow_apply=allow,
                            capabilities=core.capabilities(allow))
 
@@ -119,14 +119,13 @@ def review(design_id: int, version: int):
     except ApiError as exc:  # a stored version is valid unless the format itself changed
         return render_template("review.html", design=rec, latest=latest, problems=exc.details.get("problems", []),
                                findings=None, prediction=None, matrix=None, diff=None, script=None, notes={}), 200
-    notes = {}
-    findings, notes["findings"] = _try(core.check, design)
-    prediction, notes["prediction"] = _try(core.predict, design)
+    notes: dict[str, str | None] = {}
+    findings, prediction = core.analyse(design)
     diff = None
     if version > 1:
         prev = _get(design_id, version - 1)["document"]
         try:
-            diff = diff_designs(prev, doc, reachability=prediction is not None)
+            diff = diff_designs(prev, doc)
         except DesignError:
             diff = None
     exported, notes["script"] = _try(core.export, design, "iproute2")
@@ -148,7 +147,7 @@ def diff_page(design_id: int):
     a = _get(design_id, frm)
     b = _get(design_id, to)
     try:
-        d = diff_designs(a["document"], b["document"], reachability=core.available("reachability"))
+        d = diff_designs(a["document"], b["document"], )
     except DesignError as exc:
         raise ApiError(422, str(exc), "invalid_design") from None
     return render_template("diff.html", design=latest, a=a, b=b, diff=d, versions=store().versions(design_id))

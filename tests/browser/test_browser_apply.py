@@ -91,12 +91,8 @@ class Server:
 
 
 def test_apply_from_the_browser_into_a_namespace(lab_prereqs, browser, tmp_path):
-    from planner.netlink.testing import (
-        Scratch,
-        full_dump,
-        host_netns,
-        netns_with_prefix,
-    )
+    from designs import host_netns
+    from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
 
     s = Scratch("mvb")
     srv = None

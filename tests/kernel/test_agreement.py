@@ -11,12 +11,12 @@ import uuid
 
 import pytest
 
-from planner.findings import CODES
-from planner.generate import random_design
+from planner.core.findings import CODES
+from planner.lab.generate import random_design
 from planner.lab import Lab, LabError, measure, prerequisites
-from planner.model import design_from_dict
-from planner.reachability import predict
-from planner.rules import check
+from planner.core.model import design_from_dict
+from planner.core.reachability import predict
+from planner.core.rules import check
 
 pytestmark = pytest.mark.kernel
 
@@ -148,7 +148,7 @@ def test_random_design_agrees(seed):
 def test_every_example_agrees():
     from pathlib import Path
 
-    from planner.model import load_design
+    from planner.core.model import load_design
 
     for path in sorted((Path(__file__).parents[2] / "examples").glob("*.yaml")):
         design = load_design(path)

@@ -1,6 +1,6 @@
 """The pyroute2 applier against the kernel, in throwaway namespaces (root + netns).
 
-Every namespace is created by :class:`planner.netlink.testing.Scratch` under a prefix unique to
+Every namespace is created by :class:`planner.lab.scratch.Scratch` under a prefix unique to
 this process and deleted when the test ends, pass or fail - including the ``<prefix>-<ns>``
 namespaces an apply creates for the design's namespaces.
 """
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from planner.compiler import compile_plan, expected_state
-from planner.errors import CompileError
-from planner.livestate import compare
-from planner.model import design_from_dict
+from planner.core.compiler import compile_plan, expected_state
+from planner.core.errors import CompileError
+from planner.core.livestate import compare
+from planner.core.model import design_from_dict
 from planner.netlink.apply import (
     FailAt,
     JournalPending,
@@ -31,13 +31,8 @@ from planner.netlink.apply import (
     verify,
 )
 from planner.netlink.live import read_live
-from planner.netlink.testing import (
-    KITCHEN,
-    Scratch,
-    full_dump,
-    host_netns,
-    netns_with_prefix,
-)
+from designs import KITCHEN, host_netns
+from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
 
 pytestmark = pytest.mark.kernel
 
@@ -320,7 +315,7 @@ def test_progress_display_for_big_plans(kernel, rundir):
 
 
 def test_multi_host_design_needs_host(kernel, rundir):
-    from planner.errors import DesignError
+    from planner.core.errors import DesignError
 
     doc = copy.deepcopy(KITCHEN)
     doc["hosts"].append({"name": "host2", "parents": [{"name": "eth0"}]})

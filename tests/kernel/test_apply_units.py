@@ -12,8 +12,8 @@ from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.ndmsg import ndmsg
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
-from planner.compiler import compile_plan
-from planner.livestate import (
+from planner.core.compiler import compile_plan
+from planner.core.livestate import (
     LiveAddress,
     LiveHost,
     LiveLink,
@@ -21,12 +21,12 @@ from planner.livestate import (
     LiveNeighbor,
     LiveRoute,
 )
-from planner.model import design_from_dict
+from planner.core.model import design_from_dict
 from planner.netlink import _nl
 from planner.netlink.apply import Journal, _Progress, repair_ops, undo_ops
 from planner.netlink.execute import NETLINK_CALLS, Executor
-from planner.netlink.testing import KITCHEN
-from planner.ops import (
+from designs import KITCHEN
+from planner.core.ops import (
     OP_TYPES,
     AddAddress,
     AddNeighbor,
@@ -263,7 +263,7 @@ def test_progress_only_on_a_terminal_or_when_forced(total, force, shown):
 
 
 def test_result_to_dict_is_json():
-    from planner.compiler import Plan
+    from planner.core.compiler import Plan
     from planner.netlink.apply import ApplyResult
 
     r = ApplyResult(host="h", target="t", plan=Plan(design="d"), dry_run=False, applied=0)

@@ -9,18 +9,13 @@ from pathlib import Path
 import pytest
 
 from planner.exporters import export
-from planner.model import design_from_dict, load_design
+from planner.core.model import design_from_dict, load_design
 from planner.netlink.apply import apply, verify
 from planner.netlink.execute import NETLINK_CALLS
 from planner.netlink.live import read_live
-from planner.netlink.testing import (
-    KITCHEN,
-    Scratch,
-    full_dump,
-    host_netns,
-    netns_with_prefix,
-)
-from planner.ops import OP_TYPES
+from designs import KITCHEN, host_netns
+from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
+from planner.core.ops import OP_TYPES
 
 pytestmark = pytest.mark.kernel
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from planner import lab as labmod
-from planner.generate import random_design
+from planner.lab.generate import random_design
 from planner.lab import Lab, LabError, default_prefix, measure, prerequisites
-from planner.model import design_from_dict, load_design, parse_design_text
+from planner.core.model import design_from_dict, load_design, parse_design_text
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("lab_prereqs")]
 

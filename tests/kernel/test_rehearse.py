@@ -54,7 +54,7 @@ def test_rehearse_json(kernel, capsys, lab_namespaces):
 
 def test_rehearse_disagreement_exits_1(kernel, capsys, monkeypatch, lab_namespaces):
     """A wrong prediction (here: forced) is reported side by side and makes the exit code 1."""
-    import planner.reachability as reach
+    import planner.core.reachability as reach
 
     real = reach.predict
 

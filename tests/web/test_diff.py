@@ -1,10 +1,10 @@
-"""planner.diff: objects by stable id, reachability gained/lost over common endpoints."""
+"""planner.core.diff: objects by stable id, reachability gained/lost over common endpoints."""
 from __future__ import annotations
 
 import copy
 
-from planner.diff import diff_designs, diff_objects, diff_predictions
-from planner.model import design_from_dict
+from planner.core.diff import diff_designs, diff_objects, diff_predictions
+from planner.core.model import design_from_dict
 from webhelpers import no_hairpin
 
 

@@ -1,11 +1,11 @@
-"""planner.store: versions are append-only, drafts are one per design, seeding happens once."""
+"""planner.web.store: versions are append-only, drafts are one per design, seeding happens once."""
 from __future__ import annotations
 
 import threading
 
 import pytest
 
-from planner.store import Conflict, NotFound, Store
+from planner.web.store import Conflict, NotFound, Store
 
 
 @pytest.fixture

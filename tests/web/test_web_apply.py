@@ -2,7 +2,7 @@
 root, real applies into throwaway namespaces (verified; an injected fault rolled back).
 
 Kernel tests use tests/conftest.py's ``lab_prereqs`` (skip, or fail with MVPLAN_REQUIRE_ALL=1)
-and :class:`planner.netlink.testing.Scratch`, which deletes every namespace under its prefix -
+and :class:`planner.lab.scratch.Scratch`, which deletes every namespace under its prefix -
 also the ``NAME-<design namespace>`` ones an apply creates - when the ``with`` block ends.
 """
 from __future__ import annotations
@@ -250,7 +250,7 @@ class FakeApplier:
         return getattr(self.real, name)
 
     def apply(self, design, *, netns=None, host=None, yes=False, fault=None, **kw):
-        from planner.compiler import compile_plan
+        from planner.core.compiler import compile_plan
         from planner.netlink.apply import ApplyResult
 
         self.calls.append(("apply", netns, yes))
@@ -394,14 +394,14 @@ def test_lock_held_by_another_process_is_409(aapi, vepa_doc, fake, rundir):
 # =========================================================================== the kernel
 def _vepa_target(s):
     """A netns standing for vepa-hairpin's host1: eth0 is a veth whose peer is up in '<prefix>-wire'."""
-    from planner.netlink.testing import host_netns
+    from designs import host_netns
 
     return host_netns(s)
 
 
 @pytest.mark.kernel
 def test_kernel_dry_run_lists_ops_and_changes_nothing(lab_prereqs, aapi, vepa_doc):
-    from planner.netlink.testing import Scratch, full_dump, netns_with_prefix
+    from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
 
     did = aapi.design(vepa_doc)
     s = Scratch("mvw")
@@ -423,7 +423,7 @@ def test_kernel_dry_run_lists_ops_and_changes_nothing(lab_prereqs, aapi, vepa_do
 
 @pytest.mark.kernel
 def test_kernel_apply_verifies_and_builds_the_design(lab_prereqs, aapi, vepa_doc):
-    from planner.netlink.testing import Scratch, full_dump, netns_with_prefix
+    from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
 
     did = aapi.design(vepa_doc)
     s = Scratch("mvw")
@@ -456,7 +456,7 @@ def test_kernel_apply_verifies_and_builds_the_design(lab_prereqs, aapi, vepa_doc
 
 @pytest.mark.kernel
 def test_kernel_injected_fault_is_rolled_back(lab_prereqs, apply_app, vepa_doc):
-    from planner.netlink.testing import Scratch, full_dump, netns_with_prefix
+    from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
 
     apply_app.config["APPLY_FAULT_AT"] = 7  # op 8 of 13: after the namespaces and both macvlans exist
     a = ApplyApi(apply_app)
@@ -478,7 +478,7 @@ def test_kernel_injected_fault_is_rolled_back(lab_prereqs, apply_app, vepa_doc):
 
 @pytest.mark.kernel
 def test_kernel_missing_namespace_is_404(lab_prereqs, aapi, vepa_doc):
-    from planner.netlink.testing import scratch_prefix
+    from planner.lab.scratch import scratch_prefix
 
     did = aapi.design(vepa_doc)
     name = scratch_prefix("mvw")  # no such namespace

@@ -2,7 +2,7 @@
 
 Nodes are interface ids (``host1/eth0``, ``host1/ns:web/eth0``, ``station:gw``), switch ports
 (``switch:sw1/p1``) and switches (``switch:sw1``). Each node has ``kind``; interface nodes
-carry their :class:`planner.model.Iface` as ``iface``; switch-port nodes carry ``hairpin``.
+carry their :class:`planner.core.model.Iface` as ``iface``; switch-port nodes carry ``hairpin``.
 Edges carry ``rel``:
 
 * ``cable``  - a parent or station plugged into a switch port;
@@ -11,7 +11,7 @@ Edges carry ``rel``:
 * ``master`` - a host bridge port (or enslaved NIC) belongs to its bridge;
 * ``lower``  - a macvlan/macvtap child hangs off its effective parent.
 
->>> from planner.model import design_from_dict
+>>> from planner.core.model import design_from_dict
 >>> d = design_from_dict({"parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}}],
 ...                       "children": [{"name": "mv0", "parent": "eth0"}],
 ...                       "switches": [{"name": "sw", "ports": [{"name": "p1"}]}]})

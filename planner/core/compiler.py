@@ -3,7 +3,7 @@
 The compiler is pure. It works in three steps:
 
 1. **Want.** Every link the design puts on a host becomes a *want*: where it lives (namespace,
-   name), what it should look like (a :class:`~planner.livestate.LiveLink` whose ``None`` fields
+   name), what it should look like (a :class:`~planner.core.livestate.LiveLink` whose ``None`` fields
    are "don't care") and, when mvplan creates it, the *recipe* that builds it (create under a
    temporary name, mark it with the ownership alias, move it into its namespace).
 2. **Diff.** The wants are compared with a live state - the machine as read by the applier, or,
@@ -303,7 +303,7 @@ def _check(design: Design) -> None:
     try:
         from . import rules
     except ModuleNotFoundError as exc:  # pragma: no cover - only while rules.py is absent
-        if exc.name == "planner.rules":
+        if exc.name == "planner.core.rules":
             return
         raise
     errors = [f for f in rules.check(design) if f.severity == "error"]
@@ -396,7 +396,7 @@ def compile_plan(design: Design, live: LiveState | None = None, *, check: bool =
     contains are planned and only the difference is: links are created, changed in place, or
     deleted and rebuilt - deletion limited to links whose ifalias marks them as this design's.
     ``hosts`` restricts the plan to some hosts. With ``check``, a design with check errors
-    (``planner.rules.check``) raises :class:`CompileError` listing them.
+    (``planner.core.rules.check``) raises :class:`CompileError` listing them.
     """
     if check:
         _check(design)

@@ -558,7 +558,7 @@ class Prediction:
         #: the representative pair each class verdict was computed (and worded) for
         self.examples = examples
         self._anchor = {e.id: _anchor(e) for e in endpoints}
-        #: the topology graph the prediction walked (planner.graph)
+        #: the topology graph the prediction walked (planner.core.graph)
         self.graph = world.graph
         self._worded: dict[tuple[str, str], Verdict] = {}
 

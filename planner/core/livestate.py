@@ -1,7 +1,7 @@
 """What a machine's network looks like, as plain data: the compiler's other input.
 
 The netlink reader (``planner.netlink``) fills a :class:`LiveState` from a real host; the compiler
-builds one with :func:`planner.compiler.expected_state` to say what a host *should* look like after
+builds one with :func:`planner.core.compiler.expected_state` to say what a host *should* look like after
 apply (for verification and for the "second compile is empty" guarantee). Both sides use design
 words: namespace ``""`` is the host's own namespace, other namespaces carry their design names.
 
@@ -116,7 +116,7 @@ class LiveNamespace:
     neighbors: tuple[LiveNeighbor, ...] = ()
 
     def _index(self, what: str) -> dict:
-        # frozen, so indexes are built once on first use (as planner.model.Design does)
+        # frozen, so indexes are built once on first use (as planner.core.model.Design does)
         cache = self.__dict__.setdefault("_cache", {})
         if what not in cache:
             if what == "links":

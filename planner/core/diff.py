@@ -3,7 +3,7 @@
 Like Batfish's differential reachability: besides which objects were added, removed or changed,
 say which endpoint pairs gained or lost reachability, with the new verdict's reason.
 
->>> from planner.model import design_from_dict
+>>> from planner.core.model import design_from_dict
 >>> a = design_from_dict({"switches": [{"name": "sw1", "ports": [{"name": "p1"}]}]})
 >>> b = design_from_dict({"switches": [{"name": "sw1", "ports": [{"name": "p1", "hairpin": True}]}]})
 >>> d = diff_objects(a, b)

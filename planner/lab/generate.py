@@ -1,7 +1,7 @@
 """Seeded random designs (for agreement tests against the kernel) and large designs (for benchmarks).
 
 Pure: no I/O, no global state; the same seed always gives the same document. Every document is
-valid for :func:`planner.model.design_from_dict` and is something the kernel accepts when built
+valid for :func:`planner.core.model.design_from_dict` and is something the kernel accepts when built
 by :mod:`planner.lab`: unique MACs (a passthru child deliberately shares its parent's, as the
 kernel forces), unique addresses, no child MTU above its parent's, passthru only as the sole
 child of its parent, source-mode children listing peer MACs.
@@ -195,7 +195,7 @@ def random_design(seed: int) -> dict:
     doc: dict[str, Any] = {
         "version": 1,
         "name": f"random-{seed}",
-        "description": f"random design for seed {seed} (planner.generate.random_design)",
+        "description": f"random design for seed {seed} (planner.lab.generate.random_design)",
         "hosts": hosts,
         "switches": [{"name": s, "ports": ports} for s, ports in switches.items()],
         "stations": stations,

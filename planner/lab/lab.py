@@ -41,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from .model import Design, Iface
+from planner.core.model import Design, Iface
 
 __all__ = ["Lab", "LabError", "measure", "endpoint_pairs", "prerequisites", "default_prefix"]
 

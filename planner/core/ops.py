@@ -89,7 +89,7 @@ class Op:
     """Base of every operation. ``kind`` is the op's stable wire name (``create-macvlan``)."""
 
     kind: ClassVar[str] = "op"
-    #: a smaller phase runs earlier when dependencies allow; see planner.compiler
+    #: a smaller phase runs earlier when dependencies allow; see planner.core.compiler
     phase: ClassVar[int] = 50
 
     subject: str

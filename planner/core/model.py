@@ -3,7 +3,7 @@
 The model is description only (like Mininet's ``Topo``): it never touches the system. Defaults
 are resolved at load time so that every consumer sees the same explicit values:
 
-* a child's ``mode`` defaults to :data:`planner.schema.DEFAULT_MODE` (``bridge``);
+* a child's ``mode`` defaults to :data:`planner.core.schema.DEFAULT_MODE` (``bridge``);
 * every interface without a MAC gets a stable, locally administered one derived from its id
   (so plans are deterministic and static neighbours can name peers); a passthru child takes
   its parent's MAC, as the kernel does;

@@ -1,0 +1,144 @@
+"""check, predict, explain, schema: the commands that read a design and print what the core says."""
+from __future__ import annotations
+
+import json
+import sys
+
+from planner.core.findings import ERROR, INFO, WARNING
+
+from .common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, load, load_with_what_if
+
+__all__ = ["add_check", "add_predict", "add_explain", "add_schema"]
+
+
+# --------------------------------------------------------------------------- check
+def cmd_check(args) -> int:
+    from planner.core.rules import check_with_prediction
+
+    design = load(args.design)
+    findings, _pred = check_with_prediction(design)
+    shown = [f for f in findings if args.all or f.severity != INFO or args.json]
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in (ERROR, WARNING, INFO)}
+    if args.json:
+        print(json.dumps({"design": design.name, "findings": [f.to_dict() for f in findings],
+                          "summary": counts}, indent=2))
+    else:
+        for f in shown:
+            print(f"{f.severity.upper():7} {f.code}  {', '.join(f.subjects[:6])}{' ...' if len(f.subjects) > 6 else ''}")
+            print(f"        {f.message}")
+            if f.fix:
+                print(f"        fix: {f.fix}")
+            for c in f.commands:
+                print(f"          $ {c}")
+        hidden = len(findings) - len(shown)
+        print(f"{design.name}: {counts[ERROR]} error(s), {counts[WARNING]} warning(s), {counts[INFO]} info"
+              + (f" ({hidden} info hidden; --all shows them)" if hidden else ""))
+    if counts[ERROR] or (args.strict and counts[WARNING]):
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+
+
+def cmd_predict(args) -> int:
+    from planner.core.reachability import predict
+
+    design = load_with_what_if(args)
+    pred = predict(design)
+    if args.json:
+        print(json.dumps(pred.to_dict(), indent=2))
+        return EXIT_OK
+    eps = pred.endpoints
+    names = [e.id for e in eps]
+    if len(eps) <= 40:
+        width = max((len(n) for n in names), default=0)
+        print(" " * (width + 1) + "".join(f"{k:>3}" for k in range(len(eps))))
+        for i, a in enumerate(eps):
+            cells = "".join("  -" if a.id == b.id else ("  Y" if pred.reachable(a.id, b.id) else "  .") for b in eps)
+            print(f"{a.id:<{width}} {cells}   [{i}] {a.address.ip}")
+        print("Y = ping gets a reply, . = blocked; rows ping columns (column k = endpoint [k])")
+    summary = pred.to_dict()["summary"] if len(eps) <= 2000 else None
+    blocked = []
+    for key, v in sorted(pred.verdicts.items()):
+        if not v.reachable:
+            blocked.append((pred.examples[key], v, pred.pair_count(key)))
+    if blocked:
+        print(f"\nblocked ({len(blocked)} kind(s) of pair):")
+        for (a, b), v, n in blocked[: args.limit]:
+            more = f"  (+{n - 1} similar pair(s))" if n > 1 else ""
+            print(f"  {a} -> {b}: {v.reason}{more}\n    {v.message}")
+            if v.fix:
+                print(f"    fix: {v.fix}")
+        if len(blocked) > args.limit:
+            print(f"  ... {len(blocked) - args.limit} more (use --limit or --json)")
+    if summary:
+        print(f"\n{summary['endpoints']} endpoints, {summary['reachable_pairs']}/{summary['pairs']} ordered pairs "
+              f"reachable ({summary['classes']} classes)")
+    return EXIT_OK
+
+
+def cmd_explain(args) -> int:
+    from planner.core.reachability import explain
+
+    design = load_with_what_if(args)
+    try:
+        v = explain(design, args.source, args.target)
+    except KeyError as exc:
+        print(f"mvplan explain: {exc.args[0]}", file=sys.stderr)
+        return EXIT_INPUT
+    if args.json:
+        print(json.dumps(v.to_dict(), indent=2))
+    else:
+        print(f"{'REACHABLE' if v.reachable else 'BLOCKED'} ({v.reason})")
+        print(f"  {v.message}")
+        if v.hops:
+            print("  hops: " + " -> ".join(v.hops))
+        if v.fix:
+            print(f"  fix: {v.fix}")
+    return EXIT_OK if v.reachable else EXIT_FAIL
+
+
+def cmd_schema(args) -> int:
+    from planner.core.schema import design_schema
+
+    print(json.dumps(design_schema(), indent=2))
+    return EXIT_OK
+
+
+def _what_if_args(p) -> None:
+    p.add_argument("--hairpin", action="append", metavar="PORT=on|off",
+                   help="what-if: override hairpin on a port (switch:SW/PORT or bridge:HOST/BR/PORT)")
+    p.add_argument("--down", action="append", metavar="HOST/PARENT", help="what-if: set a parent down")
+
+
+def add_check(sub) -> None:
+    p = sub.add_parser("check", help="run every rule; exit 1 when errors are found")
+    p.add_argument("design")
+    p.add_argument("--json", action="store_true", help="machine-readable findings")
+    p.add_argument("--all", action="store_true", help="also show info findings")
+    p.add_argument("--strict", action="store_true", help="warnings also make the exit code 1")
+    p.set_defaults(func=cmd_check)
+
+
+def add_predict(sub) -> None:
+    p = sub.add_parser("predict", help="who can ping whom, and why not")
+    p.add_argument("design")
+    p.add_argument("--json", action="store_true", help="documented machine-readable form (docs/reachability.md)")
+    p.add_argument("--limit", type=int, default=20, help="blocked pair kinds to list (default 20)")
+    _what_if_args(p)
+    p.set_defaults(func=cmd_predict)
+
+
+def add_explain(sub) -> None:
+    p = sub.add_parser("explain", help="explain one ordered pair: mvplan explain FILE A B")
+    p.add_argument("design")
+    p.add_argument("source")
+    p.add_argument("target")
+    p.add_argument("--json", action="store_true")
+    _what_if_args(p)
+    p.set_defaults(func=cmd_explain)
+
+
+def add_schema(sub) -> None:
+    p = sub.add_parser("schema", help="print the JSON Schema of the design format")
+    p.set_defaults(func=cmd_schema)

@@ -1,0 +1,53 @@
+"""What every command shares: loading a design argument, the exit codes, input errors.
+
+Exit codes (everywhere in mvplan): 0 ok, 1 findings / failure / disagreement, 2 unusable input.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from planner.core.errors import DesignError, InputProblem
+from planner.core.model import Design, design_from_dict, load_design, parse_design_text
+
+__all__ = ["EXIT_OK", "EXIT_FAIL", "EXIT_INPUT", "load", "input_error", "print_problems", "load_with_what_if"]
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+
+
+def load(path: str) -> Design:
+    """The design named on the command line."""
+    return load_design(path)
+
+
+def input_error(message: str) -> DesignError:
+    """A command-line mistake, reported like a design problem (exit 2)."""
+    return DesignError(InputProblem("(command line)", message))
+
+
+def print_problems(err: DesignError, path: str) -> None:
+    print(f"{path}: not a usable design ({len(err.problems)} problem{'s' if len(err.problems) != 1 else ''}):",
+          file=sys.stderr)
+    for p in err.problems:
+        print(f"  {p.path or '(document)'}: {p.message}", file=sys.stderr)
+
+
+def load_with_what_if(args) -> Design:
+    """The design with ``--hairpin PORT=on|off`` and ``--down HOST/PARENT`` applied to the document."""
+    from planner.core.reachability import apply_what_if
+
+    path = args.design
+    if not (args.hairpin or args.down):
+        return load(path)
+    doc = parse_design_text(Path(path).read_text("utf-8"), path)
+    hairpin = {}
+    for item in args.hairpin or ():
+        port, _, val = item.rpartition("=")
+        if val not in ("on", "off") or not port:
+            raise input_error(f"--hairpin {item!r}: write PORT=on or PORT=off, e.g. switch:sw1/p1=on")
+        hairpin[port] = val == "on"
+    try:
+        doc = apply_what_if(doc, hairpin=hairpin, down=args.down or ())
+    except ValueError as exc:
+        raise input_error(str(exc)) from None
+    return design_from_dict(doc)
