@@ -453,7 +453,7 @@ def test_link_taken_down_keeps_its_static_neighbours_and_what_is_not_ours():
 
 def test_flushing_ops_come_after_removals_and_before_additions():
     """The order holds by dependency, not by phase: shuffled input gives the same plan."""
-    from planner.core.compiler import _order
+    from planner.core.compiler.order import order_ops as _order
 
     _, live = apply(design_from_dict(l3_doc(mac="02:00:00:00:0b:01")))
     d = design_from_dict(l3_doc(mac="02:00:00:00:0b:02", addresses=["10.0.0.99/24"]))

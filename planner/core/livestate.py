@@ -23,6 +23,7 @@ JSON shape (``to_dict``/``from_dict``)::
 """
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, fields, replace
 from typing import Any
 from collections.abc import Iterable, Iterator
@@ -253,3 +254,8 @@ def compare(expected: LiveState, live: LiveState) -> list[str]:
                 for m in sorted(missing):
                     out.append(f"{where}: {what[:-1] if what != 'addresses' else 'address'} missing: {dict(m)}")
     return out
+
+
+def address_subnet(address: str) -> ipaddress.IPv4Network:
+    """The subnet of an address written with its prefix (``10.0.0.5/24`` -> ``10.0.0.0/24``)."""
+    return ipaddress.ip_interface(address).network

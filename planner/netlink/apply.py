@@ -40,7 +40,7 @@ from planner import __version__
 from planner.core.compiler import Plan, compile_plan, expected_state
 from planner.core.errors import DesignError, InputProblem, MvplanError
 from planner.core.livestate import LiveHost, LiveState, compare
-from planner.core.model import Design, design_from_dict
+from planner.core.model import Design, design_from_dict, design_to_dict
 from planner.core.ops import (
     CREATE_LINK_OPS,
     AddAddress,
@@ -575,7 +575,7 @@ def apply(design: Design, *, netns: str | None = None, prefix: str | None = None
         _confirm_path(rdir, target.key).unlink(missing_ok=True)  # only a confirmation of this apply counts
         before = live.host(host)
         journal.start({"mvplan": __version__, "started": time.time(), "pid": os.getpid(), "host": host,
-                       "netns": target.netns, "prefix": target.prefix, "design": design.to_dict(resolved=False),
+                       "netns": target.netns, "prefix": target.prefix, "design": design_to_dict(design, resolved=False),
                        "before": before.to_dict(), "ops": [op.to_dict() for op in plan.ops]})
         ex = Executor(target, index_hint)
         t2 = time.perf_counter()

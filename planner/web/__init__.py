@@ -98,7 +98,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 
 def init_app(app: Flask) -> None:
-    from ..store import Store
+    from .store import Store
     from . import api, applying, csrf, ui
     from .errors import register_error_handlers
 

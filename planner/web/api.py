@@ -14,7 +14,7 @@ from planner import __version__
 from planner.core.diff import diff_designs, diff_predictions
 from planner.core.errors import DesignError
 from planner.core.model import parse_design_text
-from ..store import Conflict, NotFound
+from .store import Conflict, NotFound
 from . import applying, core
 from .csrf import csrf_token
 from .errors import ApiError, invalid_design

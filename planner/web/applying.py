@@ -154,7 +154,7 @@ def pick_host(design, host: Any) -> str:
 
 def _translate(exc: BaseException, target: TargetSpec) -> ApiError:
     """An applier exception -> the API error the browser sees (never a traceback)."""
-    from ..netlink import NetlinkError, TargetMissing
+    from planner.netlink import NetlinkError, TargetMissing
 
     applier = _applier()
     if isinstance(exc, TargetMissing):

@@ -1,0 +1,141 @@
+"""Step 3 of compiling: the ops as a dependency graph, sorted deterministically.
+
+Namespace before the links moved into it, parent before child, a child before the child declared
+on it, create -> alias -> move, on each link removals before what flushes before additions,
+addresses and neighbours before the link goes up, up before routes, delete before a re-create at
+the same place; sorted with :func:`networkx.lexicographical_topological_sort`. The tie-break key is
+(host, phase, position of the interface in ``design.interfaces``, generation order), so the same
+design always gives the same plan, grouped in readable phases, and addresses and links come up in
+design order - which decides which connected route wins when subnets overlap.
+"""
+from __future__ import annotations
+
+import networkx as nx
+
+from ..errors import CompileError
+from ..ops import (
+    CreateBridge, CreateMacvlan, CreateNamespace, CreateVeth,
+    DeleteLink, DeleteNamespace, MoveToNamespace, Op, SetBridgePort, SetHairpin, UnsetBridgePort,
+)
+
+__all__ = ["order_ops"]
+
+
+def _tokens(op: Op) -> tuple[set, set, set, set]:
+    """(provides, needs, consumes-by-move, frees) resource tokens of an op."""
+    L = lambda ns, name: ("L", op.host, ns, name)
+    N = lambda ns: {("N", op.host, ns)} if ns else set()
+    provides: set = set()
+    needs: set = set(N(op.ns))
+    moves: set = set()
+    frees: set = set()
+    if isinstance(op, CreateNamespace):
+        provides.add(("N", op.host, op.name))
+    elif isinstance(op, DeleteNamespace):
+        frees.add(("N", op.host, op.name))
+    elif isinstance(op, CreateBridge):
+        provides.add(L(op.ns, op.name))
+    elif isinstance(op, CreateVeth):
+        provides |= {L(op.ns, op.name), L(op.peer_ns, op.peer)}
+        needs |= N(op.peer_ns)
+    elif isinstance(op, CreateMacvlan):
+        provides.add(L(op.netns or op.ns, op.name))
+        needs |= {L(op.ns, op.link)} | N(op.netns)
+    elif isinstance(op, DeleteLink):
+        frees.add(L(op.ns, op.name))
+        if isinstance(op.recreate, CreateMacvlan):
+            needs.add(L(op.recreate.ns, op.recreate.link))
+    elif isinstance(op, MoveToNamespace):
+        moves.add(L(op.ns, op.name))
+        provides.add(L(op.target_ns, op.new_name))
+        needs |= N(op.target_ns)
+    else:
+        needs.add(L(op.ns, op.name))
+        if isinstance(op, (SetBridgePort, UnsetBridgePort)):
+            needs.add(L(op.ns, op.master))
+        if isinstance(op, SetHairpin):
+            needs.add(L(op.ns, op.bridge))
+    return provides, needs, moves, frees
+
+
+def order_ops(ops: list[Op], sort: dict[str, tuple], extra_frees: dict[str, set]) -> list[Op]:
+    g = nx.DiGraph()
+    by_key = {op.key: op for op in ops}
+    g.add_nodes_from(by_key)
+    prov: dict = {}
+    users: dict = {}
+    del_users: dict = {}
+    movers: dict = {}
+    freers: dict = {}
+    for op in ops:
+        p, n, m, f = _tokens(op)
+        f = f | {("L",) + t for t in extra_frees.get(op.key, ())}
+        for t in p:
+            prov.setdefault(t, []).append(op.key)
+        for t in n:
+            (del_users if isinstance(op, DeleteLink) else users).setdefault(t, []).append(op.key)
+        for t in m:
+            movers.setdefault(t, []).append(op.key)
+        for t in f:
+            freers.setdefault(t, []).append(op.key)
+
+    def edge(a: str, b: str) -> None:
+        if a != b:
+            g.add_edge(a, b)
+
+    for t in set(prov) | set(users) | set(movers) | set(freers) | set(del_users):
+        P, U, M, F, D = (prov.get(t, []), users.get(t, []), movers.get(t, []), freers.get(t, []),
+                         del_users.get(t, []))
+        for f in F:
+            for d in D:
+                edge(d, f)         # delete children before their lower
+            for p in P:
+                edge(f, p)         # free a place before re-creating there
+            if t[0] == "N":
+                for u in U + P + M:
+                    edge(u, f)     # everything in a namespace before deleting it
+        for p in P:
+            for u in U + M:
+                edge(p, u)
+        for m in M:
+            for u in U:
+                if u not in P:
+                    edge(u, m)     # alias etc. under the temporary name before the move
+        if not P:
+            for u in U:
+                for f in F:
+                    if t[0] == "L":
+                        edge(u, f)
+    # layer 3, per link: what is removed goes before what flushes (else it is already gone), and
+    # both before what is added (a flush would take it; an equal route would collide); addresses
+    # before routes (a gateway is reachable through them); addresses and neighbours before up, up
+    # before routes; port before hairpin
+    per_link: dict[tuple, dict[str, list[str]]] = {}
+    for op in ops:
+        name = getattr(op, "name", None)
+        per_link.setdefault((op.host, op.ns, name), {}).setdefault(op.kind, []).append(op.key)
+    for kinds in per_link.values():
+        removals = kinds.get("del-route", []) + kinds.get("del-neighbor", [])
+        flushers = kinds.get("del-address", []) + kinds.get("set-link-down", []) + kinds.get("set-mac", [])
+        additions = kinds.get("add-address", []) + kinds.get("add-neighbor", []) + kinds.get("add-route", [])
+        for r in removals:
+            for k in flushers + additions:
+                edge(r, k)
+        for f in flushers:
+            for k in additions:
+                edge(f, k)
+        for a in kinds.get("add-address", []):
+            for k in kinds.get("add-route", []):
+                edge(a, k)
+        for up in kinds.get("set-link-up", []):
+            for k in kinds.get("add-address", []) + kinds.get("add-neighbor", []):
+                edge(k, up)
+            for k in kinds.get("add-route", []):
+                edge(up, k)
+        for sp in kinds.get("set-bridge-port", []):
+            for k in kinds.get("set-hairpin", []):
+                edge(sp, k)
+    if not nx.is_directed_acyclic_graph(g):  # pragma: no cover - would be a compiler bug
+        cycle = nx.find_cycle(g)
+        raise CompileError(f"internal error: operations depend on each other in a cycle: {cycle}")
+    return [by_key[k] for k in nx.lexicographical_topological_sort(g, key=lambda k: sort[k] + (k,))]

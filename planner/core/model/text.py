@@ -1,0 +1,65 @@
+"""Design text (JSON or YAML) -> a plain document; nothing is validated here beyond syntax.
+
+YAML is read with YAML 1.2-like scalars: ``on``/``no`` stay strings and ``12:34:56`` is not a
+base-60 integer (a MAC address must never turn into a number).
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import DesignError, InputProblem
+
+__all__ = ["parse_design_text", "read_design_text"]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML 1.2-like booleans/ints: 'on'/'no' stay strings, 12:34:56 is not a base-60 int."""
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                       "tag:yaml.org,2002:timestamp")]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
+
+
+def parse_design_text(text: str, filename: str = "") -> dict[str, Any]:
+    """Parse JSON or YAML text into a plain document (no validation beyond syntax)."""
+    text = text.lstrip("\ufeff")
+    stripped = text.lstrip()
+    try:
+        if filename.endswith(".json") or stripped.startswith("{"):
+            doc = json.loads(text)
+        else:
+            doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except json.JSONDecodeError as exc:
+        raise DesignError(InputProblem("", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")) from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        loc = f" at line {where.line + 1} column {where.column + 1}" if where else ""
+        raise DesignError(InputProblem("", f"not valid YAML{loc}: {getattr(exc, 'problem', exc)}")) from None
+    if not isinstance(doc, dict):
+        raise DesignError(InputProblem("", "a design must be a mapping with keys such as 'hosts', 'switches', 'stations'"))
+    return doc
+
+
+
+def read_design_text(source: str | Path) -> tuple[str, str]:
+    """The text of a design file and its name (for error messages and the JSON/YAML choice)."""
+    path = Path(source)
+    try:
+        return path.read_text("utf-8"), path.name
+    except OSError as exc:
+        raise DesignError(InputProblem("", f"cannot read {path}: {exc.strerror}")) from None
+    except UnicodeDecodeError:
+        raise DesignError(InputProblem("", f"{path} is not UTF-8 text")) from None

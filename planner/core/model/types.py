@@ -1,0 +1,348 @@
+"""The frozen model of a design: the objects a document describes and the flat interface view.
+
+The model is description only (like Mininet's ``Topo``): it never touches the system. Every default
+is already resolved when these objects exist (see :mod:`planner.core.model.load`). Interface ids
+follow :mod:`planner.core.ids`.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..ids import switch_port_id, bridge_uplink_id, STATION
+from ..schema import DEFAULT_MODE
+
+__all__ = [
+    "Route", "StaticNeighbor", "Uplink", "Parent", "Child", "VethPeer", "BridgePort", "Bridge",
+    "Host", "SwitchPort", "Switch", "Station", "Design", "Iface", "Neighbors",
+    "IMPLICIT_HOST", "ALL_PEERS", "DEFAULT_MTU", "resolve_ref",
+]
+
+IMPLICIT_HOST = "host"
+ALL_PEERS = "all-peers"
+DEFAULT_MTU = 1500
+
+# --------------------------------------------------------------------------- small values
+@dataclass(frozen=True)
+class Route:
+    """A static route on an interface: ``ip route add TO [via VIA] dev IFACE``."""
+
+    to: ipaddress.IPv4Network
+    via: ipaddress.IPv4Address | None = None
+
+    def to_dict(self) -> dict:
+        d: dict[str, Any] = {"to": str(self.to)}
+        if self.via is not None:
+            d["via"] = str(self.via)
+        return d
+
+
+@dataclass(frozen=True)
+class StaticNeighbor:
+    """A permanent neighbour entry; either names a peer endpoint or gives address and MAC."""
+
+    peer: str | None = None
+    address: ipaddress.IPv4Address | None = None
+    mac: str | None = None
+
+    def to_dict(self) -> dict:
+        d: dict[str, Any] = {}
+        if self.peer:
+            d["peer"] = self.peer
+        if self.address is not None:
+            d["address"] = str(self.address)
+        if self.mac:
+            d["mac"] = self.mac
+        return d
+
+
+@dataclass(frozen=True)
+class Uplink:
+    """Where a parent NIC or a station is cabled: a switch port or a Linux bridge port."""
+
+    port: str
+    switch: str | None = None
+    bridge: str | None = None
+
+    def to_dict(self) -> dict:
+        d = {"switch": self.switch} if self.switch else {"bridge": self.bridge}
+        d["port"] = self.port
+        return d
+
+    @property
+    def node(self) -> str:
+        return switch_port_id(self.switch, self.port) if self.switch else bridge_uplink_id(str(self.bridge), self.port)
+
+
+Neighbors = tuple[StaticNeighbor, ...] | str  # a tuple, or the literal ALL_PEERS
+
+
+@dataclass(frozen=True)
+class _L3:
+    """Layer-3 configuration shared by every addressable interface."""
+
+    addresses: tuple[ipaddress.IPv4Interface, ...] = ()
+    neighbors: Neighbors = ()
+    routes: tuple[Route, ...] = ()
+
+
+@dataclass(frozen=True)
+class Parent(_L3):
+    """A NIC of a host that children hang off. Exists before mvplan runs (or is a veth)."""
+
+    name: str = ""
+    kind: str = "ethernet"
+    mac: str = ""
+    mtu: int = DEFAULT_MTU
+    state: str = "up"
+    uplink: Uplink | None = None
+
+
+@dataclass(frozen=True)
+class Child(_L3):
+    """A macvlan or macvtap interface on a parent, optionally moved into a namespace."""
+
+    name: str = ""
+    type: str = "macvlan"
+    parent: str = ""
+    mode: str = DEFAULT_MODE
+    mac: str = ""
+    mac_explicit: bool = False
+    mtu: int = DEFAULT_MTU
+    mtu_explicit: bool = False
+    state: str = "up"
+    nopromisc: bool = False
+    source_macs: tuple[str, ...] = ()
+    namespace: str = ""
+
+
+@dataclass(frozen=True)
+class VethPeer(_L3):
+    """The far end of a bridge port's veth pair, living in a namespace."""
+
+    name: str = ""
+    namespace: str = ""
+    mac: str = ""
+    mtu: int = DEFAULT_MTU
+    state: str = "up"
+
+
+@dataclass(frozen=True)
+class BridgePort:
+    """A port of a Linux bridge: a veth end (with a peer, or cabled to a parent) or an enslaved device."""
+
+    name: str
+    hairpin: bool = False
+    enslave: bool = False
+    peer: VethPeer | None = None
+    mac: str = ""
+
+
+@dataclass(frozen=True)
+class Bridge(_L3):
+    """A Linux bridge on a host (host namespace)."""
+
+    name: str = ""
+    mac: str = ""
+    mtu: int = DEFAULT_MTU
+    state: str = "up"
+    ports: tuple[BridgePort, ...] = ()
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    parents: tuple[Parent, ...] = ()
+    children: tuple[Child, ...] = ()
+    bridges: tuple[Bridge, ...] = ()
+    implicit: bool = False
+
+
+@dataclass(frozen=True)
+class SwitchPort:
+    name: str
+    hairpin: bool = False
+
+
+@dataclass(frozen=True)
+class Switch:
+    """An external switch; ports may reflect frames (hairpin / reflective relay)."""
+
+    name: str
+    ports: tuple[SwitchPort, ...] = ()
+
+    def port(self, name: str) -> SwitchPort | None:
+        return next((p for p in self.ports if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class Station(_L3):
+    """An external machine on a switch port (a gateway, a server)."""
+
+    name: str = ""
+    uplink: Uplink | None = None
+    mac: str = ""
+
+
+
+@dataclass(frozen=True)
+class Iface:
+    """One interface of the design, flattened, with every default resolved.
+
+    ``kind`` is one of ``parent``, ``macvlan``, ``macvtap``, ``bridge``, ``bridge-port``,
+    ``veth-peer``, ``station``. ``link`` is the node at the far end of the cable or veth
+    (another iface id, ``switch:S/P``, or ``None``); ``lower`` is the effective parent of a
+    child (after the kernel's re-parenting of macvlan-on-macvlan); ``master`` is the bridge
+    a port belongs to.
+    """
+
+    id: str
+    kind: str
+    host: str | None
+    namespace: str
+    ns: str
+    name: str
+    mac: str
+    mtu: int
+    state: str
+    addresses: tuple[ipaddress.IPv4Interface, ...]
+    neighbors: Neighbors
+    routes: tuple[Route, ...]
+    path: str
+    mode: str | None = None
+    lower: str | None = None
+    declared_lower: str | None = None
+    link: str | None = None
+    master: str | None = None
+    hairpin: bool = False
+    source_macs: tuple[str, ...] = ()
+    nopromisc: bool = False
+    parent_kind: str | None = None
+
+    @property
+    def is_child(self) -> bool:
+        return self.kind in ("macvlan", "macvtap")
+
+    @property
+    def up(self) -> bool:
+        return self.state == "up"
+
+    @property
+    def address(self) -> ipaddress.IPv4Interface | None:
+        """The endpoint address: the first one configured."""
+        return self.addresses[0] if self.addresses else None
+
+
+# --------------------------------------------------------------------------- design
+@dataclass(frozen=True)
+class Design:
+    name: str = "design"
+    description: str = ""
+    hosts: tuple[Host, ...] = ()
+    switches: tuple[Switch, ...] = ()
+    stations: tuple[Station, ...] = ()
+    layout: dict = field(default_factory=dict, compare=False, hash=False)
+    interfaces: tuple[Iface, ...] = field(default=(), compare=False, hash=False, repr=False)
+
+    # -- lookups ----------------------------------------------------------------------
+    def iface(self, iid: str) -> Iface:
+        return self._index()[iid]
+
+    def get_iface(self, iid: str) -> Iface | None:
+        return self._index().get(iid)
+
+    def _index(self) -> dict[str, Iface]:
+        idx = self.__dict__.get("_iface_index")
+        if idx is None:
+            idx = {i.id: i for i in self.interfaces}
+            object.__setattr__(self, "_iface_index", idx)
+        return idx
+
+    def host(self, name: str) -> Host | None:
+        return next((h for h in self.hosts if h.name == name), None)
+
+    def switch(self, name: str) -> Switch | None:
+        return next((s for s in self.switches if s.name == name), None)
+
+    def children_of(self, lower_id: str) -> list[Iface]:
+        """Children whose effective parent is ``lower_id``, in design order."""
+        groups = self.__dict__.get("_children_index")
+        if groups is None:
+            groups = {}
+            for i in self.interfaces:
+                if i.is_child and i.lower:
+                    groups.setdefault(i.lower, []).append(i)
+            object.__setattr__(self, "_children_index", groups)
+        return groups.get(lower_id, [])
+
+    def endpoints(self) -> list[Iface]:
+        """Interfaces with an IPv4 address, in design order: the things that ping."""
+        return [i for i in self.interfaces if i.addresses]
+
+    def namespaces(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for i in self.interfaces:
+            seen.setdefault(i.ns, None)
+        return list(seen)
+
+    def static_neighbors(self, iface: Iface) -> list[tuple[ipaddress.IPv4Address, str]]:
+        """Resolve an interface's static neighbour entries to (address, MAC) pairs."""
+        if iface.neighbors == ALL_PEERS:
+            out = []
+            nets = [a.network for a in iface.addresses]
+            for other in self.endpoints():
+                if other.id == iface.id:
+                    continue
+                ip = other.address.ip
+                if any(ip in n for n in nets):
+                    out.append((ip, other.mac))
+            return out
+        out = []
+        for n in iface.neighbors:
+            if n.peer:
+                peer = self.iface(resolve_ref(self, n.peer, iface.host))
+                out.append((n.address or peer.address.ip, n.mac or peer.mac))
+            else:
+                out.append((n.address, n.mac))
+        return out
+
+    def static_mac_for(self, iface: Iface, ip: ipaddress.IPv4Address) -> str | None:
+        """MAC of a static neighbour entry on ``iface`` for ``ip``, or None (fast path for all-peers)."""
+        if iface.neighbors == ALL_PEERS:
+            if not any(ip in a.network for a in iface.addresses):
+                return None
+            owner = self.address_owner(ip)
+            return owner.mac if owner is not None and owner.id != iface.id else None
+        for addr, mac in self.static_neighbors(iface):
+            if addr == ip:
+                return mac
+        return None
+
+    def address_owner(self, ip: ipaddress.IPv4Address) -> Iface | None:
+        """The first interface (design order) whose endpoint address is ``ip``."""
+        idx = self.__dict__.get("_addr_index")
+        if idx is None:
+            idx = {}
+            for i in self.endpoints():
+                idx.setdefault(i.address.ip, i)
+            object.__setattr__(self, "_addr_index", idx)
+        return idx.get(ip)
+
+
+def resolve_ref(design_or_ids: Design | dict[str, Any], ref: str, host: str | None) -> str:
+    """Turn an endpoint reference into an iface id.
+
+    ``station:gw``, ``host1/eth0``, ``host1/ns:web/eth0`` are absolute; ``eth0`` and
+    ``ns:web/eth0`` are relative to ``host``.
+    """
+    if ref.startswith(STATION):
+        return ref
+    ids = design_or_ids._index() if isinstance(design_or_ids, Design) else design_or_ids
+    if ref in ids:
+        return ref
+    if host is not None:
+        rel = f"{host}/{ref}"
+        if rel in ids:
+            return rel
+    return ref
