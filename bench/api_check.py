@@ -64,8 +64,7 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args(argv)
 
-    from planner.web import core
-    from planner.web import create_app
+    from planner.web import core, create_app
 
     doc = build_design(args.children, args.parents)
     body = json.dumps({"document": doc})

@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from planner.exporters import export
 from planner.core.model import design_from_dict
+from planner.exporters import export
 from planner.netlink.apply import apply
 
 

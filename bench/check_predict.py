@@ -18,10 +18,10 @@ import sys
 import time
 import tracemalloc
 
-from planner.lab.generate import scale_design
 from planner.core.model import design_from_dict
 from planner.core.reachability import predict
 from planner.core.rules import check_with_prediction
+from planner.lab.generate import scale_design
 
 
 def timed(fn, repeat=3):

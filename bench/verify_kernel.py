@@ -12,10 +12,10 @@ from __future__ import annotations
 import sys
 import time
 
-from planner.lab.generate import random_design
-from planner.lab import measure, prerequisites
 from planner.core.model import design_from_dict
 from planner.core.reachability import predict
+from planner.lab import measure, prerequisites
+from planner.lab.generate import random_design
 
 
 def main() -> int:

@@ -1,6 +1,14 @@
 """mvplan: plan, check, predict and apply Linux macvlan topologies.
 
-The pure core (model, rules, reachability, compiler) has no side effects; the edges
-(netlink applier, lab, web, CLI) call it.
+The pure core (:mod:`planner.core`: model, rules, reachability, compiler, ops) has no side
+effects; the edges (:mod:`planner.netlink`, :mod:`planner.lab`, :mod:`planner.web`,
+:mod:`planner.cli`) call it. The version has one source: the package metadata (``pyproject.toml``).
 """
-__version__ = "0.1.0"
+from __future__ import annotations
+
+from importlib import metadata
+
+try:
+    __version__ = metadata.version("mvplan")
+except metadata.PackageNotFoundError:  # a checkout that was never installed
+    __version__ = "0+unknown"

@@ -36,13 +36,13 @@ def test_plan_text(capsys):
     rc, out, _ = run(capsys, "plan", VEPA)
     assert rc == 0
     assert "create-macvlan" in out and "host1/ns:web/web0" in out
-    assert out.strip().splitlines()[-1].startswith("13 op(s): 2 create-namespace")
+    assert out.strip().splitlines()[-1].startswith("15 op(s): 2 create-namespace")
 
 
 def test_plan_json(capsys):
     rc, out, _ = run(capsys, "plan", VEPA, "--json")
     doc = json.loads(out)
-    assert rc == 0 and doc["design"] == "vepa-hairpin" and len(doc["ops"]) == 13
+    assert rc == 0 and doc["design"] == "vepa-hairpin" and len(doc["ops"]) == 15
     assert doc["ops"][0]["op"] == "create-namespace" and "key" in doc["ops"][0]
 
 

@@ -14,8 +14,18 @@ from planner.core.errors import CompileError
 from planner.core.livestate import LiveHost, LiveLink, LiveNamespace, LiveNeighbor, LiveRoute, LiveState, compare
 from planner.core.model import design_from_dict, load_design, parse_design_text
 from planner.core.ops import (
-    AddAddress, AddRoute, CreateMacvlan, CreateNamespace, DelAddress, DeleteLink, MoveToNamespace, SetAlias,
-    SetHairpin, SetLinkDown, SetLinkUp, owner_alias,
+    AddAddress,
+    AddRoute,
+    CreateMacvlan,
+    CreateNamespace,
+    DelAddress,
+    DeleteLink,
+    MoveToNamespace,
+    SetAlias,
+    SetHairpin,
+    SetLinkDown,
+    SetLinkUp,
+    owner_alias,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +136,7 @@ def test_plan_data():
     d = json.loads(json.dumps(p.to_dict()))
     assert d["design"] == "vepa-hairpin" and len(d["ops"]) == len(p)
     assert p.summary() == {"create-namespace": 2, "create-macvlan": 2, "set-alias": 2, "move-to-namespace": 2,
-                           "add-address": 2, "set-link-up": 3}
+                           "add-address": 2, "set-link-up": 5}  # 2 of them: the new namespaces' loopback
     assert p.hosts == ["host1"] and len(p.for_host("host1")) == len(p) and not p.for_host("nope")
 
 
@@ -151,7 +161,7 @@ def test_addresses_and_links_up_follow_design_order():
                  "addresses": [f"10.0.{k}.1/16"]} for k in (3, 1, 2)]
     p = compile_plan(design_from_dict(doc(children=children)), check=False)
     assert [o.name for o in p.ops if isinstance(o, AddAddress)] == ["c3", "c1", "c2"]
-    assert [o.name for o in p.ops if isinstance(o, SetLinkUp)] == ["eth0", "c3", "c1", "c2"]
+    assert [o.name for o in p.ops if isinstance(o, SetLinkUp) and o.name != "lo"] == ["eth0", "c3", "c1", "c2"]
     last_addr = max(n for n, o in enumerate(p.ops) if isinstance(o, AddAddress))
     first_up = min(n for n, o in enumerate(p.ops) if isinstance(o, SetLinkUp))
     assert last_addr < first_up
@@ -472,8 +482,8 @@ def test_each_change_verifies_after_one_apply_in_the_kernel(lab_prereqs, tmp_pat
     """The real kernel flushes what the simulator says (promote_secondaries as the host has it):
     after every change below, one apply of the netlink applier verifies and a second has nothing
     to do."""
-    from planner.netlink.apply import apply as nl_apply
     from planner.lab.scratch import Scratch
+    from planner.netlink.apply import apply as nl_apply
 
     def step(**changes):
         d = l3_doc(**changes.get("b0", {}), parents=changes.get("parents"))

@@ -17,10 +17,10 @@ import yaml
 
 from planner.core.compiler import compile_plan
 from planner.core.errors import CompileError
+from planner.core.model import design_from_dict, load_design
 from planner.exporters import FORMATS, ExportResult, export
 from planner.exporters._common import GENERATOR
 from planner.exporters.iproute2 import argv, shell_line
-from planner.core.model import design_from_dict, load_design
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -369,9 +369,11 @@ def test_what_the_plan_leaves_out_is_a_warning_in_every_format():
 def test_script_rehearsed_under_nsenter_as_the_header_says(lab_prereqs, style):
     """The header's rehearsal: export with --netns-prefix NS-, run with nsenter --net. The sysfs
     hairpin form must reach the bridges of NS and of its design namespaces, not the machine's."""
-    from planner.netlink.apply import verify
-    from designs import KITCHEN as APPLY_KITCHEN, host_netns
+    from designs import KITCHEN as APPLY_KITCHEN
+    from designs import host_netns
+
     from planner.lab.scratch import Scratch, netns_with_prefix
+    from planner.netlink.apply import verify
 
     d = design_from_dict(APPLY_KITCHEN)
     def own_links() -> set[str]:  # of the namespace this test runs in (the machine's, usually)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from planner.lab.generate import random_design, scale_design
 from planner.core.model import design_from_dict
+from planner.lab.generate import random_design, scale_design
 
 SEEDS = range(200)
 

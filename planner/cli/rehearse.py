@@ -11,8 +11,8 @@ __all__ = ["add_rehearse"]
 
 
 def cmd_rehearse(args) -> int:
-    from planner.lab import Lab, LabError, prerequisites
     from planner.core.reachability import predict
+    from planner.lab import Lab, LabError, prerequisites
 
     design = load(args.design)
     pred = predict(design)

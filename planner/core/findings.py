@@ -5,18 +5,30 @@ the one list of every code mvplan can emit; ``docs/rules.md`` documents each of 
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-__all__ = ["Finding", "CodeInfo", "CODES", "ERROR", "WARNING", "INFO", "SEVERITIES", "finding"]
+__all__ = ["Finding", "CodeInfo", "CODES", "Severity", "ERROR", "WARNING", "INFO", "SEVERITIES", "finding"]
 
-ERROR, WARNING, INFO = "error", "warning", "info"
+
+class Severity(StrEnum):
+    """How bad a finding is; compares equal to its value (``Severity.ERROR == "error"``)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+#: most severe first (the order findings are listed in)
 SEVERITIES = (ERROR, WARNING, INFO)
 
 
 @dataclass(frozen=True)
 class CodeInfo:
     code: str
-    severity: str
+    severity: Severity
     title: str
     #: the errno the kernel returns when it rejects this, if it does
     errno: str | None = None
@@ -25,7 +37,7 @@ class CodeInfo:
 @dataclass(frozen=True)
 class Finding:
     code: str
-    severity: str
+    severity: Severity
     subjects: tuple[str, ...]
     message: str
     fix: str = ""
@@ -33,7 +45,7 @@ class Finding:
     errno: str | None = None
 
     def to_dict(self) -> dict:
-        d = {"code": self.code, "severity": self.severity, "title": CODES[self.code].title,
+        d: dict = {"code": self.code, "severity": str(self.severity), "title": CODES[self.code].title,
              "subjects": list(self.subjects), "message": self.message, "fix": self.fix,
              "commands": list(self.commands)}
         if self.errno:
@@ -79,7 +91,8 @@ _REGISTRY = [
 CODES: dict[str, CodeInfo] = {c.code: c for c in _REGISTRY}
 
 
-def finding(code: str, subjects, message: str, fix: str = "", commands=(), severity: str | None = None) -> Finding:
+def finding(code: str, subjects: Iterable[str], message: str, fix: str = "", commands: Iterable[str] = (),
+            severity: Severity | None = None) -> Finding:
     """Build a finding with the registry's severity and errno."""
     info = CODES[code]
     return Finding(code=code, severity=severity or info.severity, subjects=tuple(subjects), message=message,

@@ -24,9 +24,9 @@ JSON shape (``to_dict``/``from_dict``)::
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, replace
 from typing import Any
-from collections.abc import Iterable, Iterator
 
 __all__ = ["LiveLink", "LiveAddress", "LiveRoute", "LiveNeighbor", "LiveNamespace", "LiveHost", "LiveState",
            "compare"]

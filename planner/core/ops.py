@@ -29,6 +29,8 @@ from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from typing import Any, ClassVar
 
+from .errors import MvplanError
+
 __all__ = [
     "Op", "NotInvertible", "CreateNamespace", "DeleteNamespace", "CreateBridge", "CreateVeth",
     "CreateMacvlan", "DeleteLink", "SetAlias", "MoveToNamespace", "SetMode", "SetMtu", "SetMac",
@@ -43,7 +45,7 @@ ALIAS_PREFIX = "mvplan:"
 IFALIAS_MAX_BYTES = 255
 
 
-class NotInvertible(ValueError):
+class NotInvertible(MvplanError, ValueError):
     """The operation lacks the old value needed to undo it (e.g. ``SetMtu`` without ``old``)."""
 
 

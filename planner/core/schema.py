@@ -1,18 +1,25 @@
-"""Canonical vocabulary of mvplan: kernel words, limits and the JSON Schema of a design.
+"""Canonical vocabulary of mvplan: kernel words, limits, name patterns and the JSON Schema of a design.
 
-Every other module takes its names from here, so the web UI, the CLI, the exporters and the
-applier can never disagree about what "vepa" or "hairpin" means.
+Every other module takes its names from here - the loader, the rules, the exporters, the applier
+and the browser (which receives :func:`vocabulary` from the server) - so none of them can disagree
+about what "vepa" or "hairpin" means. The JSON Schema (:func:`design_schema`) is *generated* from
+these constants; ``mvplan schema`` prints it.
+
+>>> "vepa" in MODES and DEFAULT_MODE in MODES
+True
+>>> name_ok(IFNAME_RE, "eth0"), name_ok(IFNAME_RE, "eth0\\n"), name_ok(IFNAME_RE, "-x")
+(True, False, False)
 """
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
-from importlib import resources
+from typing import Any
 
 __all__ = [
     "FORMAT_VERSION", "CHILD_TYPES", "MODES", "DEFAULT_MODE", "PARENT_KINDS", "STATES",
-    "IFNAME_MAX_BYTES", "IFNAME_RE", "NAME_RE", "MAC_RE", "design_schema",
+    "IFNAME_MAX_BYTES", "NAME_MAX", "MTU_MIN", "MTU_MAX", "DEFAULT_MTU",
+    "IFNAME_RE", "NAME_RE", "MAC_RE", "name_ok", "design_schema", "vocabulary",
 ]
 
 FORMAT_VERSION = 1
@@ -30,16 +37,115 @@ STATES = ("up", "down")
 
 #: IFNAMSIZ is 16 including the terminating NUL.
 IFNAME_MAX_BYTES = 15
-#: Interface names: kernel forbids '/', ':' and whitespace; we also refuse everything a shell
+NAME_MAX = 63
+MTU_MIN, MTU_MAX, DEFAULT_MTU = 68, 65535, 1500
+
+# Whole-string patterns. ``(?![\s\S])`` after ``$`` makes the end strict in Python (whose ``$`` also
+# matches before a final newline) and means the same in ECMA-262, so the JSON Schema, the loader
+# and the browser accept exactly the same strings.
+_END = r"$(?![\s\S])"
+#: Interface names: the kernel forbids '/', ':' and whitespace; we also refuse everything a shell
 #: or a YAML file would mangle, and a leading '-' that ip(8) would read as an option.
-IFNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$")
-#: Names of hosts, namespaces, switches, stations, designs objects that are not interfaces.
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-MAC_RE = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+IFNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,%d}" % (IFNAME_MAX_BYTES - 1) + _END
+#: Names of hosts, namespaces, switches, stations: objects that are not interfaces.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,%d}" % (NAME_MAX - 1) + _END
+MAC_PATTERN = r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}" + _END
+IFNAME_RE = re.compile(IFNAME_PATTERN)
+NAME_RE = re.compile(NAME_PATTERN)
+MAC_RE = re.compile(MAC_PATTERN)
+
+
+def name_ok(pattern: re.Pattern[str], text: object) -> bool:
+    """Whether ``text`` is a string the whole of which ``pattern`` accepts."""
+    return isinstance(text, str) and pattern.match(text) is not None
+
+
+# --------------------------------------------------------------------------- the JSON Schema
+def _obj(required: tuple[str, ...] = (), **properties: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
+    if required:
+        out["required"] = list(required)
+    return out
+
+
+def _ref(name: str, **extra: Any) -> dict[str, Any]:
+    return {"$ref": f"#/$defs/{name}", **extra}
+
+
+def _list(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(name)}
+
+
+_L3 = {"addresses": _ref("addresses"), "neighbors": _ref("neighbors"), "routes": _ref("routes")}
+
+
+def _defs() -> dict[str, Any]:
+    return {
+        "ifname": {"type": "string", "pattern": IFNAME_PATTERN},
+        "name": {"type": "string", "pattern": NAME_PATTERN},
+        "mac": {"type": "string", "pattern": MAC_PATTERN},
+        "cidr": {"type": "string", "description": "IPv4 address with prefix length, e.g. 10.0.0.5/24"},
+        "mtu": {"type": "integer", "minimum": MTU_MIN, "maximum": MTU_MAX},
+        "state": {"enum": list(STATES)},
+        "addresses": _list("cidr"),
+        "route": _obj(("to",), to={"type": "string", "description": "destination prefix, e.g. 10.0.0.5/32 or default"},
+                      via={"type": "string", "description": "optional IPv4 gateway"}),
+        "routes": _list("route"),
+        "neighbor": _obj(peer={"type": "string",
+                               "description": "endpoint reference: host/name, host/ns:NS/name or station:NAME"},
+                         address={"type": "string"}, mac=_ref("mac")),
+        "neighbors": {"oneOf": [{"const": "all-peers"}, _list("neighbor")]},
+        "uplink": _obj(("port",), switch=_ref("name"), bridge=_ref("ifname"), port=_ref("ifname")),
+        "host": _obj(("name",), name=_ref("name"), parents=_list("parent"), children=_list("child"),
+                     bridges=_list("bridge")),
+        "parent": _obj(("name",), name=_ref("ifname"), kind={"enum": list(PARENT_KINDS)}, mac=_ref("mac"),
+                       mtu=_ref("mtu"), state=_ref("state"), **_L3, uplink=_ref("uplink")),
+        "child": _obj(("name", "parent"), name=_ref("ifname"), type={"enum": list(CHILD_TYPES)},
+                      parent=_ref("ifname"), mode={"enum": list(MODES)}, mac=_ref("mac"), mtu=_ref("mtu"),
+                      state=_ref("state"), nopromisc={"type": "boolean"},
+                      source_macs={"type": "array", "items": _ref("mac")}, namespace=_ref("name"), **_L3),
+        "veth_peer": _obj(("name",), name=_ref("ifname"), namespace=_ref("name"), mac=_ref("mac"), mtu=_ref("mtu"),
+                          state=_ref("state"), **_L3),
+        "bridge_port": _obj(
+            ("name",),
+            name=_ref("ifname", description="bridge-side interface (veth end), or the enslaved device when "
+                                            "'enslave' is true"),
+            hairpin={"type": "boolean"},
+            enslave={"type": "boolean", "description": "the port is an existing host device (e.g. a parent NIC) "
+                                                       "rather than a new veth"},
+            peer=_ref("veth_peer")),
+        "bridge": _obj(("name",), name=_ref("ifname"), mac=_ref("mac"), mtu=_ref("mtu"), state=_ref("state"), **_L3,
+                       ports=_list("bridge_port")),
+        "switch_port": _obj(("name",), name=_ref("ifname"),
+                            hairpin={"type": "boolean", "description": "reflective relay (802.1Qbg): send frames "
+                                                                       "back out the port they came in on"}),
+        "switch": _obj(("name",), name=_ref("name"), ports=_list("switch_port")),
+        "station": _obj(("name", "uplink"), name=_ref("name"), uplink=_ref("uplink"), mac=_ref("mac"), **_L3),
+    }
 
 
 @lru_cache(maxsize=1)
-def design_schema() -> dict:
-    """The JSON Schema (draft 2020-12) of design format v1, shipped inside the package."""
-    text = resources.files("planner").joinpath("schemas/design-v1.json").read_text("utf-8")
-    return json.loads(text)
+def design_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of design format v1, generated from this module's vocabulary."""
+    top = _obj(
+        version={"const": FORMAT_VERSION, "description": f"Format version; always {FORMAT_VERSION}."},
+        name={"type": "string", "minLength": 1, "maxLength": 200},
+        description={"type": "string", "maxLength": 10000},
+        hosts=_list("host"),
+        parents={**_list("parent"), "description": "Single-host shorthand: parents of the implicit host 'host'."},
+        children={**_list("child"), "description": "Single-host shorthand: children of the implicit host 'host'."},
+        bridges={**_list("bridge"), "description": "Single-host shorthand: Linux bridges of the implicit host 'host'."},
+        switches=_list("switch"), stations=_list("station"),
+        layout={"type": "object", "description": "Editor positions; ignored by every rule."},
+    )
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"https://mvplan.invalid/schemas/design-v{FORMAT_VERSION}.json",
+            "title": f"mvplan design, format v{FORMAT_VERSION}", **top, "$defs": _defs()}
+
+
+def vocabulary() -> dict[str, Any]:
+    """What the browser needs to know of the vocabulary (embedded in every editor page)."""
+    return {"format_version": FORMAT_VERSION, "modes": list(MODES), "default_mode": DEFAULT_MODE,
+            "child_types": list(CHILD_TYPES), "parent_kinds": list(PARENT_KINDS), "states": list(STATES),
+            "ifname_max_bytes": IFNAME_MAX_BYTES, "mtu": {"min": MTU_MIN, "max": MTU_MAX, "default": DEFAULT_MTU},
+            "patterns": {"ifname": IFNAME_PATTERN, "name": NAME_PATTERN, "mac": MAC_PATTERN}}

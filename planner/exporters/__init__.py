@@ -16,6 +16,7 @@ Common options: ``plan`` (a precompiled :class:`~planner.core.compiler.Plan`), `
 from __future__ import annotations
 
 from planner.core.model import Design
+
 from ._common import ExportResult
 
 __all__ = ["export", "ExportResult", "FORMATS"]

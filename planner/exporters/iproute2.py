@@ -31,10 +31,32 @@ from collections.abc import Iterable
 from planner.core.compiler import Plan, compile_plan
 from planner.core.model import Design
 from planner.core.ops import (
-    AddAddress, AddNeighbor, AddRoute, CreateBridge, CreateMacvlan, CreateNamespace, CreateVeth, DelAddress,
-    DeleteLink, DeleteNamespace, DelNeighbor, DelRoute, MoveToNamespace, Op, SetAlias, SetBridgePort, SetHairpin,
-    SetLinkDown, SetLinkUp, SetMac, SetMode, SetMtu, SetSourceMacs, UnsetBridgePort,
+    AddAddress,
+    AddNeighbor,
+    AddRoute,
+    CreateBridge,
+    CreateMacvlan,
+    CreateNamespace,
+    CreateVeth,
+    DelAddress,
+    DeleteLink,
+    DeleteNamespace,
+    DelNeighbor,
+    DelRoute,
+    MoveToNamespace,
+    Op,
+    SetAlias,
+    SetBridgePort,
+    SetHairpin,
+    SetLinkDown,
+    SetLinkUp,
+    SetMac,
+    SetMode,
+    SetMtu,
+    SetSourceMacs,
+    UnsetBridgePort,
 )
+
 from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_notes
 
 __all__ = ["argv", "shell_line", "sysfs_argv", "render", "export_iproute2", "HAIRPIN_STYLES", "SELF_NETNS"]

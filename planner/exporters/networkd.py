@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from planner.core.compiler import Plan, compile_plan
 from planner.core.model import Design
 from planner.core.ops import CreateMacvlan
+
 from ._common import GENERATOR, ExportResult, comment_text, external_notes, final_host, iface_of, plan_notes
 
 __all__ = ["export_networkd", "host_files"]

@@ -24,8 +24,16 @@ import yaml
 from planner.core.compiler import Plan, compile_plan
 from planner.core.model import Design
 from planner.core.ops import CreateMacvlan
+
 from ._common import (
-    GENERATOR, ExportResult, comment_text, external_notes, final_host, iface_of, plan_notes, slug,
+    GENERATOR,
+    ExportResult,
+    comment_text,
+    external_notes,
+    final_host,
+    iface_of,
+    plan_notes,
+    slug,
 )
 
 __all__ = ["export_nmstate", "host_state"]

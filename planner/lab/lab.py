@@ -1,27 +1,10 @@
 """Build any design in throwaway network namespaces and measure who can ping whom.
 
-This is an *edge* module: it has side effects (it creates and deletes network namespaces,
-veths, bridges, macvlans and macvtaps through ``ip``) and needs root. It is the kernel test
-helper of the product and the engine behind ``mvplan rehearse``.
-
-How a design is mapped onto namespaces:
-
-* every design namespace (``Iface.ns``: a host's own namespace, each container namespace,
-  each station) becomes one netns named ``<prefix>-<tag><n>``;
-* every external switch becomes a netns holding a Linux bridge ``br0`` (STP off) whose ports
-  ``p0, p1, ...`` stand for the switch ports of the design (hairpin per ``SwitchPort.hairpin``);
-* every parent is a veth whose far end is the switch port it is cabled to, the host bridge
-  port it is cabled to, or - without an uplink - an end parked in a "void" netns;
-* a station is a veth (``eth0`` in the station netns) cabled to its switch port;
-* children are created on their declared parent in the host netns with an explicit mode,
-  then moved into their namespace under a temporary name and renamed there.
-
-Configuration order is fixed and documented because the kernel's behaviour depends on it:
-devices in design order, IPv4 addresses in design order, links up in design order (connected
-routes of addresses added while a link is down are inserted when it comes up, so the first
-address of the design wins the route lookup either way), then static routes (the kernel
-refuses routes over a device that is down) and permanent neighbours (taking a device down
-flushes even permanent entries).
+An *edge* module: it creates and deletes network namespaces and needs root. It is the kernel test
+helper of the product and the engine behind ``mvplan rehearse`` and ``bench/verify_kernel.py``.
+How a design is built is :mod:`planner.lab.build`'s job: the outside (switches, stations, NICs)
+by hand, every host by the compiler's plan through the applier - so a lab run proves the plan
+as well as the prediction.
 
 Each ping starts from cold caches: before a pair, every dynamic neighbour entry (permanent
 ones survive ``ip neigh flush``) and every learned bridge fdb entry of the namespaces the
@@ -29,191 +12,21 @@ pair can touch is flushed, so a result never depends on who spoke first.
 """
 from __future__ import annotations
 
-import ipaddress
-import itertools
-import os
-import re
 import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
+from planner.core.ids import is_switch_port, parse_switch_port, switch_id
 from planner.core.model import Design, Iface
 
+from .build import VOID, Layout, build, layout
+from .prereqs import prerequisites
+from .run import LabError, batch_error_text, default_prefix, netns_exists, run
+
 __all__ = ["Lab", "LabError", "measure", "endpoint_pairs", "prerequisites", "default_prefix"]
-
-#: Kernel defaults of the IPv4 sysctls that change ARP and routing decisions. A new netns
-#: inherits ``conf/all`` and ``conf/default`` from the initial namespace (``devconf_inherit_init_net``
-#: = 0), so on a host where e.g. systemd set ``rp_filter=2`` the lab would otherwise differ from
-#: what the reachability model assumes. Writing the defaults keeps every netns at kernel defaults.
-_IPV4_DEFAULTS = {
-    "rp_filter": "0", "arp_ignore": "0", "arp_announce": "0", "arp_filter": "0",
-    "accept_local": "0", "proxy_arp": "0", "forwarding": "0",
-}
-
-_counter = itertools.count()
-_counter_lock = threading.Lock()
-
-
-class LabError(RuntimeError):
-    """Building or driving a lab failed; the message names the failing command and its stderr."""
-
-    def __init__(self, message: str, command: Sequence[str] | str | None = None, stderr: str = ""):
-        self.command = command if isinstance(command, str) or command is None else " ".join(command)
-        self.stderr = stderr
-        super().__init__(message)
-
-
-# --------------------------------------------------------------------------- process helpers
-def _run(argv: Sequence[str], *, input: str | None = None, timeout: float = 60.0,
-         check: bool = True) -> subprocess.CompletedProcess:
-    try:
-        cp = subprocess.run(list(argv), input=input, capture_output=True, text=True, timeout=timeout)
-    except FileNotFoundError as exc:
-        raise LabError(f"{argv[0]}: not found ({exc})", argv) from None
-    except subprocess.TimeoutExpired:
-        raise LabError(f"timed out after {timeout}s: {' '.join(argv)}", argv) from None
-    if check and cp.returncode != 0:
-        err = (cp.stderr or cp.stdout).strip()
-        raise LabError(f"command failed (rc={cp.returncode}): {' '.join(argv)}: {err}", argv, err)
-    return cp
-
-
-_NETNS_DIRS = ("/run/netns", "/var/run/netns")
-
-
-def _netns_exists(name: str) -> bool:
-    return any(os.path.exists(os.path.join(d, name)) for d in _NETNS_DIRS)
-
-
-def _netns_list() -> list[str]:
-    cp = _run(["ip", "netns", "list"], check=False)
-    return [line.split()[0] for line in cp.stdout.splitlines() if line.strip()]
-
-
-def default_prefix() -> str:
-    """A short prefix unique to this process and call, not used by an existing netns."""
-    existing = _netns_list()
-    while True:
-        with _counter_lock:
-            n = next(_counter)
-        prefix = f"mvl{os.getpid() % 10000}x{n}"
-        taken = re.compile(re.escape(prefix) + r"(?![0-9])")
-        if not any(taken.match(name) for name in existing):
-            return prefix
-
-
-_FAILED_LINE = re.compile(r"Command failed (?:\S+):(\d+)")
-
-
-@dataclass
-class _Batch:
-    """Commands for one netns, run as one ``ip -n NS -batch -`` process."""
-
-    netns: str
-    cmds: list[list[str]] = field(default_factory=list)
-
-    def run(self) -> None:
-        if not self.cmds:
-            return
-        text = "\n".join(" ".join(c) for c in self.cmds) + "\n"
-        argv = ["ip", "-n", self.netns, "-batch", "-"]
-        cp = _run(argv, input=text, check=False)
-        if cp.returncode == 0:
-            return
-        err = (cp.stderr or cp.stdout).strip()
-        m = _FAILED_LINE.search(err)
-        cmd = self.cmds[int(m.group(1)) - 1] if m and 0 < int(m.group(1)) <= len(self.cmds) else None
-        shown = f"ip -n {self.netns} {' '.join(cmd)}" if cmd else " ".join(argv)
-        detail = _FAILED_LINE.sub("", err).strip()
-        raise LabError(f"command failed: {shown}: {detail}", shown, detail)
-
-
-class _Phase:
-    """Per-netns ordered command lists; netns batches of one phase run in parallel."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.batches: dict[str, _Batch] = {}
-
-    def add(self, netns: str, *args: str) -> None:
-        self.batches.setdefault(netns, _Batch(netns)).cmds.append([str(a) for a in args])
-
-    def run(self, pool: ThreadPoolExecutor | None) -> None:
-        batches = [b for b in self.batches.values() if b.cmds]
-        if pool is None or len(batches) <= 1:
-            for b in batches:
-                b.run()
-            return
-        futures = [pool.submit(b.run) for b in batches]
-        errors = []
-        for f in futures:
-            try:
-                f.result()
-            except LabError as exc:
-                errors.append(exc)
-        if errors:
-            raise errors[0]
-
-
-# --------------------------------------------------------------------------- prerequisites
-def prerequisites() -> list[str]:
-    """What is missing to build labs here (empty list: everything is fine).
-
-    Probes by actually creating a tiny netns with a veth, a macvlan, a macvtap and a bridge,
-    and pinging its loopback with a fractional timeout, then deleting it.
-    """
-    missing: list[str] = []
-    if os.geteuid() != 0:
-        missing.append("must run as root (creating network namespaces needs CAP_SYS_ADMIN and CAP_NET_ADMIN)")
-    for tool, pkg in (("ip", "iproute2"), ("ping", "iputils-ping")):
-        if shutil.which(tool) is None:
-            missing.append(f"`{tool}` not found on PATH (install {pkg})")
-    if missing:
-        return missing
-    ns = f"mvlprobe{os.getpid() % 100000}"
-    steps = [
-        ("create a network namespace", ["ip", "netns", "add", ns]),
-        ("create a veth pair", ["ip", "-n", ns, "link", "add", "name", "pa", "type", "veth", "peer", "name", "pb"]),
-        ("create a macvlan", ["ip", "-n", ns, "link", "add", "name", "pm", "link", "pa", "type", "macvlan",
-                              "mode", "bridge"]),
-        ("create a macvtap", ["ip", "-n", ns, "link", "add", "name", "pt", "link", "pb", "type", "macvtap",
-                              "mode", "vepa"]),
-        ("create a Linux bridge", ["ip", "-n", ns, "link", "add", "name", "pbr", "type", "bridge", "stp_state", "0"]),
-        ("set hairpin on a bridge port", None),
-        ("bring up loopback", ["ip", "-n", ns, "link", "set", "dev", "lo", "up"]),
-        ("ping with a fractional timeout inside a namespace",
-         ["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c1", "-W", "0.5", "127.0.0.1"]),
-    ]
-    try:
-        for what, argv in steps:
-            if argv is None:  # hairpin: needs a bridge port
-                argv = ["ip", "-n", ns, "link", "add", "name", "ph", "type", "veth", "peer", "name", "pi"]
-                cp = _run(argv, check=False)
-                if cp.returncode == 0:
-                    cp = _run(["ip", "-n", ns, "link", "set", "dev", "ph", "master", "pbr"], check=False)
-                if cp.returncode == 0:
-                    cp = _run(["ip", "-n", ns, "link", "set", "dev", "ph", "type", "bridge_slave", "hairpin", "on"],
-                              check=False)
-            else:
-                cp = _run(argv, check=False, timeout=10)
-            if cp.returncode != 0:
-                missing.append(f"cannot {what}: {(cp.stderr or cp.stdout).strip() or 'rc=' + str(cp.returncode)}")
-                break
-    except LabError as exc:
-        missing.append(f"probe failed: {exc}")
-    finally:
-        if _netns_exists(ns):
-            _run(["ip", "netns", "del", ns], check=False)
-    return missing
-
-
-# --------------------------------------------------------------------------- the lab
-def _fmt_net(net: ipaddress.IPv4Network) -> str:
-    return "default" if net.prefixlen == 0 else str(net)
 
 
 class Lab:
@@ -229,71 +42,14 @@ class Lab:
         self.ping_timeout = ping_timeout
         self.warnings: list[str] = []
         self.build_seconds: float | None = None
+        self.layout: Layout = layout(design, self.prefix)
         self._created: list[str] = []
-        self._plan()
-
-    # -- naming -------------------------------------------------------------------
-    def _plan(self) -> None:
-        d = self.design
-        p = self.prefix
-        self._netns: dict[str, str] = {}          # design ns id (and switch:S, void) -> netns name
-        counters = {"h": 0, "n": 0, "t": 0, "s": 0}
-
-        def alloc(key: str, tag: str) -> str:
-            if key not in self._netns:
-                self._netns[key] = f"{p}-{tag}{counters[tag]}"
-                counters[tag] += 1
-            return self._netns[key]
-
-        for h in d.hosts:
-            alloc(h.name, "h")
-        for i in d.interfaces:
-            if i.kind == "station":
-                alloc(i.ns, "t")
-            elif i.ns not in self._netns:
-                alloc(i.ns, "n" if i.namespace else "h")
-        self._switch_port: dict[str, str] = {}    # "switch:S/P" -> port ifname in the switch netns
-        self._switch_hairpin: dict[str, bool] = {}
-        for s in d.switches:
-            alloc(f"switch:{s.name}", "s")
-            for k, port in enumerate(s.ports):
-                self._switch_port[f"switch:{s.name}/{port.name}"] = f"p{k}"
-                self._switch_hairpin[f"switch:{s.name}/{port.name}"] = port.hairpin
-        self._void_end: dict[str, str] = {}
-        n_void = 0
-        for i in d.interfaces:
-            if i.kind == "parent" and not i.link:
-                self._void_end[i.id] = f"v{n_void}"
-                n_void += 1
-        if self._void_end:
-            self._netns["void:"] = f"{p}-v0"
-        # device name of every design interface in its netns
-        self._dev: dict[str, tuple[str, str]] = {}
-        for i in d.interfaces:
-            name = "eth0" if i.kind == "station" else i.name
-            self._dev[i.id] = (self._netns[i.ns], name)
-        # temporary names for children that move into a namespace
-        taken = {i.name for i in d.interfaces}
-        gen = (f"mvtmp{n}" for n in itertools.count())
-        self._tmp: dict[str, str] = {}
-        for i in d.interfaces:
-            if i.is_child and i.namespace:
-                t = next(gen)
-                while t in taken:
-                    t = next(gen)
-                self._tmp[i.id] = t
-        # bridges per netns (for fdb flushing)
-        self._bridges: dict[str, list[str]] = {}
-        for s in d.switches:
-            self._bridges.setdefault(self._netns[f"switch:{s.name}"], []).append("br0")
-        for i in d.interfaces:
-            if i.kind == "bridge":
-                self._bridges.setdefault(self._netns[i.ns], []).append(i.name)
         self._components = self._compute_components()
 
+    # -- naming -------------------------------------------------------------------
     def _compute_components(self) -> dict[str, frozenset[str]]:
         """netns -> the set of netns a frame can reach from it (cables, veths, macvlan lowers)."""
-        parent: dict[str, str] = {n: n for n in self._netns.values()}
+        parent: dict[str, str] = {n: n for n in self.layout.namespaces}
 
         def find(x: str) -> str:
             while parent[x] != x:
@@ -306,17 +62,17 @@ class Lab:
             if ra != rb:
                 parent[ra] = rb
 
-        d = self.design
+        d, ns = self.design, self.layout.netns
         for i in d.interfaces:
-            here = self._netns[i.ns]
-            if i.link and i.link.startswith("switch:"):
-                union(here, self._netns[f"switch:{i.link[len('switch:'):].rsplit('/', 1)[0]}"])
+            here = ns[i.ns]
+            if is_switch_port(i.link):
+                union(here, ns[switch_id(parse_switch_port(str(i.link)).switch)])
             elif i.kind == "parent" and not i.link:
-                union(here, self._netns["void:"])
+                union(here, ns[VOID])
             elif i.kind in ("bridge-port", "veth-peer") and i.link:
-                union(here, self._netns[d.iface(i.link).ns])
+                union(here, ns[d.iface(i.link).ns])
             if i.is_child and i.lower:
-                union(here, self._netns[d.iface(i.lower).ns])
+                union(here, ns[d.iface(i.lower).ns])
         groups: dict[str, set[str]] = {}
         for n in parent:
             groups.setdefault(find(n), set()).add(n)
@@ -326,21 +82,21 @@ class Lab:
         """Real netns name for a design namespace id (``host1``, ``host1/ns:web``, ``station:gw``),
         for ``switch:NAME`` (the switch's bridge) or ``void:`` (far ends of parents without uplink)."""
         try:
-            return self._netns[ns_id]
+            return self.layout.netns[ns_id]
         except KeyError:
-            raise KeyError(f"no namespace {ns_id!r} in this lab; known: {', '.join(self._netns)}") from None
+            raise KeyError(f"no namespace {ns_id!r} in this lab; known: {', '.join(self.layout.netns)}") from None
 
     def device(self, iface_id: str) -> tuple[str, str]:
         """(netns name, device name) of a design interface (stations are ``eth0``)."""
-        return self._dev[iface_id]
+        return self.layout.dev[iface_id]
 
     @property
     def namespaces(self) -> list[str]:
-        """Every netns name this lab creates."""
-        return list(dict.fromkeys(self._netns.values()))
+        """Every netns name this lab creates (itself, or through a host's plan)."""
+        return self.layout.namespaces
 
     # -- build --------------------------------------------------------------------
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         t0 = time.monotonic()
         try:
             self._build()
@@ -358,205 +114,36 @@ class Lab:
     def cleanup(self) -> None:
         """Delete every netns of this lab that exists (idempotent; never touches other namespaces)."""
         for attempt in range(3):
-            present = [n for n in self._created if _netns_exists(n)]
+            present = [n for n in self._created if netns_exists(n)]
             if not present:
                 break
             if attempt == 0:
-                _run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {n}\n" for n in present),
-                     check=False)
+                run(["ip", "-force", "-batch", "-"], input="".join(f"netns del {n}\n" for n in present), check=False)
             else:
                 for n in present:
-                    _run(["ip", "netns", "del", n], check=False)
+                    run(["ip", "netns", "del", n], check=False)
                 time.sleep(0.1 * attempt)
 
     def _build(self) -> None:
+        # a name that already exists means a prefix clash: fail before creating anything, and only
+        # ever delete what this lab created (the plans create the design namespaces: those count too)
+        clash = [n for n in self.namespaces if netns_exists(n)]
+        if clash:
+            raise LabError(f"netns {clash[0]} already exists: pick another lab prefix than {self.prefix!r}",
+                           f"ip netns add {clash[0]}", "File exists")
+        self._created = list(self.namespaces)
+        outside = self.layout.outside
+        cp = run(["ip", "-batch", "-"], input="".join(f"netns add {n}\n" for n in outside), check=False)
+        if cp.returncode != 0:
+            err = batch_error_text(cp.stderr or cp.stdout)
+            raise LabError(f"cannot create network namespaces: {err}", "ip netns add", err)
         with ThreadPoolExecutor(max_workers=8) as pool:
-            # 0. namespaces; a name that already exists means a prefix clash: fail before creating
-            # anything, and only ever delete what this lab created
-            clash = [n for n in self.namespaces if _netns_exists(n)]
-            if clash:
-                raise LabError(f"netns {clash[0]} already exists: pick another lab prefix than {self.prefix!r}",
-                               f"ip netns add {clash[0]}", "File exists")
-            self._created = list(self.namespaces)
-            cp = _run(["ip", "-batch", "-"], input="".join(f"netns add {n}\n" for n in self._created), check=False)
-            if cp.returncode != 0:
-                self._created = [n for n in self._created if _netns_exists(n)]
-                err = _FAILED_LINE.sub("", (cp.stderr or cp.stdout)).strip()
-                raise LabError(f"cannot create network namespaces: {err}", "ip netns add", err)
-            # 1. sysctls: no IPv6 (no DAD/NDP noise), IPv4 ARP/routing knobs at kernel defaults
-            sysctls = ["net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]
-            for scope in ("all", "default"):
-                sysctls += [f"net.ipv4.conf.{scope}.{k}={v}" for k, v in _IPV4_DEFAULTS.items()]
-            list(pool.map(lambda n: _run(["ip", "netns", "exec", n, "sysctl", "-q", "-w", *sysctls]),
-                          self.namespaces))
-            for phase in self._phases():
-                phase.run(pool)
-
-    def _phases(self) -> list[_Phase]:
-        d = self.design
-        ns = self._netns
-        bridges, create, rename, master, addrs, up, routes, neigh = (
-            _Phase(n) for n in ("bridges", "create", "rename", "master", "addresses", "up", "routes", "neighbours"))
-
-        # -- bridges: one per switch, plus the host bridges of the design
-        for s in d.switches:
-            sw = ns[f"switch:{s.name}"]
-            bridges.add(sw, "link", "add", "name", "br0", "type", "bridge", "stp_state", "0")
-        for i in d.interfaces:
-            if i.kind == "bridge":
-                bridges.add(ns[i.ns], "link", "add", "name", i.name, "address", i.mac, "mtu", i.mtu,
-                            "type", "bridge", "stp_state", "0")
-
-        # -- devices, in design order (children wait for their declared parent)
-        created: set[str] = set()
-        pending_children: list[Iface] = []
-
-        def far_end_args(i: Iface) -> list[str]:
-            """``peer ...`` arguments of a parent's or station's veth."""
-            if i.link and i.link.startswith("switch:"):
-                sw_name = i.link[len("switch:"):].rsplit("/", 1)[0]
-                return ["peer", "name", self._switch_port[i.link], "mtu", str(i.mtu),
-                        "netns", ns[f"switch:{sw_name}"]]
-            if i.link and i.link.startswith("bridge:"):
-                port = d.iface(f"{i.host}/{i.link[len('bridge:'):].rsplit('/', 1)[1]}")
-                return ["peer", "name", port.name, "address", port.mac, "mtu", str(i.mtu)]
-            return ["peer", "name", self._void_end[i.id], "netns", ns["void:"]]
-
-        def create_child(c: Iface) -> None:
-            host_ns = ns[c.host]
-            lower = d.iface(c.lower) if c.lower else None
-            declared = d.iface(c.declared_lower or c.lower)
-            name = self._tmp.get(c.id, c.name)
-            args = ["link", "add", "name", name, "link", declared.name, "address", c.mac]
-            if lower is not None and c.mtu != lower.mtu:
-                args += ["mtu", str(c.mtu)]
-            args += ["type", c.kind, "mode", c.mode]
-            if c.mode == "passthru" and c.nopromisc:
-                args.append("nopromisc")
-            create.add(host_ns, *args)
-            if c.mode == "passthru" and lower is not None and c.mac != lower.mac:
-                # the kernel ignores the address given at creation in passthru mode and takes
-                # the lower device's; setting it afterwards changes the lower device's MAC too
-                create.add(host_ns, "link", "set", "dev", name, "address", c.mac)
-            for m in c.source_macs:
-                create.add(host_ns, "link", "set", "dev", name, "type", c.kind, "macaddr", "add", m)
-            if c.namespace:
-                create.add(host_ns, "link", "set", "dev", name, "netns", ns[c.ns])
-                rename.add(ns[c.ns], "link", "set", "dev", name, "name", c.name)
-            created.add(c.id)
-
-        def flush_pending() -> None:
-            progress = True
-            while progress and pending_children:
-                progress = False
-                for c in list(pending_children):
-                    dep = c.declared_lower or c.lower
-                    if dep in created:
-                        pending_children.remove(c)
-                        create_child(c)
-                        progress = True
-
-        for i in d.interfaces:
-            here = ns[i.ns]
-            if i.kind == "parent":
-                create.add(here, "link", "add", "name", i.name, "address", i.mac, "mtu", i.mtu, "type", "veth",
-                           *far_end_args(i))
-                if i.link and i.link.startswith("switch:"):
-                    sw_ns = ns[f"switch:{i.link[len('switch:'):].rsplit('/', 1)[0]}"]
-                    self._switch_side(master, up, sw_ns, i.link)
-                elif i.link and i.link.startswith("bridge:"):
-                    br = i.link[len("bridge:"):].rsplit("/", 1)[0]
-                    port = d.iface(f"{i.host}/{i.link[len('bridge:'):].rsplit('/', 1)[1]}")
-                    master.add(here, "link", "set", "dev", port.name, "master", br)
-                    master.add(here, "link", "set", "dev", port.name, "type", "bridge_slave",
-                               "hairpin", "on" if port.hairpin else "off")
-                    up.add(here, "link", "set", "dev", port.name, "up")
-                    created.add(port.id)
-                else:
-                    up.add(ns["void:"], "link", "set", "dev", self._void_end[i.id], "up")
-                if i.master:
-                    master.add(here, "link", "set", "dev", i.name, "master", d.iface(i.master).name)
-                    master.add(here, "link", "set", "dev", i.name, "type", "bridge_slave",
-                               "hairpin", "on" if i.hairpin else "off")
-            elif i.kind == "bridge":
-                pass  # created in the bridges phase; MTU re-applied once ports are in
-            elif i.kind == "bridge-port":
-                if i.link:  # veth to a peer in a namespace
-                    peer = d.iface(i.link)
-                    args = ["link", "add", "name", i.name, "address", i.mac, "mtu", i.mtu, "type", "veth",
-                            "peer", "name", peer.name, "address", peer.mac, "mtu", peer.mtu]
-                    if ns[peer.ns] != here:
-                        args += ["netns", ns[peer.ns]]
-                    create.add(here, *args)
-                    created.add(peer.id)
-                    master.add(here, "link", "set", "dev", i.name, "master", d.iface(i.master).name)
-                    master.add(here, "link", "set", "dev", i.name, "type", "bridge_slave",
-                               "hairpin", "on" if i.hairpin else "off")
-                    up.add(here, "link", "set", "dev", i.name, "up")
-                # a port cabled to a parent is created with that parent
-            elif i.kind == "veth-peer":
-                pass  # created with its bridge port
-            elif i.is_child:
-                pending_children.append(i)
-            elif i.kind == "station":
-                create.add(here, "link", "add", "name", "eth0", "address", i.mac, "type", "veth",
-                           *far_end_args(i))
-                sw_ns = ns[f"switch:{i.link[len('switch:'):].rsplit('/', 1)[0]}"]
-                self._switch_side(master, up, sw_ns, i.link)
-            if not i.is_child:
-                created.add(i.id)
-            flush_pending()
-        flush_pending()
-        if pending_children:
-            names = ", ".join(c.id for c in pending_children)
-            raise LabError(f"cannot order the creation of children (parent chain never reaches a device): {names}")
-        for i in d.interfaces:
-            if i.kind == "bridge":
-                master.add(ns[i.ns], "link", "set", "dev", i.name, "mtu", i.mtu)
-
-        # -- addresses in design order, then links up in design order
-        for i in d.interfaces:
-            netns, dev = self._dev[i.id]
-            for a in i.addresses:
-                addrs.add(netns, "addr", "add", a.with_prefixlen, "dev", dev)
-        for n in self.namespaces:
-            up.add(n, "link", "set", "dev", "lo", "up")
-        for s in d.switches:
-            up.add(ns[f"switch:{s.name}"], "link", "set", "dev", "br0", "up")
-        for i in d.interfaces:
-            netns, dev = self._dev[i.id]
-            if i.kind == "bridge-port":
-                continue  # brought up with its veth
-            if i.up:
-                up.add(netns, "link", "set", "dev", dev, "up")
-
-        # -- static routes (only over links that are up: the kernel refuses others) and neighbours
-        for i in d.interfaces:
-            netns, dev = self._dev[i.id]
-            for r in i.routes:
-                if not i.up:
-                    self.warnings.append(f"{i.id}: route to {r.to} skipped: the interface is down "
-                                         "(the kernel refuses routes over a device that is down)")
-                    continue
-                args = ["route", "add", _fmt_net(r.to)]
-                if r.via is not None:
-                    args += ["via", str(r.via)]
-                routes.add(netns, *args, "dev", dev)
-            for ip, mac in d.static_neighbors(i):
-                neigh.add(netns, "neigh", "replace", str(ip), "lladdr", mac, "dev", dev, "nud", "permanent")
-        return [bridges, create, rename, master, addrs, up, routes, neigh]
-
-    def _switch_side(self, master: _Phase, up: _Phase, sw_ns: str, link: str) -> None:
-        port = self._switch_port[link]
-        master.add(sw_ns, "link", "set", "dev", port, "master", "br0")
-        master.add(sw_ns, "link", "set", "dev", port, "type", "bridge_slave",
-                   "hairpin", "on" if self._switch_hairpin[link] else "off")
-        up.add(sw_ns, "link", "set", "dev", port, "up")
+            self.warnings = build(self.design, self.layout, pool)
 
     # -- inspection -----------------------------------------------------------------
     def run(self, ns_id: str, *cmd: str, check: bool = False, timeout: float = 30.0) -> subprocess.CompletedProcess:
         """Run a command inside the netns of a design namespace (or ``switch:S``, ``void``)."""
-        return _run(["ip", "netns", "exec", self.netns_of(ns_id), *cmd], check=check, timeout=timeout)
+        return run(["ip", "netns", "exec", self.netns_of(ns_id), *cmd], check=check, timeout=timeout)
 
     def dump(self, ns_id: str) -> str:
         """Links, addresses, routes, neighbours (and bridge ports / fdb) of one namespace, as text."""
@@ -566,12 +153,12 @@ class Lab:
                             ("addresses", ["ip", "-n", netns, "-br", "addr", "show"]),
                             ("routes", ["ip", "-n", netns, "route", "show", "table", "all"]),
                             ("neighbours", ["ip", "-n", netns, "neigh", "show"])):
-            cp = _run(argv, check=False)
+            cp = run(argv, check=False)
             parts.append(f"## {title} ({netns})\n{cp.stdout}{cp.stderr}")
-        if self._bridges.get(netns) and shutil.which("bridge"):
+        if self.layout.bridges.get(netns) and shutil.which("bridge"):
             for title, argv in (("bridge ports", ["bridge", "-n", netns, "-d", "link", "show"]),
                                 ("fdb", ["bridge", "-n", netns, "fdb", "show"])):
-                cp = _run(argv, check=False)
+                cp = run(argv, check=False)
                 parts.append(f"## {title} ({netns})\n{cp.stdout}{cp.stderr}")
         return "\n".join(parts)
 
@@ -583,7 +170,7 @@ class Lab:
         try:
             for n in names:
                 lines = ["neigh flush all"]
-                lines += [f"link set dev {br} type bridge fdb_flush" for br in self._bridges.get(n, ())]
+                lines += [f"link set dev {br} type bridge fdb_flush" for br in self.layout.bridges.get(n, ())]
                 p = subprocess.Popen(["ip", "-n", n, "-batch", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
                 procs.append((n, lines, p))
@@ -603,7 +190,7 @@ class Lab:
             raise LabError("flushing caches failed: " + "; ".join(errors))
 
     def _pair_scope(self, a: Iface, b: Iface) -> frozenset[str]:
-        return self._components[self._netns[a.ns]] | self._components[self._netns[b.ns]]
+        return self._components[self.layout.netns[a.ns]] | self._components[self.layout.netns[b.ns]]
 
     def _endpoint(self, iid: str) -> Iface:
         i = self.design.get_iface(iid)
@@ -620,8 +207,8 @@ class Lab:
         # lookup done first by `ip route get` settles those pairs at once.
         script = (f"ip route get {dst} from {src} >/dev/null 2>&1 || exit 3; "
                   f"exec ping -n -q -c1 -W {timeout:g} -I {src} {dst}")
-        argv = ["ip", "netns", "exec", self._netns[a.ns], "sh", "-c", script]
-        cp = _run(argv, check=False, timeout=timeout + 30)
+        argv = ["ip", "netns", "exec", self.layout.netns[a.ns], "sh", "-c", script]
+        cp = run(argv, check=False, timeout=timeout + 30)
         if cp.returncode == 0:
             return True
         if cp.returncode in (1, 3):
@@ -765,3 +352,4 @@ def measure(design: Design, pairs: Iterable[tuple[str, str]] | None = None, *, r
     finally:
         for lab in labs:
             lab.cleanup()
+

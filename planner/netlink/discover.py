@@ -23,13 +23,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from planner.core.ids import short
 from planner.core.livestate import LiveHost, LiveLink, LiveNamespace
 from planner.core.ops import ALIAS_PREFIX
+from planner.core.schema import CHILD_TYPES, DEFAULT_MODE
+
 from .live import read_live
 
 __all__ = ["design_doc_from_live", "discover", "parse_alias"]
 
-CHILD_KINDS = ("macvlan", "macvtap")
+CHILD_KINDS = CHILD_TYPES
 
 
 def parse_alias(alias: str | None) -> tuple[str, str] | None:
@@ -60,8 +63,8 @@ def _l3(lns: LiveNamespace, dev: str, include_routes: bool = True) -> dict:
 
 def design_doc_from_live(live: LiveHost, *, host: str | None = None, name: str | None = None) -> tuple[dict, list[str]]:
     """(design document, skipped link descriptions) for one live host."""
-    owners = Counter()
-    hosts = Counter()
+    owners: Counter[str] = Counter()
+    hosts: Counter[str] = Counter()
     for _ns, lk in live.iter_links():
         pa = parse_alias(lk.alias)
         if pa:
@@ -69,143 +72,158 @@ def design_doc_from_live(live: LiveHost, *, host: str | None = None, name: str |
             hosts[pa[1].split("/", 1)[0]] += 1
     design_name = name or (owners.most_common(1)[0][0] if owners else "discovered")
     host_name = host or (hosts.most_common(1)[0][0] if hosts else "host")
-    root = live.ns("") or LiveNamespace(name="")
+    return _Discovery(live, design_name).document(host_name)
 
-    def owned_id(lk: LiveLink) -> str | None:
-        pa = parse_alias(lk.alias)
-        return pa[1] if pa and pa[0] == design_name else None
 
-    children: list[dict] = []
-    bridges: list[dict] = []
-    parent_names: dict[str, None] = {}
-    uplinks: dict[str, dict] = {}
-    veth_parents: set[str] = set()
-    used: set[tuple[str, str]] = set()
-    skipped: list[str] = []
+class _Discovery:
+    """Reads one live host into design objects; ``used`` marks the links that found their place."""
 
-    # veth parents mvplan created (alias id without '#peer') and their far ends
-    for lk in root.links:
-        oid = owned_id(lk)
-        if lk.kind == "veth" and oid and oid.rsplit("/", 1)[-1] == lk.name and "/ns:" not in oid:
-            far = root.link(lk.link) if lk.link and (lk.link_ns or "") == "" else None
-            far_id = owned_id(far) if far else None
-            if far is not None and far_id == oid + "#peer":
-                veth_parents.add(lk.name)
-                used.add(("", far.name))
-            elif far is not None and far.master and far_id and far_id.rsplit("/", 1)[-1] == far.name:
-                veth_parents.add(lk.name)  # cabled to a bridge port (handled with the bridge)
+    def __init__(self, live: LiveHost, design_name: str):
+        self.live, self.design_name = live, design_name
+        self.root = live.ns("") or LiveNamespace(name="")
+        self.parent_names: dict[str, None] = {}
+        self.uplinks: dict[str, dict] = {}
+        self.veth_parents: set[str] = set()
+        self.used: set[tuple[str, str]] = set()
+        self.skipped: list[str] = []
 
-    # bridges and their ports
-    for lk in root.links:
-        if lk.kind != "bridge":
-            continue
-        used.add(("", lk.name))
+    def owned_id(self, lk: LiveLink | None) -> str | None:
+        pa = parse_alias(lk.alias) if lk is not None else None
+        return pa[1] if pa and pa[0] == self.design_name else None
+
+    def document(self, host_name: str) -> tuple[dict, list[str]]:
+        self.find_veth_parents()
+        bridges = [self.bridge(lk) for lk in self.root.links if lk.kind == "bridge"]
+        children = self.children()
+        parents = self.parents()
+        self.leftovers()
+        hd: dict[str, Any] = {"name": host_name}
+        if parents:
+            hd["parents"] = parents
+        if children:
+            hd["children"] = children
+        if bridges:
+            hd["bridges"] = bridges
+        doc = {"version": 1, "name": self.design_name,
+               "description": "discovered from the live state by mvplan discover", "hosts": [hd]}
+        return doc, self.skipped
+
+    def find_veth_parents(self) -> None:
+        """veth parents mvplan created (alias id without '#peer') and their far ends."""
+        for lk in self.root.links:
+            oid = self.owned_id(lk)
+            if lk.kind == "veth" and oid and short(oid) == lk.name and "/ns:" not in oid:
+                far = self.root.link(lk.link) if lk.link and (lk.link_ns or "") == "" else None
+                far_id = self.owned_id(far)
+                if far is not None and far_id == oid + "#peer":
+                    self.veth_parents.add(lk.name)
+                    self.used.add(("", far.name))
+                elif far is not None and far.master and far_id and short(far_id) == far.name:
+                    self.veth_parents.add(lk.name)  # cabled to a bridge port (handled with the bridge)
+
+    def bridge(self, lk: LiveLink) -> dict:
+        self.used.add(("", lk.name))
         bd: dict[str, Any] = {"name": lk.name}
         if lk.mac:
             bd["mac"] = lk.mac
         if lk.mtu:
             bd["mtu"] = lk.mtu
         bd["state"] = lk.state or "up"
-        bd.update(_l3(root, lk.name))
-        ports = []
-        for p in root.links:
-            if p.master != lk.name:
-                continue
-            used.add(("", p.name))
-            pd: dict[str, Any] = {"name": p.name, "hairpin": bool(p.hairpin)}
-            if p.kind == "veth" and p.link and p.link_ns and owned_id(p):
-                peer_ns = live.ns(p.link_ns)
-                peer = peer_ns.link(p.link) if peer_ns else None
-                if peer is not None:
-                    used.add((p.link_ns, peer.name))
-                    pe: dict[str, Any] = {"name": peer.name, "namespace": p.link_ns}
-                    if peer.mac:
-                        pe["mac"] = peer.mac
-                    if peer.mtu:
-                        pe["mtu"] = peer.mtu
-                    pe["state"] = peer.state or "up"
-                    pe.update(_l3(peer_ns, peer.name))
-                    pd["peer"] = pe
-            elif p.kind == "veth" and p.link and (p.link_ns or "") == "" and p.link in veth_parents:
-                uplinks[p.link] = {"bridge": lk.name, "port": p.name}
-                used.add(("", p.link))
-            else:
-                pd["enslave"] = True
-                parent_names.setdefault(p.name, None)
-            ports.append(pd)
-        bd["ports"] = ports
-        bridges.append(bd)
+        bd.update(_l3(self.root, lk.name))
+        bd["ports"] = [self.bridge_port(lk, p) for p in self.root.links if p.master == lk.name]
+        return bd
 
-    # children, in namespace order (host namespace first), lowers become parents
-    parent_mtu = {lk.name: lk.mtu for lk in root.links}
-    parent_mac = {lk.name: lk.mac for lk in root.links}
-    for lns in sorted(live.namespaces, key=lambda n: (n.name != "", n.name)):
-        for lk in lns.links:
-            if lk.kind not in CHILD_KINDS:
-                continue
-            used.add((lns.name, lk.name))
-            if not lk.link or (lk.link_ns or "") != "":
-                skipped.append(f"{lns.name or '(host)'}/{lk.name}: {lk.kind} whose lower device is not in the host "
-                               "namespace")
-                continue
-            parent_names.setdefault(lk.link, None)
-            cd: dict[str, Any] = {"name": lk.name, "type": lk.kind, "parent": lk.link, "mode": lk.mode or "bridge"}
-            if lk.mac and not (lk.mode == "passthru" and lk.mac == parent_mac.get(lk.link)):
-                cd["mac"] = lk.mac
-            if lk.mtu and lk.mtu != parent_mtu.get(lk.link):
-                cd["mtu"] = lk.mtu
-            cd["state"] = lk.state or "up"
-            if lk.nopromisc:
-                cd["nopromisc"] = True
-            if lk.mode == "source" and lk.source_macs:
-                cd["source_macs"] = list(lk.source_macs)
-            if lns.name:
-                cd["namespace"] = lns.name
-            cd.update(_l3(lns, lk.name))
-            children.append(cd)
-
-    # parents: lowers, enslaved devices, veth parents, configured devices
-    for pname in sorted(veth_parents):
-        parent_names.setdefault(pname, None)
-    for lk in root.links:
-        if lk.name in parent_names or ("", lk.name) in used:
-            continue
-        if root.addresses_of(lk.name) or root.routes_of(lk.name):
-            parent_names.setdefault(lk.name, None)
+    def bridge_port(self, br: LiveLink, p: LiveLink) -> dict:
+        self.used.add(("", p.name))
+        pd: dict[str, Any] = {"name": p.name, "hairpin": bool(p.hairpin)}
+        if p.kind == "veth" and p.link and p.link_ns and self.owned_id(p):
+            peer_ns = self.live.ns(p.link_ns)
+            peer = peer_ns.link(p.link) if peer_ns else None
+            if peer_ns is not None and peer is not None:
+                self.used.add((p.link_ns, peer.name))
+                pe: dict[str, Any] = {"name": peer.name, "namespace": p.link_ns}
+                if peer.mac:
+                    pe["mac"] = peer.mac
+                if peer.mtu:
+                    pe["mtu"] = peer.mtu
+                pe["state"] = peer.state or "up"
+                pe.update(_l3(peer_ns, peer.name))
+                pd["peer"] = pe
+        elif p.kind == "veth" and p.link and (p.link_ns or "") == "" and p.link in self.veth_parents:
+            self.uplinks[p.link] = {"bridge": br.name, "port": p.name}
+            self.used.add(("", p.link))
         else:
-            skipped.append(f"(host)/{lk.name}: {lk.kind or 'device'} without children, ports or addresses")
-    parents = []
-    for lk in root.links:
-        if lk.name not in parent_names:
-            continue
-        pname = lk.name
-        pd = {"name": pname, "kind": "veth" if pname in veth_parents else "ethernet"}
-        if lk.mac:
-            pd["mac"] = lk.mac
-        if lk.mtu:
-            pd["mtu"] = lk.mtu
-        pd["state"] = lk.state or "up"
-        pd.update(_l3(root, pname))
-        if pname in uplinks:
-            pd["uplink"] = uplinks[pname]
-        parents.append(pd)
-    for lns in live.namespaces:
-        if not lns.name:
-            continue
-        for lk in lns.links:
-            if (lns.name, lk.name) not in used:
-                skipped.append(f"{lns.name}/{lk.name}: {lk.kind or 'device'} not attached to the host")
+            pd["enslave"] = True
+            self.parent_names.setdefault(p.name, None)
+        return pd
 
-    hd: dict[str, Any] = {"name": host_name}
-    if parents:
-        hd["parents"] = parents
-    if children:
-        hd["children"] = children
-    if bridges:
-        hd["bridges"] = bridges
-    doc = {"version": 1, "name": design_name,
-           "description": "discovered from the live state by mvplan discover", "hosts": [hd]}
-    return doc, skipped
+    def children(self) -> list[dict]:
+        """Children in namespace order (host namespace first); their lowers become parents."""
+        parent_mtu = {lk.name: lk.mtu for lk in self.root.links}
+        parent_mac = {lk.name: lk.mac for lk in self.root.links}
+        out = []
+        for lns in sorted(self.live.namespaces, key=lambda n: (n.name != "", n.name)):
+            for lk in lns.links:
+                if lk.kind not in CHILD_KINDS:
+                    continue
+                self.used.add((lns.name, lk.name))
+                if not lk.link or (lk.link_ns or "") != "":
+                    self.skipped.append(f"{lns.name or '(host)'}/{lk.name}: {lk.kind} whose lower device is not in "
+                                        "the host namespace")
+                    continue
+                self.parent_names.setdefault(lk.link, None)
+                cd: dict[str, Any] = {"name": lk.name, "type": lk.kind, "parent": lk.link,
+                                      "mode": lk.mode or DEFAULT_MODE}
+                if lk.mac and not (lk.mode == "passthru" and lk.mac == parent_mac.get(lk.link)):
+                    cd["mac"] = lk.mac
+                if lk.mtu and lk.mtu != parent_mtu.get(lk.link):
+                    cd["mtu"] = lk.mtu
+                cd["state"] = lk.state or "up"
+                if lk.nopromisc:
+                    cd["nopromisc"] = True
+                if lk.mode == "source" and lk.source_macs:
+                    cd["source_macs"] = list(lk.source_macs)
+                if lns.name:
+                    cd["namespace"] = lns.name
+                cd.update(_l3(lns, lk.name))
+                out.append(cd)
+        return out
+
+    def parents(self) -> list[dict]:
+        """Lowers, enslaved devices, veth parents and other configured devices of the host namespace."""
+        root = self.root
+        for pname in sorted(self.veth_parents):
+            self.parent_names.setdefault(pname, None)
+        for lk in root.links:
+            if lk.name in self.parent_names or ("", lk.name) in self.used:
+                continue
+            if root.addresses_of(lk.name) or root.routes_of(lk.name):
+                self.parent_names.setdefault(lk.name, None)
+            else:
+                self.skipped.append(f"(host)/{lk.name}: {lk.kind or 'device'} without children, ports or addresses")
+        out = []
+        for lk in root.links:
+            if lk.name not in self.parent_names:
+                continue
+            pd: dict[str, Any] = {"name": lk.name, "kind": "veth" if lk.name in self.veth_parents else "ethernet"}
+            if lk.mac:
+                pd["mac"] = lk.mac
+            if lk.mtu:
+                pd["mtu"] = lk.mtu
+            pd["state"] = lk.state or "up"
+            pd.update(_l3(root, lk.name))
+            if lk.name in self.uplinks:
+                pd["uplink"] = self.uplinks[lk.name]
+            out.append(pd)
+        return out
+
+    def leftovers(self) -> None:
+        for lns in self.live.namespaces:
+            if not lns.name:
+                continue
+            for lk in lns.links:
+                if (lns.name, lk.name) not in self.used:
+                    self.skipped.append(f"{lns.name}/{lk.name}: {lk.kind or 'device'} not attached to the host")
 
 
 def discover(netns: str | None = None, *, host: str | None = None, name: str | None = None,

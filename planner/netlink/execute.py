@@ -13,6 +13,7 @@ import ipaddress
 
 from pyroute2 import netns as _pnetns
 
+from planner.core.errors import MvplanError
 from planner.core.ops import (
     AddAddress,
     AddNeighbor,
@@ -39,6 +40,7 @@ from planner.core.ops import (
     SetSourceMacs,
     UnsetBridgePort,
 )
+
 from . import _nl
 from ._nl import (
     ECHO,
@@ -123,13 +125,21 @@ NETLINK_CALLS = {
 }
 
 
-class StepError(Exception):
+class StepError(MvplanError):
     """One op failed in the kernel: names the op and keeps the errno (``code``)."""
 
     def __init__(self, op: Op, code: int, message: str):
         self.op = op
         self.code = code
         super().__init__(f"{op.describe()}: {message}")
+
+
+def _mode_number(mode: str) -> int:
+    """The kernel's number for a macvlan mode; an unknown mode is what the kernel would say: EINVAL."""
+    try:
+        return MACVLAN_MODES[mode]
+    except KeyError:
+        raise NetlinkError(22, f"unknown macvlan mode {mode!r}") from None
 
 
 def _name(n: str) -> bytes:
@@ -222,7 +232,7 @@ class Executor:
         self._created(op.ns, op.name, self._newlink(op.ns, attrs, F_CREATE | ECHO))
 
     def _macvlan(self, op: CreateMacvlan) -> None:
-        data = nla_u32(IFLA_MACVLAN_MODE, MACVLAN_MODES[op.mode])
+        data = nla_u32(IFLA_MACVLAN_MODE, _mode_number(op.mode))
         if op.nopromisc:
             data += nla(IFLA_MACVLAN_FLAGS, (MACVLAN_FLAG_NOPROMISC).to_bytes(2, "little"))
         if op.bcqueuelen is not None:
@@ -252,7 +262,7 @@ class Executor:
 
     def _mode(self, op: SetMode) -> None:
         info = nla_nest(IFLA_LINKINFO, nla_str(IFLA_INFO_KIND, op.link_kind),
-                        nla_nest(IFLA_INFO_DATA, nla_u32(IFLA_MACVLAN_MODE, MACVLAN_MODES[op.mode])))
+                        nla_nest(IFLA_INFO_DATA, nla_u32(IFLA_MACVLAN_MODE, _mode_number(op.mode))))
         self._newlink(op.ns, _name(op.name) + info)
 
     def _mtu(self, op: SetMtu) -> None:

@@ -28,6 +28,7 @@ from planner.core.livestate import (
     LiveRoute,
     LiveState,
 )
+
 from . import _nl
 from ._nl import (
     AF_INET,

@@ -14,6 +14,7 @@ import os
 from pyroute2 import netns as _pnetns
 
 from planner.core.errors import MvplanError
+
 from ._nl import NETNS_RUN_DIR, Channel, ns_fd
 
 __all__ = ["Target", "TargetMissing", "default_prefix", "list_netns"]

@@ -98,9 +98,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 
 def init_app(app: Flask) -> None:
-    from .store import Store
     from . import api, applying, csrf, ui
     from .errors import register_error_handlers
+    from .store import Store
 
     store = Store(app.config["DATABASE"])
     if app.config.get("SEED_EXAMPLES"):
@@ -112,6 +112,13 @@ def init_app(app: Flask) -> None:
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(ui.bp)
+
+    @app.context_processor
+    def _vocabulary() -> dict:
+        """Every page embeds the vocabulary (modes, kinds, patterns), so the browser keeps no copy."""
+        from planner.core.schema import vocabulary
+
+        return {"vocabulary": vocabulary()}
 
     @app.after_request
     def _security_headers(resp):

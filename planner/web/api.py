@@ -14,10 +14,11 @@ from planner import __version__
 from planner.core.diff import diff_designs, diff_predictions
 from planner.core.errors import DesignError
 from planner.core.model import parse_design_text
-from .store import Conflict, NotFound
+
 from . import applying, core
 from .csrf import csrf_token
 from .errors import ApiError, invalid_design
+from .store import Conflict, NotFound
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -129,6 +130,22 @@ def meta():
     return jsonify({"version": __version__, "capabilities": core.capabilities(allow),
                     "export_formats": list(core.EXPORT_FORMATS) + list(core.DOCUMENT_FORMATS),
                     "max_content_length": current_app.config.get("MAX_CONTENT_LENGTH")})
+
+
+@bp.get("/vocabulary")
+def vocabulary():
+    """Modes, kinds, states, limits and name patterns (also embedded in every page)."""
+    from planner.core.schema import vocabulary as vocab
+
+    return jsonify(vocab())
+
+
+@bp.get("/schema")
+def schema():
+    """The JSON Schema of the design format, generated from the same vocabulary."""
+    from planner.core.schema import design_schema
+
+    return jsonify(design_schema())
 
 
 @bp.get("/csrf")

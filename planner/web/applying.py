@@ -32,6 +32,7 @@ from typing import Any
 from flask import Flask, current_app, request
 
 from planner.core.errors import CompileError, DesignError
+
 from .errors import ApiError
 
 __all__ = [
@@ -125,7 +126,7 @@ def parse_target(data: dict, real: bool) -> TargetSpec:
 
 def _applier():
     """The netlink applier (imported on first use: pyroute2 costs a tenth of a second to load)."""
-    from planner.netlink import apply as applier
+    import planner.netlink.apply as applier
 
     return applier
 
@@ -322,7 +323,7 @@ def _preflight(target: TargetSpec, run_dir) -> None:
     if journal.exists():
         raise applier.JournalPending(f"an earlier apply on {target.describe()} did not finish ({journal.path}); "
                                      "run 'mvplan apply --recover rollback' (or 'complete') first")
-    applier._Lock(rdir, key).release()  # raises LockBusy while someone else holds it
+    applier.Lock(rdir, key).release()  # raises LockBusy while someone else holds it
 
 
 def start_job(design, rec: dict, target: TargetSpec, host: str, digest: str | None) -> Job:

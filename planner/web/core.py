@@ -14,6 +14,7 @@ from planner import exporters
 from planner.core import compiler, reachability, rules
 from planner.core.errors import CompileError, DesignError
 from planner.core.model import Design, design_from_dict
+
 from .errors import ApiError, invalid_design
 
 __all__ = ["load", "check", "analyse", "predict", "apply_what_if", "plan", "export", "capabilities", "EXPORT_FORMATS",

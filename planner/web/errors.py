@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from planner.core.errors import DesignError
+from planner.core.errors import DesignError, MvplanError
 
 __all__ = ["ApiError", "error_response", "register_error_handlers", "invalid_design"]
 
@@ -18,7 +18,7 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
           422: "invalid_design", 429: "too_many_requests", 500: "internal_error", 501: "not_implemented"}
 
 
-class ApiError(Exception):
+class ApiError(MvplanError):
     """An error the API reports on purpose: HTTP status, stable code, message, details."""
 
     def __init__(self, status: int, message: str, code: str | None = None, details: dict | None = None):

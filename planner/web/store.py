@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+
+from planner.core.errors import MvplanError
 
 __all__ = ["Store", "StoreError", "NotFound", "Conflict"]
 
@@ -46,12 +49,12 @@ CREATE TABLE IF NOT EXISTS drafts (
 """
 
 
-class StoreError(Exception):
+class StoreError(MvplanError):
     """Base of store failures."""
 
 
-class NotFound(StoreError):
-    pass
+class NotFound(StoreError, LookupError):
+    """No such design or version."""
 
 
 class Conflict(StoreError):
@@ -63,7 +66,7 @@ class Conflict(StoreError):
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def _design_name(doc: dict) -> str:

@@ -5,9 +5,10 @@ from flask import Blueprint, current_app, render_template, request
 
 from planner.core.diff import diff_designs
 from planner.core.errors import DesignError
-from .store import NotFound
+
 from . import core
 from .errors import ApiError
+from .store import NotFound
 
 bp = Blueprint("ui", __name__)
 

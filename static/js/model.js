@@ -1,5 +1,6 @@
 // The design document in the browser: ids, drawing elements, edits. Pure functions over plain
 // objects (the document is the single source of truth; the canvas is redrawn from it).
+import { CHILD_TYPES, DEFAULT_MODE } from './vocabulary.js';
 
 export const IMPLICIT_HOST = 'host';
 
@@ -82,7 +83,7 @@ export function buildElements(doc) {
     const hostNsChildren = new Set(list(h.children).filter((c) => !c.namespace).map((c) => c.name));
     list(h.children).forEach((c, k) => {
       const id = ifaceId(h.name, c.name, c.namespace || '');
-      const mode = c.mode || 'bridge';
+      const mode = c.mode || DEFAULT_MODE;
       const type = c.type || 'macvlan';
       const ns = c.namespace ? `ns ${c.namespace}` : 'host ns';
       node({ id, kind: 'child', parent: h.name, host: h.name, name: c.name, mode, type, nsid: nsId(h.name, c.namespace || ''),
@@ -220,13 +221,13 @@ export function addParent(doc, hostName) {
   return ifaceId(h.name, name);
 }
 
-export function addChild(doc, hostName, parentName, mode = 'bridge', type = 'macvlan') {
+export function addChild(doc, hostName, parentName, mode = DEFAULT_MODE, type = CHILD_TYPES[0]) {
   let h = hostByName(doc, hostName);
   if (!h) { hostName = addHost(doc); h = hostByName(doc, hostName); }
   h.children = list(h.children);
   const name = freshName(type === 'macvtap' ? 'mvtap' : 'mv', hostIfnames(h));
   const child = { name, parent: parentName || '', mode };
-  if (type !== 'macvlan') child.type = type;
+  if (type !== CHILD_TYPES[0]) child.type = type;
   child.namespace = `ns-${name}`;
   const addr = nextAddress(doc);
   if (addr) child.addresses = [addr];

@@ -1,9 +1,7 @@
 // Properties panel: a form per kind of object; each change becomes one undoable edit.
 import { h, clear } from './dom.js';
 import { getAt } from './model.js';
-
-const MODES = ['bridge', 'vepa', 'private', 'passthru', 'source'];
-const STATES = ['up', 'down'];
+import { CHILD_TYPES, DEFAULT_MODE, MODES, PARENT_KINDS, STATES } from './vocabulary.js';
 const L3 = [
   { key: 'addresses', label: 'IPv4 addresses', type: 'list', placeholder: '10.0.0.5/24, …' },
   { key: 'neighbors', label: 'Static neighbours', type: 'neighbors', placeholder: 'all-peers, or peer ids: host1/ns:web/web0' },
@@ -14,19 +12,19 @@ function fieldsFor(kind) {
     case 'host': return [{ key: 'name', label: 'Host name', type: 'text' }];
     case 'parent': return [
       { key: 'name', label: 'Name', type: 'text' },
-      { key: 'kind', label: 'Kind', type: 'select', options: ['ethernet', 'wifi', 'loopback', 'veth'], empty: 'ethernet (default)' },
+      { key: 'kind', label: 'Kind', type: 'select', options: PARENT_KINDS, empty: `${PARENT_KINDS[0]} (default)` },
       { key: 'uplink', label: 'Cabled to', type: 'uplink' },
-      { key: 'state', label: 'State', type: 'select', options: STATES, empty: 'up (default)' },
+      { key: 'state', label: 'State', type: 'select', options: STATES, empty: `${STATES[0]} (default)` },
       { key: 'mtu', label: 'MTU', type: 'number' },
       { key: 'mac', label: 'MAC', type: 'text' }, ...L3,
     ];
     case 'child': return [
       { key: 'name', label: 'Name', type: 'text' },
       { key: 'parent', label: 'Parent', type: 'lower' },
-      { key: 'mode', label: 'Mode', type: 'select', options: MODES, empty: 'bridge (default)' },
-      { key: 'type', label: 'Type', type: 'select', options: ['macvlan', 'macvtap'], empty: 'macvlan (default)' },
+      { key: 'mode', label: 'Mode', type: 'select', options: MODES, empty: `${DEFAULT_MODE} (default)` },
+      { key: 'type', label: 'Type', type: 'select', options: CHILD_TYPES, empty: `${CHILD_TYPES[0]} (default)` },
       { key: 'namespace', label: 'Namespace', type: 'text', placeholder: '(host namespace)' },
-      { key: 'state', label: 'State', type: 'select', options: STATES, empty: 'up (default)' },
+      { key: 'state', label: 'State', type: 'select', options: STATES, empty: `${STATES[0]} (default)` },
       { key: 'mtu', label: 'MTU', type: 'number' },
       { key: 'mac', label: 'MAC', type: 'text' },
       { key: 'nopromisc', label: 'nopromisc (passthru only)', type: 'checkbox' },
@@ -34,7 +32,7 @@ function fieldsFor(kind) {
     ];
     case 'bridge': return [
       { key: 'name', label: 'Name', type: 'text' },
-      { key: 'state', label: 'State', type: 'select', options: STATES, empty: 'up (default)' },
+      { key: 'state', label: 'State', type: 'select', options: STATES, empty: `${STATES[0]} (default)` },
       { key: 'mtu', label: 'MTU', type: 'number' },
       { key: 'mac', label: 'MAC', type: 'text' }, ...L3,
     ];
@@ -45,7 +43,7 @@ function fieldsFor(kind) {
     case 'peer': return [
       { key: 'name', label: 'Name (veth end)', type: 'text' },
       { key: 'namespace', label: 'Namespace', type: 'text', placeholder: '(host namespace)' },
-      { key: 'state', label: 'State', type: 'select', options: STATES, empty: 'up (default)' },
+      { key: 'state', label: 'State', type: 'select', options: STATES, empty: `${STATES[0]} (default)` },
       { key: 'mtu', label: 'MTU', type: 'number' },
       { key: 'mac', label: 'MAC', type: 'text' }, ...L3,
     ];

@@ -92,6 +92,7 @@ class Server:
 
 def test_apply_from_the_browser_into_a_namespace(lab_prereqs, browser, tmp_path):
     from designs import host_netns
+
     from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
 
     s = Scratch("mvb")
@@ -123,8 +124,8 @@ def test_apply_from_the_browser_into_a_namespace(lab_prereqs, browser, tmp_path)
         assert f"Dry run on netns {target}" in dry
         assert "host1/ns:web: create network namespace web" in dry
         assert "namespace missing" in dry  # the diff against the live state
-        assert page.locator("#apply-dry ol.apply-ops li").count() == 13
-        assert page.inner_text("#apply-run") == "Apply 13 operations"
+        assert page.locator("#apply-dry ol.apply-ops li").count() == 15
+        assert page.inner_text("#apply-run") == "Apply 15 operations"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "apply-dry-run.png"))
 
@@ -133,7 +134,7 @@ def test_apply_from_the_browser_into_a_namespace(lab_prereqs, browser, tmp_path)
         outcome = page.locator("#apply-outcome")
         assert outcome.get_attribute("data-status") == "verified"
         text = outcome.inner_text()
-        assert "verified" in text and "13/13 operations applied" in text
+        assert "verified" in text and "15/15 operations applied" in text
         assert "Verified: the live state matches the design." in text
         page.screenshot(path=str(ARTIFACTS / "apply-verified.png"))
 

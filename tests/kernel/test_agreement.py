@@ -12,11 +12,11 @@ import uuid
 import pytest
 
 from planner.core.findings import CODES
-from planner.lab.generate import random_design
-from planner.lab import Lab, LabError, measure, prerequisites
 from planner.core.model import design_from_dict
 from planner.core.reachability import predict
 from planner.core.rules import check
+from planner.lab import Lab, LabError, measure, prerequisites
+from planner.lab.generate import random_design
 
 pytestmark = pytest.mark.kernel
 

@@ -17,11 +17,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from designs import KITCHEN, host_netns
 
 from planner.core.compiler import compile_plan, expected_state
 from planner.core.errors import CompileError
 from planner.core.livestate import compare
 from planner.core.model import design_from_dict
+from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
 from planner.netlink.apply import (
     FailAt,
     JournalPending,
@@ -31,8 +33,6 @@ from planner.netlink.apply import (
     verify,
 )
 from planner.netlink.live import read_live
-from designs import KITCHEN, host_netns
-from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
 
 pytestmark = pytest.mark.kernel
 

@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+from designs import KITCHEN
 from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.ndmsg import ndmsg
@@ -22,10 +23,6 @@ from planner.core.livestate import (
     LiveRoute,
 )
 from planner.core.model import design_from_dict
-from planner.netlink import _nl
-from planner.netlink.apply import Journal, _Progress, repair_ops, undo_ops
-from planner.netlink.execute import NETLINK_CALLS, Executor
-from designs import KITCHEN
 from planner.core.ops import (
     OP_TYPES,
     AddAddress,
@@ -43,6 +40,10 @@ from planner.core.ops import (
     SetMode,
     SetSourceMacs,
 )
+from planner.netlink import _nl
+from planner.netlink.apply import Journal, repair_ops, undo_ops
+from planner.netlink.progress import Progress as _Progress
+from planner.netlink.execute import NETLINK_CALLS, Executor
 
 
 # --------------------------------------------------------------------------- packing

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from designs import KITCHEN, host_netns
 
 from planner.core.compiler import compile_plan, expected_state
 from planner.core.livestate import compare
 from planner.core.model import design_from_dict, load_design
+from planner.lab.scratch import Scratch
 from planner.netlink.apply import apply
 from planner.netlink.discover import design_doc_from_live, discover, parse_alias
 from planner.netlink.live import read_live
-from designs import KITCHEN, host_netns
-from planner.lab.scratch import Scratch
 
 pytestmark = pytest.mark.kernel
 

@@ -7,15 +7,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from designs import KITCHEN, host_netns
 
-from planner.exporters import export
 from planner.core.model import design_from_dict, load_design
+from planner.core.ops import OP_TYPES
+from planner.exporters import export
+from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
 from planner.netlink.apply import apply, verify
 from planner.netlink.execute import NETLINK_CALLS
 from planner.netlink.live import read_live
-from designs import KITCHEN, host_netns
-from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
-from planner.core.ops import OP_TYPES
 
 pytestmark = pytest.mark.kernel
 

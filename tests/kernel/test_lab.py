@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from planner import lab as labmod
-from planner.lab.generate import random_design
-from planner.lab import Lab, LabError, default_prefix, measure, prerequisites
+from planner.lab import build as buildmod
+from planner.lab.run import netns_list, run
 from planner.core.model import design_from_dict, load_design, parse_design_text
+from planner.lab import Lab, LabError, default_prefix, measure, prerequisites
+from planner.lab.generate import random_design
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("lab_prereqs")]
 
@@ -32,7 +33,7 @@ def vepa_doc(hairpin: bool = True) -> dict:
 def mine(prefix: str) -> list[str]:
     """Namespaces of a lab prefix (the prefix itself or its replicas ``PREFIXrN``), never a longer counter."""
     rx = re.compile(re.escape(prefix) + r"(?![0-9])")
-    return [n for n in labmod._netns_list() if rx.match(n)]
+    return [n for n in netns_list() if rx.match(n)]
 
 
 def private_siblings(hairpin: bool = True, **child_extra) -> dict:
@@ -90,18 +91,18 @@ def test_random_designs_are_built_faithfully(seed):
     with Lab(design) as lab:
         for i in design.interfaces:
             ns, dev = lab.device(i.id)
-            out = labmod._run(["ip", "-n", ns, "-d", "-o", "link", "show", "dev", dev]).stdout
+            out = run(["ip", "-n", ns, "-d", "-o", "link", "show", "dev", dev]).stdout
             assert i.mac in out, (i.id, out)
             if i.is_child:
                 assert f"{i.kind} mode {i.mode}" in out, (i.id, out)
                 assert f"mtu {i.mtu} " in out, (i.id, out)
             if i.kind != "bridge-port":
                 assert ("<" in out and ",UP" in out.split(">")[0]) == i.up, (i.id, out)
-            addrs = labmod._run(["ip", "-n", ns, "-o", "-4", "addr", "show", "dev", dev]).stdout
+            addrs = run(["ip", "-n", ns, "-o", "-4", "addr", "show", "dev", dev]).stdout
             for a in i.addresses:
                 assert str(a) in addrs, (i.id, addrs)
             for ip, mac in design.static_neighbors(i):
-                neigh = labmod._run(["ip", "-n", ns, "neigh", "show", "dev", dev]).stdout
+                neigh = run(["ip", "-n", ns, "neigh", "show", "dev", dev]).stdout
                 assert re.search(rf"^{re.escape(str(ip))} lladdr {mac} PERMANENT", neigh, re.M), (i.id, neigh)
 
 
@@ -247,15 +248,16 @@ def test_kernel_refusal_is_reported_with_its_errno_text():
 
 
 def test_interrupt_during_build_cleans_up(monkeypatch):
+    """Interrupted while a host's plan runs: every netns goes, the plan-created ones included."""
     prefix = default_prefix()
-    real_run = labmod._Phase.run
+    real_apply = buildmod._apply_host
 
-    def interrupted(self, pool):
-        if self.name == "up":
-            raise KeyboardInterrupt
-        return real_run(self, pool)
+    def interrupted(design, host, netns, run_dir):
+        real_apply(design, host, netns, run_dir)
+        assert len(mine(prefix)) == 5
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(labmod._Phase, "run", interrupted)
+    monkeypatch.setattr(buildmod, "_apply_host", interrupted)
     with pytest.raises(KeyboardInterrupt):
         with Lab(load_design(EXAMPLE), prefix=prefix):
             pass
@@ -266,14 +268,14 @@ def test_existing_namespace_is_never_deleted():
     """A prefix clash fails the build but leaves the namespace that was already there alone."""
     prefix = default_prefix()
     squatter = f"{prefix}-h0"
-    labmod._run(["ip", "netns", "add", squatter])
+    run(["ip", "netns", "add", squatter])
     try:
         with pytest.raises(LabError, match="already exists"):
             with Lab(load_design(EXAMPLE), prefix=prefix):
                 pass
         assert mine(prefix) == [squatter]
     finally:
-        labmod._run(["ip", "netns", "del", squatter], check=False)
+        run(["ip", "netns", "del", squatter], check=False)
     assert mine(prefix) == []
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import copy
 
+from webhelpers import no_hairpin
+
 from planner.core.diff import diff_designs, diff_objects, diff_predictions
 from planner.core.model import design_from_dict
-from webhelpers import no_hairpin
 
 
 def test_identical_designs_have_no_diff(vepa_doc):

@@ -7,9 +7,9 @@ import zipfile
 
 import pytest
 import yaml
+from webhelpers import assert_envelope, no_hairpin
 
 from planner.web import core
-from webhelpers import assert_envelope, no_hairpin
 
 
 # --------------------------------------------------------------------------- meta, csrf

@@ -301,8 +301,8 @@ def test_dry_run_shape(aapi, vepa_doc, fake):
     assert body["target"]["kind"] == "netns" and body["target"]["netns"] == "lab1"
     assert body["host"] == "host1" and body["differences"] == ["host1/ns:web: namespace missing"]
     ops = body["plan"]["ops"]
-    assert body["plan"]["count"] == len(ops) == 13
-    assert [o["index"] for o in ops] == list(range(1, 14)) and all(o["description"] and o["op"] for o in ops)
+    assert body["plan"]["count"] == len(ops) == 15
+    assert [o["index"] for o in ops] == list(range(1, 16)) and all(o["description"] and o["op"] for o in ops)
     assert isinstance(body["plan_digest"], str) and len(body["plan_digest"]) == 32
 
 
@@ -339,7 +339,7 @@ def test_one_apply_at_a_time_busy_is_409(aapi, vepa_doc, fake):
     finally:
         gate.set()
     done = aapi.wait(job["job"])
-    assert done["status"] == "verified" and done["progress"]["done"] == done["progress"]["total"] == 13
+    assert done["status"] == "verified" and done["progress"]["done"] == done["progress"]["total"] == 15
     assert done["result"]["verified"] is True and done["result"]["mismatches"] == []
     again = aapi.apply(did, "lab1")  # free again
     assert again.status_code == 202
@@ -413,7 +413,7 @@ def test_kernel_dry_run_lists_ops_and_changes_nothing(lab_prereqs, aapi, vepa_do
         body = resp.get_json()
         assert body["target"] == {"kind": "netns", "netns": n, "describe": f"netns {n}"}
         descs = [o["description"] for o in body["plan"]["ops"]]
-        assert body["plan"]["count"] == 13 and "host1/ns:web: create network namespace web" in descs
+        assert body["plan"]["count"] == 15 and "host1/ns:web: create network namespace web" in descs
         assert "host1/ns:web: namespace missing" in body["differences"]
         assert full_dump(netns_with_prefix(s.prefix)) == before
     finally:
@@ -435,8 +435,8 @@ def test_kernel_apply_verifies_and_builds_the_design(lab_prereqs, aapi, vepa_doc
         job = aapi.wait(resp.get_json()["job"])
         assert job["status"] == "verified", job
         r = job["result"]
-        assert r["verified"] is True and r["mismatches"] == [] and r["applied"] == r["total"] == 13
-        assert job["progress"] == {"done": 13, "total": 13, "current": None}
+        assert r["verified"] is True and r["mismatches"] == [] and r["applied"] == r["total"] == 15
+        assert job["progress"] == {"done": 15, "total": 15, "current": None}
         # the live state of the namespaces has the design's links
         assert sorted(netns_with_prefix(s.prefix)) == sorted([n, f"{n}-web", f"{n}-db", f"{s.prefix}-wire"])
         dump = full_dump([f"{n}-web", f"{n}-db"], strip_prefix=f"{n}-")

@@ -5,7 +5,6 @@ import copy
 import json
 
 import yaml
-
 from webhelpers import assert_envelope, no_hairpin
 
 

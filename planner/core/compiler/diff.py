@@ -14,23 +14,52 @@ from dataclasses import replace
 
 from ..errors import CompileError
 from ..findings import ERROR
+from ..ids import ns_id
 from ..livestate import LiveHost, LiveLink, LiveState, address_subnet
 from ..model import Design
-from ..ids import ns_id
 from ..ops import (
-    AddAddress, AddNeighbor, AddRoute, CreateBridge, CreateMacvlan, CreateNamespace, CreateVeth,
-    DelAddress, DeleteLink, DeleteNamespace, DelNeighbor, DelRoute, Op, SetAlias,
-    SetBridgePort, SetHairpin, SetLinkDown, SetLinkUp, SetMac, SetMode, SetMtu, SetSourceMacs, UnsetBridgePort,
+    AddAddress,
+    AddNeighbor,
+    AddRoute,
+    CreateBridge,
+    CreateMacvlan,
+    CreateNamespace,
+    CreateVeth,
+    DelAddress,
+    DeleteLink,
+    DeleteNamespace,
+    DelNeighbor,
+    DelRoute,
+    Op,
+    SetAlias,
+    SetBridgePort,
+    SetHairpin,
+    SetLinkDown,
+    SetLinkUp,
+    SetMac,
+    SetMode,
+    SetMtu,
+    SetSourceMacs,
+    UnsetBridgePort,
     alias_owner,
 )
 from ..rules import check_refusals
 from .order import order_ops
 from .plan import Plan
 from .wants import (
-    CHILD_KINDS, HostWants, Want, as_created, assumed_state, host_wants, identity_mismatch, static_neighbors,
+    CHILD_KINDS,
+    HostWants,
+    Want,
+    as_created,
+    assumed_state,
+    host_wants,
+    identity_mismatch,
+    static_neighbors,
 )
 
-__all__ = ["compile_plan", "compile_teardown"]
+__all__ = ["compile_plan", "compile_teardown", "LOOPBACK"]
+
+LOOPBACK = "lo"
 
 
 def _check(design: Design) -> None:
@@ -276,7 +305,10 @@ class _HostDiff:
             first.setdefault(w.ns, w.index)
         for ns in self.hw.namespaces:
             if self.lh.ns(ns) is None:
-                self.em.add(CreateNamespace(subject=ns_id(self.host, ns), host=self.host, name=ns), first[ns])
+                subject = ns_id(self.host, ns)
+                self.em.add(CreateNamespace(subject=subject, host=self.host, name=ns), first[ns])
+                # a new namespace's loopback is down: nothing local (not even a ping to an own address) works
+                self.em.add(SetLinkUp(subject=subject, host=self.host, ns=ns, name=LOOPBACK), first[ns])
 
     # -- 3. links: create what is missing, change what differs ---------------------------------
     def link(self, w: Want) -> None:

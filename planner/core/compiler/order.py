@@ -10,12 +10,23 @@ design order - which decides which connected route wins when subnets overlap.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import networkx as nx
 
 from ..errors import CompileError
 from ..ops import (
-    CreateBridge, CreateMacvlan, CreateNamespace, CreateVeth,
-    DeleteLink, DeleteNamespace, MoveToNamespace, Op, SetBridgePort, SetHairpin, UnsetBridgePort,
+    CreateBridge,
+    CreateMacvlan,
+    CreateNamespace,
+    CreateVeth,
+    DeleteLink,
+    DeleteNamespace,
+    MoveToNamespace,
+    Op,
+    SetBridgePort,
+    SetHairpin,
+    UnsetBridgePort,
 )
 
 __all__ = ["order_ops"]
@@ -106,10 +117,18 @@ def order_ops(ops: list[Op], sort: dict[str, tuple], extra_frees: dict[str, set]
                 for f in F:
                     if t[0] == "L":
                         edge(u, f)
-    # layer 3, per link: what is removed goes before what flushes (else it is already gone), and
-    # both before what is added (a flush would take it; an equal route would collide); addresses
-    # before routes (a gateway is reachable through them); addresses and neighbours before up, up
-    # before routes; port before hairpin
+    _per_link_edges(ops, edge)
+    if not nx.is_directed_acyclic_graph(g):  # pragma: no cover - would be a compiler bug
+        cycle = nx.find_cycle(g)
+        raise CompileError(f"internal error: operations depend on each other in a cycle: {cycle}")
+    return [by_key[k] for k in nx.lexicographical_topological_sort(g, key=lambda k: sort[k] + (k,))]
+
+
+def _per_link_edges(ops: list[Op], edge: Callable[[str, str], None]) -> None:
+    """Layer 3, per link: what is removed goes before what flushes (else it is already gone), and
+    both before what is added (a flush would take it; an equal route would collide); addresses
+    before routes (a gateway is reachable through them); addresses and neighbours before up, up
+    before routes; port before hairpin."""
     per_link: dict[tuple, dict[str, list[str]]] = {}
     for op in ops:
         name = getattr(op, "name", None)
@@ -135,7 +154,3 @@ def order_ops(ops: list[Op], sort: dict[str, tuple], extra_frees: dict[str, set]
         for sp in kinds.get("set-bridge-port", []):
             for k in kinds.get("set-hairpin", []):
                 edge(sp, k)
-    if not nx.is_directed_acyclic_graph(g):  # pragma: no cover - would be a compiler bug
-        cycle = nx.find_cycle(g)
-        raise CompileError(f"internal error: operations depend on each other in a cycle: {cycle}")
-    return [by_key[k] for k in nx.lexicographical_topological_sort(g, key=lambda k: sort[k] + (k,))]

@@ -6,8 +6,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from ..ops import (
-    CREATE_LINK_OPS, CreateMacvlan, CreateVeth,
-    DeleteLink, MoveToNamespace, NotInvertible, Op, SetLinkUp,
+    CREATE_LINK_OPS,
+    CreateMacvlan,
+    CreateVeth,
+    DeleteLink,
+    MoveToNamespace,
+    NotInvertible,
+    Op,
+    SetLinkUp,
 )
 
 __all__ = ["Plan"]

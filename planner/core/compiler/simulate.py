@@ -7,17 +7,45 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable
-from typing import Any, NoReturn
 from dataclasses import replace
+from typing import Any, NoReturn
 
 from ..errors import MvplanError
 from ..livestate import (
-    LiveAddress, LiveHost, LiveLink, LiveNamespace, LiveNeighbor, LiveRoute, LiveState, address_subnet,
+    LiveAddress,
+    LiveHost,
+    LiveLink,
+    LiveNamespace,
+    LiveNeighbor,
+    LiveRoute,
+    LiveState,
+    address_subnet,
 )
 from ..ops import (
-    AddAddress, AddNeighbor, AddRoute, CreateBridge, CreateMacvlan, CreateNamespace, CreateVeth,
-    DelAddress, DeleteLink, DeleteNamespace, DelNeighbor, DelRoute, MoveToNamespace, Op, SetAlias,
-    SetBridgePort, SetHairpin, SetLinkDown, SetLinkUp, SetMac, SetMode, SetMtu, SetSourceMacs, UnsetBridgePort,
+    AddAddress,
+    AddNeighbor,
+    AddRoute,
+    CreateBridge,
+    CreateMacvlan,
+    CreateNamespace,
+    CreateVeth,
+    DelAddress,
+    DeleteLink,
+    DeleteNamespace,
+    DelNeighbor,
+    DelRoute,
+    MoveToNamespace,
+    Op,
+    SetAlias,
+    SetBridgePort,
+    SetHairpin,
+    SetLinkDown,
+    SetLinkUp,
+    SetMac,
+    SetMode,
+    SetMtu,
+    SetSourceMacs,
+    UnsetBridgePort,
 )
 from .wants import CHILD_KINDS
 
@@ -218,6 +246,9 @@ class _Host:
         self.put(op.ns, replace(lk, hairpin=op.on))
 
     def set_up(self, op: SetLinkUp) -> None:
+        if op.name == "lo":  # every namespace has a loopback; live states leave it out
+            self.ns(op.ns)
+            return
         self.put(op.ns, replace(self.get(op.ns, op.name), state="up"))
 
     def set_down(self, op: SetLinkDown) -> None:

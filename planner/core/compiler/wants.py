@@ -165,7 +165,9 @@ class _WantBuilder:
         self.want(Want(i.id, n, host, i.namespace, i.name, LiveLink(
             name=i.name, kind=i.kind, mode=i.mode, mac=mac, mtu=mtu, state=i.state, alias=self.alias(i.id),
             link=_name_of(self.design, i.lower), link_ns="",
-            source_macs=tuple(i.source_macs) if i.mode == "source" else None, nopromisc=i.nopromisc),
+            # a list on another mode is what the kernel refuses (MV103): the plan says it, the kernel decides
+            source_macs=tuple(i.source_macs) if (i.mode == "source" or i.source_macs) else None,
+            nopromisc=i.nopromisc),
             creator=i.id, iface=i, owned=True))
         link = _name_of(self.design, i.declared_lower) or _name_of(self.design, i.lower)
         tmp = temp_name(i.id) if i.namespace else i.name

@@ -14,8 +14,25 @@ from .load import design_from_dict, load_design, stable_mac
 from .shorthand import host_documents, uses_shorthand
 from .text import parse_design_text, read_design_text
 from .types import (
-    ALL_PEERS, DEFAULT_MTU, IMPLICIT_HOST, Bridge, BridgePort, Child, Design, Host, Iface, Neighbors, Parent, Route,
-    StaticNeighbor, Station, Switch, SwitchPort, Uplink, VethPeer, resolve_ref,
+    ALL_PEERS,
+    DEFAULT_MTU,
+    IMPLICIT_HOST,
+    Bridge,
+    BridgePort,
+    Child,
+    Design,
+    Host,
+    Iface,
+    Neighbors,
+    Parent,
+    Route,
+    StaticNeighbor,
+    Station,
+    Switch,
+    SwitchPort,
+    Uplink,
+    VethPeer,
+    resolve_ref,
 )
 
 __all__ = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..schema import FORMAT_VERSION
-from .types import ALL_PEERS, Design, _L3
+from .types import _L3, ALL_PEERS, Design
 
 __all__ = ["design_to_dict"]
 

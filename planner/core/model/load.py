@@ -22,13 +22,37 @@ from typing import Any
 
 from ..errors import DesignError, InputProblem
 from ..ids import iface_id, station_id
-from ..schema import DEFAULT_MODE, IFNAME_MAX_BYTES, design_schema
+from ..schema import (
+    DEFAULT_MODE,
+    IFNAME_MAX_BYTES,
+    IFNAME_PATTERN,
+    MAC_PATTERN,
+    MTU_MAX,
+    MTU_MIN,
+    NAME_MAX,
+    NAME_PATTERN,
+    design_schema,
+)
 from .flatten import Flattener
 from .shorthand import host_documents
 from .text import parse_design_text, read_design_text
 from .types import (
-    ALL_PEERS, DEFAULT_MTU, Bridge, BridgePort, Child, Design, Host, Neighbors, Parent, Route, StaticNeighbor, Station,
-    Switch, SwitchPort, Uplink, VethPeer,
+    ALL_PEERS,
+    DEFAULT_MTU,
+    Bridge,
+    BridgePort,
+    Child,
+    Design,
+    Host,
+    Neighbors,
+    Parent,
+    Route,
+    StaticNeighbor,
+    Station,
+    Switch,
+    SwitchPort,
+    Uplink,
+    VethPeer,
 )
 
 __all__ = ["load_design", "design_from_dict", "stable_mac"]
@@ -109,16 +133,16 @@ def _schema_message(error) -> str:
         return f"expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
     if v == "pattern":
         pat = error.validator_value
-        if "{0,14}" in pat:
+        if pat == IFNAME_PATTERN:
             return (f"{error.instance!r} is not a usable interface name: at most {IFNAME_MAX_BYTES} bytes, "
                     "letters, digits, '_', '.', '-', not starting with '-' or '.'")
-        if "{0,62}" in pat:
-            return f"{error.instance!r} is not a usable name: up to 63 letters, digits, '_', '.', '-'"
-        if "{2}" in pat:
+        if pat == NAME_PATTERN:
+            return f"{error.instance!r} is not a usable name: up to {NAME_MAX} letters, digits, '_', '.', '-'"
+        if pat == MAC_PATTERN:
             return f"{error.instance!r} is not a MAC address; write six hex pairs like 02:00:00:00:00:01"
         return f"{error.instance!r} does not match {pat}"
     if v in ("minimum", "maximum"):
-        return f"{error.instance!r} is out of range (MTU is 68..65535)"
+        return f"{error.instance!r} is out of range (MTU is {MTU_MIN}..{MTU_MAX})"
     if v == "oneOf" and error.instance != ALL_PEERS:
         return "neighbors must be the string 'all-peers' or a list of {peer} / {address, mac} entries"
     if v == "const":
@@ -262,7 +286,15 @@ class _Builder:
         return Host(name=name, parents=parents, children=children, bridges=bridges, implicit=implicit)
 
     def parent(self, host: str, p: dict, path: str) -> Parent:
-        return Parent(name=p["name"], kind=p.get("kind", "ethernet"),
+        # a parent cabled to a host bridge port is the other end of that port's veth
+        on_bridge = bool((p.get("uplink") or {}).get("bridge"))
+        kind = p.get("kind", "veth" if on_bridge else "ethernet")
+        if on_bridge and kind != "veth":
+            self.problem(f"{path}.kind", f"{p['name']!r} is cabled to a port of host bridge "
+                                         f"{p['uplink']['bridge']!r}, so it is the other end of a veth: write "
+                                         f"kind: veth (or leave kind out); a {kind} NIC plugs into a switch port, or "
+                                         "is enslaved to the bridge with enslave: true")
+        return Parent(name=p["name"], kind=kind,
                       mac=self.mac(p.get("mac", ""), f"{path}.mac") or stable_mac(iface_id(host, p["name"])),
                       mtu=p.get("mtu", DEFAULT_MTU), state=p.get("state", "up"),
                       uplink=self.uplink(p.get("uplink")), **self.l3(p, path))

@@ -10,7 +10,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ids import switch_port_id, bridge_uplink_id, STATION
+from ..ids import STATION, bridge_uplink_id, switch_port_id
 from ..schema import DEFAULT_MODE
 
 __all__ = [

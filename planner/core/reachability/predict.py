@@ -18,7 +18,7 @@ class Prediction:
     ``same`` tells whether both hang off the same parent (or one is the other's parent).
     """
 
-    def __init__(self, design: Design, world: "World", endpoints: list[Iface], class_of: dict[str, int],
+    def __init__(self, design: Design, world: World, endpoints: list[Iface], class_of: dict[str, int],
                  classes: list[list[str]], verdicts: dict[tuple[int, int, bool], Verdict],
                  examples: dict[tuple[int, int, bool], tuple[str, str]]):
         self.design = design
