@@ -57,24 +57,35 @@ def cmd_predict(args) -> int:
             cells = "".join("  -" if a.id == b.id else ("  Y" if pred.reachable(a.id, b.id) else "  .") for b in eps)
             print(f"{a.id:<{width}} {cells}   [{i}] {a.address.ip}")
         print("Y = ping gets a reply, . = blocked; rows ping columns (column k = endpoint [k])")
-    summary = pred.to_dict()["summary"] if len(eps) <= 2000 else None
-    blocked = []
-    for key, v in sorted(pred.verdicts.items()):
-        if not v.reachable:
-            blocked.append((pred.examples[key], v, pred.pair_count(key)))
-    if blocked:
-        print(f"\nblocked ({len(blocked)} kind(s) of pair):")
-        for (a, b), v, n in blocked[: args.limit]:
-            more = f"  (+{n - 1} similar pair(s))" if n > 1 else ""
-            print(f"  {a} -> {b}: {v.reason}{more}\n    {v.message}")
-            if v.fix:
-                print(f"    fix: {v.fix}")
-        if len(blocked) > args.limit:
-            print(f"  ... {len(blocked) - args.limit} more (use --limit or --json)")
-    if summary:
-        print(f"\n{summary['endpoints']} endpoints, {summary['reachable_pairs']}/{summary['pairs']} ordered pairs "
-              f"reachable ({summary['classes']} classes)")
+    groups = blocked_groups(pred)
+    if groups:
+        total = sum(g["pairs"] for g in groups)
+        print(f"\nblocked: {total} ordered pair(s), {len(groups)} distinct fix(es):")
+        for g in groups[: args.limit]:
+            a, b = g["examples"][0]
+            more = f" (and {g['pairs'] - 1} more pair(s) with this fix)" if g["pairs"] > 1 else ""
+            print(f"  {a} -> {b}: {g['reason']}{more}\n    {g['message']}")
+            print(f"    fix: {g['fix'] or '(none found)'}")
+        if len(groups) > args.limit:
+            print(f"  ... {len(groups) - args.limit} more (use --limit or --json)")
+    n = len(eps)
+    print(f"\n{n} endpoints, {pred.reachable_pairs()}/{n * (n - 1)} ordered pairs reachable "
+          f"({len(pred.classes)} classes, {len(pred.exceptions)} pairs computed alone)")
     return EXIT_OK
+
+
+def blocked_groups(pred) -> list[dict]:
+    """Blocked pairs grouped by fix: one entry per distinct (reason, fix), most pairs first."""
+    groups: dict[tuple[str, str], dict] = {}
+    for v, pair, count in pred.groups():
+        if v.reachable:
+            continue
+        g = groups.setdefault((str(v.reason), v.fix), {"reason": str(v.reason), "fix": v.fix, "message": v.message,
+                                                       "pairs": 0, "examples": []})
+        g["pairs"] += count
+        if len(g["examples"]) < 3:
+            g["examples"].append(pair)
+    return sorted(groups.values(), key=lambda g: (-g["pairs"], g["reason"], g["fix"]))
 
 
 def cmd_explain(args) -> int:
@@ -92,7 +103,9 @@ def cmd_explain(args) -> int:
         print(f"{'REACHABLE' if v.reachable else 'BLOCKED'} ({v.reason})")
         print(f"  {v.message}")
         if v.hops:
-            print("  hops: " + " -> ".join(v.hops))
+            print("  there: " + " -> ".join(str(h) for h in v.hops))
+        if v.reply_hops:
+            print("  back:  " + " -> ".join(str(h) for h in v.reply_hops))
         if v.fix:
             print(f"  fix: {v.fix}")
     return EXIT_OK if v.reachable else EXIT_FAIL

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.core.compiler import far_end_name
-from planner.core.ids import is_switch_port, ns_id, parse_switch_port, switch_id
+from planner.core.ids import is_bridge_uplink, is_switch_port, ns_id, parse_switch_port, switch_id
 from planner.core.model import Design, Iface
 
 from .run import Batch, LabError, run, run_batches
@@ -128,22 +128,17 @@ class _Outside:
     def switch_ns(self, node: str) -> str:
         return self.lay.netns[switch_id(parse_switch_port(node).switch)]
 
-    def cable(self, i: Iface, phase: dict[str, Batch], mtu: int) -> list[str]:
-        """``peer ...`` arguments that put a veth's far end into its switch port or the void, and the
-        far end's set-up (enslaved, hairpin, up) in the attach phase."""
-        if is_switch_port(i.link):
-            sw, port = self.switch_ns(str(i.link)), self.lay.switch_port[str(i.link)]
-            b = self.batch(self.attach, sw)
-            b.add("link", "set", "dev", port, "master", "br0")
-            b.add("link", "set", "dev", port, "type", "bridge_slave", "hairpin",
-                  "on" if self.lay.hairpin[str(i.link)] else "off")
-            b.add("link", "set", "dev", port, "up")
-            return ["peer", "name", port, "mtu", str(mtu), "netns", sw]
-        end = self.lay.void_end[i.id]
-        self.batch(self.attach, self.lay.netns[VOID]).add("link", "set", "dev", end, "up")
-        return ["peer", "name", end, "mtu", str(mtu), "netns", self.lay.netns[VOID]]
+    def enslave(self, node: str, phase: dict[str, Batch]) -> None:
+        """Make a switch port of the far end parked under that port's name (hairpin as designed)."""
+        sw, port = self.switch_ns(node), self.lay.switch_port[node]
+        b = self.batch(phase, sw)
+        b.add("link", "set", "dev", port, "master", "br0")
+        b.add("link", "set", "dev", port, "type", "bridge_slave", "hairpin", "on" if self.lay.hairpin[node] else "off")
+        b.add("link", "set", "dev", port, "up")
 
     def plan(self) -> tuple[list[Batch], list[Batch]]:
+        """Phases before the hosts' plans: the switches' bridges, the NICs' and stations' veths (far ends
+        parked, unattached, in their switch netns), the stations configured."""
         for s in self.d.switches:
             sw = self.lay.netns[switch_id(s.name)]
             self.batch(self.create, sw).add("link", "add", "name", "br0", "type", "bridge", "stp_state", "0")
@@ -155,16 +150,25 @@ class _Outside:
                 self.station(i)
         return list(self.create.values()), list(self.attach.values())
 
+    def far_end(self, i: Iface, mtu: int) -> list[str]:
+        """``peer ...`` arguments that park a veth's far end in its switch netns (as its port) or the void."""
+        if is_switch_port(i.link):
+            return ["peer", "name", self.lay.switch_port[str(i.link)], "mtu", str(mtu), "netns",
+                    self.switch_ns(str(i.link))]
+        end = self.lay.void_end[i.id]
+        self.batch(self.attach, self.lay.netns[VOID]).add("link", "set", "dev", end, "up")
+        return ["peer", "name", end, "mtu", str(mtu), "netns", self.lay.netns[VOID]]
+
     def nic(self, i: Iface) -> None:
         """A NIC as hardware comes: down, default MTU, the design's MAC; the plan configures it."""
         netns, name = self.lay.dev[i.id]
         self.batch(self.create, netns).add("link", "add", "name", name, "address", i.mac, "type", "veth",
-                                           *self.cable(i, self.attach, max(i.mtu, 1500)))
+                                           *self.far_end(i, max(i.mtu, 1500)))
 
     def station(self, i: Iface) -> None:
         netns = self.lay.netns[i.ns]
         self.batch(self.create, netns).add("link", "add", "name", "eth0", "address", i.mac, "type", "veth",
-                                           *self.cable(i, self.attach, 1500))
+                                           *self.far_end(i, 1500))
         b = self.batch(self.attach, netns)
         for a in i.addresses:
             b.add("addr", "add", a.with_prefixlen, "dev", "eth0")
@@ -175,23 +179,24 @@ class _Outside:
         for ip, mac in self.d.static_neighbors(i):
             b.add("neigh", "replace", str(ip), "lladdr", mac, "dev", "eth0", "nud", "permanent")
 
-    def plug_veth_parents(self) -> list[Batch]:
-        """Move the far end the plan made for each ``kind: veth`` parent into its switch port or the void."""
+    def cable_switches(self) -> list[Batch]:
+        """After the hosts' plans: move the far end each ``kind: veth`` parent's plan made into its switch
+        port (or the void), then enslave every switch port in design order - the order the
+        reachability model floods in (a Linux bridge floods to the port enslaved last first)."""
         moves: dict[str, Batch] = {}
-        self.attach = {}
+        attach: dict[str, Batch] = {}
         for i in self.d.interfaces:
-            if i.kind != "parent" or i.parent_kind != "veth" or (i.link and not is_switch_port(i.link)):
-                continue
-            host_ns = self.lay.host_netns[str(i.host)]
-            far = far_end_name(self.d, i)
-            target = self.switch_ns(str(i.link)) if i.link else self.lay.netns[VOID]
-            new = self.lay.switch_port[str(i.link)] if i.link else self.lay.void_end[i.id]
-            self.batch(moves, host_ns).add("link", "set", "dev", far, "netns", target, "name", new)
-            if i.link:
-                self.cable(i, self.attach, 1500)
-            else:
-                self.batch(self.attach, target).add("link", "set", "dev", new, "up")
-        return list(moves.values()) + list(self.attach.values())
+            if i.kind == "parent" and i.parent_kind == "veth" and not is_bridge_uplink(i.link):
+                host_ns = self.lay.host_netns[str(i.host)]
+                target = self.switch_ns(str(i.link)) if i.link else self.lay.netns[VOID]
+                new = self.lay.switch_port[str(i.link)] if i.link else self.lay.void_end[i.id]
+                self.batch(moves, host_ns).add("link", "set", "dev", far_end_name(self.d, i), "netns", target,
+                                               "name", new)
+                if not i.link:
+                    self.batch(attach, target).add("link", "set", "dev", new, "up")
+            if is_switch_port(i.link):
+                self.enslave(str(i.link), attach)
+        return list(moves.values()) + list(attach.values())
 
 
 # --------------------------------------------------------------------------- sysctls and loopback
@@ -247,7 +252,7 @@ def build(design: Design, lay: Layout, pool: ThreadPoolExecutor) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="mvplan-lab-") as run_dir:
         for h in design.hosts:
             notes += _apply_host(design, h.name, lay.host_netns[h.name], Path(run_dir))
-    for batch in outside.plug_veth_parents():
+    for batch in outside.cable_switches():
         batch.run()
     inner = [n for n in lay.namespaces if n not in lay.outside]
     list(pool.map(lambda n: _settle(n, ipv6), inner))

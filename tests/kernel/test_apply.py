@@ -214,13 +214,13 @@ def test_verify_reports_every_mismatch(kernel, rundir):
 
 def test_cli_exit_code_on_verification_failure(kernel, rundir, monkeypatch, capsys):
     from planner import cli
-    from planner.netlink import apply as apply_mod
+    from planner.netlink import transaction
 
     with Scratch() as s:
         n = host_netns(s)
         path = Path(rundir) / "k.json"
         path.write_text(json.dumps(KITCHEN))
-        monkeypatch.setattr(apply_mod, "compare", lambda expected, live: ["host1/eth0: mtu is 1, expected 2"])
+        monkeypatch.setattr(transaction, "compare", lambda expected, live: ["host1/eth0: mtu is 1, expected 2"])
         rc = cli.main(["apply", str(path), "--netns", n, "--yes", "--run-dir", rundir])
         out = capsys.readouterr().out
         assert rc == 1 and "verification FAILED" in out and "mtu is 1, expected 2" in out

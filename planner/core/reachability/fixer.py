@@ -1,74 +1,123 @@
-"""A one-line fix for a blocked pair, found by replaying it in a changed world."""
+"""A one-line fix for a blocked pair, found by replaying it in a changed world.
+
+In order: bring a down end (or its parent) up; add a route; turn hairpin on at the ports of the
+two ends (if that makes the ping work, the fix names the ports and gives the commands); turn a
+hairpin *off* where a reflection fools a learning switch or closes a loop; otherwise the mode
+advice for private and source children.
+"""
 from __future__ import annotations
 
+from dataclasses import replace
+
+from ..ids import is_switch_port, parse_switch_port, short
 from ..model import Design, Iface
-from .replay import ping, port_hairpin, port_of
-from .verdict import Verdict
+from .sim import Ping
+from .verdict import Reason, Remedy, Verdict
 from .world import World
 
-__all__ = ["Fixer"]
+__all__ = ["Fixer", "hairpin_command"]
 
 
-# --------------------------------------------------------------------------- fixes
+def hairpin_command(port: str, on: bool = True) -> str:
+    onoff = "on" if on else "off"
+    if is_switch_port(port):
+        ref = parse_switch_port(port)
+        return f"bridge link set dev {ref.port} hairpin {onoff} (on switch {ref.switch})"
+    return f"bridge link set dev {short(port)} hairpin {onoff}"
+
+
 class Fixer:
-    """Finds a one-line fix for a blocked pair by replaying it in changed worlds."""
+    """Finds fixes for blocked verdicts of one design (the changed worlds are built once)."""
 
-    def __init__(self, design: Design, world: World | None = None):
+    def __init__(self, design: Design, world: World):
         self.design = design
+        self.world = world
         self._hairpin_world: World | None = None
-        if world is not None:
-            self.__dict__["_plain_world"] = world
 
     def with_fix(self, v: Verdict, a: Iface, b: Iface) -> Verdict:
-        fix = self.fix_for(v, a, b)
-        return Verdict(v.reachable, v.reason, v.message, v.hops, fix) if fix else v
+        if v.reachable:
+            return v
+        fix, remedy = self.fix_for(v, a, b)
+        return v.with_fix(fix, remedy) if fix else v
 
-    def fix_for(self, v: Verdict, a: Iface, b: Iface) -> str:
-        lowers_down = [i for i in (a, b) if i.is_child and not self.design.iface(i.lower).up]
+    def fix_for(self, v: Verdict, a: Iface, b: Iface) -> tuple[str, Remedy]:
+        w = self.world
+        if v.reason == Reason.NOT_CREATED:
+            return "fix the error finding that makes the kernel refuse it (mvplan check)", Remedy.DESIGN_ERROR
+        lowers_down = [i for i in (a, b) if i.is_child and i.lower and not w.by_id[i.lower].up]
         if lowers_down:
-            return f"bring the parent up: ip link set dev {lowers_down[0].lower.rsplit('/', 1)[1]} up"
-        if v.reason == "SRC_DOWN" or not (a.up and b.up):
+            return f"bring the parent up: ip link set dev {short(str(lowers_down[0].lower))} up", Remedy.BRING_UP
+        if v.reason == Reason.SRC_DOWN or not (a.up and b.up):
             down = a if not a.up else b
-            return f"bring {down.id} up: ip link set dev {down.name} up"
-        if v.reason in ("NO_ROUTE", "REPLY_NO_ROUTE"):
-            return "put both endpoints in one subnet, or add routes (routing is out of mvplan's scope)"
-        if self._hairpin_world is None:
-            self._hairpin_world = World(self.design, force_hairpin=True)
-        if ping(self._hairpin_world, a, b).reachable:
-            ports = []
-            w = self._hairpin_world
-            for i in (a, b):
-                if i.is_child:
-                    port = port_of(w, w.by_id[i.lower])
-                    if port and not port_hairpin(self._plain(), port):
-                        ports.append(port)
-                elif i.kind == "parent":
-                    port = port_of(w, i)
-                    if port and not port_hairpin(self._plain(), port):
-                        ports.append(port)
-            ports = sorted(set(ports))
-            if ports:
-                return ("turn on hairpin (reflective relay) on " + ", ".join(ports) + ": " +
-                        "; ".join(_hairpin_command(p) for p in ports) +
-                        " - or put the siblings in bridge mode")
-            return "turn on hairpin on the switch ports involved"
+            return f"bring {down.id} up: ip link set dev {down.name} up", Remedy.BRING_UP
+        if v.reason in (Reason.NO_ROUTE, Reason.REPLY_NO_ROUTE):
+            return ("put both endpoints in one subnet, or add routes (mvplan predicts within the subnets it is given)",
+                    Remedy.ROUTE)
+        if v.reason == Reason.L2_LOOP or self._fooled(v):
+            off = self._hairpin_off(a, b)
+            if off:
+                return off, Remedy.HAIRPIN_OFF
+        on = self._hairpin_on(a, b)
+        if on:
+            return on, Remedy.HAIRPIN_ON
         modes = {i.mode for i in (a, b) if i.is_child}
         if "private" in modes or "source" in modes:
             return ("private/source children cannot resolve siblings by ARP: use bridge (or vepa + hairpin) mode, "
-                    "or static neighbours on both ends plus a hairpin port")
+                    "or static neighbours on both ends plus a hairpin port"), Remedy.MODE
+        return "", Remedy.NONE
+
+    # -- hairpin on ------------------------------------------------------------------------
+    def _hairpin_on(self, a: Iface, b: Iface) -> str:
+        if self._hairpin_world is None:
+            self._hairpin_world = World(self.design, force_hairpin=True)
+        hw = self._hairpin_world
+        if not Ping(hw, a, b).run().done:
+            return ""
+        ports = sorted({p for p in (self._port(a), self._port(b)) if p and not self._hairpin(p)})
+        if not ports:
+            return "turn on hairpin on the switch ports involved"
+        return ("turn on hairpin (reflective relay) on " + ", ".join(ports) + ": " +
+                "; ".join(hairpin_command(p) for p in ports) + " - or put the siblings in bridge mode")
+
+    def _port(self, i: Iface) -> str | None:
+        w = self.world
+        dev = w.by_id[i.lower] if i.is_child and i.lower else i
+        if dev.kind not in ("parent",):
+            return None
+        return w.wire.get(dev.id)
+
+    def _hairpin(self, port: str) -> bool:
+        at = self.world.port_of.get(port)
+        return bool(at and at[0].ports[at[1]].hairpin)
+
+    # -- hairpin off -------------------------------------------------------------------------
+    @staticmethod
+    def _fooled(v: Verdict) -> bool:
+        return "learned" in v.message and "behind that very port" in v.message
+
+    def _hairpin_off(self, a: Iface, b: Iface) -> str:
+        """Try turning hairpin off on each hairpin port: the first that makes the ping work."""
+        for port in self._hairpin_ports():
+            world = World(self._without_hairpin(port))
+            if Ping(world, a, b).run().done:
+                return (f"turn hairpin off on {port}: it reflects frames back into a learning switch or bridge, "
+                        f"which then learns MACs behind the wrong port (or the reflection closes a loop): "
+                        f"{hairpin_command(port, on=False)}")
         return ""
 
-    def _plain(self) -> World:
-        w = self.__dict__.get("_plain_world")
-        if w is None:
-            w = World(self.design)
-            self.__dict__["_plain_world"] = w
-        return w
+    def _hairpin_ports(self) -> list[str]:
+        out = []
+        for br in self.world.bridges.values():
+            out += [p.id for p in br.ports if p.hairpin]
+        return sorted(out)
 
-
-def _hairpin_command(port: str) -> str:
-    if port.startswith("switch:"):
-        sw, p = port[len("switch:"):].rsplit("/", 1)
-        return f"bridge link set dev {p} hairpin on (on switch {sw})"
-    return f"bridge link set dev {port.rsplit('/', 1)[1]} hairpin on"
-
+    def _without_hairpin(self, port: str) -> Design:
+        d = self.design
+        if is_switch_port(port):
+            ref = parse_switch_port(port)
+            switches = tuple(replace(s, ports=tuple(replace(p, hairpin=False) if p.name == ref.port else p
+                                                    for p in s.ports)) if s.name == ref.switch else s
+                             for s in d.switches)
+            return replace(d, switches=switches)
+        ifaces = tuple(replace(i, hairpin=False) if i.id == port else i for i in d.interfaces)
+        return replace(d, interfaces=ifaces)

@@ -1,193 +1,225 @@
-"""Verdicts for every ordered pair of endpoints, computed per pair of classes."""
+"""Verdicts for every ordered pair of endpoints: one replay per class pair, plus the exceptions.
+
+The verdict of endpoints ``a != b`` is the exception entry for ``(a, b)`` when there is one, else
+``verdicts[(class(a), class(b), anchor(a) == anchor(b))]``, where the anchor is the parent a child
+hangs off (or the endpoint itself). Each class verdict is computed - and worded - for one example
+pair; :meth:`Prediction.verdict` words it for any other pair by replaying that pair alone.
+"""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..model import Design, Iface
+from .classes import Classes, classify
 from .fixer import Fixer
-from .replay import local_verdict, ping
+from .sim import Ping
 from .verdict import Verdict
-from .world import World, anchor
+from .words import decide, local_verdict, not_created_verdict
+from .world import World
 
-__all__ = ["Prediction", "predict", "explain"]
+__all__ = ["Prediction", "predict", "explain", "replay"]
+
+Key = tuple[int, int, bool]
 
 
-# --------------------------------------------------------------------------- prediction
+def replay(world: World, a: Iface, b: Iface) -> Verdict:
+    """The verdict of one ordered pair, simulated (no fix)."""
+    if a.ns == b.ns:
+        return local_verdict(a.ns)
+    if a.id in world.refused or b.id in world.refused:
+        return not_created_verdict(world, a, b)
+    return decide(world, a, b, Ping(world, a, b).run())
+
+
 class Prediction:
-    """Verdicts for every ordered pair of endpoints, stored per pair of equivalence classes.
+    """Verdicts for every ordered pair of endpoints, stored per class pair (and per exception)."""
 
-    The verdict of endpoints ``a != b`` is ``verdicts[(class(a), class(b), same)]`` where
-    ``same`` tells whether both hang off the same parent (or one is the other's parent).
-    """
-
-    def __init__(self, design: Design, world: World, endpoints: list[Iface], class_of: dict[str, int],
-                 classes: list[list[str]], verdicts: dict[tuple[int, int, bool], Verdict],
-                 examples: dict[tuple[int, int, bool], tuple[str, str]]):
+    def __init__(self, design: Design, world: World, cls: Classes):
         self.design = design
-        self._world = world
-        self.endpoints = endpoints
-        self.class_of = class_of
-        self.classes = classes
-        self.verdicts = verdicts
+        self.world = world
+        self.endpoints: list[Iface] = design.endpoints()
+        self.classes = cls.classes
+        self.class_of = cls.class_of
+        self._shared_ns = cls.shared_ns
+        self.exception_keys = cls.exceptions
+        self._anchor = {e.id: world.anchor(e) for e in self.endpoints}
+        self.verdicts: dict[Key, Verdict] = {}
         #: the representative pair each class verdict was computed (and worded) for
-        self.examples = examples
-        self._anchor = {e.id: anchor(e) for e in endpoints}
-        #: the topology graph the prediction walked (planner.core.graph)
-        self.graph = world.graph
+        self.examples: dict[Key, tuple[str, str]] = {}
+        #: ordered pairs computed alone: (a, b) -> verdict
+        self.exceptions: dict[tuple[str, str], Verdict] = {}
+        self.fixer = Fixer(design, world)
         self._worded: dict[tuple[str, str], Verdict] = {}
+        self._counts: dict[Key, int] | None = None
 
-    def key(self, a: str, b: str) -> tuple[int, int, bool]:
+    @property
+    def graph(self):
+        from ..graph import design_graph
+
+        return design_graph(self.design)
+
+    # -- lookups -----------------------------------------------------------------------------
+    def key(self, a: str, b: str) -> Key:
         try:
             return self.class_of[a], self.class_of[b], self._anchor[a] == self._anchor[b]
         except KeyError:
             raise KeyError(f"{a!r} or {b!r} is not an endpoint (an interface with an IPv4 address)") from None
 
+    def _stored(self, a: str, b: str) -> Verdict:
+        v = self.exceptions.get((a, b))
+        return v if v is not None else self.verdicts[self.key(a, b)]
+
     def reachable(self, a: str, b: str) -> bool:
-        return self.verdicts[self.key(a, b)].reachable
+        return self._stored(a, b).reachable
 
     def verdict(self, a: str, b: str) -> Verdict:
         """The verdict for endpoint ids ``a`` -> ``b``, worded for that pair."""
         if a == b:
             raise ValueError("an endpoint is not paired with itself")
+        if (a, b) in self.exceptions:
+            return self.exceptions[(a, b)]
         key = self.key(a, b)
-        v = self.verdicts[key]
-        if self.examples[key] == (a, b):
-            return v
+        if self.examples.get(key) == (a, b):
+            return self.verdicts[key]
         worded = self._worded.get((a, b))
         if worded is None:
             d = self.design
-            worded = ping(self._world, d.iface(a), d.iface(b))
-            if not worded.reachable:
-                worded = Fixer(d, self._world).with_fix(worded, d.iface(a), d.iface(b))
-            if worded.reachable != v.reachable:  # would be a bug in the class construction
-                raise AssertionError(f"class verdict for {a} -> {b} disagrees with the pair's own replay")
+            worded = self.fixer.with_fix(replay(self.world, d.iface(a), d.iface(b)), d.iface(a), d.iface(b))
             self._worded[(a, b)] = worded
         return worded
 
     def matrix(self) -> dict[tuple[str, str], bool]:
         """Every ordered pair materialised (for tests and small designs)."""
-        out = {}
-        for a in self.endpoints:
-            for b in self.endpoints:
-                if a.id != b.id:
-                    out[(a.id, b.id)] = self.verdicts[self.key(a.id, b.id)].reachable
-        return out
-
-    def members_by_anchor(self, ci: int) -> dict[str, list[str]]:
-        """Members of class ``ci`` grouped by the parent they hang off."""
-        cache = self.__dict__.setdefault("_mba", {})
-        got = cache.get(ci)
-        if got is None:
-            got = {}
-            for m in self.classes[ci]:
-                got.setdefault(self._anchor[m], []).append(m)
-            cache[ci] = got
-        return got
+        return {(a.id, b.id): self.reachable(a.id, b.id) for a in self.endpoints for b in self.endpoints
+                if a.id != b.id}
 
     def anchor(self, endpoint_id: str) -> str:
         """The parent an endpoint hangs off (the endpoint itself when it is no child)."""
         return self._anchor[endpoint_id]
 
-    def pair_count(self, key: tuple[int, int, bool]) -> int:
-        """How many ordered endpoint pairs a class verdict stands for."""
-        counts = self.__dict__.get("_counts")
-        if counts is None:
-            counts = {}
-            per_class_anchor: list[dict[str, int]] = []
-            for members in self.classes:
-                ca: dict[str, int] = {}
-                for m in members:
-                    ca[self._anchor[m]] = ca.get(self._anchor[m], 0) + 1
-                per_class_anchor.append(ca)
-            for (ci, cj, same) in self.verdicts:
-                ai, aj = per_class_anchor[ci], per_class_anchor[cj]
-                same_n = sum(n * (aj.get(anc, 0) - (1 if ci == cj else 0)) for anc, n in ai.items())
-                total = len(self.classes[ci]) * (len(self.classes[cj]) - (1 if ci == cj else 0))
-                counts[(ci, cj, same)] = same_n if same else total - same_n
-            self.__dict__["_counts"] = counts
-        return counts[key]
+    def members_by_anchor(self, ci: int) -> dict[str, list[str]]:
+        """Members of class ``ci`` grouped by the parent they hang off."""
+        got: dict[str, list[str]] = {}
+        for m in self.classes[ci]:
+            got.setdefault(self._anchor[m], []).append(m)
+        return got
+
+    def groups(self) -> Iterator[tuple[Verdict, tuple[str, str], int]]:
+        """Every distinct verdict with its example pair and how many ordered pairs it stands for."""
+        for key, v in self.verdicts.items():
+            n = self.pair_count(key)
+            if n:
+                yield v, self.examples[key], n
+        for pair, v in self.exceptions.items():
+            yield v, pair, 1
+
+    # -- counting ------------------------------------------------------------------------------
+    def pair_count(self, key: Key) -> int:
+        """How many ordered endpoint pairs a class verdict stands for (exceptions not counted)."""
+        if self._counts is None:
+            self._counts = self._count_pairs()
+        return self._counts.get(key, 0)
+
+    def _count_pairs(self) -> dict[Key, int]:
+        per_anchor: list[dict[str, int]] = []
+        for members in self.classes:
+            ca: dict[str, int] = {}
+            for m in members:
+                ca[self._anchor[m]] = ca.get(self._anchor[m], 0) + 1
+            per_anchor.append(ca)
+        counts: dict[Key, int] = {}
+        for (ci, cj, same) in self.verdicts:
+            ai, aj = per_anchor[ci], per_anchor[cj]
+            same_n = sum(n * (aj.get(anc, 0) - (1 if ci == cj else 0)) for anc, n in ai.items())
+            total = len(self.classes[ci]) * (len(self.classes[cj]) - (1 if ci == cj else 0))
+            counts[(ci, cj, same)] = same_n if same else total - same_n
+        for a, b in self.exceptions:
+            k = self.key(a, b)
+            if k in counts:
+                counts[k] -= 1
+        return counts
+
+    def reachable_pairs(self) -> int:
+        return sum(n for v, _pair, n in self.groups() if v.reachable)
 
     def to_dict(self) -> dict:
-        eps = [{"id": e.id, "address": str(e.address.ip), "prefix": e.address.network.prefixlen, "ns": e.ns,
-                "kind": e.kind, "mode": e.mode, "host": e.host, "parent": self._anchor[e.id],
+        eps = [{"id": e.id, "address": str(e.addresses[0].ip), "prefix": e.addresses[0].network.prefixlen,
+                "ns": e.ns, "kind": e.kind, "mode": e.mode, "host": e.host, "parent": self._anchor[e.id],
                 "class": self.class_of[e.id]} for e in self.endpoints]
         verdicts = [{"from": ci, "to": cj, "same_parent": same, "example": list(self.examples[(ci, cj, same)]),
                      "pairs": self.pair_count((ci, cj, same)), **v.to_dict()}
                     for (ci, cj, same), v in sorted(self.verdicts.items())]
+        exceptions = [{"from": a, "to": b, **v.to_dict()} for (a, b), v in sorted(self.exceptions.items())]
         n = len(self.endpoints)
-        reach = sum(self.pair_count(k) for k, v in self.verdicts.items() if v.reachable)
-        return {"endpoints": eps, "classes": self.classes, "verdicts": verdicts,
+        return {"endpoints": eps, "classes": self.classes, "verdicts": verdicts, "exceptions": exceptions,
                 "summary": {"endpoints": n, "classes": len(self.classes), "pairs": n * (n - 1),
-                            "reachable_pairs": reach}}
+                            "reachable_pairs": self.reachable_pairs(), "exceptions": len(exceptions)}}
 
 
 def predict(design: Design, *, merge: bool = True) -> Prediction:
     """Predict every ordered pair of endpoints (interfaces with an IPv4 address).
 
-    ``merge=False`` gives every endpoint its own class (slow; used to test the classes).
+    ``merge=False`` gives every endpoint its own class (slow; the reference the classes are tested
+    against).
     """
-    world = World(design, merge=merge)
-    endpoints = design.endpoints()
-    classes: list[list[str]] = []
-    class_index: dict[int, int] = {}
-    class_of: dict[str, int] = {}
+    world = World(design)
+    p = Prediction(design, world, classify(world, merge=merge))
+    _fill(p)
+    return p
+
+
+def _fill(p: Prediction) -> None:
+    d, w = p.design, p.world
     by_anchor: list[dict[str, list[Iface]]] = []
-    for e in endpoints:
-        u = world.unit_of[e.id]
-        if u.id not in class_index:
-            class_index[u.id] = len(classes)
-            classes.append([])
-            by_anchor.append({})
-        ci = class_index[u.id]
-        classes[ci].append(e.id)
-        class_of[e.id] = ci
-        by_anchor[ci].setdefault(anchor(e), []).append(e)
-    fixer = Fixer(design, world)
-    verdicts: dict[tuple[int, int, bool], Verdict] = {}
-    examples: dict[tuple[int, int, bool], tuple[str, str]] = {}
-    single = [len(c) == 1 for c in classes]
-    first = [design.iface(c[0]) for c in classes]
+    for members in p.classes:
+        g: dict[str, list[Iface]] = {}
+        for m in members:
+            g.setdefault(p._anchor[m], []).append(d.iface(m))
+        by_anchor.append(g)
     local: dict[str, Verdict] = {}
-    for ci in range(len(classes)):
-        for cj in range(len(classes)):
-            if single[ci] and single[cj]:
-                if ci == cj:
+    excluded = p.exception_keys
+    for ci in range(len(p.classes)):
+        for cj in range(len(p.classes)):
+            ns = p._shared_ns.get(ci)
+            if ns is not None and p._shared_ns.get(cj) == ns:  # one namespace: every pair is LOCAL
+                for same in (True, False):
+                    pair = _example_pair(by_anchor[ci], by_anchor[cj], same, excluded)
+                    if pair is not None:
+                        v = local.get(ns) or local.setdefault(ns, local_verdict(ns))
+                        p.verdicts[(ci, cj, same)] = v
+                        p.examples[(ci, cj, same)] = (pair[0].id, pair[1].id)
+                continue
+            for same in (True, False):
+                pair = _example_pair(by_anchor[ci], by_anchor[cj], same, excluded)
+                if pair is None:
                     continue
-                a, b = first[ci], first[cj]
-                pairs = (((anchor(a) == anchor(b)), a, b),)
-                if a.ns == b.ns:  # fast path: many endpoints in one namespace are all LOCAL
-                    v = local.get(a.ns)
-                    if v is None:
-                        v = local[a.ns] = local_verdict(a.ns)
-                    verdicts[(ci, cj, pairs[0][0])] = v
-                    examples[(ci, cj, pairs[0][0])] = (a.id, b.id)
-                    continue
-            else:
-                pairs = tuple((same,) + pair for same in (True, False)
-                              if (pair := _example_pair(by_anchor[ci], by_anchor[cj], same)) is not None)
-            for same, a, b in pairs:
-                v = ping(world, a, b)
-                if not v.reachable:
-                    v = fixer.with_fix(v, a, b)
-                verdicts[(ci, cj, same)] = v
-                examples[(ci, cj, same)] = (a.id, b.id)
-    return Prediction(design, world, endpoints, class_of, classes, verdicts, examples)
+                a, b = pair
+                p.verdicts[(ci, cj, same)] = p.fixer.with_fix(replay(w, a, b), a, b)
+                p.examples[(ci, cj, same)] = (a.id, b.id)
+    for a_id, b_id in sorted(excluded):
+        a, b = d.iface(a_id), d.iface(b_id)
+        p.exceptions[(a_id, b_id)] = p.fixer.with_fix(replay(w, a, b), a, b)
 
 
-
-def _example_pair(ai: dict[str, list[Iface]], aj: dict[str, list[Iface]], same: bool):
-    """Two distinct endpoints from two classes, on the same parent or on different ones."""
+def _example_pair(ai: dict[str, list[Iface]], aj: dict[str, list[Iface]], same: bool,
+                  excluded: set[tuple[str, str]]) -> tuple[Iface, Iface] | None:
+    """Two distinct endpoints from two classes, on the same parent or on different ones, that are
+    not an exception pair."""
     if same:
         for anc, xs in ai.items():
-            ys = aj.get(anc)
-            if ys:
-                for x in xs:
-                    for y in ys:
-                        if x.id != y.id:
-                            return x, y
+            for x in xs:
+                for y in aj.get(anc, ()):
+                    if x.id != y.id and (x.id, y.id) not in excluded:
+                        return x, y
         return None
     for anc, xs in ai.items():
         for anc2, ys in aj.items():
-            if anc2 != anc:
-                return xs[0], ys[0]
+            if anc2 == anc:
+                continue
+            for x in xs:
+                for y in ys:
+                    if (x.id, y.id) not in excluded:
+                        return x, y
     return None
 
 
@@ -209,6 +241,5 @@ def explain(design: Design, a: str, b: str) -> Verdict:
     if a == b:
         raise KeyError("pick two different endpoints")
     world = World(design)
-    v = ping(world, design.iface(a), design.iface(b))
-    return v if v.reachable else Fixer(design).with_fix(v, design.iface(a), design.iface(b))
-
+    ia, ib = design.iface(a), design.iface(b)
+    return Fixer(design, world).with_fix(replay(world, ia, ib), ia, ib)

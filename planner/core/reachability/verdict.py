@@ -1,36 +1,121 @@
-"""What a prediction says about one ordered pair: a verdict with its reason code, hops and fix."""
+"""What a prediction says about one ordered pair: a verdict with its reason code, typed hops and fix.
+
+Hops are data: each is a node id and the :class:`Step` that brought the frame there, so rules ask
+``Step.REFLECTED in v.steps`` instead of searching text. ``str(hop)`` is the readable form that
+the JSON output and the CLI show.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-__all__ = ["Verdict", "REASONS"]
+__all__ = ["Reason", "Step", "Hop", "Remedy", "Verdict", "REASONS", "REACHABLE_REASONS"]
+
+
+class Reason(StrEnum):
+    """Why a ping gets its reply or not; compares equal to its code (``Reason.OK == "OK"``)."""
+
+    OK = "OK"
+    LOCAL = "LOCAL"
+    SRC_DOWN = "SRC_DOWN"
+    NO_ROUTE = "NO_ROUTE"
+    ARP_UNANSWERED = "ARP_UNANSWERED"
+    ARP_REPLY_LOST = "ARP_REPLY_LOST"
+    ECHO_LOST = "ECHO_LOST"
+    REPLY_NO_ROUTE = "REPLY_NO_ROUTE"
+    REPLY_ARP_UNANSWERED = "REPLY_ARP_UNANSWERED"
+    REPLY_LOST = "REPLY_LOST"
+    L2_LOOP = "L2_LOOP"
+    NOT_CREATED = "NOT_CREATED"
+
 
 #: reason code -> one-line meaning (documented in docs/reachability.md)
-REASONS = {
-    "OK": "the ping gets its reply",
-    "LOCAL": "both addresses live in one namespace: delivered locally",
-    "SRC_DOWN": "the pinging interface (or its parent) is down",
-    "NO_ROUTE": "the pinging namespace has no route to the target address",
-    "ARP_UNANSWERED": "the ARP request never reaches the target's namespace",
-    "ARP_REPLY_LOST": "the target answers ARP but the answer never arrives",
-    "ECHO_LOST": "the echo request does not arrive in the target's namespace",
-    "REPLY_NO_ROUTE": "the target's namespace has no route back",
-    "REPLY_ARP_UNANSWERED": "the target's ARP request for the pinger is never answered",
-    "REPLY_LOST": "the echo reply does not arrive back",
+REASONS: dict[Reason, str] = {
+    Reason.OK: "the ping gets its reply",
+    Reason.LOCAL: "both addresses live in one namespace: delivered locally",
+    Reason.SRC_DOWN: "the pinging interface (or its parent) is down",
+    Reason.NO_ROUTE: "the pinging namespace has no route to the target address",
+    Reason.ARP_UNANSWERED: "the ARP request never reaches the target's namespace",
+    Reason.ARP_REPLY_LOST: "the target answers ARP but the answer never arrives",
+    Reason.ECHO_LOST: "the echo request does not arrive in the target's namespace",
+    Reason.REPLY_NO_ROUTE: "the target's namespace has no route back",
+    Reason.REPLY_ARP_UNANSWERED: "the target's ARP request for the pinger is never answered",
+    Reason.REPLY_LOST: "the echo reply does not arrive back",
+    Reason.L2_LOOP: "the frames circle in a layer-2 loop (a broadcast storm): no reply can be counted on",
+    Reason.NOT_CREATED: "an end of the pair does not exist: the kernel refuses to create it (an error finding)",
 }
+REACHABLE_REASONS = frozenset({Reason.OK, Reason.LOCAL})
+
+
+class Step(StrEnum):
+    """How a frame got to a hop."""
+
+    SEND = "send"                # the interface that transmits
+    LOWER = "lower"              # a child's frame leaves through its parent
+    WIRE = "wire"                # over a cable or veth
+    PORT = "port"                # into or out of a switch / bridge port
+    REFLECTED = "reflected"      # sent back out its ingress port (hairpin)
+    FORWARDED = "forwarded"      # a bridge forwarded it to the port it learned the MAC on
+    FLOODED = "flooded"          # a bridge flooded it (broadcast or unknown unicast)
+    DIRECT = "direct"            # bridge-mode macvlan: straight to a sibling
+    QUEUED = "queued"            # delivered to children from the macvlan broadcast queue
+    SOURCE_LIST = "source-list"  # a source-mode child's copy (the sender's MAC is on its list)
+    UP = "up"                    # passed up to a bridge device
+    DELIVER = "deliver"          # handed to the namespace's stack
+
+
+_STEP_TEXT = {
+    Step.REFLECTED: " (hairpin: reflected)", Step.DIRECT: " (bridge mode, direct)",
+    Step.QUEUED: " (macvlan broadcast queue)", Step.SOURCE_LIST: " (source list)",
+}
+
+
+class Remedy(StrEnum):
+    """What kind of change the fix of a blocked verdict is (the rules read this, not the fix's words)."""
+
+    NONE = ""
+    BRING_UP = "bring-up"
+    ROUTE = "route"
+    HAIRPIN_ON = "hairpin-on"
+    HAIRPIN_OFF = "hairpin-off"
+    MODE = "mode"
+    DESIGN_ERROR = "design-error"
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    node: str
+    step: Step = Step.WIRE
+
+    def __str__(self) -> str:
+        return self.node + _STEP_TEXT.get(self.step, "")
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Reachable or not, a reason code, the hops and the fix (pybatfish ``Trace`` style)."""
+    """Reachable or not, a reason code, the hops both ways and the fix (pybatfish ``Trace`` style).
+
+    ``hops`` is the echo request's path (or, when it was never sent or lost, the path of the frame
+    that got furthest); ``reply_hops`` the echo reply's path.
+    """
 
     reachable: bool
-    reason: str
+    reason: Reason
     message: str
-    hops: tuple[str, ...] = ()
+    hops: tuple[Hop, ...] = ()
     fix: str = ""
+    reply_hops: tuple[Hop, ...] = ()
+    remedy: Remedy = Remedy.NONE
+
+    @property
+    def steps(self) -> frozenset[Step]:
+        """Every kind of step the frames of this ping took (both directions)."""
+        return frozenset(h.step for h in self.hops + self.reply_hops)
+
+    def with_fix(self, fix: str, remedy: Remedy) -> Verdict:
+        return Verdict(self.reachable, self.reason, self.message, self.hops, fix, self.reply_hops, remedy)
 
     def to_dict(self) -> dict:
-        return {"reachable": self.reachable, "reason": self.reason, "message": self.message,
-                "hops": list(self.hops), "fix": self.fix}
-
+        return {"reachable": self.reachable, "reason": str(self.reason), "message": self.message,
+                "hops": [str(h) for h in self.hops], "reply_hops": [str(h) for h in self.reply_hops],
+                "fix": self.fix, "remedy": str(self.remedy)}

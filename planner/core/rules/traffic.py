@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 
 from ..findings import INFO, WARNING, Finding, finding
 from ..model import Design, Iface
-from ..reachability import Prediction
+from ..reachability import Prediction, Reason, Remedy, Step, Verdict
 from .common import children_by_lower, hairpin_commands, port_node, q, same_subnet, short
 
 __all__ = ["TRAFFIC"]
@@ -30,11 +30,9 @@ def rule_arp_flux(d: Design, p: Prediction) -> Iterable[Finding]:
             continue
         by_ns[i.ns].append(i)
     lossy: set[str] = set()
-    if p is not None:
-        for key, v in p.verdicts.items():
-            if not v.reachable and v.reason in ("ARP_REPLY_LOST", "ECHO_LOST", "REPLY_LOST"):
-                a, b = p.examples[key]
-                lossy.update((d.iface(a).ns, d.iface(b).ns))
+    for v, (a, b), _n in p.groups():
+        if not v.reachable and v.reason in (Reason.ARP_REPLY_LOST, Reason.ECHO_LOST, Reason.REPLY_LOST):
+            lossy.update((d.iface(a).ns, d.iface(b).ns))
     passthru_parents = {i.lower for i in d.interfaces if i.is_child and i.mode == "passthru"}
     for ns, items in by_ns.items():
         addressed = [i for i in items if i.addresses]
@@ -57,34 +55,44 @@ def rule_arp_flux(d: Design, p: Prediction) -> Iterable[Finding]:
 
 def rule_sibling_traffic(d: Design, p: Prediction) -> Iterable[Finding]:
     """MV201/MV202/MV203/MV304: siblings on one parent meant to talk (same subnet)."""
-    if p is None:
-        return
     buckets: dict[str, dict[str, set]] = {code: defaultdict(set) for code in ("MV201", "MV202", "MV203", "MV304")}
-    for key, v in p.verdicts.items():
-        ci, cj, same = key
-        if not same or v.reason == "LOCAL":
-            continue
-        a, b = (d.iface(x) for x in p.examples[key])
-        if not (a.is_child and b.is_child and a.lower == b.lower and same_subnet(a, b)) or a.ns == b.ns:
+    for v, members, lower in _sibling_verdicts(d, p):
+        a, b = d.iface(members[0][0]), d.iface(members[0][1])
+        if not (same_subnet(a, b)) or a.ns == b.ns:
             continue
         code = _sibling_code(v, a, b)
-        if code is None:
-            continue
-        mi, mj = p.members_by_anchor(ci), p.members_by_anchor(cj)
-        for lower in mi.keys() & mj.keys():  # a class can span interchangeable parents
-            buckets[code][lower] |= set(mi[lower][:3]) | set(mj[lower][:3])
+        if code is not None:
+            for x, y in members[:3]:
+                buckets[code][lower] |= {x, y}
     yield from _sibling_findings(d, buckets["MV201"], buckets["MV202"], buckets["MV203"], buckets["MV304"])
 
 
-def _sibling_code(v, a: Iface, b: Iface) -> str | None:
+def _sibling_verdicts(d: Design, p: Prediction) -> Iterable[tuple[Verdict, list[tuple[str, str]], str]]:
+    """(verdict, up to three sibling pairs it stands for, their parent) for every verdict between two
+    children of one parent: class verdicts per parent they span, and exception pairs."""
+    for (ci, cj, same), v in p.verdicts.items():
+        if not same or v.reason == Reason.LOCAL or not p.pair_count((ci, cj, same)):
+            continue
+        mi, mj = p.members_by_anchor(ci), p.members_by_anchor(cj)
+        for lower in mi.keys() & mj.keys():  # a class can span interchangeable parents
+            pairs = [(x, y) for x in mi[lower][:3] for y in mj[lower][:3] if x != y and (x, y) not in p.exceptions]
+            if pairs and d.iface(pairs[0][0]).is_child and d.iface(pairs[0][1]).is_child:
+                yield v, pairs, lower
+    for (x, y), v in p.exceptions.items():
+        a, b = d.iface(x), d.iface(y)
+        if a.is_child and b.is_child and a.lower == b.lower and v.reason != Reason.LOCAL:
+            yield v, [(x, y)], str(a.lower)
+
+
+def _sibling_code(v: Verdict, a: Iface, b: Iface) -> str | None:
     """Which sibling finding a verdict between two children of one parent belongs to."""
     modes = {a.mode, b.mode}
     if v.reachable:
-        return "MV304" if modes & {"vepa", "passthru", "private", "source"} and "reflected" in " ".join(v.hops) \
-            else None
+        return "MV304" if modes & {"vepa", "passthru", "private", "source"} and Step.REFLECTED in v.steps else None
     if "private" in modes:
-        return "MV201" if v.reason in ("ARP_UNANSWERED", "REPLY_ARP_UNANSWERED", "ARP_REPLY_LOST") else "MV202"
-    return "MV203" if "hairpin" in v.fix else None
+        return "MV201" if v.reason in (Reason.ARP_UNANSWERED, Reason.REPLY_ARP_UNANSWERED,
+                                       Reason.ARP_REPLY_LOST) else "MV202"
+    return "MV203" if v.remedy == Remedy.HAIRPIN_ON else None
 
 
 def _sibling_findings(d, private_arp, private_uni, hairpin_blocked, double_trip):
@@ -117,15 +125,13 @@ def _sibling_findings(d, private_arp, private_uni, hairpin_blocked, double_trip)
 
 
 def rule_host_cannot_reach_children(d: Design, p: Prediction) -> Iterable[Finding]:
-    if p is None:
-        return
     for lower, kids in children_by_lower(d).items():
         li = d.iface(lower)
         if not li.addresses or li.id not in p.class_of:
             continue
         blocked = []
         for k in kids:
-            if k.addresses and k.ns != li.ns and same_subnet(li, k) and not p.verdict(li.id, k.id).reachable:
+            if k.addresses and k.ns != li.ns and same_subnet(li, k) and not p.reachable(li.id, k.id):
                 blocked.append(k)
         if not blocked:
             continue
@@ -152,35 +158,42 @@ def _lost_pairs_by_lower(d: Design, p: Prediction) -> dict[str, tuple[int, list[
     for members in p.classes:
         counts: dict[str, int] = {}
         for m in members:
-            anc = p._anchor[m]
+            anc = p.anchor(m)
             counts[anc] = counts.get(anc, 0) + 1
         per_anchor.append(counts)
     sizes = [len(c) for c in p.classes]
     out: dict[str, list] = {}
+
+    def add(lower: str, n: int, a: str, b: str) -> None:
+        entry = out.setdefault(lower, [0, []])
+        entry[0] += n
+        if n > 0 and len(entry[1]) < 3 and lower in (p.anchor(a), p.anchor(b)):
+            entry[1].append(f"{a} -> {b}")
+
     for key, v in p.verdicts.items():
-        if not v.reachable or v.reason == "LOCAL":
+        if not v.reachable or v.reason == Reason.LOCAL:
             continue
         ci, cj, same = key
         ai, aj = per_anchor[ci], per_anchor[cj]
         for lower in set(ai) | set(aj):
             ni, nj = ai.get(lower, 0), aj.get(lower, 0)
-            if same:
-                n = ni * (nj - (1 if ci == cj else 0))
-            else:
-                n = ni * (sizes[cj] - nj) + (sizes[ci] - ni) * nj
-            if n <= 0:
-                continue
-            entry = out.setdefault(lower, [0, []])
-            entry[0] += n
-            a, b = p.examples[key]
-            if len(entry[1]) < 3 and lower in (p.anchor(a), p.anchor(b)):
-                entry[1].append(f"{a} -> {b}")
+            n = ni * (nj - (1 if ci == cj else 0)) if same else ni * (sizes[cj] - nj) + (sizes[ci] - ni) * nj
+            if n > 0:
+                add(lower, n, *p.examples[key])
+    for (a, b), v in p.exceptions.items():  # exceptions were counted with their class pair above
+        cls_v = p.verdicts.get(p.key(a, b))
+        lowers = {p.anchor(a), p.anchor(b)}
+        for lower in lowers:
+            if cls_v is not None and cls_v.reachable and cls_v.reason != Reason.LOCAL:
+                add(lower, -1, a, b)
+            if v.reachable and v.reason != Reason.LOCAL:
+                add(lower, 1, a, b)
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
 def rule_blast_radius(d: Design, p: Prediction) -> Iterable[Finding]:
     kids_by_lower = children_by_lower(d)
-    lost_by_lower = _lost_pairs_by_lower(d, p) if p is not None else {}
+    lost_by_lower = _lost_pairs_by_lower(d, p)
     for lower, kids in kids_by_lower.items():
         li = d.iface(lower)
         nss = {k.ns for k in kids}

@@ -1,0 +1,241 @@
+"""Classes of endpoints whose verdicts are provably the same, and the pairs that must be replayed alone.
+
+Two endpoints share a class when swapping them is a symmetry of the design as far as any ping
+can tell: the same configuration of their namespace (mode, kind, state, subnets, the routes and
+static entries that apply to every counterpart), and interchangeable positions (children of one
+parent; or of parents that are interchangeable because frames between them only meet in a switch
+whose learning cannot be fooled - no reflection between two learning devices, no loop).
+
+What a counterpart-specific setting changes is not put in the key - that would give almost every
+container of a real design a class of its own. It is listed as *exceptions* instead: the ordered
+pairs it can matter for, which are replayed one by one. An address matters only where a route,
+neighbour entry, source list or gateway refers to it:
+
+* a static host route (``/32``) or an explicit static neighbour entry in a namespace matters for
+  pings between that namespace's endpoints and the owners of the address it names;
+* a source-mode list matters for pings between its namespace and the namespaces holding the MACs
+  it names;
+* routes to wider prefixes, ``all-peers`` and entries for their gateways apply to every
+  counterpart alike: they are part of the key, and a gateway they name is a class of its own;
+* an endpoint whose MAC or address is used twice, or that the kernel refuses, is a class of its
+  own.
+
+``tests/test_reachability_classes.py`` compares merged and unmerged predictions on thousands of
+generated and mutated designs.
+"""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..ids import is_switch_port, parse_switch_port
+from ..model import ALL_PEERS, Iface
+from .world import World
+
+__all__ = ["Classes", "classify"]
+
+
+@dataclass
+class Classes:
+    classes: list[list[str]] = field(default_factory=list)
+    class_of: dict[str, int] = field(default_factory=dict)
+    #: ordered endpoint pairs whose verdict is computed alone
+    exceptions: set[tuple[str, str]] = field(default_factory=set)
+    #: class index -> True when its members share one namespace (pairs among them are LOCAL)
+    shared_ns: dict[int, str] = field(default_factory=dict)
+
+
+def classify(world: World, *, merge: bool = True) -> Classes:
+    d = world.design
+    eps = d.endpoints()
+    out = Classes()
+    if not merge:
+        for n, e in enumerate(eps):
+            out.classes.append([e.id])
+            out.class_of[e.id] = n
+        return out
+    refs = _References(world)
+    out.exceptions = refs.exception_pairs()
+    positions = _Positions(world)
+    groups: dict[tuple, int] = {}
+    for e in eps:
+        key = _key(world, e, refs, positions)
+        ci = groups.get(key)
+        if ci is None:
+            ci = groups[key] = len(out.classes)
+            out.classes.append([])
+            if key[0] == "ns":
+                out.shared_ns[ci] = e.ns
+        out.classes[ci].append(e.id)
+        out.class_of[e.id] = ci
+    return out
+
+
+# --------------------------------------------------------------------------- what is referenced
+class _References:
+    """Addresses and MACs that settings name, and the endpoint pairs those settings can matter for."""
+
+    def __init__(self, world: World):
+        self.w = world
+        d = world.design
+        self.endpoints = d.endpoints()
+        self.by_ip: dict[ipaddress.IPv4Address, list[Iface]] = {}
+        for e in self.endpoints:
+            for a in e.addresses:
+                self.by_ip.setdefault(a.ip, []).append(e)
+        self.ns_endpoints: dict[str, list[Iface]] = {}
+        for e in self.endpoints:
+            self.ns_endpoints.setdefault(e.ns, []).append(e)
+        self.gateways: dict[str, set[ipaddress.IPv4Address]] = {}
+        for ns, ifs in world.stack_ifaces.items():
+            self.gateways[ns] = {r.via for i in ifs for r in i.routes if r.via is not None and r.to.prefixlen < 32}
+        self.unique: set[str] = set()
+        self._mark_unique()
+
+    def _mark_unique(self) -> None:
+        w = self.w
+        for ns, gws in self.gateways.items():
+            for ip in gws:
+                self.unique.update(e.id for e in self.by_ip.get(ip, ()))
+        for ip, owners in self.by_ip.items():
+            if len(owners) > 1 or len(w.ip_owners.get(ip, ())) > 1:
+                self.unique.update(e.id for e in owners)
+        for mac, owners in w.mac_owners.items():
+            if len(owners) > 1:
+                for o in owners:
+                    self.unique.update(e.id for e in self.ns_endpoints.get(o.ns, ()))
+        self.unique.update(e.id for e in self.endpoints if e.id in w.refused)
+
+    def exception_pairs(self) -> set[tuple[str, str]]:
+        out: set[tuple[str, str]] = set()
+        for ns, ifs in self.w.stack_ifaces.items():
+            mine = self.ns_endpoints.get(ns)
+            if not mine:
+                continue
+            others: list[Iface] = []
+            for i in ifs:
+                others += self._named_by(i, ns)
+            for o in others:
+                for e in mine:
+                    if o.id != e.id:
+                        out.add((e.id, o.id))
+                        out.add((o.id, e.id))
+        return out
+
+    def _named_by(self, i: Iface, ns: str) -> list[Iface]:
+        """Endpoints a counterpart-specific setting of ``i`` names."""
+        named: list[Iface] = []
+        for r in i.routes:
+            if r.to.prefixlen == 32:
+                named += self.by_ip.get(r.to.network_address, [])
+        if i.neighbors and i.neighbors != ALL_PEERS:
+            for ip, _mac in self.w.static_neighbors(i).items():
+                if ip not in self.gateways.get(ns, ()):
+                    named += self.by_ip.get(ip, [])
+        for mac in i.source_macs:
+            for o in self.w.mac_owners.get(mac, ()):
+                named += self.ns_endpoints.get(o.ns, [])
+        return named
+
+    def key_settings(self, ns: str) -> tuple:
+        """The settings of a namespace that apply to every counterpart alike (canonical)."""
+        out = []
+        gws = self.gateways.get(ns, set())
+        for i in self.w.stack_ifaces.get(ns, ()):
+            routes = tuple(sorted((str(r.to), str(r.via) if r.via else "") for r in i.routes if r.to.prefixlen < 32))
+            nbr: tuple = ()
+            if i.neighbors == ALL_PEERS:
+                nbr = ("all-peers",)
+            elif i.neighbors:
+                nbr = tuple(sorted((str(ip), mac) for ip, mac in self.w.static_neighbors(i).items() if ip in gws))
+            out.append((routes, nbr, bool(i.source_macs)))
+        return tuple(out)
+
+
+# --------------------------------------------------------------------------- where an endpoint sits
+class _Positions:
+    """Position signatures: equal signatures are interchangeable places to hang an endpoint."""
+
+    def __init__(self, world: World):
+        self.w = world
+        self.participating = {ns for ns, ips in world.local_ips.items() if ips}
+        self.single = {ns for ns, ifs in world.stack_ifaces.items() if len(ifs) == 1}
+        self.risky = _risky_switches(world)
+        self.sig: dict[str, tuple] = {}
+        for i in world.design.interfaces:
+            if i.kind == "parent":
+                self.sig[i.id] = self._parent_sig(i)
+
+    def _parent_sig(self, p: Iface) -> tuple:
+        w = self.w
+        mp = w.macvlan.get(p.id)
+        kids = mp.children if mp is not None else []
+        simple = (not p.master and mp is not None and mp.passthru is None and p.id not in w.refused
+                  and (p.link is None or is_switch_port(p.link))
+                  and (p.ns not in self.participating or p.ns in self.single)
+                  and all(k.ns not in self.participating or k.ns in self.single for k in kids))
+        if p.link and is_switch_port(p.link):
+            sw = parse_switch_port(p.link).switch
+            simple = simple and sw not in self.risky
+        if not simple:
+            return ("exact", p.id)
+        br = w.port_of.get(str(p.link)) if p.link else None
+        hairpin = br[0].ports[br[1]].hairpin if br else None
+        sw = parse_switch_port(p.link).switch if p.link else None
+        return ("nic", sw, hairpin, p.state, w.alive[p.id], p.parent_kind)
+
+    def of(self, e: Iface) -> tuple:
+        w = self.w
+        if e.is_child and e.lower:
+            return self.sig.get(e.lower, ("exact", e.lower))
+        if e.kind == "parent":
+            return self.sig[e.id]
+        if e.kind == "station" and is_switch_port(e.link) and e.ns in self.single:
+            sw = parse_switch_port(str(e.link)).switch
+            if sw not in self.risky:
+                br = w.port_of[str(e.link)]
+                return ("station", sw, br[0].ports[br[1]].hairpin)
+        return ("exact", w.anchor(e))
+
+
+def _risky_switches(world: World) -> set[str]:
+    """Switches whose learning a reflection or a loop can fool: a link to another learning device
+    (a host bridge) with hairpin at either end, or more than one way between two devices."""
+    risky: set[str] = set()
+    for br_id, br in world.bridges.items():
+        if br.dev is not None:
+            continue
+        sw = br_id.split(":", 1)[1]
+        for p in br.ports:
+            dev = world.by_id.get(p.out or "")
+            if dev is None:
+                continue
+            learning_peer = dev.id in world.port_of or dev.kind == "bridge"
+            if learning_peer:
+                far = world.port_of.get(dev.id)
+                far_hairpin = far[0].ports[far[1]].hairpin if far else False
+                if p.hairpin or far_hairpin:
+                    risky.add(sw)
+    for br_id in _looped_bridges(world):
+        if br_id.startswith("switch:"):
+            risky.add(br_id.split(":", 1)[1])
+    return risky
+
+
+def _looped_bridges(world: World) -> Iterable[str]:
+    from ..graph import design_graph, l2_loops
+
+    loops = l2_loops(design_graph(world.design))
+    return {n for c in loops for n in c if n in world.bridges}
+
+
+def _key(world: World, e: Iface, refs: _References, positions: _Positions) -> tuple:
+    if e.id in refs.unique:
+        return ("unique", e.id)
+    own = (e.kind, e.mode, e.state, world.alive[e.id], e.nopromisc,
+           tuple(str(a.network) for a in e.addresses))
+    if e.ns in positions.single:
+        return ("one", positions.of(e), own, refs.key_settings(e.ns))
+    # several interfaces share the namespace: routing and ARP are the namespace's, not the address's
+    return ("ns", e.ns, own, world.anchor(e))

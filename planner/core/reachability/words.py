@@ -1,0 +1,199 @@
+"""An outcome of a simulated ping -> a verdict: the reason code, the hops, and a sentence a person understands.
+
+The reason is the first step of the ping that did not happen; the sentence names the objects and
+the kernel rule that stopped it - a mode rule of macvlan read off the design, or what the
+simulation saw (a switch that had learned a MAC on the port the frame came in on, a storm).
+"""
+from __future__ import annotations
+
+from ..ids import is_switch_port, short
+from ..model import Iface
+from .sim import ARP_REP, ARP_REQ, ECHO, ECHO_REPLY, Drop, Outcome
+from .verdict import Hop, Reason, Verdict
+from .world import World
+
+__all__ = ["decide", "local_verdict", "not_created_verdict", "why_not", "down_text", "port_of", "port_hairpin"]
+
+
+def local_verdict(ns: str) -> Verdict:
+    return Verdict(True, Reason.LOCAL, f"both addresses live in namespace {ns}: the kernel delivers locally over "
+                                       "lo, whatever the links do", (Hop(ns), Hop("lo")))
+
+
+def not_created_verdict(w: World, a: Iface, b: Iface) -> Verdict:
+    x = a if a.id in w.refused else b
+    r = w.refused[x.id]
+    return Verdict(False, Reason.NOT_CREATED, f"{x.id} does not exist: the kernel refuses it ({r.code}, {r.errno}): {r.why}", (Hop(x.id),))
+
+
+def decide(w: World, a: Iface, b: Iface, out: Outcome) -> Verdict:
+    """The verdict of ``a`` pinging ``b`` from the simulation's outcome (no fix yet)."""
+    aip, bip = a.addresses[0].ip, b.addresses[0].ip
+    if out.storm:
+        return Verdict(False, Reason.L2_LOOP, _loop_text(out), _hops(out))
+    if out.done:
+        echo, back = _trail(out.echo_trail), _trail(out.reply_trail)
+        text = f"{a.id} reaches {b.id}: " + _path(echo)
+        if [h.node for h in back] != [h.node for h in reversed(echo)]:
+            text += "; the reply returns " + _path(back)
+        return Verdict(True, Reason.OK, text, echo, reply_hops=back)
+    rt = w.route(a.ns, bip)
+    if rt is None:
+        if not w.alive[a.id]:
+            return Verdict(False, Reason.SRC_DOWN, down_text(w, a) + f"; no other interface of {a.ns} has a route to "
+                                                                   f"{bip}", (Hop(a.id),))
+        return Verdict(False, Reason.NO_ROUTE, f"{a.ns} has no route to {bip}: it is outside every connected subnet "
+                                               "there and no static route covers it", (Hop(a.id),))
+    egress = rt[0]
+    if not w.alive[egress.id]:
+        return Verdict(False, Reason.SRC_DOWN, down_text(w, egress), (Hop(egress.id),))
+    if not out.echo_sent:
+        return _arp_failed(w, egress, b, out)
+    if out.echo_at is None:
+        return _echo_lost(w, egress, b, out)
+    echo = _trail(out.echo_trail)
+    if out.reply_route is None:
+        return Verdict(False, Reason.REPLY_NO_ROUTE, f"{b.ns} has no route back to {aip}", echo)
+    eb = out.reply_route[0]
+    if not w.alive[eb.id]:
+        return Verdict(False, Reason.REPLY_LOST, f"{b.ns} would answer through {eb.id}, which is down: "
+                                                 f"{down_text(w, eb)}", echo)
+    if not out.reply_sent:
+        text = why_not(w, eb, a, f"ARP request for {aip} (broadcast)", out.drops, ARP_REQ)
+        if w.static_neighbors(egress).get(rt[1]) is not None:
+            text += (". The pinger used a static entry, so the target never saw an ARP request to learn from")
+        return Verdict(False, Reason.REPLY_ARP_UNANSWERED, text, echo)
+    owner = _owner(w, out.reply_to, a.ns) or a
+    return Verdict(False, Reason.REPLY_LOST, why_not(w, eb, owner, "echo reply (unicast)", out.drops, ECHO_REPLY), echo)
+
+
+def _arp_failed(w: World, egress: Iface, b: Iface, out: Outcome) -> Verdict:
+    if not out.responders:
+        return Verdict(False, Reason.ARP_UNANSWERED,
+                       why_not(w, egress, b, "ARP request (broadcast)", out.drops, ARP_REQ), (Hop(egress.id),))
+    first = out.responders[0]
+    return Verdict(False, Reason.ARP_REPLY_LOST, why_not(w, first, egress, "ARP reply (unicast)", out.drops, ARP_REP),
+                   _trail(out.arp_trail))
+
+
+def _echo_lost(w: World, egress: Iface, b: Iface, out: Outcome) -> Verdict:
+    owner = _owner(w, out.echo_to, b.ns)
+    if owner is not None:
+        return Verdict(False, Reason.ECHO_LOST, why_not(w, egress, owner, "echo request (unicast)", out.drops, ECHO),
+                       (Hop(egress.id),))
+    return Verdict(False, Reason.ECHO_LOST, f"{egress.id} sends the echo request to {out.echo_to}, which is not an "
+                                            f"interface in {b.ns} (a wrong static neighbour entry?)", (Hop(egress.id),))
+
+
+def _owner(w: World, mac: str | None, ns: str) -> Iface | None:
+    owners = w.mac_owners.get(mac or "", [])
+    return next((o for o in owners if o.ns == ns), owners[0] if owners else None)
+
+
+def _trail(t) -> tuple[Hop, ...]:
+    return t.hops() if t is not None else ()
+
+
+def _hops(out: Outcome) -> tuple[Hop, ...]:
+    for t in (out.echo_trail, out.arp_trail):
+        if t is not None:
+            return t.hops()
+    return ()
+
+
+def _path(hops: tuple[Hop, ...]) -> str:
+    return " -> ".join(str(h) for h in hops)
+
+
+def _loop_text(out: Outcome) -> str:
+    where = sorted({d.node for d in out.drops if d.why == "loop"})
+    return (f"the ping's frames come back to {', '.join(where[:4]) or 'a bridge port'} they already passed: a "
+            "layer-2 loop without STP (a broadcast storm, see MV116) - what arrives varies from run to run, so "
+            "no reply can be counted on")
+
+
+def down_text(w: World, i: Iface) -> str:
+    if i.id in w.refused:
+        r = w.refused[i.id]
+        return f"{i.id} does not exist: the kernel refuses it ({r.code}, {r.errno}): {r.why}"
+    if not i.up:
+        return f"{i.id} is administratively down"
+    if i.is_child and i.lower and not w.by_id[i.lower].up:
+        return (f"parent {i.lower} of {i.id} is down; every macvlan child loses carrier with its parent "
+                f"(blast radius)")
+    if i.master and not w.by_id[i.master].up:
+        return f"bridge {i.master} of port {i.id} is down"
+    return f"{i.id} is down"
+
+
+def port_of(w: World, lower: Iface) -> str | None:
+    """The switch port or host bridge port a device is cabled to."""
+    return w.wire.get(lower.id)
+
+
+def port_hairpin(w: World, node: str | None) -> bool:
+    at = w.port_of.get(node or "")
+    return bool(at and at[0].ports[at[1]].hairpin)
+
+
+def _learning_text(drops: list[Drop], kind: str) -> str | None:
+    """A frame dropped because a bridge had learned its destination on the port it came in on."""
+    d = next((x for x in drops if x.kind == kind and x.why == "learned-on-ingress"), None)
+    if d is None:
+        return None
+    return (f"the {kind} for {d.detail} reaches {d.node}, but the bridge there has learned {d.detail} behind that "
+            f"very port - a copy of an earlier frame came back in through it (a hairpin port reflected it) - so the "
+            f"frame would have to go back out the port it came in on and is dropped (hairpin off there)")
+
+
+def why_not(w: World, src: Iface, dst: Iface, what: str, drops: list[Drop] | None = None, kind: str = "") -> str:
+    """Explain in words why a frame from ``src`` does not reach ``dst``."""
+    drops = drops or []
+    learned = _learning_text(drops, kind) if kind else None
+    if learned:
+        return learned
+    if not w.alive[dst.id]:
+        return f"the {what} from {src.id} cannot be received: {down_text(w, dst)}"
+    if not w.alive[src.id]:
+        return f"the {what} cannot be sent: {down_text(w, src)}"
+    for d in drops:
+        if d.kind == kind and d.why in ("locked", "isolated"):
+            return (f"the {what} from {src.id} is dropped at {d.node}: the port is "
+                    + ("locked and does not know the sender's MAC" if d.why == "locked" else
+                       "isolated, and isolated ports do not talk to each other"))
+    bcast = "broadcast" in what
+    s_low = w.by_id[src.lower] if src.is_child and src.lower else None
+    d_low = w.by_id[dst.lower] if dst.is_child and dst.lower else None
+    if dst.mode == "source" and src.mac not in dst.source_macs:
+        return (f"{dst.id} is in source mode and only accepts frames from the MACs on its list; "
+                f"{src.id} ({src.mac}) is not on it, so the {what} is dropped")
+    same_lower = s_low is not None and (s_low is d_low or dst.id == s_low.id)
+    src_is_lower_of_dst = d_low is not None and src.id == d_low.id
+    if same_lower or src_is_lower_of_dst:
+        lower = s_low or d_low
+        assert lower is not None
+        return _sibling_text(w, src, dst, lower, what, bcast)
+    return (f"no layer-2 path carries the {what} from {src.id} to {dst.id} (different segments, or a device "
+            f"on the way is down)")
+
+
+def _sibling_text(w: World, src: Iface, dst: Iface, lower: Iface, what: str, bcast: bool) -> str:
+    port = port_of(w, lower)
+    if bcast and src.is_child and src.mode in ("private", "source", "passthru") and dst.id != src.id:
+        return (f"{src.id} is in {src.mode} mode: the parent {lower.id} hands a {src.mode} child's reflected "
+                f"broadcasts back to that child only, so siblings and the parent never see its "
+                f"{what} - even with hairpin on")
+    if bcast and dst.mode == "private" and src.is_child:
+        return (f"{dst.id} is in private mode: it drops broadcasts that come from a sibling on {lower.id} "
+                f"(ARP cannot work; unicast needs static neighbours on both ends and a hairpin port)")
+    if bcast and dst.mode == "bridge" and src.is_child and src.mode == "bridge":
+        return f"{src.id} and {dst.id} are both bridge mode on {lower.id} but one of them is down"
+    if port is None:
+        return (f"{src.id} ({src.mode or src.kind}) sends through {lower.id}, which is cabled to nothing, so "
+                f"the {what} can only come back to {dst.id} via a reflecting switch port")
+    if not port_hairpin(w, port):
+        kind = f"{src.mode} mode" if src.is_child else "the parent's own stack"
+        return (f"the {what} from {src.id} ({kind}) leaves through {lower.id} to {port} and must be reflected "
+                f"back to reach {dst.id}; {port} does not reflect frames (hairpin off)")
+    where = port if is_switch_port(port) else short(port)
+    return f"the {what} from {src.id} is reflected at {where} but {dst.id} ({dst.mode or dst.kind}) does not accept it"
