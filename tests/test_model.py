@@ -113,11 +113,20 @@ def test_unreadable_input():
         load_design("/nonexistent/design.yaml")
 
 
-def test_bridge_as_parent_is_explained():
-    doc = {"parents": [{"name": "eth0"}], "bridges": [{"name": "br0"}],
+def test_a_linux_bridge_can_be_a_parent():
+    """The kernel accepts a macvlan on a bridge device (measured); so does the format."""
+    doc = {"parents": [{"name": "eth0"}], "bridges": [{"name": "br0", "mtu": 9000}],
            "children": [{"name": "a", "parent": "br0"}]}
-    got = problems(doc)
-    assert "Linux bridge" in got["children[0].parent"]
+    a = design_from_dict(doc).iface("host/a")
+    assert (a.lower, a.parent_kind, a.mtu) == ("host/br0", "bridge", 9000)
+
+
+def test_a_bridge_veth_port_can_be_named_as_parent():
+    """The kernel refuses it (EBUSY), but the design may say it: MV104 flags it."""
+    doc = {"bridges": [{"name": "br0", "ports": [{"name": "vb1", "peer": {"name": "eth0", "namespace": "c"}}]}],
+           "children": [{"name": "a", "parent": "vb1"}]}
+    a = design_from_dict(doc).iface("host/a")
+    assert (a.lower, a.parent_kind) == ("host/vb1", "bridge-port")
 
 
 def test_schema_is_shipped_and_valid():

@@ -27,11 +27,12 @@ import networkx as nx
 
 from .model import Design
 
-__all__ = ["design_graph", "far_end", "behind", "l2_loops"]
+__all__ = ["design_graph", "wire_graph", "far_end", "behind", "l2_loops", "hairpin_loops", "loops_of"]
 
 
-def design_graph(design: Design) -> nx.Graph:
-    """Build the topology graph of ``design`` (see the module docstring for its vocabulary)."""
+def design_graph(design: Design, *, children: bool = True) -> nx.Graph:
+    """Build the topology graph of ``design`` (see the module docstring for its vocabulary);
+    ``children=False`` leaves macvlan children out (the wires only)."""
     G = nx.Graph()
     for sw in design.switches:
         G.add_node(f"switch:{sw.name}", kind="switch")
@@ -39,9 +40,10 @@ def design_graph(design: Design) -> nx.Graph:
             node = f"switch:{sw.name}/{p.name}"
             G.add_node(node, kind="switch-port", hairpin=p.hairpin)
             G.add_edge(node, f"switch:{sw.name}", rel="port")
-    for i in design.interfaces:
+    ifaces = [i for i in design.interfaces if children or not i.is_child]
+    for i in ifaces:
         G.add_node(i.id, kind=i.kind, iface=i)
-    for i in design.interfaces:
+    for i in ifaces:
         if i.is_child and i.lower:
             G.add_edge(i.id, i.lower, rel="lower")
         if i.master:
@@ -55,6 +57,25 @@ def design_graph(design: Design) -> nx.Graph:
         else:
             G.add_edge(i.id, i.link, rel="veth")
     return G
+
+
+def wire_graph(design: Design) -> nx.Graph:
+    """The design graph without macvlan children (what loops can run through); built once per design."""
+    cached = design.__dict__.get("_wire_graph")
+    if cached is None:
+        cached = design_graph(design, children=False)
+        object.__setattr__(design, "_wire_graph", cached)
+    return cached
+
+
+def loops_of(design: Design) -> tuple[list[list[str]], list[list[str]]]:
+    """(cycles, hairpin ping-pong links) of a design: everything MV116 reports; computed once."""
+    cached = design.__dict__.get("_loops")
+    if cached is None:
+        G = wire_graph(design)
+        cached = (l2_loops(G), hairpin_loops(G))
+        object.__setattr__(design, "_loops", cached)
+    return cached
 
 
 def far_end(G: nx.Graph, node: str) -> str | None:
@@ -75,3 +96,21 @@ def l2_loops(G: nx.Graph) -> list[list[str]]:
     """Cycles through cables, veths and bridges: broadcast storms without STP."""
     wires = nx.Graph((u, v) for u, v, rel in G.edges(data="rel") if rel != "lower")
     return [c for c in nx.cycle_basis(wires) if len(c) > 2]
+
+
+def _reflects(G: nx.Graph, node: str) -> bool:
+    """A bridge or switch port with hairpin on: it sends frames back out the way they came."""
+    data = G.nodes[node]
+    if data.get("kind") == "switch-port":
+        return bool(data.get("hairpin"))
+    iface = data.get("iface")
+    return iface is not None and bool(iface.master) and bool(iface.hairpin)
+
+
+def hairpin_loops(G: nx.Graph) -> list[list[str]]:
+    """Links whose two ends are both reflecting bridge ports: a broadcast bounces between them forever."""
+    out = []
+    for u, v, rel in G.edges(data="rel"):
+        if rel in ("cable", "veth") and _reflects(G, u) and _reflects(G, v):
+            out.append(sorted((u, v)))
+    return sorted(out)

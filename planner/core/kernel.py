@@ -37,12 +37,8 @@ class Refusal:
 
 
 def children_by_lower(design: Design) -> dict[str, list[Iface]]:
-    """Children per effective parent, in creation (design) order."""
-    out: dict[str, list[Iface]] = {}
-    for i in design.interfaces:
-        if i.is_child and i.lower:
-            out.setdefault(i.lower, []).append(i)
-    return out
+    """Children per effective parent, in creation (design) order (computed once per design)."""
+    return design.children_index()
 
 
 def _lower_refusal(lower: Iface) -> Refusal | None:

@@ -12,7 +12,8 @@ import ipaddress
 import random
 from typing import Any
 
-__all__ = ["random_design", "scale_design", "MAIN_SUBNET", "SECOND_SUBNET"]
+__all__ = ["random_design", "tricky_design", "scale_design", "multi_host_design", "containers_design",
+           "host_namespace_design", "worst_design", "bench_design", "MAIN_SUBNET", "SECOND_SUBNET"]
 
 MAIN_SUBNET = ipaddress.ip_network("10.42.0.0/24")
 SECOND_SUBNET = ipaddress.ip_network("10.43.0.0/24")
@@ -279,3 +280,215 @@ def scale_design(children: int = 10000, parents: int = 100, modes: tuple[str, ..
         "switches": [{"name": "sw1", "ports": ports}],
         "stations": stations,
     }
+
+
+def tricky_design(seed: int, *, loops: bool = False) -> dict:
+    """A random design built around what learning bridges, shared MACs and bridge parents do.
+
+    One or two hosts on switch ``sw1``; a host may have a Linux bridge ``br0`` that enslaves a NIC
+    cabled to the switch (hairpin on the bridge side, the switch side, or neither - both only with
+    ``loops``: that is a broadcast storm), containers on veth ports of the bridge, and macvlan
+    children of its own (the bridge as a parent); NICs carry macvlan children in every mode but
+    passthru; sometimes two children on two parents share one MAC; stations on the switch.
+    Deterministic per seed; every document loads.
+    """
+    rng = random.Random(f"tricky-{seed}")
+    macs = _Macs(seed ^ 0x5A)
+    addrs = _Addrs(rng, MAIN_SUBNET)
+    ports: list[dict] = []
+
+    def port(hairpin: bool) -> str:
+        ports.append({"name": f"p{len(ports) + 1}", "hairpin": hairpin})
+        return ports[-1]["name"]
+
+    hosts = []
+    child_macs: list[tuple[dict, dict]] = []   # (child doc, its parent doc)
+    for h in range(rng.randint(1, 2)):
+        host: dict[str, Any] = {"name": f"host{h + 1}", "parents": [], "children": []}
+        for k in range(rng.randint(1, 2)):
+            p: dict[str, Any] = {"name": f"eth{k}", "mac": macs.next(), "uplink": {"switch": "sw1",
+                                                                                     "port": port(rng.random() < 0.4)}}
+            if rng.random() < 0.2:
+                p["addresses"] = [addrs.next()]
+            host["parents"].append(p)
+        if rng.random() < 0.6:
+            _tricky_bridge(host, rng, macs, addrs, ports, loops)
+        lowers = [p for p in host["parents"] if not p.get("_enslaved")]
+        lowers += [{"name": "br0", "_bridge": True}] if host.get("bridges") and rng.random() < 0.5 else []
+        for k in range(rng.randint(1, 4) if lowers else 0):
+            low = rng.choice(lowers)
+            c: dict[str, Any] = {"name": f"mv{k}", "parent": low["name"], "mode": rng.choice(MODES[:4]),
+                                 "mac": macs.next(), "namespace": f"m{k}", "addresses": [addrs.next()]}
+            if c["mode"] == "source":
+                c["mode"] = "bridge" if rng.random() < 0.5 else "source"
+            host["children"].append(c)
+            if not low.get("_bridge"):
+                child_macs.append((c, low))
+        for p in host["parents"]:
+            p.pop("_enslaved", None)
+        hosts.append(host)
+    # one MAC on two parents: two children of different parents share it
+    pairs = [(a, b) for a, pa in child_macs for b, pb in child_macs if pa is not pb and a["mac"] < b["mac"]]
+    if pairs and rng.random() < 0.4:
+        a, b = rng.choice(pairs)
+        b["mac"] = a["mac"]
+    all_macs = [c["mac"] for h in hosts for c in h["children"]]
+    for h in hosts:
+        for c in h["children"]:
+            if c["mode"] == "source":
+                c["source_macs"] = sorted(set(rng.sample(all_macs, min(2, len(all_macs)))) - {c["mac"]}) or \
+                    [macs.next()]
+        if not h["children"]:
+            del h["children"]
+    stations = [{"name": f"st{k}", "mac": macs.next(), "uplink": {"switch": "sw1", "port": port(False)},
+                 "addresses": [addrs.next()]} for k in range(rng.randint(1, 2))]
+    return {"version": 1, "name": f"tricky-{seed}", "description": "learning bridges, shared MACs, bridge parents",
+            "hosts": hosts, "switches": [{"name": "sw1", "ports": ports}], "stations": stations}
+
+
+def _tricky_bridge(host: dict, rng: random.Random, macs: _Macs, addrs: _Addrs, switch_ports: list[dict],
+                   loops: bool) -> None:
+    """A host bridge enslaving the host's first NIC, with containers on veth ports."""
+    nic = host["parents"][0]
+    nic["_enslaved"] = True
+    sw_port = next(p for p in switch_ports if p["name"] == nic["uplink"]["port"])
+    bridge_hp = rng.random() < 0.4
+    ports = [{"name": nic["name"], "enslave": True, "hairpin": bridge_hp}]
+    if bridge_hp and not loops:
+        sw_port["hairpin"] = False  # hairpin at both ends of the NIC's cable is a storm
+    for k in range(rng.randint(1, 2)):
+        ports.append({"name": f"vb{k}", "hairpin": rng.random() < 0.3,
+                      "peer": {"name": "eth0", "namespace": f"b{k}", "mac": macs.next(), "addresses": [addrs.next()]}})
+    bridge: dict[str, Any] = {"name": "br0", "mac": macs.next(), "ports": ports}
+    if rng.random() < 0.3:
+        bridge["addresses"] = [addrs.next()]
+    host["bridges"] = [bridge]
+    nic.pop("addresses", None)  # an enslaved NIC's addresses would be the bridge's
+
+
+# --------------------------------------------------------------------------- benchmark shapes
+def _addr16(n: int) -> str:
+    """The n-th address of 10.0.0.0/16, then 10.1.0.0/16, ... (65,000 per subnet)."""
+    net, host = divmod(n, 65000)
+    return f"{ipaddress.ip_address(f'10.{net}.0.0') + host + 1}/16"
+
+
+def multi_host_design(hosts: int = 100, per_host: int = 10, *, seed: int = 0) -> dict:
+    """``hosts`` hosts, each with one NIC on switch ``sw1`` (hairpin on every other port) and an address,
+    and ``per_host`` containers (modes cycling) in namespaces of their own; a gateway station."""
+    macs = _Macs(seed)
+    docs, ports, n = [], [], 10
+    modes = ("bridge", "vepa", "private")
+    for h in range(hosts):
+        ports.append({"name": f"p{h}", "hairpin": h % 2 == 1})
+        kids = []
+        for k in range(per_host):
+            kids.append({"name": f"c{k}", "parent": "eth0", "mode": modes[k % 3], "mac": macs.next(),
+                         "namespace": f"n{k}", "addresses": [_addr16(n)]})
+            n += 1
+        docs.append({"name": f"h{h}", "parents": [{"name": "eth0", "mac": macs.next(), "addresses": [_addr16(n)],
+                                                  "uplink": {"switch": "sw1", "port": f"p{h}"}}],
+                     "children": kids})
+        n += 1
+    ports.append({"name": "gw"})
+    return {"version": 1, "name": f"multi-{hosts}x{per_host}", "hosts": docs, "switches": [{"name": "sw1", "ports": ports}],
+            "stations": [{"name": "gw", "mac": macs.next(), "uplink": {"switch": "sw1", "port": "gw"},
+                          "addresses": [_addr16(0)]}]}
+
+
+def containers_design(containers: int = 2000, *, parents: int = 20, route: bool = False, neighbour: bool = False,
+                      seed: int = 0) -> dict:
+    """``containers`` bridge/vepa containers on ``parents`` NICs of one host, each in its own namespace;
+    with ``route`` each has ``default via`` the gateway, with ``neighbour`` a static entry for it."""
+    macs = _Macs(seed)
+    ports = [{"name": f"p{k}", "hairpin": k % 2 == 0} for k in range(parents)] + [{"name": "gw"}]
+    gw_ip = _addr16(0).split("/")[0]
+    kids = []
+    for k in range(containers):
+        c: dict[str, Any] = {"name": f"c{k}", "parent": f"eth{k % parents}", "mode": ("bridge", "vepa")[k % 2],
+                             "mac": macs.next(), "namespace": f"n{k}", "addresses": [_addr16(k + 10)]}
+        if route:
+            c["routes"] = [{"to": "default", "via": gw_ip}]
+        if neighbour:
+            c["neighbors"] = [{"peer": "station:gw"}]
+        kids.append(c)
+    parent_docs = [{"name": f"eth{k}", "mac": macs.next(), "uplink": {"switch": "sw1", "port": f"p{k}"}}
+                   for k in range(parents)]
+    tag = "routed" if route else "neighbours" if neighbour else "plain"
+    return {"version": 1, "name": f"containers-{tag}-{containers}", "hosts": [
+        {"name": "host1", "parents": parent_docs, "children": kids}], "switches": [{"name": "sw1", "ports": ports}],
+        "stations": [{"name": "gw", "mac": macs.next(), "uplink": {"switch": "sw1", "port": "gw"},
+                      "addresses": [_addr16(0)]}]}
+
+
+def host_namespace_design(children: int = 5000, parents: int = 50, *, seed: int = 0) -> dict:
+    """``children`` bridge-mode children in the host namespace itself (shim style, one address each) on
+    ``parents`` NICs, and a gateway: thousands of interfaces answering ARP for each other."""
+    macs = _Macs(seed)
+    kids = [{"name": f"s{k}", "parent": f"eth{k % parents}", "mode": "bridge", "mac": macs.next(),
+             "addresses": [_addr16(k + 10)]} for k in range(children)]
+    parent_docs = [{"name": f"eth{k}", "mac": macs.next(), "uplink": {"switch": "sw1", "port": f"p{k}"}}
+                   for k in range(parents)]
+    ports = [{"name": f"p{k}"} for k in range(parents)] + [{"name": "gw"}]
+    return {"version": 1, "name": f"host-ns-{children}", "hosts": [
+        {"name": "host1", "parents": parent_docs, "children": kids}], "switches": [{"name": "sw1", "ports": ports}],
+        "stations": [{"name": "gw", "mac": macs.next(), "uplink": {"switch": "sw1", "port": "gw"},
+                      "addresses": [_addr16(0)]}]}
+
+
+def worst_design(endpoints: int = 2000, *, seed: int = 0) -> dict:
+    """Endpoints that are all different: every mode but passthru, hairpin at random, source lists
+    naming random peers, static neighbours and host routes to random peers, two switches, stations."""
+    rng = random.Random(f"worst-{seed}")
+    macs = _Macs(seed)
+    parents = max(2, endpoints // 20)
+    ports = {"sw1": [], "sw2": []}
+    parent_docs = []
+    for k in range(parents):
+        sw = "sw1" if k % 3 else "sw2"
+        ports[sw].append({"name": f"p{k}", "hairpin": rng.random() < 0.5})
+        parent_docs.append({"name": f"eth{k}", "mac": macs.next(), "uplink": {"switch": sw, "port": f"p{k}"}})
+    kids = []
+    for k in range(endpoints):
+        kids.append({"name": f"c{k}", "parent": f"eth{rng.randrange(parents)}",
+                     "mode": rng.choice(("bridge", "vepa", "private", "source")), "mac": macs.next(),
+                     "namespace": f"n{k}", "addresses": [_addr16(k + 10)]})
+    for c in kids:
+        r = rng.random()
+        if c["mode"] == "source":
+            c["source_macs"] = sorted({rng.choice(kids)["mac"] for _ in range(3)} - {c["mac"]})
+        if r < 0.2:
+            peer = rng.choice(kids)
+            c["neighbors"] = [{"peer": f"host1/ns:{peer['namespace']}/{peer['name']}"}] if peer is not c else []
+        elif r < 0.4:
+            peer = rng.choice(kids)
+            if peer is not c:
+                c["routes"] = [{"to": peer["addresses"][0].split("/")[0] + "/32"}]
+        if not c.get("neighbors"):
+            c.pop("neighbors", None)
+    stations = [{"name": f"st{k}", "mac": macs.next(), "uplink": {"switch": ("sw1", "sw2")[k % 2], "port": f"s{k}"},
+                 "addresses": [_addr16(k)]} for k in range(4)]
+    for k in range(4):
+        ports[("sw1", "sw2")[k % 2]].append({"name": f"s{k}"})
+    return {"version": 1, "name": f"worst-{endpoints}", "hosts": [
+        {"name": "host1", "parents": parent_docs, "children": kids}],
+        "switches": [{"name": s, "ports": p} for s, p in ports.items()], "stations": stations}
+
+
+#: the designs of the benchmark table, by shape; ``small`` variants for the property tests
+def bench_design(shape: str, *, small: bool = False, seed: int = 0) -> dict:
+    if shape == "scale":
+        return scale_design(60, 6, seed=seed) if small else scale_design(seed=seed)
+    if shape == "multi-host":
+        return multi_host_design(4, 3, seed=seed) if small else multi_host_design(seed=seed)
+    if shape == "routed":
+        return containers_design(24, parents=4, route=True, seed=seed) if small else \
+            containers_design(route=True, seed=seed)
+    if shape == "neighbours":
+        return containers_design(24, parents=4, neighbour=True, seed=seed) if small else \
+            containers_design(neighbour=True, seed=seed)
+    if shape in ("host-ns", "shared-ns"):
+        return host_namespace_design(30, 3, seed=seed) if small else host_namespace_design(seed=seed)
+    if shape == "worst":
+        return worst_design(40, seed=seed) if small else worst_design(seed=seed)
+    raise ValueError(f"unknown bench shape {shape!r}; one of scale, multi-host, routed, neighbours, host-ns, worst")

@@ -7,14 +7,35 @@ cables into missing or busy ports and neighbours naming nothing are reported as 
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ..errors import InputProblem
 from ..ids import iface_id, is_switch_port, ns_id, parse_bridge_uplink, parse_switch_port, station_id
 from ..ids import short as ids_short
-from .types import ALL_PEERS, DEFAULT_MTU, Bridge, Child, Design, Host, Iface, Parent, resolve_ref
+from .types import ALL_PEERS, DEFAULT_MTU, Bridge, Child, Design, Host, Iface, resolve_ref
 
 __all__ = ["Flattener"]
+
+
+@dataclass(frozen=True)
+class _Lower:
+    """What a child can hang off: a parent NIC, a Linux bridge, or (refused by the kernel) a bridge port."""
+
+    kind: str
+    mac: str
+    mtu: int
+
+
+def _lowers(h: Host) -> dict[str, _Lower]:
+    out: dict[str, _Lower] = {}
+    for b in h.bridges:
+        out[b.name] = _Lower("bridge", b.mac, b.mtu)
+        for bp in b.ports:
+            if not bp.enslave:
+                out.setdefault(bp.name, _Lower("bridge-port", bp.mac, b.mtu))
+    for p in h.parents:
+        out[p.name] = _Lower(p.kind, p.mac, p.mtu)
+    return out
 
 
 class Flattener:
@@ -105,13 +126,13 @@ class Flattener:
         return out
 
     def children(self, h: Host, pre: str) -> list[Iface]:
-        parents = {p.name: p for p in h.parents}
+        lowers = _lowers(h)
         host_ns_children = {c.name: c for c in h.children if not c.namespace}
         out = []
         for k, c in enumerate(h.children):
             cpath = f"{pre}children[{k}]"
-            lower, declared = self.lower_of(h, c, cpath, parents, host_ns_children)
-            low = parents[ids_short(lower)] if lower else None
+            lower, declared = self.lower_of(h, c, cpath, lowers, host_ns_children)
+            low = lowers[ids_short(lower)] if lower else None
             # passthru takes the parent's MAC; a new macvlan takes its lower device's MTU
             mac = low.mac if (low and c.mode == "passthru" and not c.mac_explicit) else c.mac
             mtu = low.mtu if (low and not c.mtu_explicit) else c.mtu
@@ -122,28 +143,23 @@ class Flattener:
                              parent_kind=low.kind if low else None))
         return out
 
-    def lower_of(self, h: Host, c: Child, cpath: str, parents: dict[str, Parent],
+    def lower_of(self, h: Host, c: Child, cpath: str, lowers: dict[str, _Lower],
                  host_ns_children: dict[str, Child]) -> tuple[str | None, str | None]:
         """(effective parent, declared parent) ids of a child; a problem when there is none."""
-        if c.parent in parents:
+        if c.parent in lowers:
             return iface_id(h.name, c.parent), iface_id(h.name, c.parent)
         if c.parent in host_ns_children and c.parent != c.name:
             # the kernel re-parents a macvlan created on a macvlan onto the lower device
             cur, hops = host_ns_children[c.parent], 0
             while cur.parent in host_ns_children and hops < 16:
                 cur, hops = host_ns_children[cur.parent], hops + 1
-            if cur.parent in parents:
+            if cur.parent in lowers:
                 return iface_id(h.name, cur.parent), iface_id(h.name, c.parent)
             self.problem(f"{cpath}.parent", f"child chain from {c.name!r} never reaches a parent NIC")
             return None, iface_id(h.name, c.parent)
-        if any(b.name == c.parent for b in h.bridges):
-            self.problem(f"{cpath}.parent", f"{c.parent!r} is a Linux bridge; format v1 supports parents that are "
-                                            "NICs or veths: cable a veth parent to a bridge port with "
-                                            "uplink: {bridge: ..., port: ...}")
-        else:
-            known = sorted(parents) + sorted(n for n in host_ns_children if n != c.name)
-            self.problem(f"{cpath}.parent", f"child {c.name!r}: parent {c.parent!r} does not exist on host "
-                                            f"{h.name!r}; known parents: {', '.join(known) or '(none)'}")
+        known = sorted(lowers) + sorted(n for n in host_ns_children if n != c.name)
+        self.problem(f"{cpath}.parent", f"child {c.name!r}: parent {c.parent!r} does not exist on host "
+                                        f"{h.name!r}; known parents: {', '.join(known) or '(none)'}")
         return None, None
 
     @staticmethod

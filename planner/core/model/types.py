@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..ids import STATION, bridge_uplink_id, switch_port_id
@@ -233,6 +234,17 @@ class Iface:
         """The endpoint address: the first one configured."""
         return self.addresses[0] if self.addresses else None
 
+    @cached_property
+    def ips(self) -> tuple[ipaddress.IPv4Address, ...]:
+        """The addresses without their prefixes (``IPv4Interface.ip`` builds a new object on every access)."""
+        return tuple(a.ip for a in self.addresses)
+
+    @property
+    def ip(self) -> ipaddress.IPv4Address | None:
+        """The endpoint address without its prefix."""
+        ips = self.ips
+        return ips[0] if ips else None
+
 
 # --------------------------------------------------------------------------- design
 @dataclass(frozen=True)
@@ -267,6 +279,10 @@ class Design:
 
     def children_of(self, lower_id: str) -> list[Iface]:
         """Children whose effective parent is ``lower_id``, in design order."""
+        return self.children_index().get(lower_id, [])
+
+    def children_index(self) -> dict[str, list[Iface]]:
+        """Effective parent id -> its children, in design (creation) order; built once."""
         groups = self.__dict__.get("_children_index")
         if groups is None:
             groups = {}
@@ -274,11 +290,15 @@ class Design:
                 if i.is_child and i.lower:
                     groups.setdefault(i.lower, []).append(i)
             object.__setattr__(self, "_children_index", groups)
-        return groups.get(lower_id, [])
+        return groups
 
     def endpoints(self) -> list[Iface]:
-        """Interfaces with an IPv4 address, in design order: the things that ping."""
-        return [i for i in self.interfaces if i.addresses]
+        """Interfaces with an IPv4 address, in design order: the things that ping (built once)."""
+        eps = self.__dict__.get("_endpoints")
+        if eps is None:
+            eps = [i for i in self.interfaces if i.addresses]
+            object.__setattr__(self, "_endpoints", eps)
+        return list(eps)
 
     def namespaces(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -294,7 +314,7 @@ class Design:
             for other in self.endpoints():
                 if other.id == iface.id:
                     continue
-                ip = other.address.ip
+                ip = other.ips[0]
                 if any(ip in n for n in nets):
                     out.append((ip, other.mac))
             return out
@@ -302,7 +322,7 @@ class Design:
         for n in iface.neighbors:
             if n.peer:
                 peer = self.iface(resolve_ref(self, n.peer, iface.host))
-                out.append((n.address or peer.address.ip, n.mac or peer.mac))
+                out.append((n.address or peer.ips[0], n.mac or peer.mac))
             else:
                 out.append((n.address, n.mac))
         return out
@@ -325,7 +345,7 @@ class Design:
         if idx is None:
             idx = {}
             for i in self.endpoints():
-                idx.setdefault(i.address.ip, i)
+                idx.setdefault(i.ips[0], i)
             object.__setattr__(self, "_addr_index", idx)
         return idx.get(ip)
 

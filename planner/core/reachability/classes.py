@@ -29,6 +29,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ..graph import loops_of
 from ..ids import is_switch_port, parse_switch_port
 from ..model import ALL_PEERS, Iface
 from .world import World
@@ -73,83 +74,120 @@ def classify(world: World, *, merge: bool = True) -> Classes:
 
 
 # --------------------------------------------------------------------------- what is referenced
+#: a target named by at least this many namespaces is part of their keys (and a class of its own)
+#: rather than a source of exception pairs: one class pair then covers all the namespaces naming it
+SHARED_REFERENCE = 3
+
+
 class _References:
-    """Addresses and MACs that settings name, and the endpoint pairs those settings can matter for."""
+    """Addresses and MACs that settings name, and the endpoint pairs those settings can matter for.
+
+    A *target* is an address a host route or an explicit static neighbour entry names, or a MAC a
+    source list names. A target named by few namespaces makes exception pairs; one named by many
+    (say, every container's entry for the gateway) goes into the key of each namespace naming it,
+    and its owners become classes of their own.
+    """
 
     def __init__(self, world: World):
         self.w = world
-        d = world.design
-        self.endpoints = d.endpoints()
+        self.endpoints = world.design.endpoints()
         self.by_ip: dict[ipaddress.IPv4Address, list[Iface]] = {}
         for e in self.endpoints:
-            for a in e.addresses:
-                self.by_ip.setdefault(a.ip, []).append(e)
+            for ip in e.ips:
+                self.by_ip.setdefault(ip, []).append(e)
         self.ns_endpoints: dict[str, list[Iface]] = {}
         for e in self.endpoints:
             self.ns_endpoints.setdefault(e.ns, []).append(e)
         self.gateways: dict[str, set[ipaddress.IPv4Address]] = {}
         for ns, ifs in world.stack_ifaces.items():
-            self.gateways[ns] = {r.via for i in ifs for r in i.routes if r.via is not None and r.to.prefixlen < 32}
+            gws = {r.via for i in ifs for r in i.routes if r.via is not None and r.to.prefixlen < 32}
+            if gws:
+                self.gateways[ns] = gws
+        self.targets: dict[str, set] = {}
+        for ns, ifs in world.stack_ifaces.items():
+            ts = self._targets(ifs, ns)
+            if ts:
+                self.targets[ns] = ts
+        counts: dict[object, int] = {}
+        for ts in self.targets.values():
+            for t in ts:
+                counts[t] = counts.get(t, 0) + 1
+        self.shared = {t for t, n in counts.items() if n >= SHARED_REFERENCE}
         self.unique: set[str] = set()
         self._mark_unique()
 
+    def _targets(self, ifs: list[Iface], ns: str) -> set:
+        out: set = set()
+        for i in ifs:
+            if not (i.routes or i.neighbors or i.source_macs):
+                continue
+            out.update(("ip", r.to.network_address) for r in i.routes if r.to.prefixlen == 32)
+            if i.neighbors and i.neighbors != ALL_PEERS:
+                out.update(("ip", ip) for ip in self.w.static_neighbors(i) if ip not in self.gateways.get(ns, ()))
+            out.update(("mac", m) for m in i.source_macs)
+        return out
+
+    def owners(self, target: tuple) -> list[Iface]:
+        kind, value = target
+        if kind == "ip":
+            return self.by_ip.get(value, [])
+        return [e for o in self.w.mac_owners.get(value, ()) for e in self.ns_endpoints.get(o.ns, ())]
+
     def _mark_unique(self) -> None:
         w = self.w
-        for ns, gws in self.gateways.items():
+        for gws in self.gateways.values():
             for ip in gws:
                 self.unique.update(e.id for e in self.by_ip.get(ip, ()))
+        for t in self.shared:
+            self.unique.update(e.id for e in self.owners(t))
         for ip, owners in self.by_ip.items():
             if len(owners) > 1 or len(w.ip_owners.get(ip, ())) > 1:
                 self.unique.update(e.id for e in owners)
-        for mac, owners in w.mac_owners.items():
+        by_anchor: dict[str, list[Iface]] = {}
+        for e in self.endpoints:
+            by_anchor.setdefault(w.anchor(e), []).append(e)
+        for owners in w.mac_owners.values():
             if len(owners) > 1:
+                # a parent takes a frame from a MAC one of its children owns for that child's: the
+                # owners' namespaces and everything hanging off the owners' parents are set apart
                 for o in owners:
                     self.unique.update(e.id for e in self.ns_endpoints.get(o.ns, ()))
+                    self.unique.update(e.id for e in by_anchor.get(w.anchor(o), ()))
         self.unique.update(e.id for e in self.endpoints if e.id in w.refused)
 
     def exception_pairs(self) -> set[tuple[str, str]]:
         out: set[tuple[str, str]] = set()
-        for ns, ifs in self.w.stack_ifaces.items():
+        for ns, targets in self.targets.items():
             mine = self.ns_endpoints.get(ns)
             if not mine:
                 continue
-            others: list[Iface] = []
-            for i in ifs:
-                others += self._named_by(i, ns)
-            for o in others:
-                for e in mine:
-                    if o.id != e.id:
-                        out.add((e.id, o.id))
-                        out.add((o.id, e.id))
+            for t in targets - self.shared:
+                for o in self.owners(t):
+                    for e in mine:
+                        if o.id != e.id:
+                            out.add((e.id, o.id))
+                            out.add((o.id, e.id))
         return out
-
-    def _named_by(self, i: Iface, ns: str) -> list[Iface]:
-        """Endpoints a counterpart-specific setting of ``i`` names."""
-        named: list[Iface] = []
-        for r in i.routes:
-            if r.to.prefixlen == 32:
-                named += self.by_ip.get(r.to.network_address, [])
-        if i.neighbors and i.neighbors != ALL_PEERS:
-            for ip, _mac in self.w.static_neighbors(i).items():
-                if ip not in self.gateways.get(ns, ()):
-                    named += self.by_ip.get(ip, [])
-        for mac in i.source_macs:
-            for o in self.w.mac_owners.get(mac, ()):
-                named += self.ns_endpoints.get(o.ns, [])
-        return named
 
     def key_settings(self, ns: str) -> tuple:
         """The settings of a namespace that apply to every counterpart alike (canonical)."""
         out = []
         gws = self.gateways.get(ns, set())
+        shared = self.shared
         for i in self.w.stack_ifaces.get(ns, ()):
-            routes = tuple(sorted((str(r.to), str(r.via) if r.via else "") for r in i.routes if r.to.prefixlen < 32))
+            if not (i.routes or i.neighbors or i.source_macs):
+                out.append(None)
+                continue
+            routes = tuple(sorted((str(r.to), str(r.via) if r.via else "") for r in i.routes
+                                  if r.to.prefixlen < 32 or ("ip", r.to.network_address) in shared))
             nbr: tuple = ()
             if i.neighbors == ALL_PEERS:
                 nbr = ("all-peers",)
             elif i.neighbors:
-                nbr = tuple(sorted((str(ip), mac) for ip, mac in self.w.static_neighbors(i).items() if ip in gws))
-            out.append((routes, nbr, bool(i.source_macs)))
+                nbr = tuple(sorted((str(ip), mac) for ip, mac in self.w.static_neighbors(i).items()
+                                   if ip in gws or ("ip", ip) in shared))
+            sources = tuple(sorted(m for m in i.source_macs if ("mac", m) in shared))
+            out.append((routes, nbr, bool(i.source_macs), sources))
         return tuple(out)
 
 
@@ -159,7 +197,7 @@ class _Positions:
 
     def __init__(self, world: World):
         self.w = world
-        self.participating = {ns for ns, ips in world.local_ips.items() if ips}
+        self.participating = set(world.local_ips)
         self.single = {ns for ns, ifs in world.stack_ifaces.items() if len(ifs) == 1}
         self.risky = _risky_switches(world)
         self.sig: dict[str, tuple] = {}
@@ -224,17 +262,20 @@ def _risky_switches(world: World) -> set[str]:
 
 
 def _looped_bridges(world: World) -> Iterable[str]:
-    from ..graph import design_graph, l2_loops
-
-    loops = l2_loops(design_graph(world.design))
-    return {n for c in loops for n in c if n in world.bridges}
+    cycles, pingpong = loops_of(world.design)
+    out = set()
+    for n in (n for c in cycles + pingpong for n in c):
+        if n in world.bridges:
+            out.add(n)
+        elif n in world.port_of:
+            out.add(world.port_of[n][0].id)
+    return out
 
 
 def _key(world: World, e: Iface, refs: _References, positions: _Positions) -> tuple:
     if e.id in refs.unique:
         return ("unique", e.id)
-    own = (e.kind, e.mode, e.state, world.alive[e.id], e.nopromisc,
-           tuple(str(a.network) for a in e.addresses))
+    own = (e.kind, e.mode, e.state, world.alive[e.id], e.nopromisc, tuple(a.network for a in e.addresses))
     if e.ns in positions.single:
         return ("one", positions.of(e), own, refs.key_settings(e.ns))
     # several interfaces share the namespace: routing and ARP are the namespace's, not the address's

@@ -9,21 +9,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..commands import hairpin_command
 from ..ids import is_switch_port, parse_switch_port, short
 from ..model import Design, Iface
 from .sim import Ping
 from .verdict import Reason, Remedy, Verdict
 from .world import World
 
-__all__ = ["Fixer", "hairpin_command"]
-
-
-def hairpin_command(port: str, on: bool = True) -> str:
-    onoff = "on" if on else "off"
-    if is_switch_port(port):
-        ref = parse_switch_port(port)
-        return f"bridge link set dev {ref.port} hairpin {onoff} (on switch {ref.switch})"
-    return f"bridge link set dev {short(port)} hairpin {onoff}"
+__all__ = ["Fixer"]
 
 
 class Fixer:
@@ -69,7 +62,7 @@ class Fixer:
     # -- hairpin on ------------------------------------------------------------------------
     def _hairpin_on(self, a: Iface, b: Iface) -> str:
         if self._hairpin_world is None:
-            self._hairpin_world = World(self.design, force_hairpin=True)
+            self._hairpin_world = self.world.with_hairpin_everywhere()
         hw = self._hairpin_world
         if not Ping(hw, a, b).run().done:
             return ""

@@ -101,7 +101,7 @@ class Ping:
 
     def __init__(self, world: World, a: Iface, b: Iface):
         self.w, self.a, self.b = world, a, b
-        self.aip, self.bip = a.addresses[0].ip, b.addresses[0].ip
+        self.aip, self.bip = a.ips[0], b.ips[0]
         self.out = Outcome()
         self.queue: deque[tuple[bool, str, Frame, Trail]] = deque()   # (to a stack?, node, frame, trail)
         self.bcq: deque[tuple[MacvlanPort, Frame, Iface | None, Trail]] = deque()
@@ -309,13 +309,15 @@ class Ping:
                 modes = ("vepa", "bridge")
             else:  # from a bridge-mode child: its bridge siblings saw it on the way out
                 modes = ("vepa",)
-            for c in mp.bc_order:
+            # only children of the namespaces the ping involves can answer; hand out in queue order
+            takers = sorted(pc for ns in self.relevant for pc in mp.by_ns.get(ns, ()))
+            for _pos, c in takers:
                 if c is src or c.mode not in modes:
+                    if c.mode == "private" and src is not None and c is not src:
+                        self.drop(f, c.id, "private-sibling")
                     continue
-                if alive[c.id] and c.ns in self.relevant:
+                if alive[c.id]:
                     self.enqueue(c.id, f, trail.add(c.id, Step.QUEUED), to_stack=True)
-                elif c.mode == "private" and src is not None:
-                    self.drop(f, c.id, "private-sibling")
 
     def macvlan_tx(self, c: Iface, f: Frame, trail: Trail) -> None:
         """``macvlan_queue_xmit``: bridge mode meets its siblings directly, every mode else the wire."""
@@ -323,8 +325,8 @@ class Ping:
         lower = mp.lower
         if c.mode == "bridge":
             if f.dst == BCAST:
-                for s in mp.bc_order:
-                    if s is not c and s.mode == "bridge" and self.w.alive[s.id] and s.ns in self.relevant:
+                for _pos, s in sorted(pc for ns in self.relevant for pc in mp.by_ns.get(ns, ())):
+                    if s is not c and s.mode == "bridge" and self.w.alive[s.id]:
                         self.enqueue(s.id, f, trail.add(s.id, Step.DIRECT), to_stack=True)
             else:
                 dest = mp.by_mac.get(f.dst)

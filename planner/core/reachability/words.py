@@ -28,7 +28,7 @@ def not_created_verdict(w: World, a: Iface, b: Iface) -> Verdict:
 
 def decide(w: World, a: Iface, b: Iface, out: Outcome) -> Verdict:
     """The verdict of ``a`` pinging ``b`` from the simulation's outcome (no fix yet)."""
-    aip, bip = a.addresses[0].ip, b.addresses[0].ip
+    aip, bip = a.ips[0], b.ips[0]
     if out.storm:
         return Verdict(False, Reason.L2_LOOP, _loop_text(out), _hops(out))
     if out.done:

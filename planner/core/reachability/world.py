@@ -18,10 +18,11 @@ reads it and never changes it. The devices:
 """
 from __future__ import annotations
 
+import copy
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from ..ids import is_bridge_uplink, is_switch_port, iface_id, parse_bridge_uplink, parse_switch_port, switch_id
+from ..ids import iface_id, is_bridge_uplink, is_switch_port, parse_bridge_uplink, parse_switch_port, switch_id
 from ..kernel import Refusal, children_by_lower, refused_children
 from ..model import ALL_PEERS, Design, Iface
 
@@ -70,9 +71,25 @@ class MacvlanPort:
     lower: Iface
     children: list[Iface]                       # creation order, refused children left out
     by_mac: dict[str, Iface]                    # what macvlan_hash_lookup() finds
-    bc_order: list[Iface]                       # the order broadcasts are handed out
     sources: list[Iface]
     passthru: Iface | None
+    _by_ns: dict[str, list[tuple[int, Iface]]] | None = None
+
+    @property
+    def by_ns(self) -> dict[str, list[tuple[int, Iface]]]:
+        """Namespace -> (position in the broadcast order, child): who to hand a broadcast to, fast.
+        The order is the kernel's: hash bucket of the MAC, newest first within a bucket."""
+        if self._by_ns is None:
+            made = self.children
+            order = sorted(range(len(made)), key=lambda n: (macvlan_hash(made[n].mac), -n))
+            self._by_ns = {}
+            for pos, n in enumerate(order):
+                self._by_ns.setdefault(made[n].ns, []).append((pos, made[n]))
+        return self._by_ns
+
+    @property
+    def bc_order(self) -> list[Iface]:
+        return [c for _pos, c in sorted(pc for pcs in self.by_ns.values() for pc in pcs)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +132,6 @@ class World:
         self._host_bridges()
         self._macvlan_ports()
         self._stacks()
-        self._route_tables()
         self._neigh_cache: dict[str, dict[ipaddress.IPv4Address, str]] = {}
         self._route_cache: dict[tuple[str, ipaddress.IPv4Address], tuple[Iface, ipaddress.IPv4Address] | None] = {}
 
@@ -189,11 +205,9 @@ class World:
             by_mac: dict[str, Iface] = {}
             for k in made:
                 by_mac.setdefault(k.mac, k)
-            order = sorted(range(len(made)), key=lambda n: (macvlan_hash(made[n].mac), -n))
-            mp = MacvlanPort(self.by_id[lower_id], made, by_mac, [made[n] for n in order],
-                             [k for k in made if k.mode == "source"],
-                             next((k for k in made if k.mode == "passthru"), None))
-            self.macvlan[lower_id] = mp
+            self.macvlan[lower_id] = MacvlanPort(self.by_id[lower_id], made, by_mac,
+                                                 [k for k in made if k.mode == "source"],
+                                                 next((k for k in made if k.mode == "passthru"), None))
             br = self.bridges.get(lower_id)
             if br is not None and any(k.mode != "passthru" for k in made):
                 br.promisc = True  # dev_uc_add on a device without unicast filtering
@@ -205,33 +219,42 @@ class World:
             if i.kind == "bridge-port" or i.master:
                 continue  # a bridge port hands everything to its bridge: no stack of its own
             self.stack_ifaces.setdefault(i.ns, []).append(i)
-            for a in i.addresses:
-                self.ip_owners.setdefault(a.ip, []).append(i)
-        self.local_ips = {ns: frozenset(a.ip for i in ifs for a in i.addresses)
-                          for ns, ifs in self.stack_ifaces.items()}
+            for ip in i.ips:
+                self.ip_owners.setdefault(ip, []).append(i)
+        local: dict[str, set[ipaddress.IPv4Address]] = {}
+        for ip, owners in self.ip_owners.items():
+            for o in owners:
+                local.setdefault(o.ns, set()).add(ip)
+        self.local_ips = {ns: frozenset(ips) for ns, ips in local.items()}
 
-    def _route_tables(self) -> None:
-        for ns, ifs in self.stack_ifaces.items():
-            table: list[Route] = []
-            order = 0
-            for i in ifs:  # connected prefixes first (the kernel adds them with the addresses)
-                if not i.up:
-                    continue
-                for a in i.addresses:
-                    order += 1
-                    if a.network.prefixlen < 32:  # a /32 adds no prefix route
-                        net = a.network
-                        table.append(Route(net.prefixlen, order, int(net.network_address),
-                                           int(net.broadcast_address), i, None, True))
-            for i in ifs:
-                if not i.up:
-                    continue
-                for r in i.routes:
-                    order += 1
-                    table.append(Route(r.to.prefixlen, order, int(r.to.network_address),
-                                       int(r.to.broadcast_address), i, r.via, False))
-            table.sort(key=lambda r: (-r.prefixlen, r.order))
-            self.routes[ns] = table
+    def route_table(self, ns: str) -> list[Route]:
+        """Connected prefixes of up interfaces (added with the addresses, first) and static routes, in
+        lookup order: longest prefix first, then the order they were added. Built when first needed."""
+        table = self.routes.get(ns)
+        if table is not None:
+            return table
+        table = []
+        order = 0
+        ifs = self.stack_ifaces.get(ns, ())
+        for i in ifs:
+            if not i.up:
+                continue
+            for a in i.addresses:
+                order += 1
+                if a.network.prefixlen < 32:  # a /32 adds no prefix route
+                    net = a.network
+                    table.append(Route(net.prefixlen, order, int(net.network_address),
+                                       int(net.broadcast_address), i, None, True))
+        for i in ifs:
+            if not i.up:
+                continue
+            for r in i.routes:
+                order += 1
+                table.append(Route(r.to.prefixlen, order, int(r.to.network_address),
+                                   int(r.to.broadcast_address), i, r.via, False))
+        table.sort(key=lambda r: (-r.prefixlen, r.order))
+        self.routes[ns] = table
+        return table
 
     def route(self, ns: str, target: ipaddress.IPv4Address) -> tuple[Iface, ipaddress.IPv4Address] | None:
         """(egress interface, next hop) for ``target`` in namespace ``ns``, like ``fib_lookup``."""
@@ -240,7 +263,7 @@ class World:
             return self._route_cache[key]
         t = int(target)
         got = None
-        for r in self.routes.get(ns, ()):
+        for r in self.route_table(ns):
             if r.first <= t <= r.last:
                 got = (r.iface, r.via or target)
                 break
@@ -255,7 +278,7 @@ class World:
             if i.neighbors == ALL_PEERS:
                 nets = [a.network for a in i.addresses]
                 for other in self.design.endpoints():
-                    ip = other.addresses[0].ip
+                    ip = other.ips[0]
                     if other.id != i.id and any(ip in n for n in nets):
                         got.setdefault(ip, other.mac)
             elif i.neighbors:
@@ -263,6 +286,20 @@ class World:
                     got.setdefault(ip, mac.lower())
             self._neigh_cache[i.id] = got
         return got
+
+    def with_hairpin_everywhere(self) -> World:
+        """The same world with hairpin on at every bridge and switch port (the fixer's what-if)."""
+        other = copy.copy(self)
+        other.force_hairpin = True
+        other.bridges, other.port_of = {}, {}
+        for bid, br in self.bridges.items():
+            ports = [replace(p, hairpin=True) for p in br.ports]
+            nb = replace(br, ports=ports)
+            other.bridges[bid] = nb
+            for k, p in enumerate(ports):
+                other.port_of[p.id] = (nb, k)
+        other._route_cache = self._route_cache
+        return other
 
     def anchor(self, i: Iface) -> str:
         """The device an endpoint hangs off: a child's parent, else the endpoint itself."""

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
+from ..commands import hairpin_command
 from ..findings import WARNING, Finding, finding
-from ..graph import design_graph, l2_loops
+from ..graph import loops_of
 from ..model import ALL_PEERS, Design, Iface
 from .common import children_by_lower, connected, q, same_subnet, short
 
@@ -140,28 +141,29 @@ def rule_duplicate_mac(d: Design) -> Iterable[Finding]:
 def rule_duplicate_address(d: Design) -> Iterable[Finding]:
     seen: dict = {}
     for i in d.interfaces:
-        for a in i.addresses:
-            if a.ip in seen and seen[a.ip] != i.id:
-                yield finding("MV109", [i.id, seen[a.ip]],
-                              f"{a.ip} is configured on both {seen[a.ip]} and {i.id}; ARP answers will flap "
+        for ip in i.ips:
+            if ip in seen and seen[ip] != i.id:
+                yield finding("MV109", [i.id, seen[ip]],
+                              f"{ip} is configured on both {seen[ip]} and {i.id}; ARP answers will flap "
                               "between them", fix=f"give {short(i.id)} another address")
             else:
-                seen.setdefault(a.ip, i.id)
+                seen.setdefault(ip, i.id)
 
 
 def rule_ambiguous_egress(d: Design) -> Iterable[Finding]:
     """Overlapping connected routes in one namespace: one finding per group of overlaps."""
-    by_ns: dict[str, list[tuple]] = defaultdict(list)
+    nets_by_ns: dict[str, list[tuple]] = defaultdict(list)
     order = 0
     for i in d.interfaces:
         if i.master:
             continue
         for net in connected(i):
             order += 1
-            by_ns[i.ns].append((int(net.network_address), int(net.broadcast_address), net, order, i))
-    for ns, routes in by_ns.items():
-        if len(routes) < 2:
+            nets_by_ns[i.ns].append((net, order, i))
+    for ns, nets in nets_by_ns.items():
+        if len(nets) < 2:
             continue
+        routes = [(int(net.network_address), int(net.broadcast_address), net, o, i) for net, o, i in nets]
         routes.sort(key=lambda r: (r[0], -r[1], r[3]))
         groups, cur, end = [], [], -1
         for r in routes:  # sweep: routes whose ranges overlap end up in one group
@@ -192,11 +194,19 @@ def rule_ambiguous_egress(d: Design) -> Iterable[Finding]:
 
 
 def rule_l2_loop(d: Design) -> Iterable[Finding]:
-    for cycle in l2_loops(design_graph(d)):
+    cycles, pingpong = loops_of(d)
+    for cycle in cycles:
         yield finding("MV116", sorted(cycle),
                       f"cables, veths and bridges form a loop ({' - '.join(sorted(cycle)[:6])}): mvplan's switches "
                       "and bridges run without STP, so one broadcast circles forever (a broadcast storm)",
                       fix="remove one link of the loop, or bond the links instead")
+    for a, b in pingpong:
+        yield finding("MV116", [a, b],
+                      f"{a} and {b} are the two ends of one link and both have hairpin on: each sends every frame "
+                      "back out the port it came in on, so a broadcast bounces between them forever (a broadcast "
+                      "storm) and pings fail or succeed at random",
+                      fix=f"turn hairpin off at one end: {hairpin_command(a, on=False)}",
+                      commands=(hairpin_command(a, on=False),))
 
 
 def rule_passthru_mac(d: Design) -> Iterable[Finding]:
@@ -233,9 +243,11 @@ def rule_subnet_mismatch(d: Design) -> Iterable[Finding]:
 
 def rule_route_duplicates_connected(d: Design) -> Iterable[Finding]:
     """ip route add of a prefix the namespace's main table already has (same metric): EEXIST."""
+    routed = {i.ns for i in d.interfaces if i.routes}
     by_ns: dict[str, set] = defaultdict(set)
     for i in d.interfaces:
-        by_ns[i.ns].update(connected(i))
+        if i.ns in routed:
+            by_ns[i.ns].update(connected(i))
     static_seen: dict[tuple, str] = {}
     for i in d.interfaces:
         for r in i.routes:

@@ -4,6 +4,7 @@ mode, the host and its own children, the blast radius of a parent.
 """
 from __future__ import annotations
 
+import ipaddress
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
@@ -124,7 +125,18 @@ def _sibling_findings(d, private_arp, private_uni, hairpin_blocked, double_trip)
                       "speed", fix="use bridge mode if the switch does not need to see sibling traffic")
 
 
+def _free_address(net: ipaddress.IPv4Network, used: set[ipaddress.IPv4Address]) -> ipaddress.IPv4Address | None:
+    """The highest host address of ``net`` nobody uses (a shim's address)."""
+    top, bottom = int(net.broadcast_address) - 1, int(net.network_address) + 1
+    for n in range(top, max(bottom, top - 4096) - 1, -1):
+        ip = ipaddress.IPv4Address(n)
+        if ip not in used:
+            return ip
+    return None
+
+
 def rule_host_cannot_reach_children(d: Design, p: Prediction) -> Iterable[Finding]:
+    used: set[ipaddress.IPv4Address] = {ip for e in d.endpoints() for ip in e.ips}
     for lower, kids in children_by_lower(d).items():
         li = d.iface(lower)
         if not li.addresses or li.id not in p.class_of:
@@ -135,9 +147,7 @@ def rule_host_cannot_reach_children(d: Design, p: Prediction) -> Iterable[Findin
                 blocked.append(k)
         if not blocked:
             continue
-        used = {a.ip for e in d.endpoints() for a in e.addresses}
-        net = li.addresses[0].network
-        shim_ip = next((h for h in reversed(list(net.hosts())) if h not in used), None) if net.num_addresses <= 65536 else None
+        shim_ip = _free_address(li.addresses[0].network, used)
         name = "mvshim0"
         cmds = [f"ip link add {name} link {q(li.name)} type macvlan mode bridge",
                 f"ip addr add {shim_ip or 'FREE_ADDRESS'}/32 dev {name}",
