@@ -140,3 +140,14 @@ def test_two_routes_to_one_prefix_in_a_namespace_are_refused():
                  "addresses": ["10.0.1.11/24"]}])
     fs = [f for f in check(design_from_dict(doc)) if f.code == "MV209"]
     assert fs and fs[0].errno == "EEXIST" and "both route 10.0.0.50/32" in fs[0].message
+
+
+def test_mv101_names_only_the_children_the_kernel_refuses():
+    """a, b (bridge), p (passthru), d (vepa), created in that order: only p is refused (EINVAL)."""
+    kids = [kid("a"), kid("b", "bridge", 1), kid("p", "passthru", 2), kid("d", "vepa", 3)]
+    fs = [f for f in check(design_from_dict(host(kids))) if f.code == "MV101"]
+    assert [f.subjects[0] for f in fs] == ["h/ns:nsp/p"]
+    # once a passthru child exists, every later child is refused
+    kids = [kid("p", "passthru"), kid("b", "bridge", 1), kid("d", "vepa", 2)]
+    fs = [f for f in check(design_from_dict(host(kids))) if f.code == "MV101"]
+    assert sorted(f.subjects[0] for f in fs) == ["h/ns:nsb/b", "h/ns:nsd/d"]

@@ -22,6 +22,8 @@ def _report_apply(res, args, seconds: float) -> int:
     if args.json:
         print(json.dumps(res.to_dict(), indent=2))
         return EXIT_OK if res.ok else EXIT_FAIL
+    for w in res.warnings:
+        print(f"warning: {w}", file=sys.stderr)
     if res.dry_run:
         print(f"plan for host {res.host} on {res.target} (dry run, nothing changed):")
         print_plan(res.plan)

@@ -54,6 +54,8 @@ class LiveLink:
     link_ns: str | None = None
     source_macs: tuple[str, ...] | None = None
     nopromisc: bool | None = None
+    #: the link has carrier (IFF_LOWER_UP): read, never planned
+    carrier: bool | None = None
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {}

@@ -88,7 +88,9 @@ def host_files(design: Design, plan: Plan, host: str) -> tuple[dict[str, str], l
         net = _section("Match", [("Name", lk.name)])
         if lk.kind is None:
             head.append(f"# this file takes over the whole networkd configuration of {lk.name}")
-        link_items = []
+        link_items: list[tuple[str, object]] = []
+        if lk.kind is None and lk.mtu:  # a NIC whose MTU the design sets
+            link_items.append(("MTUBytes", lk.mtu))
         if lk.state == "down":
             link_items.append(("ActivationPolicy", "down"))
         if lk.kind is not None:

@@ -79,7 +79,7 @@ def host_state(design: Design, plan: Plan, host: str) -> tuple[dict, list[str]]:
         d["state"] = lk.state or "up"
         if lk.kind and lk.mac:
             d["mac-address"] = lk.mac.upper()
-        if lk.kind and lk.mtu:
+        if lk.mtu:  # a NIC's MTU is in the final state only when the design sets it
             d["mtu"] = lk.mtu
         if lk.kind in ("macvlan", "macvtap"):
             key = _TYPES[lk.kind]

@@ -85,6 +85,7 @@ MACVLAN_FLAG_NOPROMISC = 1
 IFLA_BRPORT_MODE = 4
 RTEXT_FILTER_SKIP_STATS = 1 << 3
 IFF_UP = 1
+IFF_LOWER_UP = 0x10000
 # if_addr.h, neighbour.h, rtnetlink.h, net_namespace.h
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 NDA_DST, NDA_LLADDR = 1, 2

@@ -33,6 +33,7 @@ from . import _nl
 from ._nl import (
     AF_INET,
     IFA,
+    IFF_LOWER_UP,
     IFF_UP,
     IFI,
     IFLA_ADDRESS,
@@ -261,7 +262,8 @@ def to_live_host(target: Target, snaps: dict[str, NsSnapshot], host: str) -> Liv
                 state="up" if lk.flags & IFF_UP else "down",
                 master=master.name if master else None,
                 hairpin=lk.hairpin if (master is not None and master.kind == "bridge") else None,
-                alias=lk.alias, link=link, link_ns=link_ns, source_macs=lk.source_macs, nopromisc=lk.nopromisc))
+                alias=lk.alias, link=link, link_ns=link_ns, source_macs=lk.source_macs, nopromisc=lk.nopromisc,
+                carrier=bool(lk.flags & IFF_LOWER_UP)))
         namespaces.append(LiveNamespace(name=ns, links=tuple(links), addresses=tuple(snap.addresses),
                                         routes=tuple(snap.routes), neighbors=tuple(snap.neighbors)))
     return LiveHost(name=host, namespaces=tuple(namespaces))

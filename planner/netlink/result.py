@@ -69,6 +69,8 @@ class ApplyResult:
     confirmed: bool | None = None
     cached: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    #: things that do not stop the apply but the user must know (a parent without carrier)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -76,7 +78,7 @@ class ApplyResult:
 
     def to_dict(self) -> dict:
         return {"host": self.host, "target": self.target, "dry_run": self.dry_run, "ok": self.ok,
-                "plan": self.plan.to_dict(), "applied": self.applied, "error": self.error,
+                "plan": self.plan.to_dict(), "applied": self.applied, "error": self.error, "warnings": self.warnings,
                 "failed_op": self.failed_op.to_dict() if self.failed_op else None,
                 "rolled_back": self.rolled_back, "rollback_errors": self.rollback_errors,
                 "mismatches": self.mismatches, "verified": self.verified, "confirmed": self.confirmed,

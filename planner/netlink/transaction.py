@@ -38,6 +38,21 @@ def _read(target: Target, design: Design, host: str) -> tuple[LiveState, dict[st
     return LiveState(hosts=(to_live_host(target, snaps, host),)), {ns: s.index_of() for ns, s in snaps.items()}
 
 
+def carrier_warnings(design: Design, live: LiveHost | None) -> list[str]:
+    """Parents that are up in the design but have no carrier now: their children will pass nothing."""
+    if live is None:
+        return []
+    out = []
+    for i in design.interfaces:
+        if i.kind != "parent" or i.host != live.name or i.state != "up" or not design.children_of(i.id):
+            continue
+        lk = live.link("", i.name)
+        if lk is not None and lk.carrier is False and lk.state == "up":
+            out.append(f"{i.id} has no carrier (no cable, or the other end is down): its "
+                       f"{len(design.children_of(i.id))} child(ren) will not pass traffic until it has")
+    return out
+
+
 def _verify(target: Target, design: Design, host: str, live: LiveState | None = None) -> list[str]:
     if live is None:
         live, _ = _read(target, design, host)
@@ -106,7 +121,7 @@ class _Transaction:
         plan = compile_plan(self.design, live, check=self.check, hosts=[self.host])
         self.lap("compile", t1)
         res = ApplyResult(host=self.host, target=self.target.describe(), plan=plan, dry_run=not self.yes,
-                          timings=self.timings)
+                          timings=self.timings, warnings=carrier_warnings(self.design, live.host(self.host)))
         if not self.yes:
             return self.done(res)
         if not plan.ops:
@@ -178,6 +193,7 @@ class _Transaction:
             after, _ = _read(self.target, self.design, self.host)
             res.mismatches = compare(expected_state(self.design, hosts=[self.host]), after)
             res.verified = True
+            res.warnings = carrier_warnings(self.design, after.host(self.host))
             self.lap("verify", t3)
         if confirm_seconds is not None and not self.confirmed(res, confirm_seconds, confirm_stdin):
             rollback(ex, plan.ops, before, journal, res)

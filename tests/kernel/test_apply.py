@@ -341,3 +341,25 @@ def test_bench_helpers_work(kernel, rundir):
     first, noop, noop_full, timings = bench.time_apply(d, rundir)  # asserts the applies are ok and no-ops
     assert {"read", "compile", "execute", "verify"} <= set(timings)
     assert noop < first
+
+
+def test_parent_mtu_is_set_verified_and_carrier_checked(kernel, rundir):
+    """A parent with mtu 9000 gets it before its children (one of which asks for 9000 too); a NIC
+    whose MTU changes behind mvplan's back fails verification; a parent without carrier is warned of."""
+    doc = {"version": 1, "name": "mtu", "hosts": [{"name": "h", "parents": [{"name": "eth0", "mtu": 9000}],
+                                                   "children": [{"name": "a", "parent": "eth0", "mtu": 9000,
+                                                                 "namespace": "x"},
+                                                                {"name": "b", "parent": "eth0", "namespace": "y"}]}]}
+    d = design_from_dict(doc)
+    with Scratch() as s:
+        n = s.add("h")
+        s.ip(n, "link", "add", "eth0", "type", "veth", "peer", "name", "w0")  # w0 stays down: no carrier
+        res = apply(d, netns=n, yes=True, run_dir_path=rundir, use_stamp=False)
+        assert res.ok, res.error
+        assert any("eth0 has no carrier" in w for w in res.warnings)
+        assert '"mtu": 9000' in json.dumps(read_live(n, prefix=f"{n}-").to_dict())
+        for ns in ("x", "y"):
+            out = subprocess.run(["ip", "-n", f"{n}-{ns}", "-o", "link"], capture_output=True, text=True).stdout
+            assert "mtu 9000" in out, out
+        s.ip(n, "link", "set", "eth0", "mtu", "1500")
+        assert any("mtu" in m for m in verify(d, netns=n)), "a parent MTU that differs is reported"

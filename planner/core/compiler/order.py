@@ -26,6 +26,7 @@ from ..ops import (
     Op,
     SetBridgePort,
     SetHairpin,
+    SetMtu,
     UnsetBridgePort,
 )
 
@@ -51,7 +52,8 @@ def _tokens(op: Op) -> tuple[set, set, set, set]:
         needs |= N(op.peer_ns)
     elif isinstance(op, CreateMacvlan):
         provides.add(L(op.netns or op.ns, op.name))
-        needs |= {L(op.ns, op.link)} | N(op.netns)
+        # a new macvlan takes its lower device's MTU (and may not exceed it): the lower's MTU first
+        needs |= {L(op.ns, op.link), ("MTU", op.host, op.ns, op.link)} | N(op.netns)
     elif isinstance(op, DeleteLink):
         frees.add(L(op.ns, op.name))
         if isinstance(op.recreate, CreateMacvlan):
@@ -62,6 +64,8 @@ def _tokens(op: Op) -> tuple[set, set, set, set]:
         needs |= N(op.target_ns)
     else:
         needs.add(L(op.ns, op.name))
+        if isinstance(op, SetMtu):
+            provides.add(("MTU", op.host, op.ns, op.name))
         if isinstance(op, (SetBridgePort, UnsetBridgePort)):
             needs.add(L(op.ns, op.master))
         if isinstance(op, SetHairpin):

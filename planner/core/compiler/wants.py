@@ -76,7 +76,10 @@ class _WantBuilder:
         self.design, self.host = design, host
         self.hw = HostWants(host=host)
         self.ifaces = [(n, i) for n, i in enumerate(design.interfaces) if i.host == host]
-        self.decls = {(c.namespace, c.name): c for c in design.host(host).children}  # type: ignore[union-attr]
+        h = design.host(host)
+        assert h is not None
+        self.decls = {(c.namespace, c.name): c for c in h.children}
+        self.parents = {p.name: p for p in h.parents}
         self.cabled: dict[str, Iface] = {}  # bridge-port id -> veth parent Iface cabled to it
         for _, i in self.ifaces:
             if i.kind == "parent" and i.parent_kind == "veth" and is_bridge_uplink(i.link):
@@ -112,8 +115,9 @@ class _WantBuilder:
     def parent(self, n: int, i: Iface) -> None:
         host, alias = self.host, self.alias
         if i.parent_kind != "veth":  # a NIC: it exists; mvplan only sets what the design says
-            self.want(Want(i.id, n, host, "", i.name, LiveLink(name=i.name, state=i.state, **self.port_settings(i)),
-                           creator=None, iface=i))
+            mtu = i.mtu if self.parents[i.name].mtu_explicit else None
+            self.want(Want(i.id, n, host, "", i.name, LiveLink(name=i.name, state=i.state, mtu=mtu,
+                                                               **self.port_settings(i)), creator=None, iface=i))
             return
         # a veth the design declares: mvplan creates it
         common = dict(name=i.name, kind="veth", mac=i.mac, mtu=i.mtu, state=i.state, alias=alias(i.id), link_ns="",

@@ -37,7 +37,10 @@ def _design_to_dict(design: Design, resolved: bool) -> dict:
         if h.parents:
             hd["parents"] = []
             for p in h.parents:
-                pd = {"name": p.name, "kind": p.kind, "mac": p.mac, "mtu": p.mtu, "state": p.state, **_l3_dict(p, resolved)}
+                pd = {"name": p.name, "kind": p.kind, "mac": p.mac}
+                if p.mtu_explicit or resolved:
+                    pd["mtu"] = p.mtu
+                pd.update(state=p.state, **_l3_dict(p, resolved))
                 if p.uplink:
                     pd["uplink"] = p.uplink.to_dict()
                 hd["parents"].append(pd)

@@ -324,7 +324,7 @@ class _Builder:
                                          "is enslaved to the bridge with enslave: true")
         return Parent(name=p["name"], kind=kind,
                       mac=self.mac(p.get("mac", ""), f"{path}.mac") or stable_mac(iface_id(host, p["name"])),
-                      mtu=p.get("mtu", DEFAULT_MTU), state=p.get("state", "up"),
+                      mtu=p.get("mtu", DEFAULT_MTU), mtu_explicit="mtu" in p, state=p.get("state", "up"),
                       uplink=self.uplink(p.get("uplink")), **self.l3(p, path))
 
     def child(self, host: str, c: dict, path: str) -> Child:

@@ -96,6 +96,8 @@ class Parent(_L3):
     kind: str = "ethernet"
     mac: str = ""
     mtu: int = DEFAULT_MTU
+    #: the design says the MTU (the plan then sets it); otherwise 1500 is only what mvplan assumes
+    mtu_explicit: bool = False
     state: str = "up"
     uplink: Uplink | None = None
 

@@ -74,9 +74,11 @@ def classify(world: World, *, merge: bool = True) -> Classes:
 
 
 # --------------------------------------------------------------------------- what is referenced
-#: a target named by at least this many namespaces is part of their keys (and a class of its own)
-#: rather than a source of exception pairs: one class pair then covers all the namespaces naming it
+#: a target named by at least this many namespaces (and by at least one in SHARED_SHARE of them) is
+#: part of their keys - and a class of its own - rather than a source of exception pairs: one class
+#: pair then covers all the namespaces naming it (every container's entry for the gateway)
 SHARED_REFERENCE = 3
+SHARED_SHARE = 50
 
 
 class _References:
@@ -91,10 +93,8 @@ class _References:
     def __init__(self, world: World):
         self.w = world
         self.endpoints = world.design.endpoints()
-        self.by_ip: dict[ipaddress.IPv4Address, list[Iface]] = {}
-        for e in self.endpoints:
-            for ip in e.ips:
-                self.by_ip.setdefault(ip, []).append(e)
+        #: address -> the endpoints holding it (an endpoint is an interface with an address)
+        self.by_ip = world.ip_owners
         self.ns_endpoints: dict[str, list[Iface]] = {}
         for e in self.endpoints:
             self.ns_endpoints.setdefault(e.ns, []).append(e)
@@ -112,7 +112,8 @@ class _References:
         for ts in self.targets.values():
             for t in ts:
                 counts[t] = counts.get(t, 0) + 1
-        self.shared = {t for t, n in counts.items() if n >= SHARED_REFERENCE}
+        floor = max(SHARED_REFERENCE, len(world.stack_ifaces) // SHARED_SHARE)
+        self.shared = {t for t, n in counts.items() if n >= floor}
         self.unique: set[str] = set()
         self._mark_unique()
 
@@ -197,7 +198,7 @@ class _Positions:
 
     def __init__(self, world: World):
         self.w = world
-        self.participating = set(world.local_ips)
+        self.participating = {e.ns for e in world.design.endpoints()}
         self.single = {ns for ns, ifs in world.stack_ifaces.items() if len(ifs) == 1}
         self.risky = _risky_switches(world)
         self.sig: dict[str, tuple] = {}

@@ -352,7 +352,7 @@ class Ping:
             return
         if f.dst != BCAST and f.dst != i.mac:
             return  # PACKET_OTHERHOST
-        local = self.w.local_ips.get(i.ns, frozenset())
+        local = self.w.local(i.ns)
         if f.kind == ARP_REQ:
             self.arp_request(i, f, trail, local)
         elif f.kind == ARP_REP:

@@ -221,11 +221,14 @@ class World:
             self.stack_ifaces.setdefault(i.ns, []).append(i)
             for ip in i.ips:
                 self.ip_owners.setdefault(ip, []).append(i)
-        local: dict[str, set[ipaddress.IPv4Address]] = {}
-        for ip, owners in self.ip_owners.items():
-            for o in owners:
-                local.setdefault(o.ns, set()).add(ip)
-        self.local_ips = {ns: frozenset(ips) for ns, ips in local.items()}
+
+
+    def local(self, ns: str) -> frozenset[ipaddress.IPv4Address]:
+        """Every address of a namespace's stack (the ones it answers ARP for and accepts packets to)."""
+        got = self.local_ips.get(ns)
+        if got is None:
+            got = self.local_ips[ns] = frozenset(ip for i in self.stack_ifaces.get(ns, ()) for ip in i.ips)
+        return got
 
     def route_table(self, ns: str) -> list[Route]:
         """Connected prefixes of up interfaces (added with the addresses, first) and static routes, in

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from ..commands import hairpin_command
 from ..findings import WARNING, Finding, finding
 from ..graph import loops_of
+from ..kernel import refused_children
 from ..model import ALL_PEERS, Design, Iface
 from .common import children_by_lower, connected, q, same_subnet, short
 
@@ -18,19 +19,18 @@ __all__ = ["REFUSALS"]
 
 
 def rule_passthru_exclusive(d: Design) -> Iterable[Finding]:
-    for lower, kids in children_by_lower(d).items():
-        passthru = [k for k in kids if k.mode == "passthru"]
-        if not passthru or len(kids) == 1:
+    """MV101 names exactly the children the kernel refuses, in creation order: a passthru child when
+    another child exists before it, and every child after a passthru child that exists."""
+    for cid, why in refused_children(d).items():
+        if why.code != "MV101":
             continue
-        first = kids[0]
-        for k in kids[1:]:
-            other = "a second passthru child" if k.mode == "passthru" and first.mode == "passthru" else \
-                "a child beside a passthru child" if first.mode == "passthru" else "a passthru child beside other children"
-            yield finding("MV101", [k.id, lower],
-                          f"{k.id} is {other} on {lower}: passthru binds the parent to exactly one macvlan, so "
-                          f"the kernel refuses to create it (EINVAL)",
-                          fix=f"give {short(k.id)} its own parent NIC, or use bridge/vepa mode for every child of "
-                              f"{short(lower)}")
+        k = d.iface(cid)
+        lower = str(k.lower)
+        yield finding("MV101", [k.id, lower],
+                      f"{k.id} cannot be created on {lower}: {why.why}; passthru binds the parent to exactly one "
+                      f"macvlan, so the kernel refuses it (EINVAL) - the children created before it are not affected",
+                      fix=f"give {short(k.id)} its own parent NIC, or use bridge/vepa mode for every child of "
+                          f"{short(lower)}")
 
 
 def rule_nopromisc(d: Design) -> Iterable[Finding]:
