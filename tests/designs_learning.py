@@ -54,3 +54,18 @@ def shared_mac() -> dict:
         "stations": [{"name": "st", "mac": "02:00:00:00:20:fe", "uplink": {"switch": "sw1", "port": "p9"},
                       "addresses": ["10.61.0.1/24"]}],
     }
+
+
+def two_mirrors() -> dict:
+    """Two hosts whose bridges both reflect back into one switch: the switch floods each reflection
+    to the other mirror - a broadcast storm without any cable loop."""
+    doc = bridged_host(bridge_hairpin=True, switch_hairpin=False)
+    h2 = {"name": "h2", "parents": [{"name": "eth0", "mac": "02:00:00:00:11:01", "uplink": {"switch": "sw1", "port": "p2"}}],
+          "bridges": [{"name": "br0", "mac": "02:00:00:00:11:02", "ports": [
+              {"name": "eth0", "enslave": True, "hairpin": True},
+              {"name": "vb1", "peer": {"name": "eth0", "namespace": "c1", "mac": "02:00:00:00:11:11",
+                                       "addresses": ["10.60.0.21/24"]}}]}]}
+    doc["hosts"].append(h2)
+    doc["switches"][0]["ports"].insert(1, {"name": "p2"})
+    doc["name"] = "two-mirrors"
+    return doc

@@ -151,3 +151,15 @@ def test_mv101_names_only_the_children_the_kernel_refuses():
     kids = [kid("p", "passthru"), kid("b", "bridge", 1), kid("d", "vepa", 2)]
     fs = [f for f in check(design_from_dict(host(kids))) if f.code == "MV101"]
     assert sorted(f.subjects[0] for f in fs) == ["h/ns:nsb/b", "h/ns:nsd/d"]
+
+
+def test_mv116_sees_two_reflecting_bridges_facing_one_switch():
+    from designs_learning import two_mirrors
+
+    from planner.core.reachability import Reason, predict
+
+    d = design_from_dict(two_mirrors())
+    loops = [f for f in check(d) if f.code == "MV116"]
+    assert loops and sorted(loops[0].subjects) == ["h/eth0", "h2/eth0"]
+    p = predict(d)
+    assert p.verdict("station:gw", "h/ns:c1/eth0").reason == Reason.L2_LOOP

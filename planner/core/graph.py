@@ -107,10 +107,32 @@ def _reflects(G: nx.Graph, node: str) -> bool:
     return iface is not None and bool(iface.master) and bool(iface.hairpin)
 
 
+def _bridge_of(G: nx.Graph, node: str) -> str | None:
+    """The switch or host bridge a port node belongs to (None: not a bridge port)."""
+    data = G.nodes[node]
+    if data.get("kind") == "switch-port":
+        return next((n for n, rel in G.adj[node].items() if rel["rel"] == "port"), None)
+    iface = data.get("iface")
+    return iface.master if iface is not None and iface.master else None
+
+
 def hairpin_loops(G: nx.Graph) -> list[list[str]]:
-    """Links whose two ends are both reflecting bridge ports: a broadcast bounces between them forever."""
+    """Reflecting ports that send a broadcast round forever: the two ends of one link both with hairpin
+    on (ping-pong), or two and more reflecting ports facing one bridge (it floods each one's
+    reflection to the others)."""
     out = []
+    facing: dict[str, set[str]] = {}
     for u, v, rel in G.edges(data="rel"):
-        if rel in ("cable", "veth") and _reflects(G, u) and _reflects(G, v):
+        if rel not in ("cable", "veth"):
+            continue
+        ru, rv = _reflects(G, u), _reflects(G, v)
+        if ru and rv:
             out.append(sorted((u, v)))
+            continue
+        for mirror, far in ((u, v), (v, u)):
+            if _reflects(G, mirror) and _bridge_of(G, mirror) is not None:
+                faced = _bridge_of(G, far)
+                if faced is not None:
+                    facing.setdefault(faced, set()).add(mirror)
+    out += [sorted(mirrors) for mirrors in facing.values() if len(mirrors) > 1]
     return sorted(out)

@@ -303,6 +303,7 @@ def tricky_design(seed: int, *, loops: bool = False) -> dict:
 
     hosts = []
     child_macs: list[tuple[dict, dict]] = []   # (child doc, its parent doc)
+    mirrors = [0]  # host bridges reflecting back into the switch: two of them make a storm
     for h in range(rng.randint(1, 2)):
         host: dict[str, Any] = {"name": f"host{h + 1}", "parents": [], "children": []}
         for k in range(rng.randint(1, 2)):
@@ -312,7 +313,7 @@ def tricky_design(seed: int, *, loops: bool = False) -> dict:
                 p["addresses"] = [addrs.next()]
             host["parents"].append(p)
         if rng.random() < 0.6:
-            _tricky_bridge(host, rng, macs, addrs, ports, loops)
+            _tricky_bridge(host, rng, macs, addrs, ports, loops, mirrors)
         lowers = [p for p in host["parents"] if not p.get("_enslaved")]
         lowers += [{"name": "br0", "_bridge": True}] if host.get("bridges") and rng.random() < 0.5 else []
         for k in range(rng.randint(1, 4) if lowers else 0):
@@ -347,12 +348,13 @@ def tricky_design(seed: int, *, loops: bool = False) -> dict:
 
 
 def _tricky_bridge(host: dict, rng: random.Random, macs: _Macs, addrs: _Addrs, switch_ports: list[dict],
-                   loops: bool) -> None:
+                   loops: bool, mirrors: list[int]) -> None:
     """A host bridge enslaving the host's first NIC, with containers on veth ports."""
     nic = host["parents"][0]
     nic["_enslaved"] = True
     sw_port = next(p for p in switch_ports if p["name"] == nic["uplink"]["port"])
-    bridge_hp = rng.random() < 0.4
+    bridge_hp = rng.random() < 0.4 and (loops or mirrors[0] == 0)
+    mirrors[0] += bridge_hp
     ports = [{"name": nic["name"], "enslave": True, "hairpin": bridge_hp}]
     if bridge_hp and not loops:
         sw_port["hairpin"] = False  # hairpin at both ends of the NIC's cable is a storm

@@ -54,6 +54,15 @@ class Trail:
     def add(self, node: str, step: Step) -> Trail:
         return Trail(Hop(node, step), self)
 
+    def passed(self, node: str) -> bool:
+        """Whether this copy arrived at ``node`` earlier on its way."""
+        t: Trail | None = self
+        while t is not None:
+            if t.hop.node == node and t.hop.step is Step.WIRE:
+                return True
+            t = t.prev
+        return False
+
     def hops(self) -> tuple[Hop, ...]:
         out = []
         t: Trail | None = self
@@ -108,7 +117,6 @@ class Ping:
         self.fdb: dict[str, dict[str, int]] = {}
         self.neigh: dict[tuple[str, IP4], str | None] = {}             # learned entries; None: resolving
         self.waiting: dict[tuple[str, IP4], list[tuple[str, IP4, IP4, Trail]]] = {}
-        self.seen: set[tuple[int, str, int]] = set()
         self.relevant = self._relevant()
 
     def _relevant(self) -> set[str]:
@@ -195,12 +203,11 @@ class Ping:
         if not br.up or (port.iface is not None and not self.w.alive[port.iface.id]):
             self.drop(f, port.id, "down")
             return
-        key = (f.id, br.id, k)
-        if key in self.seen:
+        if trail.prev is not None and trail.prev.passed(port.id):
+            # this very copy came in through this port before: it will go round again and again
             self.out.storm = True
             self.drop(f, port.id, "loop")
             return
-        self.seen.add(key)
         if port.locked and f.src not in port.static:
             self.drop(f, port.id, "locked")
             return

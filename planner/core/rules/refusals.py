@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 from ..commands import hairpin_command
 from ..findings import WARNING, Finding, finding
-from ..graph import loops_of
+from ..graph import loops_of, wire_graph
 from ..kernel import refused_children
 from ..model import ALL_PEERS, Design, Iface
 from .common import children_by_lower, connected, q, same_subnet, short
@@ -200,13 +200,21 @@ def rule_l2_loop(d: Design) -> Iterable[Finding]:
                       f"cables, veths and bridges form a loop ({' - '.join(sorted(cycle)[:6])}): mvplan's switches "
                       "and bridges run without STP, so one broadcast circles forever (a broadcast storm)",
                       fix="remove one link of the loop, or bond the links instead")
-    for a, b in pingpong:
-        yield finding("MV116", [a, b],
-                      f"{a} and {b} are the two ends of one link and both have hairpin on: each sends every frame "
-                      "back out the port it came in on, so a broadcast bounces between them forever (a broadcast "
-                      "storm) and pings fail or succeed at random",
-                      fix=f"turn hairpin off at one end: {hairpin_command(a, on=False)}",
-                      commands=(hairpin_command(a, on=False),))
+    for mirrors in pingpong:
+        first = mirrors[0]
+        what = ("are the two ends of one link and both have hairpin on: each sends every frame back out the "
+                "port it came in on, so a broadcast bounces between them forever") if len(mirrors) == 2 and \
+            _one_link(d, mirrors) else ("all reflect frames back into the same bridge, which floods each "
+                                        "reflection to the others: a broadcast goes round forever")
+        yield finding("MV116", mirrors,
+                      f"{' and '.join(mirrors)} {what} (a broadcast storm), so pings fail or succeed at random",
+                      fix=f"turn hairpin off on all but one of them: {hairpin_command(first, on=False)}",
+                      commands=tuple(hairpin_command(m, on=False) for m in mirrors[:-1]))
+
+
+def _one_link(d: Design, ports: list[str]) -> bool:
+    G = wire_graph(d)
+    return G.has_edge(ports[0], ports[1])
 
 
 def rule_passthru_mac(d: Design) -> Iterable[Finding]:
