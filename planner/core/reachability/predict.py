@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..gcpause import without_gc_pauses
 from ..model import Design, Iface
 from .classes import Classes, classify
 from .fixer import Fixer
@@ -170,6 +171,7 @@ class Prediction:
                             "reachable_pairs": self.reachable_pairs(), "exceptions": len(exceptions)}}
 
 
+@without_gc_pauses
 def predict(design: Design, *, merge: bool = True) -> Prediction:
     """Predict every ordered pair of endpoints (interfaces with an IPv4 address).
 
