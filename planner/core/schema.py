@@ -88,9 +88,9 @@ MTU_MIN, MTU_MAX, DEFAULT_MTU = 68, 65535, 1500
 _END = r"$(?![\s\S])"
 #: Interface names: the kernel forbids '/', ':' and whitespace; we also refuse everything a shell
 #: or a YAML file would mangle, and a leading '-' that ip(8) would read as an option.
-IFNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,%d}" % (IFNAME_MAX_BYTES - 1) + _END
+IFNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0," + str(IFNAME_MAX_BYTES - 1) + "}" + _END
 #: Names of hosts, namespaces, switches, stations: objects that are not interfaces.
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,%d}" % (NAME_MAX - 1) + _END
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0," + str(NAME_MAX - 1) + "}" + _END
 MAC_PATTERN = r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}" + _END
 IFNAME_RE = re.compile(IFNAME_PATTERN)
 NAME_RE = re.compile(NAME_PATTERN)

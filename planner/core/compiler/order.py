@@ -36,8 +36,12 @@ __all__ = ["order_ops"]
 
 def _tokens(op: Op) -> tuple[set, set, set, set]:
     """(provides, needs, consumes-by-move, frees) resource tokens of an op."""
-    L = lambda ns, name: ("L", op.host, ns, name)
-    N = lambda ns: {("N", op.host, ns)} if ns else set()
+    def L(ns: str, name: str) -> tuple:  # noqa: N802 - a link token, as the docs write it
+        return ("L", op.host, ns, name)
+
+    def N(ns: str) -> set:  # noqa: N802 - a namespace token
+        return {("N", op.host, ns)} if ns else set()
+
     provides: set = set()
     needs: set = set(N(op.ns))
     moves: set = set()
@@ -64,7 +68,7 @@ def _tokens(op: Op) -> tuple[set, set, set, set]:
         provides.add(L(op.target_ns, op.new_name))
         needs |= N(op.target_ns)
     else:
-        needs.add(L(op.ns, op.name))
+        needs.add(L(op.ns, getattr(op, "name", "")))  # every other op acts on one named link
         if isinstance(op, SetMtu):
             provides.add(("MTU", op.host, op.ns, op.name))
         if isinstance(op, (SetBridgePort, UnsetBridgePort)):

@@ -147,10 +147,11 @@ def _interface(n: int, prefix: int) -> ipaddress.IPv4Interface:
         if len(_NETWORKS) < 65536:
             _NETWORKS[key] = net
     iface = object.__new__(ipaddress.IPv4Interface)
-    iface._ip = n
+    # the stdlib's own private slots, filled as IPv4Interface.__init__ fills them (tested)
+    iface._ip = n  # type: ignore[attr-defined]
     iface.network = net
     iface.netmask = net.netmask
-    iface._prefixlen = prefix
+    iface._prefixlen = prefix  # type: ignore[attr-defined]
     return iface
 
 
@@ -257,7 +258,8 @@ class _Builder:
             return ""
         m = text.lower()
         if int(m[:2], 16) & 1:
-            self.problem(path, f"{text!r} is a multicast MAC (lowest bit of the first octet set); use a unicast one such as 02:..")
+            self.problem(path, f"{text!r} is a multicast MAC (lowest bit of the first octet set); use a unicast one "
+                               "such as 02:..")
         elif m == "00:00:00:00:00:00":
             self.problem(path, "00:00:00:00:00:00 is not a usable MAC")
         return m
@@ -375,12 +377,14 @@ class _Builder:
             mode=c.get("mode", DEFAULT_MODE), mac=mac or stable_mac(iface_id(host, c["name"], ns)),
             mac_explicit=bool(mac), mtu=c.get("mtu", DEFAULT_MTU), mtu_explicit="mtu" in c,
             state=c.get("state", "up"), nopromisc=bool(c.get("nopromisc", False)),
-            source_macs=tuple(self.mac(m, f"{path}.source_macs[{j}]") for j, m in enumerate(c.get("source_macs") or ())),
+            source_macs=tuple(self.mac(m, f"{path}.source_macs[{j}]")
+                              for j, m in enumerate(c.get("source_macs") or ())),
             namespace=ns, **self.l3(c, path))
 
     def bridge(self, host: str, b: dict, path: str) -> Bridge:
         ports = tuple(self.bridge_port(host, bp, f"{path}.ports[{j}]") for j, bp in enumerate(b.get("ports") or ()))
-        return Bridge(name=b["name"], mac=self.mac(b.get("mac", ""), f"{path}.mac") or stable_mac(iface_id(host, b["name"])),
+        return Bridge(name=b["name"],
+                      mac=self.mac(b.get("mac", ""), f"{path}.mac") or stable_mac(iface_id(host, b["name"])),
                       mtu=b.get("mtu", DEFAULT_MTU), state=b.get("state", "up"), ports=ports, **self.l3(b, path))
 
     def bridge_port(self, host: str, bp: dict, path: str) -> BridgePort:
@@ -389,11 +393,13 @@ class _Builder:
             pd = bp["peer"]
             pns = pd.get("namespace", "")
             peer = VethPeer(name=pd["name"], namespace=pns,
-                            mac=self.mac(pd.get("mac", ""), f"{path}.peer.mac") or stable_mac(iface_id(host, pd["name"], pns)),
+                            mac=(self.mac(pd.get("mac", ""), f"{path}.peer.mac")
+                                 or stable_mac(iface_id(host, pd["name"], pns))),
                             mtu=pd.get("mtu", DEFAULT_MTU), state=pd.get("state", "up"), **self.l3(pd, f"{path}.peer"))
         if bp.get("enslave") and peer is not None:
             self.problem(f"{path}.peer", "an enslaved device has no veth peer; drop 'peer' or 'enslave'")
-        return BridgePort(name=bp["name"], hairpin=bool(bp.get("hairpin", False)), enslave=bool(bp.get("enslave", False)),
+        return BridgePort(name=bp["name"], hairpin=bool(bp.get("hairpin", False)),
+                          enslave=bool(bp.get("enslave", False)),
                           peer=peer, mac=stable_mac(iface_id(host, bp["name"])))
 
 

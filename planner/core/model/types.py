@@ -17,7 +17,7 @@ from ..schema import DEFAULT_MODE
 __all__ = [
     "Route", "StaticNeighbor", "Uplink", "Parent", "Child", "VethPeer", "BridgePort", "Bridge",
     "Host", "SwitchPort", "Switch", "Station", "Design", "Iface", "Neighbors",
-    "IMPLICIT_HOST", "ALL_PEERS", "DEFAULT_MTU", "resolve_ref",
+    "IMPLICIT_HOST", "ALL_PEERS", "DEFAULT_MTU", "resolve_ref", "neighbor_entries",
 ]
 
 IMPLICIT_HOST = "host"
@@ -77,6 +77,11 @@ class Uplink:
 
 
 Neighbors = tuple[StaticNeighbor, ...] | str  # a tuple, or the literal ALL_PEERS
+
+
+def neighbor_entries(neighbors: Neighbors) -> tuple[StaticNeighbor, ...]:
+    """The listed entries (none for ALL_PEERS, which the world expands itself)."""
+    return () if isinstance(neighbors, str) else neighbors
 
 
 @dataclass(frozen=True)
@@ -332,11 +337,12 @@ class Design:
                     out.append((ip, other.mac))
             return out
         out = []
-        for n in iface.neighbors:
+        for n in neighbor_entries(iface.neighbors):
             if n.peer:
                 peer = self.iface(resolve_ref(self, n.peer, iface.host))
                 out.append((n.address or peer.ips[0], n.mac or peer.mac))
             else:
+                assert n.address is not None and n.mac is not None, "the loader requires both without a peer"
                 out.append((n.address, n.mac))
         return out
 

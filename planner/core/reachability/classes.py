@@ -108,12 +108,12 @@ class _References:
             ts = self._targets(ifs, ns)
             if ts:
                 self.targets[ns] = ts
-        counts: dict[object, int] = {}
+        counts: dict[tuple, int] = {}
         for ts in self.targets.values():
             for t in ts:
                 counts[t] = counts.get(t, 0) + 1
         floor = max(SHARED_REFERENCE, len(world.stack_ifaces) // SHARED_SHARE)
-        self.shared = {t for t, n in counts.items() if n >= floor}
+        self.shared: set[tuple] = {t for t, n in counts.items() if n >= floor}
         self.unique: set[str] = set()
         self._mark_unique()
 
@@ -178,7 +178,7 @@ class _References:
 
     def key_settings(self, ns: str) -> tuple:
         """The settings of a namespace that apply to every counterpart alike (canonical)."""
-        out = []
+        out: list[tuple | None] = []
         gws = self.gateways.get(ns, set())
         shared = self.shared
         for i in self.w.stack_ifaces.get(ns, ()):
@@ -221,14 +221,13 @@ class _Positions:
                   and (p.ns not in self.participating or p.ns in self.single)
                   and all(k.ns not in self.participating or k.ns in self.single for k in kids))
         if p.link and is_switch_port(p.link):
-            sw = parse_switch_port(p.link).switch
-            simple = simple and sw not in self.risky
+            simple = simple and parse_switch_port(p.link).switch not in self.risky
         if not simple:
             return ("exact", p.id)
         br = w.port_of.get(str(p.link)) if p.link else None
         port = _port_sig(br[0].ports[br[1]]) if br else None
-        sw = parse_switch_port(p.link).switch if p.link else None
-        return ("nic", sw, port, p.state, w.alive[p.id], p.parent_kind)
+        switch = parse_switch_port(p.link).switch if p.link else None
+        return ("nic", switch, port, p.state, w.alive[p.id], p.parent_kind)
 
     def of(self, e: Iface) -> tuple:
         w = self.w

@@ -26,7 +26,8 @@ def local_verdict(ns: str) -> Verdict:
 def not_created_verdict(w: World, a: Iface, b: Iface) -> Verdict:
     x = a if a.id in w.refused else b
     r = w.refused[x.id]
-    return Verdict(False, Reason.NOT_CREATED, f"{x.id} does not exist: the kernel refuses it ({r.code}, {r.errno}): {r.why}", (Hop(x.id),))
+    return Verdict(False, Reason.NOT_CREATED,
+                   f"{x.id} does not exist: the kernel refuses it ({r.code}, {r.errno}): {r.why}", (Hop(x.id),))
 
 
 #: the frame whose loss a blocked reason is about

@@ -12,7 +12,7 @@ from ..commands import allow_mac_command, hairpin_command
 from ..findings import WARNING, Finding, finding
 from ..graph import loops_of, wire_graph
 from ..kernel import refused_children
-from ..model import ALL_PEERS, Design, Iface
+from ..model import ALL_PEERS, Design, Iface, neighbor_entries
 from ..upstream import filtering_platform, port_filters
 from .common import children_by_lower, connected, q, same_subnet, short
 
@@ -93,7 +93,7 @@ def rule_passthru_on_macvlan(d: Design) -> Iterable[Finding]:
             yield finding("MV114", [i.id, i.declared_lower],
                           f"{i.id} is passthru on {i.declared_lower}, which is itself a macvlan; the kernel "
                           "re-parents other modes but refuses passthru there (EINVAL)",
-                          fix=f"declare parent: {short(i.lower)} - and give it that NIC to itself")
+                          fix=f"declare parent: {short(i.lower or '')} - and give it that NIC to itself")
 
 
 def rule_mtu(d: Design) -> Iterable[Finding]:
@@ -166,7 +166,9 @@ def rule_ambiguous_egress(d: Design) -> Iterable[Finding]:
             continue
         routes = [(int(net.network_address), int(net.broadcast_address), net, o, i) for net, o, i in nets]
         routes.sort(key=lambda r: (r[0], -r[1], r[3]))
-        groups, cur, end = [], [], -1
+        groups: list[list] = []
+        cur: list = []
+        end = -1
         for r in routes:  # sweep: routes whose ranges overlap end up in one group
             if cur and r[0] > end:
                 groups.append(cur)
@@ -239,8 +241,8 @@ def rule_subnet_mismatch(d: Design) -> Iterable[Finding]:
     for i in d.interfaces:
         if i.is_child and i.lower and connected(i):
             by_lower[i.lower].add(connected(i)[0])
-    for lower, nets in by_lower.items():
-        nets = sorted(nets, key=lambda n: (int(n.network_address), n.prefixlen))
+    for lower, subnets in by_lower.items():
+        nets = sorted(subnets, key=lambda n: (int(n.network_address), n.prefixlen))
         for x in range(len(nets)):
             for y in range(x + 1, len(nets)):
                 if nets[x].overlaps(nets[y]) and nets[x] != nets[y]:
@@ -286,15 +288,15 @@ def rule_source_lists(d: Design) -> Iterable[Finding]:
                           f"{i.id} is in source mode and accepts frames only from {len(i.source_macs)} listed MAC(s); "
                           f"{len(missing)} peer(s) in its subnet are not listed "
                           f"({', '.join(short(e.id) for e in missing[:4])}) and cannot reach it",
-                          fix="add their MACs: " + "; ".join(f"ip link set dev {q(i.name)} type macvlan macaddr add {e.mac}"
-                                                              for e in missing[:3]))
+                          fix="add their MACs: " + "; ".join(
+                              f"ip link set dev {q(i.name)} type macvlan macaddr add {e.mac}" for e in missing[:3]))
 
 
 def rule_static_neighbors(d: Design) -> Iterable[Finding]:
     for i in d.interfaces:
         if not i.neighbors or i.neighbors == ALL_PEERS:
             continue
-        for n in i.neighbors:
+        for n in neighbor_entries(i.neighbors):
             if n.peer or n.address is None:
                 continue
             owner = d.address_owner(n.address)
