@@ -258,3 +258,20 @@ def test_a_race_is_a_verdict_attribute_with_the_usual_outcome():
     assert Ping(w, d.iface(C1), d.iface(M), eager_broadcast=True).run().done
     assert not p.timing(GW, M) and p.reachable(GW, M)
     assert p.timing_pairs() == {(C1, M), ("h/ns:c2/eth0", M)}
+
+
+def test_macvlan_hash_is_the_kernels_formula():
+    """``macvlan_eth_hash``: the 6 MAC bytes as a little-endian u64 shifted left 16, then hash_64(v, 8)."""
+    import random
+
+    from planner.core.reachability.world import macvlan_hash
+
+    def reference(mac: str) -> int:
+        raw = bytes(int(x, 16) for x in mac.split(":")) + b"\x00\x00"
+        value = (int.from_bytes(raw, "little") << 16) & ((1 << 64) - 1)
+        return ((value * 0x61C8864680B583EB) & ((1 << 64) - 1)) >> 56
+
+    rng = random.Random(7)
+    macs = [":".join(f"{rng.randrange(256):02x}" for _ in range(6)) for _ in range(500)] + ["ff:ff:ff:ff:ff:ff"]
+    assert [macvlan_hash(m) for m in macs] == [reference(m) for m in macs]
+    assert all(0 <= macvlan_hash(m) < 256 for m in macs)

@@ -36,8 +36,8 @@ _MACVLAN_HASH_BITS = 8
 
 def macvlan_hash(mac: str) -> int:
     """``macvlan_eth_hash()``: the bucket of a MAC in a macvlan port's hash (little-endian load)."""
-    raw = bytes(int(x, 16) for x in mac.split(":")) + b"\0\0"
-    value = (int.from_bytes(raw, "little") << 16) & ((1 << 64) - 1)
+    # the 6 bytes read as a little-endian u64 (the 2 bytes after them are zero), shifted as the kernel does
+    value = int.from_bytes(bytes.fromhex(mac.replace(":", "")), "little") << 16
     return ((value * _GOLDEN_RATIO_64) & ((1 << 64) - 1)) >> (64 - _MACVLAN_HASH_BITS)
 
 
