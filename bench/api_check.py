@@ -31,17 +31,19 @@ def build_design(children: int, parents: int) -> dict:
     try:
         from planner.lab.generate import scale_design
     except ImportError:
-        scale_design = None
-    if scale_design is not None:
-        return scale_design(children=children, parents=parents)
-    # fallback: same shape, built here
+        return _fallback_scale_design(children, parents)
+    return scale_design(children=children, parents=parents)
+
+
+def _fallback_scale_design(children: int, parents: int) -> dict:
+    """The same shape as ``scale_design``, built here (for a checkout without the lab package)."""
     ports = [{"name": f"p{k}", "hairpin": k % 2 == 0} for k in range(parents)] + [{"name": "s0"}]
+    host_parents = [{"name": f"eth{k}", "uplink": {"switch": "sw1", "port": f"p{k}"}} for k in range(parents)]
+    host_children = [{"name": f"c{k}", "parent": f"eth{k % parents}", "mode": ("bridge", "vepa", "private")[k % 3],
+                      "namespace": f"n{k}", "addresses": [f"10.0.{(k + 10) // 250}.{(k + 10) % 250 + 1}/16"]}
+                     for k in range(children)]
     return {"version": 1, "name": f"scale-{children}x{parents}",
-            "hosts": [{"name": "host1",
-                       "parents": [{"name": f"eth{k}", "uplink": {"switch": "sw1", "port": f"p{k}"}} for k in range(parents)],
-                       "children": [{"name": f"c{k}", "parent": f"eth{k % parents}", "mode": ("bridge", "vepa", "private")[k % 3],
-                                     "namespace": f"n{k}", "addresses": [f"10.0.{(k + 10) // 250}.{(k + 10) % 250 + 1}/16"]}
-                                    for k in range(children)]}],
+            "hosts": [{"name": "host1", "parents": host_parents, "children": host_children}],
             "switches": [{"name": "sw1", "ports": ports}],
             "stations": [{"name": "gw0", "uplink": {"switch": "sw1", "port": "s0"}, "addresses": ["10.0.0.1/16"]}]}
 
@@ -91,7 +93,8 @@ def main(argv=None) -> int:
 
         editor_size = len(api_check_editor().data)
         port = doc["switches"][0]["ports"][0]
-        what_if = json.dumps({"document": doc, "hairpin": {f"switch:{doc['switches'][0]['name']}/{port['name']}": not port.get("hairpin", False)}})
+        port_id = f"switch:{doc['switches'][0]['name']}/{port['name']}"
+        what_if = json.dumps({"document": doc, "hairpin": {port_id: not port.get("hairpin", False)}})
         broken = json.loads(body)
         broken["document"]["hosts"][0]["children"][0]["parent"] = "nope"
         broken = json.dumps(broken)

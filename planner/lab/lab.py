@@ -215,6 +215,10 @@ class Lab:
         return i
 
     def _ping_once(self, a: Iface, b: Iface, timeout: float) -> bool:
+        # endpoints come from _endpoint(), which refuses an interface without an address
+        if a.address is None or b.address is None:
+            raise ValueError(f"{a.id if a.address is None else b.id} has no IPv4 address; "
+                             "it cannot ping or be pinged")
         src, dst = str(a.address.ip), str(b.address.ip)
         # ping bound to a source address (-I ADDR) does not fail fast when there is no route: it
         # counts the refused send as transmitted and waits out the timeout. The same output route
@@ -268,7 +272,7 @@ class Lab:
         scopes = [self._pair_scope(a, b) for _, a, b in jobs]
         results: dict[tuple[str, str], bool] = {}
         if workers <= 1 or len(jobs) <= 1:
-            for (p, a, b), scope in zip(jobs, scopes):
+            for (p, a, b), scope in zip(jobs, scopes, strict=True):
                 results[p] = self._ping_cold(a, b, t, scope)
             return {p: results[p] for p in pairs}
 

@@ -59,7 +59,8 @@ def _verify(target: Target, design: Design, host: str, live: LiveState | None = 
     return compare(expected_state(design, hosts=[host]), live)
 
 
-def verify(design: Design, *, netns: str | None = None, prefix: str | None = None, host: str | None = None) -> list[str]:
+def verify(design: Design, *, netns: str | None = None, prefix: str | None = None,
+           host: str | None = None) -> list[str]:
     """Compare the live state of a target with what ``design`` expects: one line per difference."""
     host = pick_host(design, host)
     with Target(netns, prefix) as target:
@@ -115,8 +116,9 @@ class _Transaction:
         self.lap("read", self.t0)
         stamp_key = self.stamp_key(live) if self.yes and use_stamp and self.verify else None
         if stamp_key is not None and self.stamp_matches(stamp_key):
-            return self.done(ApplyResult(host=self.host, target=self.target.describe(), plan=Plan(design=self.design.name),
-                                         dry_run=False, verified=True, cached=True, timings=self.timings))
+            return self.done(ApplyResult(host=self.host, target=self.target.describe(),
+                                         plan=Plan(design=self.design.name), dry_run=False, verified=True,
+                                         cached=True, timings=self.timings))
         t1 = time.perf_counter()
         plan = compile_plan(self.design, live, check=self.check, hosts=[self.host])
         self.lap("compile", t1)
