@@ -190,6 +190,8 @@ class DesignBuilder:
     # -- the document -----------------------------------------------------------------------------
     def document(self, fallback_name: str) -> dict[str, Any]:
         name = self.name or (self.design_names[0] if self.design_names else fallback_name)
+        if self.fragments:  # the fragment says what is outside: nothing was derived after all
+            self.warnings = [w for w in self.warnings if w.code != ImportCode.DERIVED]
         switches, stations = self._outside_world()
         hosts = []
         for h in self.hosts.values():
