@@ -93,7 +93,8 @@ def _zsh(cmds: list[_Command]) -> str:
              "# or source <(mvplan completion zsh)", "_mvplan() {", "    local -a commands", "    commands=("]
     lines += [f"        '{c.name}:{_zsh_text(c.help)}'" for c in cmds]
     lines += ["    )", "    if (( CURRENT == 2 )); then", "        _describe 'mvplan command' commands",
-              "        return", "    fi", "    local cmd=${words[2]}", "    shift words", "    (( CURRENT-- ))", '    case "$cmd" in']
+              "        return", "    fi", "    local cmd=${words[2]}", "    shift words", "    (( CURRENT-- ))",
+              '    case "$cmd" in']
     for c in cmds:
         specs = []
         for o in c.options:
