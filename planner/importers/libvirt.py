@@ -3,8 +3,8 @@
 Each ``<interface type='direct'>`` of a domain is a macvtap on ``<source dev=...>`` in
 ``<source mode=...>`` - libvirt's default is ``vepa``, and libvirt spells passthru ``passthrough`` -
 with the guest's ``<mac address>`` (libvirt gives the macvtap that MAC; in passthrough mode it puts
-it on the NIC instead), ``<target dev>`` as its name (when absent libvirt picks ``macvtapN`` at
-start: warning ``guessed``) and ``<mtu size>``. The guest is a namespace named after the domain:
+it on the NIC, so it becomes the NIC's MAC, which the passthru child takes), ``<target dev>`` as its name (when absent libvirt picks ``macvtapN`` at
+start: warning ``guessed``), ``<mtu size>`` and ``<link state='down'/>``. The guest is a namespace named after the domain:
 mvplan plans the macvtap as the guest's interface. libvirt does not know the guest's addresses;
 mvplan's exporter keeps them, and the outside fragment, in the domain's ``<metadata>``
 (element ``plan`` in namespace :data:`METADATA_NS`) and this importer reads them back. Without it
@@ -98,19 +98,21 @@ def _interface(b: DesignBuilder, host: str, ns: str, iface: ET.Element, k: int, 
                              "namespace": ns}
     mac = iface.find("mac")
     if mac is not None and mac.get("address"):
-        if mode == "passthru":
-            b.warn(ImportCode.UNSUPPORTED, source, f"{where}/mac", f"in passthrough mode libvirt puts the guest's MAC "
-                   f"{mac.get('address')} on {dev}; mvplan plans the macvtap with {dev}'s own MAC")
+        if mode == "passthru":  # libvirt puts the guest's MAC on the NIC, and the macvtap follows it
+            b.parent(host, fit_ifname(dev))["mac"] = mac.get("address", "").lower()
         else:
             child["mac"] = mac.get("address", "").lower()
     mtu = iface.find("mtu")
     if mtu is not None and (mtu.get("size") or "").isdigit():
         child["mtu"] = int(mtu.get("size", "0"))
+    link = iface.find("link")
+    if link is not None and link.get("state") == "down":
+        child["state"] = "down"
     for tag in ("virtualport", "vlan", "bandwidth", "filterref"):
         if iface.find(tag) is not None:
             b.warn(ImportCode.UNSUPPORTED, source, f"{where}/{tag}", f"<{tag}> is not modelled")
     l3 = (meta.get("interfaces") or {}).get(name) or {}
-    for key in ("addresses", "routes", "neighbors", "state"):
+    for key in ("addresses", "routes", "neighbors"):
         if l3.get(key):
             child[key] = l3[key]
     if not child.get("addresses"):
