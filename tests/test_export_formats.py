@@ -10,12 +10,11 @@ import subprocess
 
 import pytest
 import yaml
+from test_export_roundtrip import CLAB, DOCKER, LIBVIRT, MULTUS
+from test_exporters import GOLDEN, KITCHEN, TWO_HOSTS, UPDATE, VEPA, flatten
 
 from planner.core.model import design_from_dict, load_design
 from planner.exporters import export
-
-from test_export_roundtrip import CLAB, DOCKER, LIBVIRT, MULTUS
-from test_exporters import GOLDEN, KITCHEN, TWO_HOSTS, UPDATE, VEPA, flatten
 
 DESIGNS = {"vepa-hairpin": VEPA, "kitchen-sink": KITCHEN, "two-hosts": TWO_HOSTS, "docker-rt": DOCKER,
            "multus-rt": MULTUS, "libvirt-rt": LIBVIRT, "clab-rt": CLAB}
@@ -88,7 +87,8 @@ def test_docker_script_quotes_every_argument(tmp_path):
     res = export(design_from_dict(raw), "docker")
     fake = tmp_path / "docker"
     log = tmp_path / "calls"
-    fake.write_text(f"#!/bin/sh\nfor a in \"$@\"; do printf '%s\\037' \"$a\"; done >> '{log}'\nprintf '\\036' >> '{log}'\n")
+    fake.write_text(f"#!/bin/sh\nfor a in \"$@\"; do printf '%s\\037' \"$a\"; done >> '{log}'\n"
+                    f"printf '\\036' >> '{log}'\n")
     fake.chmod(0o755)
     script = tmp_path / "h1.docker.sh"
     script.write_text(res.files["h1.docker.sh"])
@@ -134,7 +134,8 @@ def test_libvirt_reserved_target_names_and_host_namespace_macvtaps():
 def test_containerlab_exec_lines():
     topo = yaml.safe_load(export(_load("clab-rt"), "containerlab").files["h1.clab.yml"])
     assert topo["topology"]["nodes"]["db"]["exec"] == [
-        "ip addr add 10.0.0.12/24 dev lan0", "ip neigh replace 10.0.0.1 lladdr 02:00:00:00:00:01 dev lan0 nud permanent",
+        "ip addr add 10.0.0.12/24 dev lan0",
+        "ip neigh replace 10.0.0.1 lladdr 02:00:00:00:00:01 dev lan0 nud permanent",
         "ip addr add 10.8.0.12/24 dev lan1", "ip link set dev lan1 down", "ip addr add 10.5.0.3/24 dev eth1"]
     for line in topo["topology"]["nodes"]["db"]["exec"]:
         assert shlex.split(line)[0] == "ip"

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_exporters import KITCHEN, TWO_HOSTS, VEPA
 
 from planner.core.model import design_from_dict, load_design
 from planner.exporters import export
 from planner.exporters._k8s import NodeNameError
-
-from test_exporters import KITCHEN, TWO_HOSTS, VEPA
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "schemas" / "nncp-v1.openapi.json").read_text())
 #: Kubernetes' own rules (apimachinery validation): label values, qualified names (label keys)
@@ -36,7 +35,8 @@ def _validate(doc: dict) -> None:
 
 def _hosts(*names: str) -> dict:
     return {"name": "n", "hosts": [{"name": n, "parents": [{"name": "eth0"}],
-                                    "children": [{"name": "mv0", "parent": "eth0", "addresses": [f"10.0.0.{k + 2}/24"]}]}
+                                    "children": [{"name": "mv0", "parent": "eth0",
+                                                  "addresses": [f"10.0.0.{k + 2}/24"]}]}
                                    for k, n in enumerate(names)]}
 
 

@@ -3,20 +3,20 @@ designs the format can express (anything else is a warning of the exporter, test
 from __future__ import annotations
 
 import pytest
+from test_exporters import VEPA
 
 from planner.core.model import design_from_dict, design_to_dict, load_design
 from planner.core.reachability import predict
 from planner.exporters import export
 from planner.importers import Source, import_sources
 
-from test_exporters import VEPA
-
 STATION = {"name": "gw", "uplink": {"switch": "sw", "port": "p9"}, "mac": "02:00:00:00:00:01",
            "addresses": ["10.0.0.1/24"]}
 SWITCH = {"name": "sw", "ports": [{"name": "p1", "hairpin": True}, {"name": "p2"}, {"name": "p9"}]}
 
 DOCKER = {"name": "docker-rt", "hosts": [{"name": "h1", "parents": [
-    {"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}}, {"name": "eth1", "uplink": {"switch": "sw", "port": "p2"}}],
+    {"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}},
+    {"name": "eth1", "uplink": {"switch": "sw", "port": "p2"}}],
     "children": [
         {"name": "eth0", "parent": "eth0", "mode": "vepa", "namespace": "web", "addresses": ["10.0.0.11/24"],
          "routes": [{"to": "default", "via": "10.0.0.1"}]},
@@ -40,7 +40,8 @@ MULTUS = {"name": "multus-rt", "hosts": [
     "switches": [SWITCH], "stations": [STATION]}
 
 LIBVIRT = {"name": "libvirt-rt", "hosts": [{"name": "hv1", "parents": [
-    {"name": "eth1", "uplink": {"switch": "sw", "port": "p1"}}, {"name": "eth2", "uplink": {"switch": "sw", "port": "p2"}}],
+    {"name": "eth1", "uplink": {"switch": "sw", "port": "p1"}},
+    {"name": "eth2", "uplink": {"switch": "sw", "port": "p2"}}],
     "children": [
         {"name": "vm0tap", "type": "macvtap", "parent": "eth1", "mode": "passthru", "namespace": "vm0",
          "addresses": ["10.0.0.10/24"], "routes": [{"to": "default", "via": "10.0.0.1"}]},
@@ -50,7 +51,8 @@ LIBVIRT = {"name": "libvirt-rt", "hosts": [{"name": "hv1", "parents": [
          "state": "down", "addresses": ["10.9.0.21/24"]}]}],
     "switches": [SWITCH], "stations": [STATION]}
 
-CLAB = {"name": "clab-rt", "hosts": [{"name": "h1", "parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}}],
+CLAB = {"name": "clab-rt", "hosts": [{
+    "name": "h1", "parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}}],
     "children": [
         {"name": "lan0", "parent": "eth0", "mode": "vepa", "namespace": "web", "addresses": ["10.0.0.11/24"],
          "routes": [{"to": "default", "via": "10.0.0.1"}]},

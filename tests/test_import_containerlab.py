@@ -13,7 +13,8 @@ def test_macvlan_links_bridges_and_exec_lines():
     assert d.name == "mvlab" and d.hosts[0].name == "clab-host"
     kids = children(r)
     assert kids["srv1/eth1"] == {"name": "eth1", "parent": "enp0s3", "mode": "bridge", "namespace": "srv1",
-                                 "addresses": ["192.168.0.11/24"], "routes": [{"to": "10.0.0.0/8", "via": "192.168.0.1"}]}
+                                 "addresses": ["192.168.0.11/24"],
+                                 "routes": [{"to": "10.0.0.0/8", "via": "192.168.0.1"}]}
     assert kids["srv2/eth1"]["mode"] == "vepa" and kids["srv2/eth1"]["mac"] == "02:00:00:00:00:12"
     (br,) = d.hosts[0].bridges
     assert br.name == "br-lan" and br.ports[0].peer.namespace == "r1"
