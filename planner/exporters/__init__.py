@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from planner.core.gcpause import without_gc_pauses
 from planner.core.model import Design
 
 from ._common import ExportResult
@@ -32,6 +33,7 @@ __all__ = ["export", "ExportResult", "FORMATS"]
 FORMATS = ("iproute2", "nmstate", "networkd", "docker", "multus", "libvirt", "containerlab")
 
 
+@without_gc_pauses
 def export(design: Design, fmt: str, **opts) -> ExportResult:
     """Render ``design`` in format ``fmt``; raises ``ValueError`` for an unknown format or option
     and :class:`~planner.core.errors.CompileError` for a design with check errors."""
