@@ -81,6 +81,22 @@ def test_docker_several_modes_on_one_parent_and_second_network_mac():
     assert "$DOCKER network connect --ip 10.1.0.2 macvlan-eth1 a\n" in script
 
 
+def test_docker_overlapping_subnets_on_two_parents_are_refused_in_words():
+    """Measured on dockerd 20.10: a second macvlan network whose subnet overlaps the first fails
+    with 'Pool overlaps with other one on this address space' - the export must not write it."""
+    d = design_from_dict({"hosts": [{"name": "h", "parents": [{"name": "eth0"}, {"name": "eth1"}], "children": [
+        {"name": "eth0", "parent": "eth0", "namespace": "a", "addresses": ["10.0.0.2/24"]},
+        {"name": "eth0", "parent": "eth1", "namespace": "b", "addresses": ["10.0.0.3/25"]},
+        {"name": "eth1", "parent": "eth1", "namespace": "a", "addresses": ["10.0.1.2/24"]}]}]})
+    res = export(d, "docker")
+    (w,) = [x for x in res.warnings if "overlapping" in x]
+    assert w.startswith("h/ns:b/eth0: Docker refuses two networks with overlapping subnets")
+    assert "10.0.0.0/25 on eth1 overlaps 10.0.0.0/24 of macvlan-eth0" in w
+    script = res.files["h.docker.sh"]
+    assert "--name b" not in script and "--subnet 10.0.0.0/25" not in script
+    assert "--subnet 10.0.1.0/24" in script and "$DOCKER network connect --ip 10.0.1.2 macvlan-eth1 a" in script
+
+
 def test_docker_script_quotes_every_argument(tmp_path):
     """A fake docker records its argument vectors: labels with JSON and quotes arrive intact."""
     raw = dict(DOCKER, name="Bob's \"lab\" $(touch pwned)")

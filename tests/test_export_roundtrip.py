@@ -22,9 +22,12 @@ DOCKER = {"name": "docker-rt", "hosts": [{"name": "h1", "parents": [
          "routes": [{"to": "default", "via": "10.0.0.1"}]},
         {"name": "eth0", "parent": "eth0", "mode": "vepa", "namespace": "db", "mac": "02:42:0a:00:00:0c",
          "addresses": ["10.0.0.12/24"], "routes": [{"to": "default", "via": "10.0.0.1"}]},
-        {"name": "eth0", "parent": "eth1", "mode": "private", "namespace": "cache", "addresses": ["10.0.0.13/24"],
-         "routes": [{"to": "default", "via": "10.0.0.1"}]}]}],
-    "switches": [SWITCH], "stations": [STATION]}
+        {"name": "eth0", "parent": "eth1", "mode": "private", "namespace": "cache", "addresses": ["10.1.0.13/24"],
+         "routes": [{"to": "default", "via": "10.1.0.1"}]}]}],
+    # one Docker daemon refuses two networks with overlapping subnets: eth1's children have their own
+    "switches": [{"name": "sw", "ports": [*SWITCH["ports"], {"name": "p8"}]}],
+    "stations": [STATION, {"name": "gw1", "uplink": {"switch": "sw", "port": "p8"}, "mac": "02:00:00:00:00:02",
+                           "addresses": ["10.1.0.1/24"]}]}
 
 MULTUS = {"name": "multus-rt", "hosts": [
     {"name": "node-a", "parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}}],

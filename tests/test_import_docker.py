@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from importhelp import children, codes, loads, run
+from importhelp import DATA, children, codes, loads, run
 
 from planner.importers import ImportFailure, Source, import_sources
 
@@ -115,3 +115,22 @@ def test_unreadable_input_is_an_import_failure_naming_the_file(text, where):
 def test_unknown_format():
     with pytest.raises(ValueError, match="unknown import format"):
         import_sources("podman", [Source("x", "{}")])
+
+
+def test_containers_come_in_the_order_docker_created_them():
+    """The network lists its containers by id (db first here); 'docker inspect' says when each was
+    created, and that order (the order a script ran) is the design's. Go trims the fraction's
+    trailing zeros, so the timestamps are compared as times, not as text."""
+    net = (DATA / "docker/network-lan50.json").read_text()
+    ctrs = json.loads((DATA / "docker/inspect-web-db.json").read_text())
+
+    def kids(r):
+        return [f"{c['namespace']}/{c['name']}" for c in r.document["hosts"][0]["children"]]
+
+    assert kids(import_sources("docker", [Source("n.json", net)])) == ["db/eth0", "web/eth0"]
+    ctrs[0]["Created"], ctrs[1]["Created"] = "2026-12-01T12:13:14.5Z", "2026-12-01T12:13:14.499999999Z"
+    both = [Source("n.json", net), Source("c.json", json.dumps(ctrs))]
+    assert kids(import_sources("docker", both)) == ["db/eth0", "web/eth0"]
+    ctrs[0]["Created"] = "2026-12-01T12:13:14.4Z"
+    both[1] = Source("c.json", json.dumps(ctrs))
+    assert kids(import_sources("docker", both)) == ["web/eth0", "db/eth0"]

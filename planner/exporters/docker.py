@@ -16,7 +16,8 @@ inspect`` gives the design back.
 
 What Docker cannot express is a warning, in the files and in the result: children in the host's
 own namespace (a host shim), macvtap, source mode, several modes on one NIC, nopromisc, a child
-MTU, more than one address, static neighbours, routes other than Docker's default route, links
+MTU, more than one address, subnets that overlap another NIC's (one daemon refuses overlapping
+pools), static neighbours, routes other than Docker's default route, links
 that stay down, other links in a namespace, interface names other than Docker's ``eth0``,
 ``eth1``..., a MAC on a second network (``docker network connect`` cannot set one), and the NICs'
 own settings.
@@ -72,6 +73,8 @@ class _HostExport:
         self.networks: dict[str, _Network] = {}
         self.containers: list[tuple[Guest, list[_Attachment]]] = []
         self.used = {a.ip for i in design.interfaces for a in i.addresses}
+        #: subnet -> the network that holds it (one daemon refuses overlapping pools)
+        self.claims: dict[ipaddress.IPv4Network, str] = {}
 
     def warn(self, text: str) -> None:
         if text not in self.warnings:
@@ -86,6 +89,23 @@ class _HostExport:
         if gi.mode == "source":
             self.warn(f"{gi.iid}: Docker's macvlan_mode has no source mode; {gi.name} is not exported")
             return False
+        return True
+
+    def claim(self, gi: GuestIface) -> bool:
+        """Whether ``gi``'s subnet can go on its network: one Docker daemon refuses a network whose
+        subnet overlaps another network's ("Pool overlaps with other one on this address space")."""
+        if not gi.addresses:
+            return True
+        subnet = ipaddress.IPv4Interface(gi.addresses[0]).network
+        mine = network_name(gi.parent)
+        for have, other in self.claims.items():
+            if other != mine and have.overlaps(subnet):
+                self.warn(f"{gi.iid}: Docker refuses two networks with overlapping subnets on one daemon ('Pool "
+                          f"overlaps with other one on this address space'): {subnet} on {gi.parent} overlaps {have} "
+                          f"of {other}; {gi.name} is not exported (give each NIC's children their own subnet, or "
+                          "run one daemon per NIC)")
+                return False
+        self.claims.setdefault(subnet, mine)
         return True
 
     def settings(self, gi: GuestIface, k: int) -> None:
@@ -169,7 +189,7 @@ class _HostExport:
         for guest in self.view.guests:
             for other in guest.others:
                 self.warn(f"{other}: a container holds only Docker's own interfaces; not exported")
-            usable = [gi for gi in guest.ifaces if self.usable(gi)]
+            usable = [gi for gi in guest.ifaces if self.usable(gi) and self.claim(gi)]
             if not usable:
                 continue
             atts = []

@@ -24,6 +24,7 @@ the ``mac_address`` of the service or the network entry. An ``external`` network
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,16 @@ __all__ = ["import_docker", "HOST_LABEL", "DESIGN_LABEL"]
 HOST_LABEL = "mvplan.host"
 DESIGN_LABEL = "mvplan.design"
 _KNOWN_OPTIONS = {"parent", "macvlan_mode"}
+#: Docker's ``Created`` (RFC 3339, Go trims the fraction's trailing zeros)
+_CREATED_RE = re.compile(r"^(?P<base>[0-9T:-]+)(?:\.(?P<frac>\d+))?(?P<tz>Z|[+-]\d\d:\d\d)$")
+
+
+def created_key(text: str) -> tuple[str, str, str]:
+    """A sort key of a ``Created`` timestamp (``...52.6247043Z`` sorts before ``...52.624704358Z``)."""
+    m = _CREATED_RE.match(text)
+    if m is None:
+        return ("", "", text)
+    return (m["base"], (m["frac"] or "").ljust(9, "0"), m["tz"])
 
 
 @dataclass
@@ -76,6 +87,7 @@ class _Docker:
         self.pending: list[tuple[str, str, dict]] = []  # (source, where, compose network doc) of external nets
         self.aliases: dict[str, str] = {}  # Compose network key -> the network's real name
         self.lans: dict[tuple[str, str], str] = {}  # (host, parent) -> the switch of its LAN
+        self.created: dict[str, tuple[str, str, str]] = {}  # container -> when Docker created it
 
     # -- reading ------------------------------------------------------------------------------
     def read(self, src: Source) -> None:
@@ -187,6 +199,8 @@ class _Docker:
     def container(self, source: str, where: str, obj: dict) -> None:
         cname = str(obj.get("Name") or obj.get("Id", "")[:12]).lstrip("/")
         where = f"{where} (container {cname})"
+        if isinstance(obj.get("Created"), str):
+            self.created[cname] = created_key(obj["Created"])
         networks = (obj.get("NetworkSettings") or {}).get("Networks") or {}
         for net_name, n in networks.items():  # Docker prints them in name order, not interface order
             address = None
@@ -266,8 +280,10 @@ class _Docker:
         by_container: dict[str, list[_Attachment]] = {}
         for a in self.attachments.values():
             by_container.setdefault(a.container, []).append(a)
-        for cname, atts in by_container.items():
-            self._container_children(cname, atts)
+        # the order Docker created the containers in (the order a script made them), when 'docker
+        # inspect' says it; else the order of the files (a network's own list is by container id)
+        for cname in sorted(by_container, key=lambda c: self.created.get(c, ("", "", ""))):
+            self._container_children(cname, by_container[cname])
 
     def _host_of(self, net: _Net) -> str:
         """A network's host: ``--host``, its own label, else the label any other network has (one

@@ -1,0 +1,232 @@
+"""The real Docker daemon (Debian's docker.io) runs the exported ``docker network create`` /
+``docker run`` script and the exported Compose file: ``docker network inspect`` says what the design
+says (driver, parent, mode, subnet, gateway, each container's MAC and address), the containers'
+network namespaces hold the live state ``mvplan apply`` would build, and what Docker reports imports
+back as the same design with the same predictions (round trip through the real tool).
+
+The daemon is one per module, inside a throwaway network namespace that holds the parent NICs
+(veths), with its own data-root, exec-root and socket, no iptables and no default bridge; the image
+is a static busybox imported from a tarball (no registry). See /work/shared/RECIPES.md."""
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+from consumers import differences
+from test_export_roundtrip import DOCKER
+
+from planner.core.model import design_from_dict, design_to_dict
+from planner.core.reachability import predict
+from planner.exporters import export
+from planner.importers import Source, import_sources
+from planner.lab.scratch import Scratch, netns_with_prefix
+
+pytestmark = pytest.mark.kernel
+
+DOCKERD, DOCKER_CLI, BUSYBOX = "/usr/sbin/dockerd", "/usr/bin/docker", "/bin/busybox"
+COMPOSE = shutil.which("docker-compose") or "/usr/bin/docker-compose"
+IMAGE = "mvplan-bb:1"
+NICS = {"eth0": "52:54:00:0d:00:00", "eth1": "52:54:00:0d:00:01"}
+
+
+class Daemon:
+    """dockerd in network namespace ``netns``, everything it writes under ``root``."""
+
+    def __init__(self, netns: str, root: Path):
+        self.netns, self.root = netns, root
+        self.sock = f"unix://{root}/sock"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        config = self.root / "daemon.json"
+        config.write_text("{}\n")
+        self.log = open(self.root / "dockerd.log", "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            ["nsenter", f"--net=/run/netns/{self.netns}", DOCKERD, "--config-file", str(config),
+             "--iptables=false", "--ip6tables=false", "--ip-forward=false", "--ip-masq=false", "--bridge=none",
+             "--storage-driver=vfs", "--data-root", f"{self.root}/data", "--exec-root", f"{self.root}/exec",
+             "--pidfile", f"{self.root}/pid", "-H", self.sock],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while self.docker("version", check=False).returncode != 0:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("dockerd did not start:\n" + (self.root / "dockerd.log").read_text()[-3000:])
+            time.sleep(0.3)
+
+    def docker(self, *args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
+        cp = subprocess.run([DOCKER_CLI, "-H", self.sock, *args], capture_output=True, text=True, timeout=120, **kw)
+        if check and cp.returncode != 0:
+            raise AssertionError(f"docker {' '.join(args)}: {cp.stderr}")
+        return cp
+
+    def clear(self) -> None:
+        """Remove every container and network the tests made (and the names given to their netns)."""
+        for name in netns_with_prefix(self.netns):
+            if name != self.netns:
+                subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
+        ids = self.docker("ps", "-aq").stdout.split()
+        if ids:
+            self.docker("rm", "-f", *ids)
+        nets = [n for n in self.docker("network", "ls", "--format", "{{.Name}}").stdout.split()
+                if n not in ("host", "none", "bridge")]
+        if nets:
+            self.docker("network", "rm", *nets)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.clear()
+        finally:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+            self.log.close()
+            subprocess.run(["umount", "-R", "-l", str(self.root)], capture_output=True, check=False)
+
+
+def _busybox_image(daemon: Daemon, work: Path) -> None:
+    rootfs = work / "rootfs"
+    (rootfs / "bin").mkdir(parents=True)
+    shutil.copy(BUSYBOX, rootfs / "bin" / "busybox")
+    for tool in ("sh", "sleep", "ip", "ping"):
+        (rootfs / "bin" / tool).symlink_to("busybox")
+    with tarfile.open(work / "bb.tar", "w") as tar:
+        tar.add(rootfs, arcname=".")
+    daemon.docker("import", str(work / "bb.tar"), IMAGE)
+
+
+@pytest.fixture(scope="module")
+def docker(request, tmp_path_factory):
+    request.getfixturevalue("lab_prereqs")
+    require = request.getfixturevalue("require")
+    missing = [f"{p} (apt-get install {pkg})" for p, pkg in
+               ((DOCKERD, "docker.io"), (DOCKER_CLI, "docker.io"), (BUSYBOX, "busybox-static"))
+               if not os.access(p, os.X_OK)]
+    require("the Docker daemon", missing)
+    work = tmp_path_factory.mktemp("docker")
+    with Scratch("mvdk") as s:
+        host = s.add("h")
+        # the design's switch: eth0 on a hairpin port (reflective relay for vepa), eth1 on a plain one
+        s.ip(host, "link", "add", "sw", "type", "bridge")
+        s.ip(host, "link", "set", "sw", "up")
+        for nic, mac in NICS.items():
+            s.ip(host, "link", "add", nic, "address", mac, "type", "veth", "peer", "name", f"w{nic}")
+            s.ip(host, "link", "set", f"w{nic}", "master", "sw", "up")
+            s.ip(host, "link", "set", nic, "up")
+        subprocess.run(["bridge", "-n", host, "link", "set", "dev", "weth0", "hairpin", "on"], check=True)
+        daemon = Daemon(host, work)
+        try:
+            daemon.start()
+            _busybox_image(daemon, work)
+            yield s, daemon
+        finally:
+            daemon.stop()
+
+
+def _attach_container_netns(s: Scratch, daemon: Daemon, container: str) -> None:
+    """Name the container's network namespace ``<host netns>-<container>`` so read_live finds it."""
+    pid = daemon.docker("inspect", "-f", "{{.State.Pid}}", container).stdout.strip()
+    subprocess.run(["ip", "netns", "attach", f"{daemon.netns}-{container}", pid], check=True, capture_output=True)
+
+
+def _inspect(daemon: Daemon, design) -> tuple[list[dict], list[dict]]:
+    nets = json.loads(daemon.docker("network", "inspect", *sorted({f"macvlan-{p.name}" for h in design.hosts
+                                                                   for p in h.parents})).stdout)
+    names = sorted(c.namespace for h in design.hosts for c in h.children)
+    return nets, json.loads(daemon.docker("inspect", *names).stdout)
+
+
+def _check_inspect(nets: list[dict], containers: list[dict], design) -> None:
+    """``docker network inspect`` / ``docker inspect`` against the design's own words."""
+    by_parent = {n["Options"]["parent"]: n for n in nets}
+    for c in design.hosts[0].children:
+        net = by_parent[c.parent]
+        assert net["Driver"] == "macvlan" and net["Options"]["macvlan_mode"] == c.mode
+        (ipam,) = net["IPAM"]["Config"]
+        assert ipam["Subnet"] == str(ipaddress.IPv4Interface(str(c.addresses[0])).network)
+        assert ipam["Gateway"] == next(str(r.via) for r in c.routes if r.to.prefixlen == 0)
+        (entry,) = [e for e in net["Containers"].values() if e["Name"] == c.namespace]
+        assert entry["IPv4Address"] == str(c.addresses[0])
+        (ctr,) = [x for x in containers if x["Name"] == f"/{c.namespace}"]
+        assert ctr["NetworkSettings"]["Networks"][net["Name"]]["MacAddress"] == entry["MacAddress"]
+
+
+def _canonical(design, any_order: bool = False) -> dict:
+    doc = design_to_dict(design)
+    doc.pop("description", None)
+    doc.pop("layout", None)
+    if any_order:
+        for h in doc["hosts"]:
+            h["children"].sort(key=lambda c: (c.get("namespace", ""), c["name"]))
+    return doc
+
+
+def _round_trip(s: Scratch, daemon: Daemon, design, any_order: bool = False) -> None:
+    """Inspect says the design; the containers' netns hold apply's state; the inspect output imports
+    back as the design (``any_order``: the containers may have been created in any order)."""
+    nets, containers = _inspect(daemon, design)
+    _check_inspect(nets, containers, design)
+    for ns in {c.namespace for c in design.hosts[0].children}:
+        _attach_container_netns(s, daemon, ns)
+    assert differences(design, daemon.netns, "h1") == []
+    back = import_sources("docker", [Source("networks.json", json.dumps(nets)),
+                                     Source("containers.json", json.dumps(containers))])
+    assert back.warnings == []
+    again = design_from_dict(back.document)
+    got, want = _canonical(again, any_order), _canonical(design, any_order)
+    assert got == want
+    assert predict(design_from_dict(got)).to_dict() == predict(design_from_dict(want)).to_dict()
+
+
+def test_exported_script_runs_on_the_daemon_and_imports_back(docker, tmp_path):
+    s, daemon = docker
+    design = design_from_dict(DOCKER)
+    res = export(design, "docker")
+    assert res.warnings == []
+    script = tmp_path / "h1.docker.sh"
+    script.write_text(res.files["h1.docker.sh"])
+    env = {**os.environ, "DOCKER": f"{DOCKER_CLI} -H {daemon.sock}", "MVPLAN_IMAGE": IMAGE,
+           "MVPLAN_COMMAND": "/bin/sleep 600"}
+    try:
+        cp = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, timeout=120)
+        assert cp.returncode == 0, cp.stderr
+        _round_trip(s, daemon, design)
+        # the vepa containers reach each other only through the switch's hairpin port, as predicted
+        assert predict(design).reachable("h1/ns:web/eth0", "h1/ns:db/eth0")
+        daemon.docker("exec", "web", "/bin/ping", "-c1", "-W2", "10.0.0.12")
+        subprocess.run(["bridge", "-n", daemon.netns, "link", "set", "dev", "weth0", "hairpin", "off"], check=True)
+        subprocess.run(["ip", "-n", daemon.netns, "link", "set", "dev", "sw", "type", "bridge", "fdb_flush"],
+                       check=True)
+        assert daemon.docker("exec", "web", "/bin/ping", "-c1", "-W1", "10.0.0.12", check=False).returncode != 0
+        subprocess.run(["bridge", "-n", daemon.netns, "link", "set", "dev", "weth0", "hairpin", "on"], check=True)
+    finally:
+        daemon.clear()
+
+
+def test_exported_compose_file_runs_on_the_daemon_and_imports_back(docker, tmp_path, require):
+    missing = [] if os.access(COMPOSE, os.X_OK) else ["docker-compose (apt-get install docker-compose)"]
+    require("docker-compose", missing)
+    s, daemon = docker
+    design = design_from_dict(DOCKER)
+    compose = tmp_path / "h1.compose.yaml"
+    compose.write_text(export(design, "docker").files["h1.compose.yaml"])
+    env = {**os.environ, "DOCKER_HOST": daemon.sock, "MVPLAN_IMAGE": IMAGE, "MVPLAN_COMMAND": "/bin/sleep 600"}
+    try:
+        cp = subprocess.run([COMPOSE, "-f", str(compose), "-p", "mvplan", "up", "-d"], env=env, capture_output=True,
+                            text=True, timeout=180)
+        assert cp.returncode == 0, cp.stderr
+        _round_trip(s, daemon, design, any_order=True)  # Compose creates the services in parallel
+    finally:
+        daemon.clear()
