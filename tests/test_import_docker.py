@@ -97,12 +97,25 @@ def test_compose_services_are_namespaces_and_dhcp_like_ones_are_warned():
 
 def test_external_network_needs_its_inspect_output():
     text = "services: {a: {networks: {ext: {ipv4_address: 10.9.0.5}}}}\nnetworks: {ext: {external: true}}\n"
-    r = import_sources("docker", [Source("c.yml", text)])
-    assert "unresolved" in codes(r) and children(r) == {}
+    with pytest.raises(ImportFailure) as exc:
+        import_sources("docker", [Source("c.yml", text)])
+    assert "nothing to import" in exc.value.problems[0].message
+    assert exc.value.problems[1].message.startswith("[unresolved] external network ext")
     net = [{"Name": "ext", "Driver": "macvlan", "IPAM": {"Config": [{"Subnet": "10.9.0.0/24"}]},
             "Options": {"parent": "eth0"}}]
     r = import_sources("docker", [Source("c.yml", text), Source("n.json", json.dumps(net))])
     assert children(r)["a/eth0"]["addresses"] == ["10.9.0.5/24"]
+
+
+@pytest.mark.parametrize("fmt,text", [("docker", "[]"), ("docker", '[{"Name": "x", "Driver": "bridge", "IPAM": {}}]'),
+                                      ("kubernetes", "kind: Pod\nmetadata: {name: p}\n"),
+                                      ("libvirt", "<domain><name>v</name><devices/></domain>"),
+                                      ("containerlab", "topology: {nodes: {a: {kind: linux}}}\n")])
+def test_nothing_macvlan_is_a_failure_that_says_what_was_looked_for(fmt, text):
+    with pytest.raises(ImportFailure) as exc:
+        import_sources(fmt, [Source("f", text)])
+    first = exc.value.problems[0]
+    assert first.path == "f" and first.message.startswith("nothing to import: no ")
 
 
 @pytest.mark.parametrize("text,where", [("", "empty"), ("{not json", "JSON"), ("[1, 2", "JSON")])

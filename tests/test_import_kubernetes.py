@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from importhelp import children, codes, loads, run
 
-from planner.importers import Source, import_sources
+from planner.importers import ImportFailure, Source, import_sources
 
 
 def test_quickstart_nad_and_pods():
@@ -57,8 +58,10 @@ def test_static_ipam_shared_by_two_pods_is_a_conflict_and_no_pods_is_unresolved(
     r = import_sources("kubernetes", [Source("a.json", json.dumps({"kind": "List", "items": [
         nad, _pod("a", "st"), _pod("b", "st")]}))])
     assert "conflict" in codes(r)
-    r = import_sources("kubernetes", [Source("a.json", json.dumps(nad))])
-    assert codes(r) == ["unresolved"]
+    with pytest.raises(ImportFailure) as exc:
+        import_sources("kubernetes", [Source("a.json", json.dumps(nad))])
+    assert [p.message.split("]")[0] for p in exc.value.problems[1:]] == ["[unresolved"]
+    assert "no pod attached to a NetworkAttachmentDefinition" in exc.value.problems[0].message
 
 
 def test_pods_on_two_nodes_are_two_hosts_cabled_to_one_lan():

@@ -29,6 +29,13 @@ FORMATS: dict[str, tuple[str, str]] = {
     "libvirt": ("domain XML with <interface type='direct'> (macvtap)", "hypervisor"),
     "containerlab": ("containerlab topology files with macvlan links", "clab-host"),
 }
+#: format -> what an input must hold for there to be anything to import
+WANTED: dict[str, str] = {
+    "docker": "macvlan network ('Driver: macvlan', or a Compose network with 'driver: macvlan')",
+    "kubernetes": "pod attached to a NetworkAttachmentDefinition with a CNI macvlan config",
+    "libvirt": "<interface type='direct'> in a domain",
+    "containerlab": "macvlan link (a 'macvlan:' endpoint or 'type: macvlan')",
+}
 ALIASES = {"compose": "docker", "multus": "kubernetes", "k8s": "kubernetes", "clab": "containerlab"}
 
 
@@ -62,6 +69,12 @@ def import_sources(fmt: str, sources: Sequence[Source], *, host: str | None = No
     b = DesignBuilder(name=name, host=host, default_host=FORMATS[real][1])
     fallback = _reader(real)(list(sources), b)
     doc = b.document(fallback)
+    if not doc["hosts"]:
+        # an empty design is no answer: say what was looked for, and what was found instead
+        found = [InputProblem(f"{w.source}: {w.where}" if w.where else w.source, f"[{w.code}] {w.message}")
+                 for w in b.warnings]
+        raise ImportFailure([InputProblem(", ".join(s.name for s in sources),
+                                          f"nothing to import: no {WANTED[real]} in the file(s)"), *found])
     try:
         design_from_dict(doc)
     except DesignError as exc:
