@@ -96,6 +96,11 @@ class Daemon:
             subprocess.run(["umount", "-R", "-l", str(self.root)], capture_output=True, check=False)
 
 
+def _ldd(path: str) -> str:
+    cp = subprocess.run(["ldd", path], capture_output=True, text=True, check=False)
+    return cp.stdout + cp.stderr
+
+
 def _busybox_image(daemon: Daemon, work: Path) -> None:
     rootfs = work / "rootfs"
     (rootfs / "bin").mkdir(parents=True)
@@ -110,10 +115,13 @@ def _busybox_image(daemon: Daemon, work: Path) -> None:
 @pytest.fixture(scope="module")
 def docker(request, tmp_path_factory):
     request.getfixturevalue("lab_prereqs")
-    require = request.getfixturevalue("require")
+    from conftest import require  # the function: the fixture is function-scoped
     missing = [f"{p} (apt-get install {pkg})" for p, pkg in
                ((DOCKERD, "docker.io"), (DOCKER_CLI, "docker.io"), (BUSYBOX, "busybox-static"))
                if not os.access(p, os.X_OK)]
+    if not missing and "not a dynamic executable" not in _ldd(BUSYBOX):
+        missing.append(f"{BUSYBOX} is dynamically linked; the image needs a static one "
+                       "(apt-get install busybox-static)")
     require("the Docker daemon", missing)
     work = tmp_path_factory.mktemp("docker")
     with Scratch("mvdk") as s:
