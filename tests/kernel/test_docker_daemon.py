@@ -47,7 +47,8 @@ class Daemon:
 
     def start(self) -> None:
         config = self.root / "daemon.json"
-        config.write_text("{}\n")
+        # its own trust key: by default dockerd 20.10 writes /etc/docker/key.json
+        config.write_text(json.dumps({"deprecated-key-path": f"{self.root}/key.json"}) + "\n")
         self.log = open(self.root / "dockerd.log", "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             ["nsenter", f"--net=/run/netns/{self.netns}", DOCKERD, "--config-file", str(config),
