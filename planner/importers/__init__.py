@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from planner.core.errors import DesignError, InputProblem
+from planner.core.errors import DesignError, InputProblem, MvplanError
 from planner.core.model import design_from_dict
 
 from ._build import DesignBuilder
@@ -67,7 +67,15 @@ def import_sources(fmt: str, sources: Sequence[Source], *, host: str | None = No
     if not sources:
         raise ImportFailure(InputProblem("(command line)", "no input files"))
     b = DesignBuilder(name=name, host=host, default_host=FORMATS[real][1])
-    fallback = _reader(real)(list(sources), b)
+    try:
+        fallback = _reader(real)(list(sources), b)
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        if isinstance(exc, MvplanError):
+            raise
+        # the shape checks name the field; this is the net under them: a clear error, no traceback
+        raise ImportFailure(InputProblem(", ".join(s.name for s in sources),
+                                         f"not the shape {FORMATS[real][0]} have: a value of an unexpected type "
+                                         f"or form ({type(exc).__name__}: {exc})")) from None
     doc = b.document(fallback)
     if not doc["hosts"]:
         # an empty design is no answer: say what was looked for, and what was found instead

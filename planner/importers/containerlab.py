@@ -23,12 +23,22 @@ from planner.core.schema import MODES
 
 from ._build import VLAN_RE, DesignBuilder, fit_ifname, fit_name, ipv4_interface, parse_documents
 from ._result import ImportCode, ImportFailure, Source
+from ._shape import require_shape
 from .outside import DOCKER_LABEL
 
 __all__ = ["import_containerlab", "HOST_LABEL"]
 
 HOST_LABEL = "mvplan.host"
 _NS_KINDS = {"linux"}
+_ENDPOINT = {"node": str, "interface": str, "mac": str}
+#: what the importer reads of a topology file (other fields are not looked at)
+TOPOLOGY_SHAPE = {
+    "name": str,
+    "topology": {"defaults": {"kind": str, "labels": {str: str}},
+                 "nodes": {str: {"kind": str, "exec": [str]}},
+                 "links": [{"type": str, "endpoint": _ENDPOINT, "host-interface": str, "mode": str, "mtu": int,
+                            "endpoints": [(str, _ENDPOINT)]}]},
+}
 
 
 class _Clab:
@@ -178,6 +188,7 @@ def import_containerlab(sources: list[Source], b: DesignBuilder) -> str:
         for doc in parse_documents(src):
             if not isinstance(doc, dict) or "topology" not in doc:
                 raise ImportFailure(InputProblem(src.name, "not a containerlab topology (no 'topology' key)"))
+            require_shape(doc, TOPOLOGY_SHAPE, src.name, "")
             clab = _Clab(b, src.name, doc)
             fallback = str(doc.get("name") or fallback)
             clab.exec_lines()

@@ -32,6 +32,7 @@ from planner.core.schema import MODES
 
 from ._build import VLAN_RE, DesignBuilder, fit_ifname, fit_name, ipv4_interface, parse_documents
 from ._result import ImportCode, Source
+from ._shape import require_shape
 from .outside import DOCKER_LABEL
 
 __all__ = ["import_docker", "HOST_LABEL", "DESIGN_LABEL"]
@@ -41,6 +42,27 @@ DESIGN_LABEL = "mvplan.design"
 _KNOWN_OPTIONS = {"parent", "macvlan_mode"}
 #: Docker's ``Created`` (RFC 3339, Go trims the fraction's trailing zeros)
 _CREATED_RE = re.compile(r"^(?P<base>[0-9T:-]+)(?:\.(?P<frac>\d+))?(?P<tz>Z|[+-]\d\d:\d\d)$")
+
+
+#: what the importer reads of ``docker network inspect`` (other fields are not looked at)
+NETWORK_SHAPE = {
+    "Name": str, "Id": str, "Driver": str, "Options": {str: str}, "Labels": dict, "Internal": bool,
+    "IPAM": {"Config": [{"Subnet": str, "Gateway": str, "IPRange": str, "AuxiliaryAddresses": {str: str}}]},
+    "Containers": {str: {"Name": str, "MacAddress": str, "IPv4Address": str, "IPv6Address": str}},
+}
+#: ... of ``docker inspect`` of a container
+CONTAINER_SHAPE = {
+    "Name": str, "Id": str, "Created": str,
+    "NetworkSettings": {"Networks": {str: {"IPAddress": str, "IPPrefixLen": int, "MacAddress": str,
+                                           "IPAMConfig": {"IPv4Address": str}}}},
+}
+#: ... of a Compose file
+COMPOSE_SHAPE = {
+    "networks": {str: {"name": str, "driver": str, "driver_opts": {str: str}, "external": (bool, dict),
+                       "ipam": {"config": [{"subnet": str, "gateway": str, "ip_range": str,
+                                            "aux_addresses": {str: str}}]}}},
+    "services": {str: {"container_name": str, "networks": (list, dict), "mac_address": str}},
+}
 
 
 def created_key(text: str) -> tuple[str, str, str]:
@@ -93,6 +115,7 @@ class _Docker:
     def read(self, src: Source) -> None:
         for doc in parse_documents(src):
             if isinstance(doc, dict) and ("services" in doc or "networks" in doc) and "Driver" not in doc:
+                require_shape(doc, COMPOSE_SHAPE, src.name, "")
                 self.compose(src.name, doc)
                 continue
             items = doc if isinstance(doc, list) else [doc]
@@ -101,8 +124,10 @@ class _Docker:
                 if not isinstance(obj, dict):
                     self.b.warn(ImportCode.UNSUPPORTED, src.name, where, "not a Docker object; skipped")
                 elif "Driver" in obj and "IPAM" in obj:
+                    require_shape(obj, NETWORK_SHAPE, src.name, where)
                     self.network(src.name, where, obj)
                 elif "NetworkSettings" in obj:
+                    require_shape(obj, CONTAINER_SHAPE, src.name, where)
                     self.container(src.name, where, obj)
                 else:
                     self.b.warn(ImportCode.UNSUPPORTED, src.name, where,
@@ -169,6 +194,7 @@ class _Docker:
                         "planned like any other; the routes through the gateway are not imported")
         self._add_net(net)
         for cid, c in (obj.get("Containers") or {}).items():
+            c = c or {}
             cname = str(c.get("Name") or cid[:12])
             self._attach(_Attachment(container=cname, network=name, source=source,
                                      where=f"{where}.Containers.{cid[:12]}", mac=c.get("MacAddress") or None,
@@ -203,6 +229,7 @@ class _Docker:
             self.created[cname] = created_key(obj["Created"])
         networks = (obj.get("NetworkSettings") or {}).get("Networks") or {}
         for net_name, n in networks.items():  # Docker prints them in name order, not interface order
+            n = n or {}
             address = None
             if n.get("IPAddress"):
                 address = f"{n['IPAddress']}/{n.get('IPPrefixLen') or 32}"
@@ -328,7 +355,13 @@ class _Docker:
                             f"gateway {gw} of {net.name} is planned as a station on the LAN (Docker only reserves "
                             "the address; something there must answer)")
         for aux_name, addr in net.aux.items():
-            prefix = next((s.prefixlen for s, _ in net.subnets if ipaddress.ip_address(addr) in s), 32)
+            try:
+                ip = ipaddress.IPv4Address(addr)
+            except ValueError:
+                self.b.warn(ImportCode.UNSUPPORTED, net.source, f"{net.where}.AuxiliaryAddresses.{aux_name}",
+                            f"auxiliary address {aux_name}={addr!r} is not an IPv4 address; skipped")
+                continue
+            prefix = next((s.prefixlen for s, _ in net.subnets if ip in s), 32)
             sname = self.b.station(aux_name, f"{addr}/{prefix}", switch, net.source, net.where)
             if sname:
                 self.b.warn(ImportCode.DERIVED, net.source, f"{net.where}.AuxiliaryAddresses.{aux_name}",

@@ -29,6 +29,7 @@ from planner.core.schema import MODES
 
 from ._build import VLAN_RE, DesignBuilder, fit_ifname, fit_name, ipv4_interface, parse_documents
 from ._result import ImportCode, Source
+from ._shape import require_shape
 from .outside import K8S_ANNOTATION
 
 __all__ = ["import_kubernetes", "NETWORKS_ANNOTATION", "DESIGN_ANNOTATION"]
@@ -67,6 +68,18 @@ class _Nad:
     used: dict[str, set[ipaddress.IPv4Address]] = field(default_factory=dict)
 
 
+#: what the importer reads of any object, of a NAD, of its CNI config, of a pod (others not looked at)
+OBJECT_SHAPE = {"kind": str, "items": list,
+                "metadata": {"name": str, "namespace": str, "annotations": {str: str}}}
+NAD_SHAPE = {"spec": {"config": str}}
+_RANGE = {"subnet": str, "range": str, "rangeStart": str, "rangeEnd": str, "gateway": str}
+CNI_SHAPE = {"type": str, "master": str, "mode": str, "mtu": int, "plugins": [dict],
+             "ipam": {"type": str, "ranges": [([_RANGE], _RANGE)], "addresses": [{"address": str, "gateway": str}],
+                      "routes": [{"dst": str, "gw": str}], **_RANGE}}
+POD_SHAPE = {"spec": {"nodeName": str}}
+SELECTION_SHAPE = {"name": str, "namespace": str, "interface": str, "mac": str, "ips": [str]}
+
+
 def _objects(doc: Any) -> Iterator[tuple[str, dict]]:
     """Every Kubernetes object of a document (``kind: List`` unpacked)."""
     if isinstance(doc, list):
@@ -74,7 +87,8 @@ def _objects(doc: Any) -> Iterator[tuple[str, dict]]:
             for where, obj in _objects(x):
                 yield f"[{k}]{where}", obj
     elif isinstance(doc, dict):
-        if doc.get("kind") == "List" or (doc.get("kind", "").endswith("List") and "items" in doc):
+        kind = str(doc.get("kind") or "")
+        if kind == "List" or (kind.endswith("List") and "items" in doc):
             for k, x in enumerate(doc.get("items") or []):
                 if isinstance(x, dict):
                     yield f".items[{k}]", x
@@ -90,8 +104,10 @@ class _Kubernetes:
 
     def read(self, src: Source) -> None:
         for k, doc in enumerate(parse_documents(src)):
+            require_shape(doc, (OBJECT_SHAPE, list), src.name, f"document {k + 1}")
             for where, obj in _objects(doc):
                 where = f"document {k + 1}{where}"
+                require_shape(obj, OBJECT_SHAPE, src.name, where)
                 kind = obj.get("kind")
                 name = (obj.get("metadata") or {}).get("name", "?")
                 if kind == "NetworkAttachmentDefinition":
@@ -108,6 +124,7 @@ class _Kubernetes:
 
     # -- NADs -------------------------------------------------------------------------------
     def nad(self, source: str, where: str, obj: dict) -> None:
+        require_shape(obj, NAD_SHAPE, source, where)
         meta = obj.get("metadata") or {}
         key = f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
         ann = meta.get("annotations") or {}
@@ -126,8 +143,15 @@ class _Kubernetes:
             self.b.warn(ImportCode.UNSUPPORTED, source, f"{where}.spec.config",
                         f"not JSON ({exc.msg} at line {exc.lineno}); not imported")
             return
-        plugins = conf.get("plugins") if isinstance(conf.get("plugins"), list) else [conf]
+        if not isinstance(conf, dict):
+            self.b.warn(ImportCode.UNSUPPORTED, source, f"{where}.spec.config", "not a JSON object; not imported")
+            return
+        require_shape(conf, CNI_SHAPE, source, f"{where}.spec.config")
+        listed = conf.get("plugins")
+        plugins: list = listed if isinstance(listed, list) else [conf]
         main = plugins[0] if plugins and isinstance(plugins[0], dict) else {}
+        require_shape(main, CNI_SHAPE, source, f"{where}.spec.config.plugins[0]" if main is not conf
+                      else f"{where}.spec.config")
         for extra in plugins[1:]:
             self.b.warn(ImportCode.UNSUPPORTED, source, f"{where}.spec.config",
                         f"chained CNI plugin {extra.get('type')!r} is not modelled; only the macvlan step is imported")
@@ -240,6 +264,7 @@ class _Kubernetes:
         return out
 
     def pod(self, source: str, where: str, obj: dict, pod_names: dict[str, int]) -> None:
+        require_shape(obj, POD_SHAPE, source, where)
         meta = obj.get("metadata") or {}
         pod_ns = meta.get("namespace") or "default"
         name = str(meta.get("name") or "pod")
@@ -253,6 +278,8 @@ class _Kubernetes:
                         f"pod {name} has no nodeName; it is planned on host {host}")
         ns = fit_name(name if pod_names.get(name, 0) <= 1 else f"{pod_ns}.{name}", "pod")
         sels = self._selections(source, f"{where}.metadata.annotations", raw, pod_ns)
+        for k, sel in enumerate(sels):
+            require_shape(sel, SELECTION_SHAPE, source, f"{where}.metadata.annotations[{k}]")
         for k, sel in enumerate(sels):
             key = f"{sel.get('namespace') or pod_ns}/{sel['name']}"
             nad = self.nads.get(key)

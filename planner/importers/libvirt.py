@@ -3,8 +3,9 @@
 Each ``<interface type='direct'>`` of a domain is a macvtap on ``<source dev=...>`` in
 ``<source mode=...>`` - libvirt's default is ``vepa``, and libvirt spells passthru ``passthrough`` -
 with the guest's ``<mac address>`` (libvirt gives the macvtap that MAC; in passthrough mode it puts
-it on the NIC, so it becomes the NIC's MAC, which the passthru child takes), ``<target dev>`` as its name (when absent libvirt picks ``macvtapN`` at
-start: warning ``guessed``), ``<mtu size>`` and ``<link state='down'/>``. The guest is a namespace named after the domain:
+it on the NIC, so it becomes the NIC's MAC, which the passthru child takes), ``<target dev>`` as
+its name (when absent libvirt picks ``macvtapN`` at start: warning ``guessed``), ``<mtu size>`` and
+``<link state='down'/>``. The guest is a namespace named after the domain:
 mvplan plans the macvtap as the guest's interface. libvirt does not know the guest's addresses;
 mvplan's exporter keeps them, and the outside fragment, in the domain's ``<metadata>``
 (element ``plan`` in namespace :data:`METADATA_NS`) and this importer reads them back. Without it
