@@ -1,5 +1,6 @@
 """One case per finding code: the rule fires on a minimal design and stays quiet on its fix."""
 import designs_learning
+import designs_upstream
 import pytest
 
 from planner.core.findings import CODES
@@ -47,6 +48,9 @@ CASES = {
               host([kid("a")], parents=[{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}},
                                         {"name": "eth1"}])),
     "MV117": (designs_learning.reflected_bridge_parent(), designs_learning.reflected_bridge_parent(switch_hairpin=False)),
+    "MV118": (designs_upstream.filtered_host(platform="hyper-v"),
+              designs_upstream.filtered_host(allowed=[designs_upstream.MAC_A, designs_upstream.MAC_V,
+                                                      designs_upstream.MAC_P])),
     "MV107": (host([kid("a", mtu=9000)]), host([kid("a", mtu=1400)])),
     "MV108": (host([kid("a", mac="02:00:00:00:00:05"), kid("b", n=1, mac="02:00:00:00:00:05")]),
               host([kid("a", mac="02:00:00:00:00:05"), kid("b", n=1, mac="02:00:00:00:00:06")])),

@@ -12,6 +12,8 @@ import ipaddress
 import random
 from typing import Any
 
+from planner.core.schema import PLATFORMS
+
 __all__ = ["random_design", "tricky_design", "scale_design", "multi_host_design", "containers_design",
            "host_namespace_design", "worst_design", "bench_design", "MAIN_SUBNET", "SECOND_SUBNET"]
 
@@ -202,7 +204,41 @@ def random_design(seed: int) -> dict:
         "stations": stations,
     }
     _add_shims_and_routes(doc, random.Random(f"routes-{seed}"))
+    _add_upstream_filters(doc, random.Random(f"upstream-{seed}"), [m for _, m in all_macs])
     return doc
+
+
+def _add_upstream_filters(doc: dict, rng: random.Random, macs: list[str]) -> None:
+    """Now and then a parent on a filtering platform, a port with port security (allowed MACs drawn
+    from the design's own) or client isolation. Its own generator keeps every other choice per seed.
+    A MAC is accepted on one port of a switch at most (as port security requires)."""
+    if rng.random() >= 0.35:
+        return
+    filtering = sorted(name for name, p in PLATFORMS.items() if p.filters)
+    cabled: dict[tuple[str, str], tuple[str, dict | None]] = {}   # (switch, port) -> (MAC, parent doc)
+    for h in doc["hosts"]:
+        for parent in h.get("parents", ()):
+            up = parent.get("uplink", {})
+            if up.get("switch"):
+                cabled[(up["switch"], up["port"])] = (parent["mac"], parent)
+                if rng.random() < 0.2:
+                    parent["platform"] = rng.choice(filtering)
+    for st in doc["stations"]:
+        cabled[(st["uplink"]["switch"], st["uplink"]["port"])] = (st["mac"], None)
+    for sw in doc["switches"]:
+        lists = {p["name"]: rng.random() < 0.2 for p in sw["ports"]}
+        used = set()
+        for name in lists:
+            mac, parent = cabled.get((sw["name"], name), ("", None))
+            if mac and (lists[name] or (parent or {}).get("platform")):
+                used.add(mac)   # a filtering port accepts its cabled device's MAC
+        for port in sw["ports"]:
+            if lists[port["name"]]:
+                free = [m for m in macs if m not in used]
+                port["allowed_macs"] = sorted(rng.sample(free, rng.randint(0, min(3, len(free)))))
+                used.update(port["allowed_macs"])
+            if rng.random() < 0.15:
+                port["isolated"] = True
 
 
 def _add_shims_and_routes(doc: dict, rng: random.Random) -> None:

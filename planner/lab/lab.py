@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from planner.core.ids import is_switch_port, parse_switch_port, switch_id
 from planner.core.model import Design, Iface
 
-from .build import VOID, Layout, build, layout
+from .build import VOID, Layout, build, layout, static_fdb_batches
 from .prereqs import prerequisites
 from .run import LabError, batch_error_text, default_prefix, netns_exists, run
 
@@ -193,6 +193,15 @@ class Lab:
                     p.wait()
         if errors:
             raise LabError("flushing caches failed: " + "; ".join(errors))
+        self._pin_static_entries(names)
+
+    def _pin_static_entries(self, names: list[str]) -> None:
+        """Put roamed static fdb entries back on their filtering ports (a flush keeps static entries
+        where the last frame moved them)."""
+        wanted = set(names)
+        for b in static_fdb_batches(self.layout):
+            if b.netns in wanted:
+                b.run()
 
     def _pair_scope(self, a: Iface, b: Iface) -> frozenset[str]:
         return self._components[self.layout.netns[a.ns]] | self._components[self.layout.netns[b.ns]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..schema import FORMAT_VERSION
-from .types import _L3, ALL_PEERS, Design
+from .types import _L3, ALL_PEERS, Design, SwitchPort
 
 __all__ = ["design_to_dict"]
 
@@ -27,6 +27,15 @@ def _l3_dict(obj: _L3, resolved: bool) -> dict:
     return d
 
 
+def _switch_port_dict(p: SwitchPort) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": p.name, "hairpin": p.hairpin}
+    if p.isolated:
+        d["isolated"] = True
+    if p.allowed_macs is not None:
+        d["allowed_macs"] = list(p.allowed_macs)
+    return d
+
+
 def _design_to_dict(design: Design, resolved: bool) -> dict:
     out: dict[str, Any] = {"version": FORMAT_VERSION, "name": design.name}
     if design.description:
@@ -43,6 +52,8 @@ def _design_to_dict(design: Design, resolved: bool) -> dict:
                 pd.update(state=p.state, **_l3_dict(p, resolved))
                 if p.uplink:
                     pd["uplink"] = p.uplink.to_dict()
+                if p.platform:
+                    pd["platform"] = p.platform
                 hd["parents"].append(pd)
         if h.children:
             hd["children"] = []
@@ -79,8 +90,7 @@ def _design_to_dict(design: Design, resolved: bool) -> dict:
                 hd["bridges"].append(bd)
         hosts.append(hd)
     out["hosts"] = hosts
-    out["switches"] = [{"name": s.name, "ports": [{"name": p.name, "hairpin": p.hairpin} for p in s.ports]}
-                       for s in design.switches]
+    out["switches"] = [{"name": s.name, "ports": [_switch_port_dict(p) for p in s.ports]} for s in design.switches]
     out["stations"] = [{"name": s.name, "uplink": s.uplink.to_dict(), "mac": s.mac, **_l3_dict(s, resolved)}
                        for s in design.stations]
     if design.layout:

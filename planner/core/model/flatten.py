@@ -98,7 +98,7 @@ class Flattener:
         return [Iface(id=iface_id(h.name, p.name), kind="parent", host=h.name, namespace="", ns=ns_id(h.name),
                       name=p.name, mac=p.mac, mtu=p.mtu, state=p.state, addresses=p.addresses,
                       neighbors=p.neighbors, routes=p.routes, path=f"{pre}parents[{k}]",
-                      link=p.uplink.node if p.uplink else None, parent_kind=p.kind)
+                      link=p.uplink.node if p.uplink else None, parent_kind=p.kind, platform=p.platform)
                 for k, p in enumerate(h.parents)]
 
     @staticmethod

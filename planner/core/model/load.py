@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import DesignError, InputProblem
 from ..gcpause import without_gc_pauses
-from ..ids import iface_id, station_id
+from ..ids import iface_id, station_id, switch_port_id
 from ..schema import (
     DEFAULT_MODE,
     IFNAME_MAX_BYTES,
@@ -34,6 +34,7 @@ from ..schema import (
     NAME_PATTERN,
     design_schema,
 )
+from ..upstream import accepted_macs, allowed_mac_conflicts
 from .flatten import Flattener
 from .shorthand import host_documents
 from .text import parse_design_text, read_design_text
@@ -45,6 +46,7 @@ from .types import (
     Child,
     Design,
     Host,
+    Iface,
     Neighbors,
     Parent,
     Route,
@@ -310,16 +312,30 @@ class _Builder:
         host_docs, prefixes, problems = host_documents(doc)
         self.problems.extend(problems)
         hosts = tuple(self.host(h, prefix, implicit=not prefix) for h, prefix in zip(host_docs, prefixes, strict=True))
-        switches = tuple(Switch(s["name"], tuple(SwitchPort(p["name"], bool(p.get("hairpin", False)))
-                                                 for p in s.get("ports") or ()))
-                         for s in doc.get("switches") or ())
+        switches = tuple(Switch(s["name"], tuple(self.switch_port(p, f"switches[{k}].ports[{j}]")
+                                                 for j, p in enumerate(s.get("ports") or ())))
+                         for k, s in enumerate(doc.get("switches") or ()))
         design = Design(name=str(doc.get("name") or "design"), description=str(doc.get("description") or ""),
                         hosts=hosts, switches=switches, stations=self.stations(doc.get("stations") or ()),
                         layout=dict(doc.get("layout") or {}))
         ifaces = Flattener(self.problems).run(design)
+        self.check_port_security(switches, ifaces)
         if self.problems:
             raise DesignError(_dedupe(self.problems))
         return replace(design, interfaces=tuple(ifaces))
+
+    def check_port_security(self, switches: tuple[Switch, ...], ifaces: list[Iface]) -> None:
+        for mac, first, second in allowed_mac_conflicts(accepted_macs(switches, ifaces)):
+            self.problems.append(InputProblem(
+                _port_path(switches, second) + ".allowed_macs",
+                f"{mac} is already accepted on {first} (listed there, or the MAC of the device cabled to it): "
+                "port security admits a MAC on one port of a switch; list it on one port only"))
+
+    def switch_port(self, p: dict, path: str) -> SwitchPort:
+        allowed = p.get("allowed_macs")
+        return SwitchPort(p["name"], bool(p.get("hairpin", False)), isolated=bool(p.get("isolated", False)),
+                          allowed_macs=None if allowed is None else
+                          tuple(self.mac(m, f"{path}.allowed_macs[{j}]") for j, m in enumerate(allowed)))
 
     def stations(self, items) -> tuple[Station, ...]:
         out = []
@@ -349,7 +365,7 @@ class _Builder:
         return Parent(name=p["name"], kind=kind,
                       mac=self.mac(p.get("mac", ""), f"{path}.mac") or stable_mac(iface_id(host, p["name"])),
                       mtu=p.get("mtu", DEFAULT_MTU), mtu_explicit="mtu" in p, state=p.get("state", "up"),
-                      uplink=self.uplink(p.get("uplink")), **self.l3(p, path))
+                      uplink=self.uplink(p.get("uplink")), platform=p.get("platform", ""), **self.l3(p, path))
 
     def child(self, host: str, c: dict, path: str) -> Child:
         ns = c.get("namespace", "")
@@ -379,3 +395,12 @@ class _Builder:
             self.problem(f"{path}.peer", "an enslaved device has no veth peer; drop 'peer' or 'enslave'")
         return BridgePort(name=bp["name"], hairpin=bool(bp.get("hairpin", False)), enslave=bool(bp.get("enslave", False)),
                           peer=peer, mac=stable_mac(iface_id(host, bp["name"])))
+
+
+def _port_path(switches: tuple[Switch, ...], port: str) -> str:
+    """``switches[K].ports[J]`` of a switch port id (for a problem's location)."""
+    for k, sw in enumerate(switches):
+        for j, p in enumerate(sw.ports):
+            if switch_port_id(sw.name, p.name) == port:
+                return f"switches[{k}].ports[{j}]"
+    return "switches"

@@ -100,6 +100,8 @@ class Parent(_L3):
     mtu_explicit: bool = False
     state: str = "up"
     uplink: Uplink | None = None
+    #: where the NIC lives (:data:`planner.core.schema.PLATFORMS`); "" when the design does not say
+    platform: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,10 @@ class Host:
 class SwitchPort:
     name: str
     hairpin: bool = False
+    #: client isolation (``bridge link set dev P isolated on``)
+    isolated: bool = False
+    #: port security: only these source MACs (and the cabled device's own) get in; None: no filter
+    allowed_macs: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,7 @@ class Iface:
     source_macs: tuple[str, ...] = ()
     nopromisc: bool = False
     parent_kind: str | None = None
+    platform: str = ""
 
     @property
     def is_child(self) -> bool:

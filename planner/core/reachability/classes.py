@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from ..graph import loops_of
 from ..ids import is_switch_port, parse_switch_port
 from ..model import ALL_PEERS, Iface
-from .world import World
+from .world import Port, World
 
 __all__ = ["Classes", "classify"]
 
@@ -155,6 +155,12 @@ class _References:
                     self.unique.update(e.id for e in self.ns_endpoints.get(o.ns, ()))
                     self.unique.update(e.id for e in by_anchor.get(w.anchor(o), ()))
         self.unique.update(e.id for e in self.endpoints if e.id in w.refused)
+        for br in w.bridges.values():
+            # a filtering port's accepted MACs pass where others are dropped, and the switch sends
+            # frames for them to that port: their owners are not interchangeable with anyone
+            for mac in br.static_fdb:
+                for o in w.mac_owners.get(mac, ()):
+                    self.unique.update(e.id for e in self.ns_endpoints.get(o.ns, ()))
 
     def exception_pairs(self) -> set[tuple[str, str]]:
         out: set[tuple[str, str]] = set()
@@ -220,9 +226,9 @@ class _Positions:
         if not simple:
             return ("exact", p.id)
         br = w.port_of.get(str(p.link)) if p.link else None
-        hairpin = br[0].ports[br[1]].hairpin if br else None
+        port = _port_sig(br[0].ports[br[1]]) if br else None
         sw = parse_switch_port(p.link).switch if p.link else None
-        return ("nic", sw, hairpin, p.state, w.alive[p.id], p.parent_kind)
+        return ("nic", sw, port, p.state, w.alive[p.id], p.parent_kind)
 
     def of(self, e: Iface) -> tuple:
         w = self.w
@@ -234,8 +240,14 @@ class _Positions:
             sw = parse_switch_port(str(e.link)).switch
             if sw not in self.risky:
                 br = w.port_of[str(e.link)]
-                return ("station", sw, br[0].ports[br[1]].hairpin)
+                return ("station", sw, _port_sig(br[0].ports[br[1]]))
         return ("exact", w.anchor(e))
+
+
+def _port_sig(port: Port) -> tuple[bool, bool, bool]:
+    """What of a switch port can change a verdict for what hangs off it (its accepted MACs make
+    their owners unique instead)."""
+    return (port.hairpin, port.locked, port.isolated)
 
 
 def _risky_switches(world: World) -> set[str]:

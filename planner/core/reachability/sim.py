@@ -219,10 +219,13 @@ class Ping:
             self.out.storm = True
             self.drop(f, port.id, "loop")
             return
-        if port.locked and f.src not in port.static:
+        table = self.fdb.get(br.id)
+        if table is None:
+            table = self.fdb[br.id] = dict(br.static_fdb)
+        if port.locked and (table.get(f.src) != k or f.src in br.local_macs):
+            # br_handle_frame_finish: a locked port admits a source MAC only with an fdb entry on it
             self.drop(f, port.id, "locked")
             return
-        table = self.fdb.setdefault(br.id, {})
         if port.learning and f.src not in br.local_macs:
             if table.setdefault(f.src, k) != k:
                 self.out.relearned = True
@@ -240,6 +243,8 @@ class Ping:
             self.flood(br, k, f, trail)
         elif dst == k and not port.hairpin:
             self.drop(f, port.id, "learned-on-ingress", f.dst)
+        elif port.isolated and br.ports[dst].isolated:
+            self.drop(f, br.ports[dst].id, "isolated")
         else:
             self.egress(br, dst, f, trail.add(br.ports[dst].id, Step.REFLECTED if dst == k else Step.FORWARDED))
         if br.promisc and br.dev is not None:
@@ -284,7 +289,7 @@ class Ping:
 
     def bridge_xmit(self, br: Bridge, f: Frame, trail: Trail) -> None:
         """``br_dev_xmit``: the bridge device sends; no learning, no ingress port."""
-        dst = self.fdb.get(br.id, {}).get(f.dst) if f.dst != BCAST else None
+        dst = self.fdb.get(br.id, br.static_fdb).get(f.dst) if f.dst != BCAST else None
         if dst is None:
             self.flood(br, None, f, trail)
         else:

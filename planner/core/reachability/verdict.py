@@ -80,6 +80,16 @@ class Remedy(StrEnum):
     HAIRPIN_OFF = "hairpin-off"
     MODE = "mode"
     DESIGN_ERROR = "design-error"
+    ALLOW_MAC = "allow-mac"
+    ISOLATION_OFF = "isolation-off"
+
+
+class Filter(StrEnum):
+    """What of a switch port dropped the lost frame on purpose (not learning, not a mode)."""
+
+    NONE = ""
+    PORT_SECURITY = "port-security"   # a locked port without an fdb entry for the source MAC
+    ISOLATION = "isolation"           # from one isolated port to another
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +122,13 @@ class Verdict:
     #: the bridge or switch port where a frame died because the bridge had learned its destination
     #: behind that very port (a reflection fooled its learning); "" when that is not why
     mislearned: str = ""
-    #: the ports the fix changes (hairpin on or off there)
+    #: the ports the fix changes (hairpin on or off, a MAC allowed, isolation off there)
     fix_ports: tuple[str, ...] = ()
+    #: the switch port whose port security or client isolation dropped the lost frame, what did it,
+    #: and the source MAC it refused (port security)
+    filtered_at: str = ""
+    filtered_by: Filter = Filter.NONE
+    filtered_mac: str = ""
 
     @property
     def steps(self) -> frozenset[Step]:
@@ -135,4 +150,6 @@ class Verdict:
         return {"reachable": self.reachable, "reason": str(self.reason), "message": self.message,
                 "hops": [str(h) for h in self.hops], "reply_hops": [str(h) for h in self.reply_hops],
                 "fix": self.fix, "remedy": str(self.remedy), "timing": self.timing,
-                "mislearned": self.mislearned, "fix_ports": list(self.fix_ports)}
+                "mislearned": self.mislearned, "fix_ports": list(self.fix_ports),
+                "filtered_at": self.filtered_at, "filtered_by": str(self.filtered_by),
+                "filtered_mac": self.filtered_mac}

@@ -10,8 +10,9 @@ from dataclasses import replace
 
 from ..ids import is_switch_port, short
 from ..model import Iface
+from ..upstream import filtering_platform
 from .sim import ARP_REP, ARP_REQ, ECHO, ECHO_REPLY, Drop, Outcome
-from .verdict import Hop, Reason, Verdict
+from .verdict import Filter, Hop, Reason, Verdict
 from .world import World
 
 __all__ = ["decide", "local_verdict", "not_created_verdict", "why_not", "down_text", "port_of", "port_hairpin"]
@@ -41,7 +42,14 @@ def decide(w: World, a: Iface, b: Iface, out: Outcome) -> Verdict:
         d = _mislearned_drop(out.drops, kind)
         if d is not None:
             v = replace(v, mislearned=d.node)
+        f = next((x for x in out.drops if x.kind == kind and x.why in _FILTERS), None)
+        if f is not None:
+            v = replace(v, filtered_at=f.node, filtered_by=_FILTERS[f.why],
+                        filtered_mac=f.frame.src if f.why == "locked" else "")
     return v
+
+
+_FILTERS = {"locked": Filter.PORT_SECURITY, "isolated": Filter.ISOLATION}
 
 
 def _mislearned_drop(drops: list[Drop], kind: str) -> Drop | None:
@@ -167,6 +175,17 @@ def _learning_text(drops: list[Drop], kind: str) -> str | None:
             f"frame would have to go back out the port it came in on and is dropped (hairpin off there)")
 
 
+def _filter_text(w: World, node: str) -> str:
+    """Why a filtering port drops a source MAC: its platform's default, or its port security."""
+    at = w.port_of.get(node)
+    dev = w.by_id.get(at[0].ports[at[1]].out or "") if at else None
+    platform = filtering_platform(dev) if dev is not None and dev.kind == "parent" else None
+    if platform is not None:
+        return (f"the upstream of {dev.id if dev else node} is {platform.upstream} (platform {platform.name}), so only "
+                "the NIC's own MAC gets through")
+    return "the port admits only the source MACs on its allowed list (port security) and the cabled device's own"
+
+
 def why_not(w: World, src: Iface, dst: Iface, what: str, drops: list[Drop] | None = None, kind: str = "") -> str:
     """Explain in words why a frame from ``src`` does not reach ``dst``."""
     drops = drops or []
@@ -178,10 +197,11 @@ def why_not(w: World, src: Iface, dst: Iface, what: str, drops: list[Drop] | Non
     if not w.alive[src.id]:
         return f"the {what} cannot be sent: {down_text(w, src)}"
     for d in drops:
-        if d.kind == kind and d.why in ("locked", "isolated"):
-            return (f"the {what} from {src.id} is dropped at {d.node}: the port is "
-                    + ("locked and does not know the sender's MAC" if d.why == "locked" else
-                       "isolated, and isolated ports do not talk to each other"))
+        if d.kind == kind and d.why == "locked":
+            return f"the {what} from {src.id} ({src.mac}) is dropped at {d.node}: " + _filter_text(w, d.node)
+        if d.kind == kind and d.why == "isolated":
+            return (f"the {what} from {src.id} is dropped at {d.node}: both ports are isolated (client isolation), "
+                    "and isolated ports never pass frames to each other")
     bcast = "broadcast" in what
     s_low = w.by_id[src.lower] if src.is_child and src.lower else None
     d_low = w.by_id[dst.lower] if dst.is_child and dst.lower else None
