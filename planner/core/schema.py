@@ -170,7 +170,9 @@ def _defs() -> dict[str, Any]:
                                           "description": "port security: the port accepts frames only from these "
                                                          "source MACs and the MAC of the device cabled to it"}),
         "switch": _obj(("name",), name=_ref("name"), ports=_list("switch_port")),
-        "station": _obj(("name", "uplink"), name=_ref("name"), uplink=_ref("uplink"), mac=_ref("mac"), **_L3),
+        "station": _obj(("name", "uplink"), name=_ref("name"), uplink=_ref("uplink"), mac=_ref("mac"), **_L3,
+                        forwarding={"type": "boolean", "description": "the station routes between its subnets "
+                                                                      "(net.ipv4.ip_forward=1): a gateway"}),
     }
 
 

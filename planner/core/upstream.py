@@ -15,16 +15,11 @@ accepted MAC, which is what the reachability model and the rules read from :func
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-from .ids import switch_port_id
+from .model import Design, Iface
+from .model.ports import accepted_macs
 from .schema import PLATFORMS, Platform
 
-if TYPE_CHECKING:  # the loader validates with this module: no import of the model at run time
-    from .model import Design, Iface, Switch
-
-__all__ = ["port_filters", "accepted_macs", "allowed_mac_conflicts", "platform_of", "filtering_platform"]
+__all__ = ["port_filters", "platform_of", "filtering_platform"]
 
 
 def platform_of(i: Iface) -> Platform | None:
@@ -41,37 +36,3 @@ def filtering_platform(i: Iface) -> Platform | None:
 def port_filters(design: Design) -> dict[str, frozenset[str]]:
     """Switch port id -> the source MACs it accepts, for every filtering port (others: absent)."""
     return accepted_macs(design.switches, design.interfaces)
-
-
-def accepted_macs(switches: Iterable[Switch], interfaces: Iterable[Iface]) -> dict[str, frozenset[str]]:
-    """:func:`port_filters` from the parts of a design (the loader calls it before the design exists)."""
-    cabled: dict[str, Iface] = {}
-    for i in interfaces:
-        if i.link and i.link.startswith("switch:"):
-            cabled[i.link] = i
-    out: dict[str, frozenset[str]] = {}
-    for sw in switches:
-        for p in sw.ports:
-            node = switch_port_id(sw.name, p.name)
-            dev = cabled.get(node)
-            platform_filters = dev is not None and dev.kind == "parent" and filtering_platform(dev) is not None
-            if p.allowed_macs is None and not platform_filters:
-                continue
-            own = {dev.mac} if dev is not None else set()
-            out[node] = frozenset(own | set(p.allowed_macs or ()))
-    return out
-
-
-def allowed_mac_conflicts(filters: dict[str, frozenset[str]]) -> list[tuple[str, str, str]]:
-    """(MAC, first port, second port) for a MAC that two filtering ports accept. Port security
-    secures a MAC on one port of a switch (a Linux bridge holds one fdb entry per MAC), so a
-    design that lists it twice cannot be built as drawn."""
-    seen: dict[tuple[str, str], str] = {}
-    out = []
-    for port, macs in filters.items():
-        switch = port.split("/", 1)[0]
-        for mac in sorted(macs):
-            first = seen.setdefault((switch, mac), port)
-            if first != port:
-                out.append((mac, first, port))
-    return out

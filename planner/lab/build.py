@@ -236,6 +236,14 @@ def _settle(netns: str, ipv6: bool) -> None:
     run(["ip", "-n", netns, "link", "set", "dev", "lo", "up"])
 
 
+def _make_router(netns: str) -> None:
+    """A forwarding station: ``ip_forward=1``, and no ICMP redirects - a redirect is a cache like the
+    neighbour table (it changes later pings, never the one that triggers it), and cold caches are
+    the verdict's definition. Before the station's interface exists, so it inherits ``default``."""
+    keys = ["net/ipv4/conf/all/forwarding=1"] + [f"net/ipv4/conf/{s}/send_redirects=0" for s in ("all", "default")]
+    run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", *keys])
+
+
 def _wants_ipv6(design: Design) -> bool:
     return any(getattr(a, "version", 4) == 6 for i in design.interfaces for a in i.addresses)
 
@@ -268,6 +276,9 @@ def build(design: Design, lay: Layout, pool: ThreadPoolExecutor) -> list[str]:
     """Build every part of ``design`` into the (already created) outside netns; return warnings."""
     ipv6 = _wants_ipv6(design)
     list(pool.map(lambda n: _settle(n, ipv6), lay.outside))
+    for i in design.interfaces:
+        if i.kind == "station" and i.forwarding:
+            _make_router(lay.netns[i.ns])
     outside = _Outside(design, lay)
     create, attach = outside.plan()
     run_batches(create, pool)

@@ -205,7 +205,39 @@ def random_design(seed: int) -> dict:
     }
     _add_shims_and_routes(doc, random.Random(f"routes-{seed}"))
     _add_upstream_filters(doc, random.Random(f"upstream-{seed}"), [m for _, m in all_macs])
+    _add_gateway(doc, random.Random(f"gateway-{seed}"))
     return doc
+
+
+def _add_gateway(doc: dict, rng: random.Random) -> None:
+    """Now and then a station becomes a router on a stick (an address in both subnets, forwarding on)
+    and some endpoints get a default route via it (one default per namespace)."""
+    if not doc["stations"] or rng.random() >= 0.3:
+        return
+    gw = rng.choice(doc["stations"])
+    gw["forwarding"] = True
+    used = {a.split("/")[0] for h in doc["hosts"] for kind in ("parents", "children", "bridges")
+            for e in h.get(kind, ()) for a in e.get("addresses", ())}
+    used |= {a.split("/")[0] for s in doc["stations"] for a in s.get("addresses", ())}
+    used |= {a.split("/")[0] for h in doc["hosts"] for b in h.get("bridges", ()) for p in b.get("ports", ())
+             for a in (p.get("peer") or {}).get("addresses", ())}
+    legs = {net: next(str(ip) for ip in reversed(list(net.hosts())) if str(ip) not in used)
+            for net in (MAIN_SUBNET, SECOND_SUBNET)}
+    gw["addresses"] = [f"{ip}/24" for ip in legs.values()]
+    gw.pop("routes", None)
+    defaulted: set[tuple[str, str]] = set()
+    endpoints = [((h["name"], e.get("namespace", "")), e) for h in doc["hosts"]
+                 for kind in ("parents", "children") for e in h.get(kind, ())]
+    endpoints += [((s["name"], "station"), s) for s in doc["stations"] if s is not gw]
+    for ns, e in endpoints:
+        if not e.get("addresses") or ns in defaulted or rng.random() >= 0.5:
+            continue
+        own = ipaddress.ip_interface(e["addresses"][0])
+        via = next((ip for net, ip in legs.items() if own.ip in net and own.network.prefixlen <= 24), None)
+        if via is None or any(r.get("to") == "default" for r in e.get("routes", ())):
+            continue
+        defaulted.add(ns)
+        e.setdefault("routes", []).append({"to": "default", "via": via})
 
 
 def _add_upstream_filters(doc: dict, rng: random.Random, macs: list[str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..schema import FORMAT_VERSION
-from .types import _L3, ALL_PEERS, Design, SwitchPort
+from .types import _L3, ALL_PEERS, Design, Station, SwitchPort
 
 __all__ = ["design_to_dict"]
 
@@ -33,6 +33,14 @@ def _switch_port_dict(p: SwitchPort) -> dict[str, Any]:
         d["isolated"] = True
     if p.allowed_macs is not None:
         d["allowed_macs"] = list(p.allowed_macs)
+    return d
+
+
+def _station_dict(s: Station, resolved: bool) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": s.name, "uplink": s.uplink.to_dict() if s.uplink else None, "mac": s.mac,
+                         **_l3_dict(s, resolved)}
+    if s.forwarding:
+        d["forwarding"] = True
     return d
 
 
@@ -91,8 +99,7 @@ def _design_to_dict(design: Design, resolved: bool) -> dict:
         hosts.append(hd)
     out["hosts"] = hosts
     out["switches"] = [{"name": s.name, "ports": [_switch_port_dict(p) for p in s.ports]} for s in design.switches]
-    out["stations"] = [{"name": s.name, "uplink": s.uplink.to_dict(), "mac": s.mac, **_l3_dict(s, resolved)}
-                       for s in design.stations]
+    out["stations"] = [_station_dict(s, resolved) for s in design.stations]
     if design.layout:
         out["layout"] = design.layout
     return out

@@ -167,7 +167,7 @@ class Flattener:
         return [Iface(id=station_id(s.name), kind="station", host=None, namespace="", ns=station_id(s.name),
                       name=s.name, mac=s.mac, mtu=DEFAULT_MTU, state="up", addresses=s.addresses,
                       neighbors=s.neighbors, routes=s.routes, path=f"stations[{k}]",
-                      link=s.uplink.node if s.uplink else None)
+                      link=s.uplink.node if s.uplink else None, forwarding=s.forwarding)
                 for k, s in enumerate(design.stations)]
 
     def wire_masters(self, design: Design, ifaces: list[Iface]) -> list[Iface]:

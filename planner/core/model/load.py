@@ -34,8 +34,8 @@ from ..schema import (
     NAME_PATTERN,
     design_schema,
 )
-from ..upstream import accepted_macs, allowed_mac_conflicts
 from .flatten import Flattener
+from .ports import accepted_macs, allowed_mac_conflicts
 from .shorthand import host_documents
 from .text import parse_design_text, read_design_text
 from .types import (
@@ -343,7 +343,7 @@ class _Builder:
             p = f"stations[{k}]"
             out.append(Station(name=s["name"], uplink=self.uplink(s.get("uplink")),
                                mac=self.mac(s.get("mac", ""), f"{p}.mac") or stable_mac(station_id(s["name"])),
-                               **self.l3(s, p)))
+                               forwarding=bool(s.get("forwarding", False)), **self.l3(s, p)))
         return tuple(out)
 
     def host(self, h: dict, prefix: str, implicit: bool) -> Host:

@@ -192,6 +192,8 @@ class Station(_L3):
     name: str = ""
     uplink: Uplink | None = None
     mac: str = ""
+    #: routes packets between its subnets (``net.ipv4.ip_forward=1``)
+    forwarding: bool = False
 
 
 
@@ -229,6 +231,8 @@ class Iface:
     nopromisc: bool = False
     parent_kind: str | None = None
     platform: str = ""
+    #: the interface's namespace forwards packets not addressed to it (a routing station)
+    forwarding: bool = False
 
     @property
     def is_child(self) -> bool:

@@ -46,6 +46,13 @@ class Fixer:
         if v.reason == Reason.SRC_DOWN or not (a.up and b.up):
             down = a if not a.up else b
             return f"bring {down.id} up: ip link set dev {down.name} up", Remedy.BRING_UP, ()
+        if v.reason == Reason.NOT_FORWARDED:
+            gw = v.hops[0].node if v.hops else "the gateway"
+            return (f"turn forwarding on at {gw} (forwarding: true; sysctl -w net.ipv4.ip_forward=1), or route "
+                    "through a gateway that forwards", Remedy.FORWARDING, ())
+        if v.reason in (Reason.ROUTER_NO_ROUTE, Reason.ROUTING_LOOP):
+            return ("give the gateway a route to the destination (and the destination one back); check that the "
+                    "routers' routes do not point at each other", Remedy.ROUTE, ())
         if v.reason in (Reason.NO_ROUTE, Reason.REPLY_NO_ROUTE):
             return ("put both endpoints in one subnet, or add routes (mvplan predicts within the subnets it is given)",
                     Remedy.ROUTE, ())

@@ -124,6 +124,8 @@ class World:
     mac_owners: dict[str, list[Iface]] = field(default_factory=dict)
     routes: dict[str, list[Route]] = field(default_factory=dict)
     alive: dict[str, bool] = field(default_factory=dict)
+    #: namespaces that route packets not addressed to them (``ip_forward=1``)
+    forwarding: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         d = self.design
@@ -234,6 +236,7 @@ class World:
             self.stack_ifaces.setdefault(i.ns, []).append(i)
             for ip in i.ips:
                 self.ip_owners.setdefault(ip, []).append(i)
+        self.forwarding = frozenset(i.ns for i in self.design.interfaces if i.forwarding)
 
 
     def local(self, ns: str) -> frozenset[ipaddress.IPv4Address]:
