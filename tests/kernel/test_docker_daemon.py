@@ -239,3 +239,50 @@ def test_exported_compose_file_runs_on_the_daemon_and_imports_back(docker, tmp_p
         _round_trip(s, daemon, design, any_order=True)  # Compose creates the services in parallel
     finally:
         daemon.clear()
+
+
+TWO_NETWORKS = {"name": "docker-two", "hosts": [{"name": "h1", "parents": [
+    {"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}},
+    {"name": "eth1", "uplink": {"switch": "sw", "port": "p2"}}],
+    "children": [
+        {"name": "eth0", "parent": "eth0", "mode": "vepa", "namespace": "app", "addresses": ["10.0.0.21/24"],
+         "routes": [{"to": "default", "via": "10.0.0.1"}]},
+        {"name": "eth1", "parent": "eth1", "mode": "private", "namespace": "app", "addresses": ["10.1.0.21/24"]}]}],
+    "switches": [{"name": "sw", "ports": [{"name": p} for p in ("p1", "p2", "p8", "p9")]}],
+    "stations": [{"name": "gw", "uplink": {"switch": "sw", "port": "p9"}, "addresses": ["10.0.0.1/24"]},
+                 {"name": "gw1", "uplink": {"switch": "sw", "port": "p8"}, "addresses": ["10.1.0.1/24"]}]}
+
+
+def _addresses(netns: str) -> dict[str, list[str]]:
+    cp = subprocess.run(["ip", "-n", netns, "-j", "-4", "addr", "show"], capture_output=True, text=True, check=True)
+    return {i["ifname"]: [f"{a['local']}/{a['prefixlen']}" for a in i["addr_info"]] for i in json.loads(cp.stdout)
+            if i["ifname"] != "lo"}
+
+
+@pytest.mark.parametrize("form", ["script", "compose"])
+def test_a_container_on_two_networks_gets_them_in_the_designs_order(docker, tmp_path, require, form):
+    """Docker records the interface order nowhere; the export relies on 'docker network connect'
+    (script) and 'priority' (Compose) making the second network eth1 - measured here."""
+    if form == "compose":
+        missing = [] if os.access(COMPOSE, os.X_OK) else ["docker-compose (apt-get install docker-compose)"]
+        require("docker-compose", missing)
+    s, daemon = docker
+    design = design_from_dict(TWO_NETWORKS)
+    res = export(design, "docker")
+    assert [w for w in res.warnings if "cannot set a MAC" not in w] == [], res.warnings
+    env = {**os.environ, "DOCKER": f"{DOCKER_CLI} -H {daemon.sock}", "DOCKER_HOST": daemon.sock,
+           "MVPLAN_IMAGE": IMAGE, "MVPLAN_COMMAND": "/bin/sleep 600"}
+    name = "h1.docker.sh" if form == "script" else "h1.compose.yaml"
+    (tmp_path / name).write_text(res.files[name])
+    argv = ["sh", str(tmp_path / name)] if form == "script" else [COMPOSE, "-f", str(tmp_path / name), "-p", "two",
+                                                                  "up", "-d"]
+    try:
+        cp = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180)
+        assert cp.returncode == 0, cp.stderr
+        _attach_container_netns(s, daemon, "app")
+        assert _addresses(f"{daemon.netns}-app") == {"eth0": ["10.0.0.21/24"], "eth1": ["10.1.0.21/24"]}
+        routes = subprocess.run(["ip", "-n", f"{daemon.netns}-app", "-4", "route", "show", "default"],
+                                capture_output=True, text=True, check=True).stdout
+        assert routes.split()[:5] == ["default", "via", "10.0.0.1", "dev", "eth0"]
+    finally:
+        daemon.clear()
