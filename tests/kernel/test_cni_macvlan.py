@@ -68,9 +68,9 @@ def _attachments(design, data_dir: Path):
             yield pod["metadata"]["name"], sel["interface"], conf
 
 
-def _plugin(command: str, host_ns: str, pod: str, ifname: str, conf: dict) -> subprocess.CompletedProcess:
+def _plugin(command: str, host_ns: str, pod: str, ifname: str, conf: dict, **extra: str) -> subprocess.CompletedProcess:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CNI_COMMAND": command, "CNI_CONTAINERID": pod,
-           "CNI_NETNS": f"/run/netns/{host_ns}-{pod}", "CNI_IFNAME": ifname, "CNI_PATH": CNI_PATH}
+           "CNI_NETNS": f"/run/netns/{host_ns}-{pod}", "CNI_IFNAME": ifname, "CNI_PATH": CNI_PATH, **extra}
     return subprocess.run(["nsenter", f"--net=/run/netns/{host_ns}", f"{CNI_PATH}/{conf['type']}"],
                           input=json.dumps(conf), env=env, capture_output=True, text=True, timeout=30)
 
@@ -127,3 +127,59 @@ def test_cni_plugin_builds_what_apply_builds_and_del_cleans_up(cni, tmp_path):
             assert [lk["ifname"] for lk in links] == ["lo"], pod
         assert _leases(tmp_path / "leases") == set()
 
+
+
+def _multus_calls(nad_docs: dict[str, dict], pods: list[dict], data_dir: Path):
+    """(pod, ifname, config, CNI_ARGS) as Multus makes them from raw NADs and pod annotations: the
+    first plugin of a chain (the macvlan step; the rest is not mvplan's), the NAD's name when the
+    config has none, ``runtimeConfig`` only for the capabilities the config declares, a requested MAC
+    also as ``CNI_ARGS`` ``MAC=``, interfaces ``net1``, ``net2``... by position unless named."""
+    for pod in pods:
+        raw = pod["metadata"]["annotations"][NETWORKS_ANNOTATION]
+        sels = json.loads(raw) if raw.strip().startswith("[") else [{"name": n.strip()} for n in raw.split(",")]
+        for k, sel in enumerate(sels):
+            conf = json.loads(nad_docs[sel["name"]]["spec"]["config"])
+            step = {"cniVersion": conf.get("cniVersion"), "name": conf.get("name") or sel["name"],
+                    **(conf["plugins"][0] if "plugins" in conf else conf)}
+            step.pop("plugins", None)
+            step["ipam"] = {**step.get("ipam", {}), "dataDir": str(data_dir)}
+            caps = step.get("capabilities") or {}
+            runtime = {key: sel[key] for key in ("ips", "mac") if caps.get(key) and key in sel}
+            if runtime:
+                step["runtimeConfig"] = runtime
+            args = f"IgnoreUnknown=true;MAC={sel['mac']}" if sel.get("mac") else ""
+            yield pod["metadata"]["name"], sel.get("interface") or f"net{k + 1}", step, args
+
+
+def test_the_imported_multus_quickstart_is_what_the_plugin_builds(cni, tmp_path):
+    """The importer's reading of a hand-written Multus file - CNI's default mode, host-local handing
+    out rangeStart upwards in pod order, the route through the range's gateway, static IPAM pinned by
+    the annotation, the MTU - is what the real plugins do with it."""
+    from importhelp import DATA
+
+    from planner.importers import Source, import_sources
+
+    text = (DATA / "kubernetes/multus-macvlan.yaml").read_text()
+    doc = import_sources("kubernetes", [Source("multus.yaml", text)]).document
+    design = design_from_dict(doc)
+    # where the file gives no MAC, the plugin picks a random one (mvplan plans a derived one)
+    random_mac = {f"worker-1/ns:{c['namespace']}/{c['name']}: mac is " for c in doc["hosts"][0]["children"]
+                  if "mac" not in c}
+    docs = [d for d in yaml.safe_load_all(text) if d]
+    nads = {d["metadata"]["name"]: d for d in docs if d["kind"] == "NetworkAttachmentDefinition"}
+    pods = [d for d in docs if d["kind"] == "Pod"]
+    with Scratch("mvcnq") as s:
+        host = s.add("h")
+        for nic, mtu in (("eth0", "1500"), ("eth1.50", "9000")):  # a veth stands in for the VLAN parent
+            s.ip(host, "link", "add", nic, "mtu", mtu, "type", "veth", "peer", "name", f"w{nic[:6]}", "mtu", mtu)
+            s.ip(host, "link", "set", f"w{nic[:6]}", "up")
+            s.ip(host, "link", "set", nic, "up")
+        for pod in pods:
+            s.add(f"h-{pod['metadata']['name']}")
+        for pod, ifname, conf, args in _multus_calls(nads, pods, tmp_path / "leases"):
+            env_args = {"CNI_ARGS": args} if args else {}
+            cp = _plugin("ADD", host, pod, ifname, conf, **env_args)
+            assert cp.returncode == 0, (pod, ifname, cp.stdout, cp.stderr)
+        problems = differences(design, host, "worker-1")
+        assert [p for p in problems if not p.startswith(tuple(random_mac))] == [], problems
+        assert len(problems) == len(random_mac) == 2
