@@ -24,7 +24,8 @@ def cmd_check(args) -> int:
                           "summary": counts}, indent=2))
     else:
         for f in shown:
-            print(f"{f.severity.upper():7} {f.code}  {', '.join(f.subjects[:6])}{' ...' if len(f.subjects) > 6 else ''}")
+            more = " ..." if len(f.subjects) > 6 else ""
+            print(f"{f.severity.upper():7} {f.code}  {', '.join(f.subjects[:6])}{more}")
             print(f"        {f.message}")
             if f.fix:
                 print(f"        fix: {f.fix}")
@@ -55,7 +56,7 @@ def cmd_predict(args) -> int:
         print(" " * (width + 1) + "".join(f"{k:>3}" for k in range(len(eps))))
         for i, a in enumerate(eps):
             cells = "".join("  -" if a.id == b.id else ("  Y" if pred.reachable(a.id, b.id) else "  .") for b in eps)
-            print(f"{a.id:<{width}} {cells}   [{i}] {a.address.ip}")
+            print(f"{a.id:<{width}} {cells}   [{i}] {a.address.ip if a.address else '-'}")
         print("Y = ping gets a reply, . = blocked; rows ping columns (column k = endpoint [k])")
     groups = blocked_groups(pred)
     if groups:
