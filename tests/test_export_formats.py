@@ -78,7 +78,10 @@ def test_docker_several_modes_on_one_parent_and_second_network_mac():
     assert "one IPv4 address per network; 10.1.0.9/24" in w
     assert "the unused 10.0.0.1 is reserved as the gateway" in w
     script = res.files["h.docker.sh"]
-    assert "$DOCKER network connect --ip 10.1.0.2 macvlan-eth1 a\n" in script
+    assert "$DOCKER network connect --ip 10.1.0.2 macvlan-eth1 ns-a\n" in script
+    # Docker refuses one-character container names ('Invalid container name' - measured)
+    assert "h/ns:a: Docker refuses container names shorter than two characters" in w
+    assert "--name ns-a " in script and "--name ns-b " in script
 
 
 def test_docker_overlapping_subnets_on_two_parents_are_refused_in_words():
@@ -93,8 +96,8 @@ def test_docker_overlapping_subnets_on_two_parents_are_refused_in_words():
     assert w.startswith("h/ns:b/eth0: Docker refuses two networks with overlapping subnets")
     assert "10.0.0.0/25 on eth1 overlaps 10.0.0.0/24 of macvlan-eth0" in w
     script = res.files["h.docker.sh"]
-    assert "--name b" not in script and "--subnet 10.0.0.0/25" not in script
-    assert "--subnet 10.0.1.0/24" in script and "$DOCKER network connect --ip 10.0.1.2 macvlan-eth1 a" in script
+    assert "--name ns-b" not in script and "--subnet 10.0.0.0/25" not in script
+    assert "--subnet 10.0.1.0/24" in script and "$DOCKER network connect --ip 10.0.1.2 macvlan-eth1 ns-a" in script
 
 
 def test_docker_script_quotes_every_argument(tmp_path):

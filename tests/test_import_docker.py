@@ -147,3 +147,16 @@ def test_containers_come_in_the_order_docker_created_them():
     ctrs[0]["Created"] = "2026-12-01T12:13:14.4Z"
     both[1] = Source("c.json", json.dumps(ctrs))
     assert kids(import_sources("docker", both)) == ["web/eth0", "db/eth0"]
+
+
+def test_a_network_without_gateway_gets_dockers_own():
+    """Docker takes the subnet's first address as the gateway when none is given (measured in
+    tests/kernel/test_docker_daemon.py) and routes the containers through it."""
+    text = ("services: {web: {networks: {lan: {ipv4_address: 10.0.0.5}}}}\n"
+            "networks: {lan: {driver: macvlan, driver_opts: {parent: eth0},\n"
+            "                 ipam: {config: [{subnet: 10.0.0.0/24}]}}}\n")
+    r = import_sources("docker", [Source("c.yml", text)])
+    assert children(r)["web/eth0"]["routes"] == [{"to": "default", "via": "10.0.0.1"}]
+    (w,) = [w for w in r.warnings if "no gateway given" in w.message]
+    assert w.code == "derived" and "10.0.0.1" in w.message
+    assert [s["addresses"] for s in r.document["stations"]] == [["10.0.0.1/24"]]

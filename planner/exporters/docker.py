@@ -19,12 +19,14 @@ own namespace (a host shim), macvtap, source mode, several modes on one NIC, nop
 MTU, more than one address, subnets that overlap another NIC's (one daemon refuses overlapping
 pools), static neighbours, routes other than Docker's default route, links
 that stay down, other links in a namespace, interface names other than Docker's ``eth0``,
-``eth1``..., a MAC on a second network (``docker network connect`` cannot set one), and the NICs'
+``eth1``..., one-character namespace names (Docker refuses them as container names: ``ns-a``), a MAC
+on a second network (``docker network connect`` cannot set one), and the NICs'
 own settings.
 """
 from __future__ import annotations
 
 import ipaddress
+import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,6 +42,10 @@ from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan
 from ._guests import Guest, GuestIface, HostView, host_guests
 
 __all__ = ["export_docker", "network_name"]
+
+
+#: Docker's container names: at least two characters (a one-character name is refused - measured)
+CONTAINER_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
 
 def network_name(parent: str) -> str:
@@ -73,6 +79,8 @@ class _HostExport:
         self.networks: dict[str, _Network] = {}
         self.containers: list[tuple[Guest, list[_Attachment]]] = []
         self.used = {a.ip for i in design.interfaces for a in i.addresses}
+        #: namespace -> its container's name
+        self.names: dict[str, str] = {}
         #: subnet -> the network that holds it (one daemon refuses overlapping pools)
         self.claims: dict[ipaddress.IPv4Network, str] = {}
 
@@ -206,7 +214,24 @@ class _HostExport:
                     self.warn(f"{gi.iid}: 'docker network connect' cannot set a MAC; Docker derives one for "
                               f"{gi.name} from its address instead of {gi.mac}")
                 atts.append(_Attachment(gi, net.name, ip, gw))
+            self.container_name(guest)
             self.containers.append((guest, atts))
+
+    def container_name(self, guest: Guest) -> str:
+        """The container standing for ``guest``'s namespace: its name, unless Docker refuses it."""
+        ns = guest.namespace
+        if ns not in self.names:
+            name = ns
+            if not CONTAINER_NAME_RE.match(name):
+                taken = {g.namespace for g in self.view.guests} | set(self.names.values())
+                name, k = f"ns-{ns}", 1
+                while name in taken:
+                    k += 1
+                    name = f"ns-{ns}-{k}"
+                self.warn(f"{self.host}/ns:{ns}: Docker refuses container names shorter than two characters "
+                          f"('Invalid container name'); namespace {ns} is container {name}")
+            self.names[ns] = name
+        return self.names[ns]
 
     def labels(self) -> dict[str, str]:
         return {DESIGN_LABEL: self.design.name, HOST_LABEL: self.host,
@@ -227,17 +252,17 @@ def _script(he: _HostExport, head: list[str]) -> str:
                                        labels, q(net.name)) if x)]
     for guest, atts in he.containers:
         first, rest = atts[0], atts[1:]
-        run = ["$DOCKER run --detach", f"--name {q(guest.namespace)}", f"--network {q(first.network)}"]
+        run = ["$DOCKER run --detach", f"--name {q(he.names[guest.namespace])}", f"--network {q(first.network)}"]
         if first.ip:
             run.append(f"--ip {q(first.ip)}")
         if first.iface.mac:
             run.append(f"--mac-address {q(first.iface.mac)}")
         run.append('"$MVPLAN_IMAGE" $MVPLAN_COMMAND')
-        lines += ["", comment_text(f"# {he.host}/ns:{guest.namespace}: container {guest.namespace} "
+        lines += ["", comment_text(f"# {he.host}/ns:{guest.namespace}: container {he.names[guest.namespace]} "
                                    f"({', '.join(a.iface.name for a in atts)})"), " ".join(run)]
         for a in rest:
             ip = f" --ip {q(a.ip)}" if a.ip else ""
-            lines.append(f"$DOCKER network connect{ip} {q(a.network)} {q(guest.namespace)}")
+            lines.append(f"$DOCKER network connect{ip} {q(a.network)} {q(he.names[guest.namespace])}")
     if not he.networks:
         lines += ["", "# nothing to do: no children in namespaces", ":"]
     return "\n".join(lines) + "\n"
@@ -255,7 +280,7 @@ def _compose(he: _HostExport, head: list[str]) -> str:
     services: dict[str, dict] = {}
     for guest, atts in he.containers:
         svc: dict = {"image": "${MVPLAN_IMAGE:-busybox}", "command": "${MVPLAN_COMMAND:-sleep infinity}",
-                     "container_name": guest.namespace}
+                     "container_name": he.names[guest.namespace]}
         if atts[0].iface.mac:
             svc["mac_address"] = atts[0].iface.mac
         nets: dict[str, dict] = {}
@@ -267,7 +292,7 @@ def _compose(he: _HostExport, head: list[str]) -> str:
                 entry["priority"] = 1000 - k  # Docker connects higher priorities first: eth0, eth1, ...
             nets[a.network] = entry
         svc["networks"] = nets
-        services[guest.namespace] = svc
+        services[he.names[guest.namespace]] = svc
     doc = {"version": "2.4", "services": services, "networks": networks}
     body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
     return "\n".join(head) + "\n" + body
@@ -288,7 +313,7 @@ def export_docker(design: Design, *, plan: Plan | None = None, hosts: Iterable[s
         he.build()
         host_warnings = plan_notes(plan, h.name) + he.warnings
         warnings += host_warnings
-        undo = " ".join(shlex.quote(g.namespace) for g, _ in he.containers)
+        undo = " ".join(shlex.quote(he.names[g.namespace]) for g, _ in he.containers)
         nets = " ".join(shlex.quote(n) for n in he.networks)
         head = [f"# {GENERATOR}: Docker networks and containers", f"# design: {design.name}", f"# host: {h.name}"]
         script_head = head + [

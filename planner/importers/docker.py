@@ -164,6 +164,12 @@ class _Docker:
                 gw = ipaddress.IPv4Address(str(cfg[gw_key]))
             except ValueError:
                 self.b.warn(ImportCode.UNSUPPORTED, net.source, where, f"gateway {cfg[gw_key]!r} is not IPv4; skipped")
+        elif next(ipaddress.IPv4Network(subnet).hosts(), None) is not None:
+            gw = next(ipaddress.IPv4Network(subnet).hosts())
+            self.b.warn(ImportCode.DERIVED, net.source, where,
+                        f"no gateway given for {subnet}: Docker takes its first address {gw} as the gateway and "
+                        "installs each container's default route through it (measured; 'docker network inspect' "
+                        "does not show it); planned so")
         for key in ("IPRange", "ip_range"):
             if cfg.get(key):
                 self.b.warn(ImportCode.UNSUPPORTED, net.source, f"{where}.{key}",

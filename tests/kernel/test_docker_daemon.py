@@ -286,3 +286,48 @@ def test_a_container_on_two_networks_gets_them_in_the_designs_order(docker, tmp_
         assert routes.split()[:5] == ["default", "via", "10.0.0.1", "dev", "eth0"]
     finally:
         daemon.clear()
+
+
+def test_a_hand_made_network_without_gateway_imports_as_docker_runs_it(docker):
+    """'docker network create' without --gateway: inspect shows none, yet Docker takes the subnet's
+    first address and routes the containers through it; the import plans exactly that (warning
+    'derived'), so the design's expected state is the container's live one."""
+    s, daemon = docker
+    try:
+        daemon.docker("network", "create", "-d", "macvlan", "--subnet", "10.0.0.0/24", "-o", "parent=eth0", "lan")
+        daemon.docker("run", "-d", "--name", "web", "--network", "lan", "--ip", "10.0.0.5", IMAGE, "/bin/sleep", "600")
+        nets = daemon.docker("network", "inspect", "lan").stdout
+        assert "Gateway" not in json.loads(nets)[0]["IPAM"]["Config"][0]
+        back = import_sources("docker", [Source("net.json", nets),
+                                         Source("ctr.json", daemon.docker("inspect", "web").stdout)])
+        assert [w.code for w in back.warnings].count("derived") == 2  # the gateway, and it as a station
+        design = design_from_dict(back.document)
+        (web,) = design.hosts[0].children
+        assert [(str(r.to), str(r.via)) for r in web.routes] == [("0.0.0.0/0", "10.0.0.1")]
+        _attach_container_netns(s, daemon, "web")
+        assert differences(design, daemon.netns, design.hosts[0].name) == []
+    finally:
+        daemon.clear()
+
+
+def test_one_character_namespaces_run_under_the_exported_container_names(docker, tmp_path):
+    """Docker refuses 'a' as a container name; the export names it ns-a (with a warning) and runs."""
+    s, daemon = docker
+    refused = daemon.docker("create", "--name", "a", IMAGE, "/bin/sleep", "1", check=False)
+    assert refused.returncode != 0 and "Invalid container name" in refused.stderr
+    design = design_from_dict({"name": "short", "hosts": [{"name": "h1", "parents": [{"name": "eth0"}], "children": [
+        {"name": "eth0", "parent": "eth0", "namespace": "a", "addresses": ["10.0.0.2/24"],
+         "routes": [{"to": "default", "via": "10.0.0.1"}]}]}],
+        "switches": [{"name": "sw", "ports": [{"name": "p1"}, {"name": "p9"}]}],
+        "stations": [{"name": "gw", "uplink": {"switch": "sw", "port": "p9"}, "addresses": ["10.0.0.1/24"]}]})
+    res = export(design, "docker")
+    assert any("namespace a is container ns-a" in w for w in res.warnings)
+    (tmp_path / "s.sh").write_text(res.files["h1.docker.sh"])
+    env = {**os.environ, "DOCKER": f"{DOCKER_CLI} -H {daemon.sock}", "MVPLAN_IMAGE": IMAGE,
+           "MVPLAN_COMMAND": "/bin/sleep 600"}
+    try:
+        cp = subprocess.run(["sh", str(tmp_path / "s.sh")], env=env, capture_output=True, text=True, timeout=120)
+        assert cp.returncode == 0, cp.stderr
+        assert daemon.docker("inspect", "-f", "{{.State.Running}}", "ns-a").stdout.strip() == "true"
+    finally:
+        daemon.clear()
