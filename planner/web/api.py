@@ -14,6 +14,7 @@ from planner import __version__
 from planner.core.diff import diff_designs, diff_predictions
 from planner.core.errors import DesignError
 from planner.core.model import parse_design_text
+from planner.importers import FORMATS as IMPORT_FORMATS
 
 from . import applying, core
 from .csrf import csrf_token
@@ -129,6 +130,7 @@ def meta():
     allow = bool(current_app.config["ALLOW_APPLY"])
     return jsonify({"version": __version__, "capabilities": core.capabilities(allow),
                     "export_formats": list(core.EXPORT_FORMATS) + list(core.DOCUMENT_FORMATS),
+                    "import_formats": list(IMPORT_FORMATS),
                     "max_content_length": current_app.config.get("MAX_CONTENT_LENGTH")})
 
 
@@ -297,8 +299,8 @@ def _export(doc: dict, stem: str) -> Response:
         core.load(doc)
         return _document_download(doc, fmt, stem)
     if fmt not in core.EXPORT_FORMATS:
-        raise ApiError(400, f"unknown format {fmt!r}; use one of: {', '.join(core.EXPORT_FORMATS + core.DOCUMENT_FORMATS)}",
-                       "unsupported_format")
+        choices = ", ".join(core.EXPORT_FORMATS + core.DOCUMENT_FORMATS)
+        raise ApiError(400, f"unknown format {fmt!r}; use one of: {choices}", "unsupported_format")
     design = core.load(doc)
     opts = {"teardown": True} if fmt == "iproute2" and bool_arg("teardown") else {}
     files, warnings = core.export(design, fmt, **opts)
@@ -391,7 +393,8 @@ def check():
         except ApiError as exc:
             if exc.status == 422 and request.args.get("problems") == "inline":
                 phases.lap("validate")
-                resp = phases.respond({"valid": False, "problems": exc.details.get("problems", []), "message": exc.message})
+                resp = phases.respond({"valid": False, "problems": exc.details.get("problems", []),
+                                       "message": exc.message})
                 resp.call_on_close(core.collect_young)
                 return resp
             raise
@@ -490,3 +493,6 @@ def upload():
         resp.status_code = 201
         return resp
     return jsonify({"valid": True, "document": doc, "filename": filename})
+
+
+from . import importing  # noqa: E402,F401 - registers /api/import on this blueprint
