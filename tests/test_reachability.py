@@ -187,7 +187,8 @@ def test_source_list_is_one_way_between_siblings():
 def test_shim_needs_host_routes():
     doc = {
         "hosts": [{"name": "h",
-                   "parents": [{"name": "eth0", "addresses": ["10.7.0.1/24"], "uplink": {"switch": "sw", "port": "p1"}}],
+                   "parents": [{"name": "eth0", "addresses": ["10.7.0.1/24"],
+                                "uplink": {"switch": "sw", "port": "p1"}}],
                    "children": [{"name": "shim", "parent": "eth0", "mode": "bridge", "addresses": ["10.7.0.2/32"]},
                                 {"name": "c", "parent": "eth0", "mode": "bridge", "namespace": "c",
                                  "addresses": ["10.7.0.11/24"]}]}],
@@ -226,7 +227,8 @@ def test_first_arp_answer_that_arrives_wins():
     doc = {"hosts": [
         {"name": "h1", "parents": [{"name": "eth1", "mac": "02:00:00:00:0a:01", "addresses": ["10.5.0.1/24"],
                                     "uplink": {"switch": "sw", "port": "p1"}},
-                                   {"name": "eth2", "mac": "02:00:00:00:0a:02", "uplink": {"switch": "sw", "port": "p2"}}]},
+                                   {"name": "eth2", "mac": "02:00:00:00:0a:02",
+                                    "uplink": {"switch": "sw", "port": "p2"}}]},
         {"name": "h2", "parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p3"}}],
          "children": [{"name": "s", "parent": "eth0", "mode": "source", "namespace": "s",
                        "source_macs": ["02:00:00:00:0a:01"], "addresses": ["10.5.0.9/24"]}]}],
