@@ -10,7 +10,7 @@ JSON decode, validation, rules, prediction, JSON encode) and prints, side by sid
   form the editor asks for (``?problems=inline&view=editor``, the document without its layout);
 * ``POST /api/what-if`` (two predictions) and ``/api/check?problems=inline`` on a broken design.
 
-Usage: python bench/api_check.py [--children 500] [--parents 10] [--runs 15]
+Usage: python bench/api_check.py [--children 500] [--parents 10] [--runs 15] [--shape scale|routed]
 """
 from __future__ import annotations
 
@@ -27,11 +27,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from planner.core.model import design_from_dict  # noqa: E402
 
 
-def build_design(children: int, parents: int) -> dict:
+def build_design(children: int, parents: int, shape: str = "scale") -> dict:
+    """``scale``: children over parents; ``routed``: containers each with a default route via the
+    gateway (the issue's 500-container case: every namespace has its own route)."""
     try:
-        from planner.lab.generate import scale_design
+        from planner.lab.generate import containers_design, scale_design
     except ImportError:
+        if shape != "scale":
+            raise SystemExit("--shape routed needs planner.lab") from None
         return _fallback_scale_design(children, parents)
+    if shape == "routed":
+        return containers_design(children, parents=parents, route=True)
     return scale_design(children=children, parents=parents)
 
 
@@ -64,11 +70,13 @@ def main(argv=None) -> int:
     ap.add_argument("--children", type=int, default=500)
     ap.add_argument("--parents", type=int, default=10)
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--shape", choices=("scale", "routed"), default="scale",
+                    help="routed: every container has a default route via the gateway")
     args = ap.parse_args(argv)
 
     from planner.web import core, create_app
 
-    doc = build_design(args.children, args.parents)
+    doc = build_design(args.children, args.parents, args.shape)
     body = json.dumps({"document": doc})
     endpoints = len(design_from_dict(doc).endpoints())
     with tempfile.TemporaryDirectory() as tmp:
