@@ -13,6 +13,7 @@ Usage: python3 bench/check_predict.py [ROW ...]      (default: every row; ``--li
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
@@ -86,7 +87,11 @@ def run_row(name: str) -> dict:
 
     def median(fn, n=3):
         times = []
+        result = None
         for _ in range(n):
+            # the previous run's objects go before the next run allocates: peak RSS is one run's
+            result = None
+            gc.collect()
             t = time.perf_counter()
             result = fn()
             times.append(time.perf_counter() - t)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from ..ids import STATION, bridge_uplink_id, switch_port_id
@@ -202,7 +201,7 @@ class Station(_L3):
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Iface:
     """One interface of the design, flattened, with every default resolved.
 
@@ -238,6 +237,11 @@ class Iface:
     platform: str = ""
     #: the interface's namespace forwards packets not addressed to it (a routing station)
     forwarding: bool = False
+    #: the addresses without their prefixes (``IPv4Interface.ip`` builds a new object on every access)
+    ips: tuple[ipaddress.IPv4Address, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ips", tuple(a.ip for a in self.addresses))
 
     @property
     def is_child(self) -> bool:
@@ -251,11 +255,6 @@ class Iface:
     def address(self) -> ipaddress.IPv4Interface | None:
         """The endpoint address: the first one configured."""
         return self.addresses[0] if self.addresses else None
-
-    @cached_property
-    def ips(self) -> tuple[ipaddress.IPv4Address, ...]:
-        """The addresses without their prefixes (``IPv4Interface.ip`` builds a new object on every access)."""
-        return tuple(a.ip for a in self.addresses)
 
     @property
     def ip(self) -> ipaddress.IPv4Address | None:
