@@ -34,6 +34,7 @@ from ..schema import (
     design_schema,
 )
 from .flatten import Flattener
+from .limits import check_document
 from .shorthand import host_documents
 from .text import parse_design_text, read_design_text
 from .types import (
@@ -65,9 +66,14 @@ def load_design(source: str | Path) -> Design:
 
 
 def design_from_dict(doc: Any) -> Design:
-    """Validate a document and build the model; raise :class:`DesignError` listing every problem."""
+    """Validate a document and build the model; raise :class:`DesignError` listing every problem.
+
+    Whatever path the document took (a file, an upload, a JSON body, a Python caller), it first
+    passes :func:`.limits.check_document`: sizes, depth, JSON types, 64-bit integers, no NaN, no
+    lone surrogates."""
     if not isinstance(doc, dict):
         raise DesignError(InputProblem("", "a design must be a mapping"))
+    check_document(doc)
     try:
         _fast_validator()(doc)  # compiled: ~50x faster on big designs than walking the schema
     except Exception:  # noqa: BLE001 - any failure: let jsonschema name every problem precisely
@@ -231,7 +237,8 @@ class _Builder:
             return ""
         m = text.lower()
         if int(m[:2], 16) & 1:
-            self.problem(path, f"{text!r} is a multicast MAC (lowest bit of the first octet set); use a unicast one such as 02:..")
+            self.problem(path, f"{text!r} is a multicast MAC (lowest bit of the first octet set); "
+                               "use a unicast one such as 02:..")
         elif m == "00:00:00:00:00:00":
             self.problem(path, "00:00:00:00:00:00 is not a usable MAC")
         return m
@@ -335,12 +342,14 @@ class _Builder:
             mode=c.get("mode", DEFAULT_MODE), mac=mac or stable_mac(iface_id(host, c["name"], ns)),
             mac_explicit=bool(mac), mtu=c.get("mtu", DEFAULT_MTU), mtu_explicit="mtu" in c,
             state=c.get("state", "up"), nopromisc=bool(c.get("nopromisc", False)),
-            source_macs=tuple(self.mac(m, f"{path}.source_macs[{j}]") for j, m in enumerate(c.get("source_macs") or ())),
+            source_macs=tuple(self.mac(m, f"{path}.source_macs[{j}]")
+                              for j, m in enumerate(c.get("source_macs") or ())),
             namespace=ns, **self.l3(c, path))
 
     def bridge(self, host: str, b: dict, path: str) -> Bridge:
         ports = tuple(self.bridge_port(host, bp, f"{path}.ports[{j}]") for j, bp in enumerate(b.get("ports") or ()))
-        return Bridge(name=b["name"], mac=self.mac(b.get("mac", ""), f"{path}.mac") or stable_mac(iface_id(host, b["name"])),
+        mac = self.mac(b.get("mac", ""), f"{path}.mac") or stable_mac(iface_id(host, b["name"]))
+        return Bridge(name=b["name"], mac=mac,
                       mtu=b.get("mtu", DEFAULT_MTU), state=b.get("state", "up"), ports=ports, **self.l3(b, path))
 
     def bridge_port(self, host: str, bp: dict, path: str) -> BridgePort:
@@ -348,10 +357,11 @@ class _Builder:
         if bp.get("peer") is not None:
             pd = bp["peer"]
             pns = pd.get("namespace", "")
-            peer = VethPeer(name=pd["name"], namespace=pns,
-                            mac=self.mac(pd.get("mac", ""), f"{path}.peer.mac") or stable_mac(iface_id(host, pd["name"], pns)),
+            mac = self.mac(pd.get("mac", ""), f"{path}.peer.mac") or stable_mac(iface_id(host, pd["name"], pns))
+            peer = VethPeer(name=pd["name"], namespace=pns, mac=mac,
                             mtu=pd.get("mtu", DEFAULT_MTU), state=pd.get("state", "up"), **self.l3(pd, f"{path}.peer"))
         if bp.get("enslave") and peer is not None:
             self.problem(f"{path}.peer", "an enslaved device has no veth peer; drop 'peer' or 'enslave'")
-        return BridgePort(name=bp["name"], hairpin=bool(bp.get("hairpin", False)), enslave=bool(bp.get("enslave", False)),
+        return BridgePort(name=bp["name"], hairpin=bool(bp.get("hairpin", False)),
+                          enslave=bool(bp.get("enslave", False)),
                           peer=peer, mac=stable_mac(iface_id(host, bp["name"])))
