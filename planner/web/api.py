@@ -16,6 +16,7 @@ from planner.core.errors import DesignError
 from planner.core.model import parse_design_text
 
 from . import applying, core
+from .bodies import in_id_range, json_body
 from .csrf import csrf_token
 from .errors import ApiError, invalid_design
 from .store import Conflict, NotFound
@@ -29,9 +30,7 @@ def store():
 
 
 def body() -> dict:
-    data = request.get_json(silent=True)
-    if data is None and request.data:
-        raise ApiError(400, "the request body is not valid JSON", "bad_json")
+    data = json_body()
     if not isinstance(data, dict):
         raise ApiError(400, "the request body must be a JSON object", "bad_request")
     return data
@@ -179,8 +178,9 @@ def get_design(design_id: int):
 def _base_version(data: dict, default: int | None, *, required: bool = False) -> int | None:
     """The version an edit is based on (optimistic locking); 400 unless an integer."""
     base = data.get("base_version", default)
-    if (base is not None or required) and (not isinstance(base, int) or isinstance(base, bool)):
-        raise ApiError(400, "'base_version' must be an integer", "bad_request")
+    if (base is not None or required) and (not isinstance(base, int) or isinstance(base, bool)
+                                           or not in_id_range(base)):
+        raise ApiError(400, "'base_version' must be a version number (an integer from 1)", "bad_request")
     return base
 
 
@@ -297,8 +297,8 @@ def _export(doc: dict, stem: str) -> Response:
         core.load(doc)
         return _document_download(doc, fmt, stem)
     if fmt not in core.EXPORT_FORMATS:
-        raise ApiError(400, f"unknown format {fmt!r}; use one of: {', '.join(core.EXPORT_FORMATS + core.DOCUMENT_FORMATS)}",
-                       "unsupported_format")
+        known = ", ".join(core.EXPORT_FORMATS + core.DOCUMENT_FORMATS)
+        raise ApiError(400, f"unknown format {fmt!r}; use one of: {known}", "unsupported_format")
     design = core.load(doc)
     opts = {"teardown": True} if fmt == "iproute2" and bool_arg("teardown") else {}
     files, warnings = core.export(design, fmt, **opts)
@@ -391,7 +391,8 @@ def check():
         except ApiError as exc:
             if exc.status == 422 and request.args.get("problems") == "inline":
                 phases.lap("validate")
-                resp = phases.respond({"valid": False, "problems": exc.details.get("problems", []), "message": exc.message})
+                resp = phases.respond({"valid": False, "problems": exc.details.get("problems", []),
+                                       "message": exc.message})
                 resp.call_on_close(core.collect_young)
                 return resp
             raise

@@ -122,12 +122,12 @@ def yaml_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     if len(digits) > _INT_DIGITS + 2:  # room for 0x / 0o prefixes; the value check below is exact
         raise DesignError(InputProblem("", f"integer at line {node.start_mark.line + 1} has {len(digits)} digits; "
                                            f"integers must lie within ±{INT_MAX}"))
-    return _checked_int(loader.construct_yaml_int(node), f"line {node.start_mark.line + 1}")
+    return _checked_int(loader.construct_yaml_int(node), f"the integer at line {node.start_mark.line + 1}")
 
 
 def _checked_int(value: int, where: str) -> int:
     if not -INT_MAX - 1 <= value <= INT_MAX:
-        raise DesignError(InputProblem("", f"integer at {where} is outside ±{INT_MAX} (64 bits)"))
+        raise DesignError(InputProblem("", f"{where} is outside ±{INT_MAX} (64 bits)"))
     return value
 
 
@@ -136,7 +136,7 @@ def _json_int(text: str) -> int:
     if len(text.lstrip("-")) > _INT_DIGITS:
         raise DesignError(InputProblem("", f"a JSON integer has {len(text.lstrip('-'))} digits; integers must lie "
                                            f"within ±{INT_MAX}"))
-    return _checked_int(int(text), "a JSON number")
+    return _checked_int(int(text), f"the JSON integer {text}")
 
 
 def _json_float(text: str) -> float:
