@@ -288,6 +288,8 @@ class ApplyJobs:
                                     "one apply at a time", "apply_busy", {"job": self.running.id})
             self.running = job
             self.jobs[job.id] = job
+            log.warning("apply job %s started: design %s version %s, %s, host %s", job.id, job.design.get("id"),
+                        job.design.get("version"), job.target.describe(), job.host)
             done = [j for j in self.jobs.values() if j.status in FINAL]
             for old in sorted(done, key=lambda j: j.started)[:max(0, len(done) - KEEP_JOBS)]:
                 del self.jobs[old.id]
@@ -305,6 +307,7 @@ class ApplyJobs:
                 setattr(job, k, v)
             job.phase = "finished"
             job.finished = time.time()
+            log.warning("apply job %s finished: %s after %.1f s", job.id, job.status, job.finished - job.started)
             if self.running is job:
                 self.running = None
 
@@ -328,7 +331,7 @@ def _preflight(target: TargetSpec, run_dir) -> None:
 
 def start_job(design, rec: dict, target: TargetSpec, host: str, digest: str | None) -> Job:
     applier = _applier()
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's target
     run_dir = _run_dir()
     fault_at = app.config.get("APPLY_FAULT_AT")
     version = rec["version_info"]["version"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -90,6 +91,20 @@ def _in_range(n: int | None) -> bool:
     return n is None or (isinstance(n, int) and 0 < n <= INT_MAX)
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file 0600 (like the session key) before SQLite does it 0644; tighten
+    one an older version left readable. SQLite gives its -wal/-shm files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        log.warning("%s was readable by other users; making it 0600", path)
+        os.chmod(path, 0o600)
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                os.chmod(side, 0o600)
+
+
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -106,7 +121,7 @@ class Store:
         self.path = str(path)
         self._lock = threading.RLock()
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(self.path))
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA foreign_keys = ON")
