@@ -117,6 +117,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(ui.bp)
 
+    @app.template_filter("apply_time")
+    def _apply_time(epoch: float | None) -> str:
+        """Seconds since the epoch as the history page shows times (UTC)."""
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(epoch or 0, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
     @app.context_processor
     def _vocabulary() -> dict:
         """Every page embeds the vocabulary (modes, kinds, patterns), so the browser keeps no copy."""

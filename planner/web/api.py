@@ -362,11 +362,17 @@ def apply_design(design_id: int):
 def apply_job(job_id: str):
     applying.check_enabled()
     applying.check_token()
-    job = applying.jobs().snapshot(job_id)
+    job = applying.jobs().snapshot(job_id) or store().apply_record(job_id)
     if job is None:
-        raise ApiError(404, f"no apply job {job_id!r} (jobs are kept while the server runs, the last "
-                            f"{applying.KEEP_JOBS} finished ones)", "not_found")
+        raise ApiError(404, f"no apply job {job_id!r}", "not_found")
     return jsonify(job)
+
+
+@bp.get("/designs/<int:design_id>/applies")
+def design_applies(design_id: int):
+    """Every apply of the design this server (or an earlier run of it) made, newest first."""
+    _get(design_id)
+    return jsonify({"id": design_id, "applies": store().applies(design_id)})
 
 
 # --------------------------------------------------------------------------- analysis

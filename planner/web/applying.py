@@ -26,6 +26,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,23 +250,36 @@ class Job:
     error: dict | None = None
     started: float = field(default_factory=time.time)
     finished: float | None = None
+    client: str | None = None
+    plan_digest: str | None = None
 
     def to_dict(self) -> dict:
         return {"job": self.id, "design": self.design, "target": self.target.to_dict(), "host": self.host,
                 "status": self.status, "finished": self.status in FINAL, "phase": self.phase,
                 "progress": {"done": self.done, "total": self.total, "current": self.current},
                 "plan": self.plan, "result": self.result, "error": self.error,
-                "started": self.started, "finished_at": self.finished,
+                "started": self.started, "finished_at": self.finished, "client": self.client,
+                "plan_digest": self.plan_digest,
                 "elapsed_s": round((self.finished or time.time()) - self.started, 3)}
 
 
 class ApplyJobs:
-    """The server's apply jobs: at most one running; the last :data:`KEEP_JOBS` kept."""
+    """The server's apply jobs: at most one running; the last :data:`KEEP_JOBS` kept in memory,
+    every one recorded through ``record`` (the store) when it starts and when it ends."""
 
-    def __init__(self):
+    def __init__(self, record: Callable[[dict], None] | None = None):
         self.lock = threading.Lock()
         self.jobs: dict[str, Job] = {}
         self.running: Job | None = None
+        self._record = record
+
+    def _keep(self, job: Job) -> None:
+        if self._record is None:
+            return
+        try:
+            self._record(job.to_dict())
+        except Exception:  # noqa: BLE001 - a full disk must not take the apply down; it is logged
+            log.exception("apply job %s: could not record it in the database", job.id)
 
     def get(self, job_id: str) -> Job | None:
         with self.lock:
@@ -288,8 +302,9 @@ class ApplyJobs:
                                     "one apply at a time", "apply_busy", {"job": self.running.id})
             self.running = job
             self.jobs[job.id] = job
-            log.warning("apply job %s started: design %s version %s, %s, host %s", job.id, job.design.get("id"),
-                        job.design.get("version"), job.target.describe(), job.host)
+            log.warning("apply job %s started by %s: design %s version %s, %s, host %s", job.id, job.client,
+                        job.design.get("id"), job.design.get("version"), job.target.describe(), job.host)
+            self._keep(job)
             done = [j for j in self.jobs.values() if j.status in FINAL]
             for old in sorted(done, key=lambda j: j.started)[:max(0, len(done) - KEEP_JOBS)]:
                 del self.jobs[old.id]
@@ -308,6 +323,7 @@ class ApplyJobs:
             job.phase = "finished"
             job.finished = time.time()
             log.warning("apply job %s finished: %s after %.1f s", job.id, job.status, job.finished - job.started)
+            self._keep(job)
             if self.running is job:
                 self.running = None
 
@@ -336,7 +352,7 @@ def start_job(design, rec: dict, target: TargetSpec, host: str, digest: str | No
     fault_at = app.config.get("APPLY_FAULT_AT")
     version = rec["version_info"]["version"]
     job = Job(id=secrets.token_hex(8), design={"id": rec["id"], "name": rec["name"], "version": version},
-              target=target, host=host)
+              target=target, host=host, client=request.remote_addr, plan_digest=digest)
     store = jobs(app)
     store.ensure_idle()
     try:
@@ -408,4 +424,11 @@ def _result(res) -> dict:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["mvplan_apply_jobs"] = ApplyJobs()
+    store = app.extensions.get("mvplan_store")
+    app.extensions["mvplan_apply_jobs"] = ApplyJobs(record=store.record_apply if store is not None else None)
+    if store is not None:
+        n = store.interrupt_unfinished_applies(
+            "the server stopped during this apply; if the target's journal is left, recover it "
+            "(mvplan apply --recover rollback|complete) before applying again")
+        if n:
+            log.warning("%d apply job(s) were running when the server last stopped; marked interrupted", n)

@@ -50,6 +50,17 @@ CREATE TABLE IF NOT EXISTS drafts (
     updated TEXT NOT NULL,
     document TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS applies (
+    job TEXT PRIMARY KEY,
+    design_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    client TEXT,
+    status TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS applies_by_design ON applies (design_id, started);
 """
 
 
@@ -103,6 +114,10 @@ def _private_file(path: Path) -> None:
             side = path.with_name(path.name + suffix)
             if side.exists():
                 os.chmod(side, 0o600)
+
+
+def _iso(epoch: float | None) -> str:
+    return datetime.fromtimestamp(epoch or 0, UTC).isoformat(timespec="milliseconds")
 
 
 def _now() -> str:
@@ -271,6 +286,44 @@ class Store:
                       "updated = excluded.updated, document = excluded.document",
                       (design_id, base_version, now, _dumps(document)))
         return {"base_version": base_version, "updated": now}
+
+    # -- apply records -----------------------------------------------------------------
+    def record_apply(self, record: dict) -> None:
+        """Insert or update one apply's record (``GET /api/apply/<job>``'s answer, plus who started
+        it): written when it starts and when it ends, so a restart loses none. Records outlive the
+        design they applied (what ran on a machine stays known)."""
+        design = record.get("design") or {}
+        finished = record.get("finished_at")
+        with self._tx() as c:
+            c.execute("INSERT INTO applies(job, design_id, version, started, finished, client, status, record) "
+                      "VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job) DO UPDATE SET finished = excluded.finished, "
+                      "status = excluded.status, record = excluded.record",
+                      (record["job"], int(design.get("id") or 0), int(design.get("version") or 0),
+                       _iso(record.get("started")), _iso(finished) if finished else None, record.get("client"),
+                       record.get("status") or "running", _dumps(record)))
+
+    def apply_record(self, job: str) -> dict | None:
+        with self._lock:
+            row = self._conn.execute("SELECT record FROM applies WHERE job = ?", (job,)).fetchone()
+        return json.loads(row["record"]) if row else None
+
+    def applies(self, design_id: int) -> builtins.list[dict[str, Any]]:
+        """Every apply of a design, newest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT record FROM applies WHERE design_id = ? ORDER BY started DESC, job",
+                                      (design_id,)).fetchall()
+        return [json.loads(r["record"]) for r in rows]
+
+    def interrupt_unfinished_applies(self, reason: str) -> int:
+        """Mark applies a previous server process left running (it stopped mid-apply)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT record FROM applies WHERE status = 'running'").fetchall()
+        for row in rows:
+            record = json.loads(row["record"])
+            record.update(status="interrupted", finished=True, phase="finished",
+                          error={"code": "interrupted", "message": reason})
+            self.record_apply(record)
+        return len(rows)
 
     def drop_draft(self, design_id: int) -> None:
         with self._tx() as c:

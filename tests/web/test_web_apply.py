@@ -498,3 +498,51 @@ def test_kernel_missing_namespace_is_404(lab_prereqs, aapi, vepa_doc):
     name = scratch_prefix("mvw")  # no such namespace
     assert_envelope(aapi.dry_run(did, name), 404, "target_missing")
     assert_envelope(aapi.apply(did, name), 404, "target_missing")
+
+
+# =========================================================================== records that survive a restart
+def _restarted(apply_app):
+    """A second app on the same database and settings: what a restarted server sees."""
+    return create_app(dict(apply_app.config, SEED_EXAMPLES=False), instance_path=apply_app.instance_path)
+
+
+def test_an_apply_record_survives_a_restart(apply_app, aapi, vepa_doc, fake):
+    fake()
+    did = aapi.design(vepa_doc)
+    digest = aapi.dry_run(did, "lab1").get_json()["plan_digest"]
+    job = aapi.wait(aapi.apply(did, "lab1", plan_digest=digest).get_json()["job"])
+    assert job["status"] == "verified" and job["client"] == "127.0.0.1" and job["plan_digest"] == digest
+
+    again = ApplyApi(_restarted(apply_app))
+    kept = again.get(f"/api/apply/{job['job']}").get_json()
+    assert kept["status"] == "verified" and kept["design"] == {"id": did, "name": "vepa-hairpin", "version": 1}
+    assert kept["target"] == {"kind": "netns", "netns": "lab1"} and kept["client"] == "127.0.0.1"
+    assert kept["plan_digest"] == digest and kept["result"]["applied"] == 15 and kept["result"]["verified"]
+    assert len(kept["plan"]["ops"]) == 15
+    listed = again.client.get(f"/api/designs/{did}/applies").get_json()
+    assert [a["job"] for a in listed["applies"]] == [job["job"]]
+    history = again.client.get(f"/designs/{did}/history").get_data(as_text=True)
+    assert "verified" in history and "127.0.0.1" in history and digest[:12] in history and "netns lab1" in history
+    review = again.client.get(f"/designs/{did}/versions/1").get_data(as_text=True)
+    assert "Applies of v1" in review and digest[:12] in review
+
+
+def test_an_apply_running_when_the_server_stopped_is_marked_interrupted(apply_app, aapi, vepa_doc, fake):
+    gate = threading.Event()
+    fake(block=gate)
+    did = aapi.design(vepa_doc)
+    job = aapi.apply(did, "lab1").get_json()
+    try:
+        again = ApplyApi(_restarted(apply_app))  # the "new" server starts while the old one was mid-apply
+        kept = again.get(f"/api/apply/{job['job']}").get_json()
+        assert kept["status"] == "interrupted" and kept["finished"] is True
+        assert "--recover" in kept["error"]["message"]
+        assert "interrupted" in again.client.get(f"/designs/{did}/history").get_data(as_text=True)
+    finally:
+        gate.set()
+    aapi.wait(job["job"])
+
+
+def test_applies_of_an_unknown_design_are_404(aapi):
+    assert_envelope(aapi.client.get("/api/designs/999/applies"), 404, "not_found")
+    assert_envelope(aapi.get("/api/apply/nope"), 404, "not_found")
