@@ -61,7 +61,7 @@ def matrix(prediction: dict, limit: int = MATRIX_ENDPOINT_LIMIT) -> dict:
         labels = [{"id": e["id"], "label": e["id"], "title": f"{e['id']} {e.get('address') or ''}".strip(),
                    "cls": e["class"], "parent": e.get("parent", e["id"])} for e in eps]
         for a in labels:
-            cells = []
+            cells: list[dict] = []
             for b in labels:
                 if a["id"] == b["id"]:
                     cells.append({"self": True})
@@ -73,7 +73,7 @@ def matrix(prediction: dict, limit: int = MATRIX_ENDPOINT_LIMIT) -> dict:
     labels = [{"id": f"class {n}", "label": f"class {n} ({len(m)})", "title": ", ".join(m[:20]), "cls": n,
                "size": len(m)} for n, m in enumerate(prediction.get("classes", []))]
     for a in labels:
-        cells: list[dict] = []
+        cells = []
         for b in labels:
             if a["cls"] == b["cls"] and a["size"] == 1:
                 cells.append({"self": True})
