@@ -351,7 +351,8 @@ def apply_design(design_id: int):
     digest = data.get("plan_digest")
     if digest is not None and not isinstance(digest, str):
         raise ApiError(400, "'plan_digest' must be the string a dry run returned", "bad_request")
-    job = applying.start_job(design, rec, target, host, digest or None)
+    confirm = applying.parse_confirm_seconds(data)
+    job = applying.start_job(design, rec, target, host, digest or None, confirm)
     resp = jsonify({"job": job.id, "status_url": f"/api/apply/{job.id}", **job.to_dict()})
     resp.status_code = 202
     resp.headers["Location"] = f"/api/apply/{job.id}"
@@ -366,6 +367,24 @@ def apply_job(job_id: str):
     if job is None:
         raise ApiError(404, f"no apply job {job_id!r}", "not_found")
     return jsonify(job)
+
+
+@bp.post("/apply/<job_id>/confirm")
+def confirm_apply(job_id: str):
+    """Keep the change of an apply started with ``confirm_seconds`` (else it rolls back)."""
+    applying.check_enabled()
+    applying.check_token()
+    return jsonify(applying.confirm_job(job_id))
+
+
+@bp.post("/recover")
+def recover():
+    """Finish the apply a killed process left journalled on a target: roll back or complete."""
+    applying.check_enabled()
+    applying.check_token()
+    data = body()
+    target = applying.parse_target(data, real=True)
+    return jsonify(applying.recover_target(target, data.get("mode", "")))
 
 
 @bp.get("/designs/<int:design_id>/applies")

@@ -546,3 +546,91 @@ def test_an_apply_running_when_the_server_stopped_is_marked_interrupted(apply_ap
 def test_applies_of_an_unknown_design_are_404(aapi):
     assert_envelope(aapi.client.get("/api/designs/999/applies"), 404, "not_found")
     assert_envelope(aapi.get("/api/apply/nope"), 404, "not_found")
+
+
+# =========================================================================== confirm and recover from the browser
+def _wait_phase(a, job_id, phase, timeout=60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = a.get(f"/api/apply/{job_id}").get_json()
+        if job["phase"] == phase or job["finished"]:
+            return job
+        assert time.monotonic() < deadline, f"job never reached {phase}: {job}"
+        time.sleep(0.05)
+
+
+def test_confirm_seconds_must_be_sane(aapi, vepa_doc, fake):
+    fake()
+    did = aapi.design(vepa_doc)
+    for bad in (0, -1, 3601, "10", True):
+        assert_envelope(aapi.apply(did, "lab1", confirm_seconds=bad), 400, "bad_request")
+    assert_envelope(aapi.post("/api/apply/nope/confirm"), 404, "not_found")
+    job = aapi.wait(aapi.apply(did, "lab1").get_json()["job"])
+    assert_envelope(aapi.post(f"/api/apply/{job['job']}/confirm"), 409, "not_confirming")
+    assert_envelope(aapi.post("/api/recover", json={"target": {"kind": "netns", "netns": "lab1"}, "mode": "x"}),
+                    400, "bad_request")
+
+
+@pytest.mark.kernel
+def test_kernel_confirmed_apply_is_kept_and_unconfirmed_one_rolled_back(lab_prereqs, aapi, vepa_doc):
+    from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
+
+    did = aapi.design(vepa_doc)
+    s = Scratch("mvw")
+    try:
+        n = _vepa_target(s)
+        before = full_dump(netns_with_prefix(s.prefix))
+        job = aapi.apply(did, n, confirm_seconds=1).get_json()
+        assert job["confirm"] == {"seconds": 1.0, "until": None}
+        done = aapi.wait(job["job"])  # nobody confirms
+        assert done["status"] == "rolled_back" and done["result"]["confirmed"] is False, done
+        assert "not confirmed within 1s" in done["result"]["error"]
+        assert full_dump(netns_with_prefix(s.prefix)) == before
+
+        job = aapi.apply(did, n, confirm_seconds=60).get_json()
+        waiting = _wait_phase(aapi, job["job"], "confirming")
+        assert waiting["phase"] == "confirming" and waiting["confirm"]["until"] > time.time()
+        assert aapi.post(f"/api/apply/{job['job']}/confirm").status_code == 200
+        done = aapi.wait(job["job"])
+        assert done["status"] == "verified" and done["result"]["confirmed"] is True, done
+        assert sorted(netns_with_prefix(s.prefix)) == sorted([n, f"{n}-web", f"{n}-db", f"{s.prefix}-wire"])
+    finally:
+        s.cleanup()
+    assert netns_with_prefix(s.prefix) == []
+
+
+@pytest.mark.kernel
+def test_kernel_journal_of_a_killed_apply_is_recovered_from_the_browser(lab_prereqs, aapi, vepa_doc, rundir,
+                                                                       tmp_path):
+    import json as jsonlib
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
+
+    root = Path(__file__).resolve().parents[2]
+    path = tmp_path / "vepa.json"
+    path.write_text(jsonlib.dumps(vepa_doc))
+    did = aapi.design(vepa_doc)
+    s = Scratch("mvw")
+    try:
+        n = _vepa_target(s)
+        before = full_dump(netns_with_prefix(s.prefix))
+        target = {"kind": "netns", "netns": n}
+        assert_envelope(aapi.post("/api/recover", json={"target": target, "mode": "rollback"}), 404, "no_journal")
+        cp = subprocess.run([sys.executable, "-m", "planner.cli", "apply", str(path), "--netns", n, "--yes",
+                             "--run-dir", rundir], capture_output=True, text=True, timeout=120, cwd=root,
+                            env=dict(os.environ, PYTHONPATH=str(root), MVPLAN_KILL_AT="8"))
+        assert cp.returncode == -9, cp.stderr
+        assert_envelope(aapi.apply(did, n), 409, "journal_pending")
+        resp = aapi.post("/api/recover", json={"target": target, "mode": "rollback"})
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        body = resp.get_json()
+        assert body["status"] == "rolled_back" and body["result"]["rollback_errors"] == []
+        assert full_dump(netns_with_prefix(s.prefix)) == before
+        job = aapi.wait(aapi.apply(did, n).get_json()["job"])  # free to apply again
+        assert job["status"] == "verified"
+    finally:
+        s.cleanup()
+    assert netns_with_prefix(s.prefix) == []
