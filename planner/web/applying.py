@@ -229,7 +229,8 @@ def dry_run(design, rec: dict, target: TargetSpec, host: str) -> dict:
 
 
 # --------------------------------------------------------------------------- jobs
-FINAL = ("verified", "verify_failed", "rolled_back", "rollback_failed", "failed")
+FINAL = ("verified", "verify_failed", "rolled_back", "rolled_back_not_as_before", "rollback_failed", "failed",
+         "interrupted")
 
 
 @dataclass
@@ -470,7 +471,9 @@ def start_job(design, rec: dict, target: TargetSpec, host: str, digest: str | No
 
 def _status(res) -> str:
     if res.rolled_back:
-        return "rollback_failed" if res.rollback_errors else "rolled_back"
+        if res.rollback_errors:
+            return "rollback_failed"
+        return "rolled_back_not_as_before" if getattr(res, "vanished", None) else "rolled_back"
     if res.error is not None:
         return "failed"
     if res.mismatches:
@@ -485,7 +488,8 @@ def _result(res) -> dict:
         failed = {"index": idx, "description": res.failed_op.describe(), "op": res.failed_op.kind}
     return {"ok": res.ok, "target": res.target, "applied": res.applied, "total": len(res.plan.ops),
             "error": res.error, "failed_op": failed, "rolled_back": res.rolled_back,
-            "rollback_errors": list(res.rollback_errors), "mismatches": list(res.mismatches),
+            "rollback_errors": list(res.rollback_errors), "vanished": list(getattr(res, "vanished", [])),
+            "mismatches": list(res.mismatches),
             "verified": res.verified, "cached": res.cached, "confirmed": getattr(res, "confirmed", None),
             "timings": {k: round(v, 4) for k, v in res.timings.items()}}
 

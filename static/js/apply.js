@@ -10,6 +10,7 @@ const OUTCOME = {
   verified: 'verified',
   verify_failed: 'verification FAILED',
   rolled_back: 'failed and rolled back',
+  rolled_back_not_as_before: 'failed, rolled back, but NOT as before',
   rollback_failed: 'failed; rollback INCOMPLETE',
   failed: 'failed',
   interrupted: 'interrupted (the server stopped)',
@@ -222,6 +223,9 @@ export function initApply(S) {
           rb.append(h('p.error', {}, `Rollback incomplete (${r.rollback_errors.length} problem${r.rollback_errors.length > 1 ? 's' : ''}); the journal is kept. Fix and run `,
             h('code', {}, `mvplan apply --recover rollback${job.target.netns ? ` --netns ${job.target.netns}` : ''}`), ':'),
           h('ul.problems', {}, r.rollback_errors.map((x) => h('li', {}, x))));
+        } else if (r.vanished && r.vanished.length) {
+          rb.append(h('p.error', {}, `Rolled back the ${r.applied} completed operation${r.applied === 1 ? '' : 's'}, but ${r.target} is NOT as before:`),
+            h('ul.problems.vanished', {}, r.vanished.map((x) => h('li', {}, x))));
         } else {
           rb.append(h('p', {}, `Rolled back: the ${r.applied} completed operation${r.applied === 1 ? ' was' : 's were'} undone; ${r.target} is as before.`));
         }

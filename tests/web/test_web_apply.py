@@ -12,6 +12,7 @@ import fcntl
 import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from webhelpers import assert_envelope
@@ -631,6 +632,32 @@ def test_kernel_journal_of_a_killed_apply_is_recovered_from_the_browser(lab_prer
         assert full_dump(netns_with_prefix(s.prefix)) == before
         job = aapi.wait(aapi.apply(did, n).get_json()["job"])  # free to apply again
         assert job["status"] == "verified"
+    finally:
+        s.cleanup()
+    assert netns_with_prefix(s.prefix) == []
+
+
+@pytest.mark.kernel
+def test_kernel_parent_deleted_from_outside_during_an_apply_is_reported(lab_prereqs, vepa_doc, rundir):
+    """Issue 9: a parent deleted by someone else mid-apply was reported as "rolled back; as before"."""
+    from planner.core.model import design_from_dict
+    from planner.lab.scratch import Scratch, netns_with_prefix
+    from planner.netlink.apply import apply
+
+    s = Scratch("mvw")
+    try:
+        n = _vepa_target(s)
+
+        def delete_parent(position, op):
+            if position == 3:
+                s.ip(n, "link", "del", "eth0")  # from outside: the veth and its peer are gone
+
+        res = apply(design_from_dict(vepa_doc), netns=n, yes=True, run_dir_path=rundir, fault=delete_parent,
+                    progress=False)
+        assert res.error is not None and res.rolled_back and res.rollback_errors == []
+        assert any("eth0" in e and "deleted from outside" in e for e in res.vanished), res.vanished
+        assert applying._status(res) == "rolled_back_not_as_before"
+        assert not (Path(rundir) / f"netns-{n}.journal").exists()  # nothing left to recover: no loop
     finally:
         s.cleanup()
     assert netns_with_prefix(s.prefix) == []
