@@ -10,7 +10,7 @@ JSON decode, validation, rules, prediction, JSON encode) and prints, side by sid
   form the editor asks for (``?problems=inline&view=editor``, the document without its layout);
 * ``POST /api/what-if`` (two predictions) and ``/api/check?problems=inline`` on a broken design.
 
-Usage: python bench/api_check.py [--children 500] [--parents 10] [--runs 15]
+Usage: python bench/api_check.py [--children 500] [--parents 10] [--runs 15] [--shape scale|routed]
 """
 from __future__ import annotations
 
@@ -27,21 +27,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from planner.core.model import design_from_dict  # noqa: E402
 
 
-def build_design(children: int, parents: int) -> dict:
+def build_design(children: int, parents: int, shape: str = "scale") -> dict:
+    """``scale``: children over parents; ``routed``: containers each with a default route via the
+    gateway (the issue's 500-container case: every namespace has its own route)."""
     try:
-        from planner.lab.generate import scale_design
+        from planner.lab.generate import containers_design, scale_design
     except ImportError:
-        scale_design = None
-    if scale_design is not None:
-        return scale_design(children=children, parents=parents)
-    # fallback: same shape, built here
+        if shape != "scale":
+            raise SystemExit("--shape routed needs planner.lab") from None
+        return _fallback_scale_design(children, parents)
+    if shape == "routed":
+        return containers_design(children, parents=parents, route=True)
+    return scale_design(children=children, parents=parents)
+
+
+def _fallback_scale_design(children: int, parents: int) -> dict:
+    """The same shape as ``scale_design``, built here (for a checkout without the lab package)."""
     ports = [{"name": f"p{k}", "hairpin": k % 2 == 0} for k in range(parents)] + [{"name": "s0"}]
+    host_parents = [{"name": f"eth{k}", "uplink": {"switch": "sw1", "port": f"p{k}"}} for k in range(parents)]
+    host_children = [{"name": f"c{k}", "parent": f"eth{k % parents}", "mode": ("bridge", "vepa", "private")[k % 3],
+                      "namespace": f"n{k}", "addresses": [f"10.0.{(k + 10) // 250}.{(k + 10) % 250 + 1}/16"]}
+                     for k in range(children)]
     return {"version": 1, "name": f"scale-{children}x{parents}",
-            "hosts": [{"name": "host1",
-                       "parents": [{"name": f"eth{k}", "uplink": {"switch": "sw1", "port": f"p{k}"}} for k in range(parents)],
-                       "children": [{"name": f"c{k}", "parent": f"eth{k % parents}", "mode": ("bridge", "vepa", "private")[k % 3],
-                                     "namespace": f"n{k}", "addresses": [f"10.0.{(k + 10) // 250}.{(k + 10) % 250 + 1}/16"]}
-                                    for k in range(children)]}],
+            "hosts": [{"name": "host1", "parents": host_parents, "children": host_children}],
             "switches": [{"name": "sw1", "ports": ports}],
             "stations": [{"name": "gw0", "uplink": {"switch": "sw1", "port": "s0"}, "addresses": ["10.0.0.1/16"]}]}
 
@@ -62,11 +70,13 @@ def main(argv=None) -> int:
     ap.add_argument("--children", type=int, default=500)
     ap.add_argument("--parents", type=int, default=10)
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--shape", choices=("scale", "routed"), default="scale",
+                    help="routed: every container has a default route via the gateway")
     args = ap.parse_args(argv)
 
     from planner.web import core, create_app
 
-    doc = build_design(args.children, args.parents)
+    doc = build_design(args.children, args.parents, args.shape)
     body = json.dumps({"document": doc})
     endpoints = len(design_from_dict(doc).endpoints())
     with tempfile.TemporaryDirectory() as tmp:
@@ -91,7 +101,8 @@ def main(argv=None) -> int:
 
         editor_size = len(api_check_editor().data)
         port = doc["switches"][0]["ports"][0]
-        what_if = json.dumps({"document": doc, "hairpin": {f"switch:{doc['switches'][0]['name']}/{port['name']}": not port.get("hairpin", False)}})
+        port_id = f"switch:{doc['switches'][0]['name']}/{port['name']}"
+        what_if = json.dumps({"document": doc, "hairpin": {port_id: not port.get("hairpin", False)}})
         broken = json.loads(body)
         broken["document"]["hosts"][0]["children"][0]["parent"] = "nope"
         broken = json.dumps(broken)

@@ -41,6 +41,11 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ConsoleMessage, Page
+    from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -57,7 +62,8 @@ LISTEN = """() => {
     document.addEventListener(type, (e) => { window.__benchInput[type] = e.timeStamp; }, true);
   }
 }"""
-FINGERPRINT = "() => document.getElementById('findings').textContent + '|' + document.getElementById('matrix').textContent"
+FINGERPRINT = ("() => document.getElementById('findings').textContent + '|' + "
+               "document.getElementById('matrix').textContent")
 SHOWN_AFTER = """rev => { const s = window.mvplan.timings.shown;
   return !!(s && s.rev > rev && s.painted && ['ok', 'invalid'].includes(document.body.dataset.check)); }"""
 
@@ -74,7 +80,9 @@ def serve(app):
 def serve_process(instance: str):
     """Serve the instance from a process of its own, like ``mvplan serve`` (threaded Werkzeug):
     the server should not share a CPU-bound interpreter (GIL, garbage collector) with Playwright."""
-    proc = subprocess.Popen([sys.executable, __file__, "--serve-instance", instance], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-instance", instance], stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None  # stdout=PIPE gives a pipe
     line = proc.stdout.readline().strip()
     if not line.startswith("http://"):
         proc.kill()
@@ -95,6 +103,22 @@ def _serve_instance(instance: str) -> int:
     return 0
 
 
+def collect_errors(page: Page) -> list[str]:
+    """A list that fills with the page's uncaught errors and its console errors."""
+    errors: list[str] = []
+
+    def on_page_error(e: PlaywrightError) -> None:
+        errors.append(str(e))
+
+    def on_console(m: ConsoleMessage) -> None:
+        if m.type == "error":
+            errors.append(m.text)
+
+    page.on("pageerror", on_page_error)
+    page.on("console", on_console)
+    return errors
+
+
 def settle(page, pause_ms: int) -> None:
     page.wait_for_timeout(pause_ms)
     page.evaluate("() => window.mvplanEditor.runCheck()")  # resolves when no check is pending
@@ -103,7 +127,8 @@ def settle(page, pause_ms: int) -> None:
 
 # the network's view of the last POST /api/check: when its answer had fully arrived in the
 # browser, whether or not the page's main thread was free to read it
-NET = """t0 => { const e = performance.getEntriesByType('resource').filter(x => x.name.includes('/api/check') && x.startTime >= t0).pop();
+NET = """t0 => { const e = performance.getEntriesByType('resource')
+    .filter(x => x.name.includes('/api/check') && x.startTime >= t0).pop();
   return e ? {requestStart: e.requestStart, responseStart: e.responseStart, responseEnd: e.responseEnd} : null; }"""
 
 
@@ -147,8 +172,8 @@ def measure(page, url: str, edits: int, pause_ms: int) -> dict:
         settle(page, pause_ms)
         matrix.append(trip(page, lambda: page.keyboard.press("Control+z"), "keydown"))
     assert page.is_visible("#matrix table.matrix"), "the matrix is not on screen"
-    return {"nodes": t["nodes"], "drawn": t["drawn"], "first_check": t["shown"]["painted"] if t["shown"]["rev"] == 0 else float("nan"),
-            "props": props, "matrix": matrix}
+    first_check = t["shown"]["painted"] if t["shown"]["rev"] == 0 else float("nan")
+    return {"nodes": t["nodes"], "drawn": t["drawn"], "first_check": first_check, "props": props, "matrix": matrix}
 
 
 def med(trips: list[dict], key=lambda x: x["trip"]) -> float:
@@ -165,7 +190,9 @@ def phases(trips: list[dict]) -> list[tuple[str, float]]:
         return lambda x: (x["shown"].get("server") or {}).get(key)
 
     def span(a, b):
-        return lambda x: (x["shown"][b] - x["shown"][a]) if x["shown"].get(a) is not None and x["shown"].get(b) is not None else None
+        def both(x):
+            return x["shown"].get(a) is not None and x["shown"].get(b) is not None
+        return lambda x: (x["shown"][b] - x["shown"][a]) if both(x) else None
 
     def net(key, start):
         def f(x):
@@ -177,10 +204,13 @@ def phases(trips: list[dict]) -> list[tuple[str, float]]:
 
     def read(x):
         n = x.get("net")
-        return (x["shown"]["answered"] - n["responseEnd"]) if n and n.get("responseEnd") and x["shown"].get("answered") else None
+        if n and n.get("responseEnd") and x["shown"].get("answered"):
+            return x["shown"]["answered"] - n["responseEnd"]
+        return None
 
     return [
-        ph("input event -> editor's edit handler", lambda x: (x["shown"]["edit"] - x["input"]) if x["shown"].get("edit") else None),
+        ph("input event -> editor's edit handler",
+           lambda x: (x["shown"]["edit"] - x["input"]) if x["shown"].get("edit") else None),
         ph("edit -> request sent (copy, serialise)", span("edit", "sent")),
         ph("sent -> answer received (HTTP + server)", net("responseEnd", "sent")),
         ph("  server: parse JSON body", srv("parse")),
@@ -224,12 +254,11 @@ def main(argv=None) -> int:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=args.chromium, args=ARGS)
                 results = {}
-                for label, did in (("baseline: vepa-hairpin example", small_id), (f"scale design ({big['name']})", big_id)):
+                pages = (("baseline: vepa-hairpin example", small_id), (f"scale design ({big['name']})", big_id))
+                for label, did in pages:
                     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
                     page = ctx.new_page()
-                    errors = []
-                    page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-                    page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+                    errors = collect_errors(page)
                     results[label] = measure(page, f"{base}/designs/{did}", args.edits, args.pause)
                     results[label]["errors"] = errors
                     ctx.close()
@@ -252,7 +281,8 @@ def main(argv=None) -> int:
             note += f"   ({unchanged} edits did not change findings or matrix!)"
         if r["errors"]:
             note += f"   ({len(r['errors'])} console/page errors: {r['errors'][0]})"
-        print(f"{label:40} {r['nodes']:6d} {r['drawn']:13.0f} {r['first_check']:12.0f} {cells[0]:>20} {cells[1]:>20}{note}")
+        print(f"{label:40} {r['nodes']:6d} {r['drawn']:13.0f} {r['first_check']:12.0f} "
+              f"{cells[0]:>20} {cells[1]:>20}{note}")
     big_label = list(results)[-1]
     trips = results[big_label]["props"] + results[big_label]["matrix"]
     print(f"\nwhere the {big_label} trip goes (median of each phase over all its edits; the canvas redraws "

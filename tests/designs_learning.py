@@ -60,7 +60,8 @@ def two_mirrors() -> dict:
     """Two hosts whose bridges both reflect back into one switch: the switch floods each reflection
     to the other mirror - a broadcast storm without any cable loop."""
     doc = bridged_host(bridge_hairpin=True, switch_hairpin=False)
-    h2 = {"name": "h2", "parents": [{"name": "eth0", "mac": "02:00:00:00:11:01", "uplink": {"switch": "sw1", "port": "p2"}}],
+    h2 = {"name": "h2",
+          "parents": [{"name": "eth0", "mac": "02:00:00:00:11:01", "uplink": {"switch": "sw1", "port": "p2"}}],
           "bridges": [{"name": "br0", "mac": "02:00:00:00:11:02", "ports": [
               {"name": "eth0", "enslave": True, "hairpin": True},
               {"name": "vb1", "peer": {"name": "eth0", "namespace": "c1", "mac": "02:00:00:00:11:11",

@@ -215,7 +215,8 @@ def test_parent_with_state_down_stays_down():
 
 
 def test_check_errors_stop_the_compiler():
-    children = [{"name": "a0", "parent": "eth0", "mode": "passthru"}, {"name": "b0", "parent": "eth0", "mode": "bridge"}]
+    children = [{"name": "a0", "parent": "eth0", "mode": "passthru"},
+                {"name": "b0", "parent": "eth0", "mode": "bridge"}]
     with pytest.raises(CompileError) as exc:
         compile_plan(design_from_dict(doc(children=children)))
     assert "MV101" in str(exc.value) and {f.code for f in exc.value.findings} == {"MV101"}

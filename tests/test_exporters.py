@@ -115,7 +115,8 @@ def test_scripts_pass_sh_n(variant, tmp_path):
 
 def test_three_hairpin_forms():
     d = load_design(KITCHEN)
-    lines = {style: export(d, "iproute2", hairpin_style=style).files["host1.sh"] for style in ("bridge", "brctl", "sysfs")}
+    lines = {style: export(d, "iproute2", hairpin_style=style).files["host1.sh"]
+             for style in ("bridge", "brctl", "sysfs")}
     assert "\nbridge link set dev vp0 hairpin on\n" in lines["bridge"]
     assert "\nbrctl hairpin br0 vp0 on\n" in lines["brctl"]
     # sysfs shows the namespace of whoever mounted it: every write mounts a fresh one of its own
@@ -151,7 +152,7 @@ def test_every_op_has_one_comment_and_one_command():
     text = export(d, "iproute2", plan=plan).files["host1.sh"]
     body = text.split("set -eu\n", 1)[1].strip().split("\n\n")
     assert len(body) == len(plan.ops)
-    for block, op in zip(body, plan.ops):
+    for block, op in zip(body, plan.ops, strict=True):
         comment, line = block.split("\n")
         assert comment == f"# {op.describe()}" and line == shell_line(op)
 
@@ -304,7 +305,8 @@ def test_networkd_multi_host_folders_and_archives(tmp_path):
     assert blob == res.write_tar() and (tmp_path / "out.tar").read_bytes() == blob
     with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
         assert sorted(tar.getnames()) == sorted(res.files)
-        assert tar.extractfile("node-a/10-mvplan-mv0.netdev").read().decode() == res.files["node-a/10-mvplan-mv0.netdev"]
+        member = tar.extractfile("node-a/10-mvplan-mv0.netdev")
+        assert member is not None and member.read().decode() == res.files["node-a/10-mvplan-mv0.netdev"]
     with pytest.raises(ValueError):
         ExportResult(files={"../escape": "x"}).write_dir(tmp_path / "safe")
 

@@ -63,7 +63,7 @@ def test_random_designs_respect_kernel_constraints(designs):
 
 def test_random_designs_cover_the_feature_space(designs):
     seen = collections.Counter()
-    for doc, design in designs.values():
+    for _doc, design in designs.values():
         seen[f"hosts={len(design.hosts)}"] += 1
         seen[f"switches={len(design.switches)}"] += 1
         seen[f"stations={len(design.stations)}"] += 1

@@ -187,7 +187,8 @@ def test_source_list_is_one_way_between_siblings():
 def test_shim_needs_host_routes():
     doc = {
         "hosts": [{"name": "h",
-                   "parents": [{"name": "eth0", "addresses": ["10.7.0.1/24"], "uplink": {"switch": "sw", "port": "p1"}}],
+                   "parents": [{"name": "eth0", "addresses": ["10.7.0.1/24"],
+                                "uplink": {"switch": "sw", "port": "p1"}}],
                    "children": [{"name": "shim", "parent": "eth0", "mode": "bridge", "addresses": ["10.7.0.2/32"]},
                                 {"name": "c", "parent": "eth0", "mode": "bridge", "namespace": "c",
                                  "addresses": ["10.7.0.11/24"]}]}],
@@ -226,7 +227,8 @@ def test_first_arp_answer_that_arrives_wins():
     doc = {"hosts": [
         {"name": "h1", "parents": [{"name": "eth1", "mac": "02:00:00:00:0a:01", "addresses": ["10.5.0.1/24"],
                                     "uplink": {"switch": "sw", "port": "p1"}},
-                                   {"name": "eth2", "mac": "02:00:00:00:0a:02", "uplink": {"switch": "sw", "port": "p2"}}]},
+                                   {"name": "eth2", "mac": "02:00:00:00:0a:02",
+                                    "uplink": {"switch": "sw", "port": "p2"}}]},
         {"name": "h2", "parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p3"}}],
          "children": [{"name": "s", "parent": "eth0", "mode": "source", "namespace": "s",
                        "source_macs": ["02:00:00:00:0a:01"], "addresses": ["10.5.0.9/24"]}]}],
@@ -258,3 +260,20 @@ def test_a_race_is_a_verdict_attribute_with_the_usual_outcome():
     assert Ping(w, d.iface(C1), d.iface(M), eager_broadcast=True).run().done
     assert not p.timing(GW, M) and p.reachable(GW, M)
     assert p.timing_pairs() == {(C1, M), ("h/ns:c2/eth0", M)}
+
+
+def test_macvlan_hash_is_the_kernels_formula():
+    """``macvlan_eth_hash``: the 6 MAC bytes as a little-endian u64 shifted left 16, then hash_64(v, 8)."""
+    import random
+
+    from planner.core.reachability.world import macvlan_hash
+
+    def reference(mac: str) -> int:
+        raw = bytes(int(x, 16) for x in mac.split(":")) + b"\x00\x00"
+        value = (int.from_bytes(raw, "little") << 16) & ((1 << 64) - 1)
+        return ((value * 0x61C8864680B583EB) & ((1 << 64) - 1)) >> 56
+
+    rng = random.Random(7)
+    macs = [":".join(f"{rng.randrange(256):02x}" for _ in range(6)) for _ in range(500)] + ["ff:ff:ff:ff:ff:ff"]
+    assert [macvlan_hash(m) for m in macs] == [reference(m) for m in macs]
+    assert all(0 <= macvlan_hash(m) < 256 for m in macs)

@@ -1,5 +1,6 @@
 """One case per finding code: the rule fires on a minimal design and stays quiet on its fix."""
 import designs_learning
+import designs_upstream
 import pytest
 
 from planner.core.findings import CODES
@@ -46,7 +47,11 @@ CASES = {
                                                       {"name": "eth1", "enslave": True}]}]),
               host([kid("a")], parents=[{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}},
                                         {"name": "eth1"}])),
-    "MV117": (designs_learning.reflected_bridge_parent(), designs_learning.reflected_bridge_parent(switch_hairpin=False)),
+    "MV117": (designs_learning.reflected_bridge_parent(),
+              designs_learning.reflected_bridge_parent(switch_hairpin=False)),
+    "MV118": (designs_upstream.filtered_host(platform="hyper-v"),
+              designs_upstream.filtered_host(allowed=[designs_upstream.MAC_A, designs_upstream.MAC_V,
+                                                      designs_upstream.MAC_P])),
     "MV107": (host([kid("a", mtu=9000)]), host([kid("a", mtu=1400)])),
     "MV108": (host([kid("a", mac="02:00:00:00:00:05"), kid("b", n=1, mac="02:00:00:00:00:05")]),
               host([kid("a", mac="02:00:00:00:00:05"), kid("b", n=1, mac="02:00:00:00:00:06")])),
@@ -60,7 +65,8 @@ CASES = {
                     kid("b", "private", 1, neighbors=[{"peer": "ns:nsa/a"}])]),
               host([kid("a", "private", neighbors=[{"peer": "ns:nsb/b"}]),
                     kid("b", "private", 1, neighbors=[{"peer": "ns:nsa/a"}])], hairpin=True)),
-    "MV203": (host([kid("a", "vepa"), kid("b", "vepa", 1)]), host([kid("a", "vepa"), kid("b", "vepa", 1)], hairpin=True)),
+    "MV203": (host([kid("a", "vepa"), kid("b", "vepa", 1)]),
+              host([kid("a", "vepa"), kid("b", "vepa", 1)], hairpin=True)),
     "MV204": (host([kid("a")], parents=[{"name": "eth0", "addresses": ["10.0.0.1/24"],
                                          "uplink": {"switch": "sw", "port": "p1"}}]),
               host([kid("a")], parents=[{"name": "eth0", "addresses": ["10.0.0.1/24"],

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from planner import __version__
 from planner.core.errors import DesignError, MvplanError
 
-from . import analyse, apply, plan, rehearse, serve
+from . import analyse, apply, completion, importing, plan, rehearse, serve
 from .common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, print_problems
 
 __all__ = ["main", "build_parser", "COMMANDS"]
@@ -21,7 +21,8 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 #: every sub-command, in the order ``mvplan --help`` lists them
 COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     analyse.add_check, analyse.add_predict, analyse.add_explain, analyse.add_schema, serve.add_serve,
-    plan.add_plan, plan.add_export, apply.add_apply, apply.add_discover, rehearse.add_rehearse,
+    plan.add_plan, plan.add_export, importing.add_import, apply.add_apply, apply.add_discover, rehearse.add_rehearse,
+    completion.add_completion,
 )
 
 
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except DesignError as err:
-        print_problems(err, getattr(args, "design", None) or "input")
+        name = getattr(args, "design", None) or "input"
+        print_problems(err, "<stdin>" if name == "-" else name)
         return EXIT_INPUT
     except MvplanError as err:
         print(f"mvplan {args.command}: {err}", file=sys.stderr)

@@ -24,7 +24,8 @@ def cmd_check(args) -> int:
                           "summary": counts}, indent=2))
     else:
         for f in shown:
-            print(f"{f.severity.upper():7} {f.code}  {', '.join(f.subjects[:6])}{' ...' if len(f.subjects) > 6 else ''}")
+            more = " ..." if len(f.subjects) > 6 else ""
+            print(f"{f.severity.upper():7} {f.code}  {', '.join(f.subjects[:6])}{more}")
             print(f"        {f.message}")
             if f.fix:
                 print(f"        fix: {f.fix}")
@@ -55,7 +56,7 @@ def cmd_predict(args) -> int:
         print(" " * (width + 1) + "".join(f"{k:>3}" for k in range(len(eps))))
         for i, a in enumerate(eps):
             cells = "".join("  -" if a.id == b.id else ("  Y" if pred.reachable(a.id, b.id) else "  .") for b in eps)
-            print(f"{a.id:<{width}} {cells}   [{i}] {a.address.ip}")
+            print(f"{a.id:<{width}} {cells}   [{i}] {a.address.ip if a.address else '-'}")
         print("Y = ping gets a reply, . = blocked; rows ping columns (column k = endpoint [k])")
     groups = blocked_groups(pred)
     if groups:
@@ -88,12 +89,43 @@ def blocked_groups(pred) -> list[dict]:
     return sorted(groups.values(), key=lambda g: (-g["pairs"], g["reason"], g["fix"]))
 
 
+def resolve_endpoint(design, ref: str) -> str:
+    """An endpoint reference as people write it: an id, an IPv4 address (``10.0.0.5`` or
+    ``10.0.0.5/24``), a namespace or station with one endpoint (``web``), ``NS/NAME``; anything else
+    is left to :func:`planner.core.reachability.explain` (short interface names). KeyError names the
+    choices."""
+    import ipaddress
+
+    eps = design.endpoints()
+    if any(e.id == ref for e in eps):
+        return ref
+    try:
+        ip = ipaddress.IPv4Address(ref.split("/", 1)[0])
+    except ValueError:
+        ip = None
+    if ip is not None:
+        owners = [e.id for e in eps if ip in e.ips]
+        if len(owners) == 1:
+            return owners[0]
+        if not owners:
+            raise KeyError(f"no endpoint has the address {ip}; endpoints: "
+                           + ", ".join(f"{e.id} ({e.ip})" for e in eps))
+        raise KeyError(f"{ip} is the address of several endpoints: {', '.join(owners)}; name one by its id")
+    ns, _, name = ref.rpartition("/")
+    by_ns = [e.id for e in eps if (e.namespace == ref and e.host) or (ns and e.namespace == ns and e.name == name)]
+    if len(by_ns) == 1:
+        return by_ns[0]
+    if len(by_ns) > 1 and not ns:
+        raise KeyError(f"namespace {ref!r} has several endpoints: {', '.join(by_ns)}; write {ref}/NAME")
+    return ref
+
+
 def cmd_explain(args) -> int:
     from planner.core.reachability import explain
 
     design = load_with_what_if(args)
     try:
-        v = explain(design, args.source, args.target)
+        v = explain(design, resolve_endpoint(design, args.source), resolve_endpoint(design, args.target))
     except KeyError as exc:
         print(f"mvplan explain: {exc.args[0]}", file=sys.stderr)
         return EXIT_INPUT
@@ -126,7 +158,7 @@ def _what_if_args(p) -> None:
 
 def add_check(sub) -> None:
     p = sub.add_parser("check", help="run every rule; exit 1 when errors are found")
-    p.add_argument("design")
+    p.add_argument("design", help="design file ('-' reads standard input)")
     p.add_argument("--json", action="store_true", help="machine-readable findings")
     p.add_argument("--all", action="store_true", help="also show info findings")
     p.add_argument("--strict", action="store_true", help="warnings also make the exit code 1")
@@ -135,7 +167,7 @@ def add_check(sub) -> None:
 
 def add_predict(sub) -> None:
     p = sub.add_parser("predict", help="who can ping whom, and why not")
-    p.add_argument("design")
+    p.add_argument("design", help="design file ('-' reads standard input)")
     p.add_argument("--json", action="store_true", help="documented machine-readable form (docs/reachability.md)")
     p.add_argument("--limit", type=int, default=20, help="blocked pair kinds to list (default 20)")
     _what_if_args(p)
@@ -144,9 +176,10 @@ def add_predict(sub) -> None:
 
 def add_explain(sub) -> None:
     p = sub.add_parser("explain", help="explain one ordered pair: mvplan explain FILE A B")
-    p.add_argument("design")
-    p.add_argument("source")
-    p.add_argument("target")
+    p.add_argument("design", help="design file ('-' reads standard input)")
+    p.add_argument("source", help="endpoint: an id (host1/ns:web/web0), a short name (web0), an address "
+                                  "(10.10.0.11), a namespace with one endpoint (web) or NS/NAME")
+    p.add_argument("target", help="endpoint, written like the source")
     p.add_argument("--json", action="store_true")
     _what_if_args(p)
     p.set_defaults(func=cmd_explain)

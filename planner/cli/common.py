@@ -8,15 +8,37 @@ import sys
 from pathlib import Path
 
 from planner.core.errors import DesignError, InputProblem
-from planner.core.model import Design, design_from_dict, load_design, parse_design_text
+from planner.core.model import Design, design_from_dict, load_design, parse_design_text, read_design_text
 
-__all__ = ["EXIT_OK", "EXIT_FAIL", "EXIT_INPUT", "load", "input_error", "print_problems", "load_with_what_if"]
+__all__ = ["EXIT_OK", "EXIT_FAIL", "EXIT_INPUT", "STDIO", "load", "input_error", "print_problems",
+           "load_with_what_if", "read_input", "write_output"]
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+#: the file name that means standard input (as an input) or standard output (as ``-o``)
+STDIO = "-"
+
+
+def read_input(path: str) -> tuple[str, str]:
+    """(text, name) of an input file; ``-`` reads standard input (named ``<stdin>``)."""
+    if path == STDIO:
+        return sys.stdin.read(), "<stdin>"
+    return read_design_text(path)
+
+
+def write_output(path: str, text: str) -> None:
+    """Write ``text`` to ``path``; ``-`` writes standard output."""
+    if path == STDIO:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        Path(path).write_text(text, "utf-8")
 
 
 def load(path: str) -> Design:
-    """The design named on the command line."""
+    """The design named on the command line (``-``: read from standard input)."""
+    if path == STDIO:
+        text, name = read_input(path)
+        return design_from_dict(parse_design_text(text, name))
     return load_design(path)
 
 
@@ -39,7 +61,7 @@ def load_with_what_if(args) -> Design:
     path = args.design
     if not (args.hairpin or args.down):
         return load(path)
-    doc = parse_design_text(Path(path).read_text("utf-8"), path)
+    doc = parse_design_text(*read_input(path))
     hairpin = {}
     for item in args.hairpin or ():
         port, _, val = item.rpartition("=")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from planner.core.errors import DesignError
 
-from .common import EXIT_INPUT, EXIT_OK, input_error, load
+from .common import EXIT_INPUT, EXIT_OK, STDIO, input_error, load
 
 __all__ = ["add_plan", "add_export", "print_plan"]
 
@@ -77,6 +77,14 @@ def cmd_export(args) -> int:
         opts["hosts"] = [args.host]
     if args.kubernetes is not None:
         opts["kubernetes"] = args.kubernetes
+    if args.node:
+        nodes = {}
+        for item in args.node:
+            host, sep, node = item.partition("=")
+            if not sep or not host or not node:
+                raise input_error(f"--node {item!r}: write HOST=NODE, e.g. --node Node_A=node-a")
+            nodes[host] = node
+        opts["node_names"] = nodes
     try:
         result = export(design, args.format, **opts)
     except ValueError as exc:
@@ -87,7 +95,7 @@ def cmd_export(args) -> int:
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     out = args.output
-    if out is None:
+    if out is None or out == STDIO:
         if len(result.files) == 1:
             sys.stdout.write(next(iter(result.files.values())))
         else:
@@ -117,7 +125,7 @@ def cmd_export(args) -> int:
 
 def add_plan(sub) -> None:
     p = sub.add_parser("plan", help="the ordered operations that build a design (or its difference to a live state)")
-    p.add_argument("design")
+    p.add_argument("design", help="design file ('-' reads standard input)")
     p.add_argument("--live-netns", metavar="NS", nargs="?", const="", default=None,
                    help="diff against the live state of netns NS (no NS: this machine) instead of from scratch")
     p.add_argument("--host", help="plan only this host of the design")
@@ -126,15 +134,20 @@ def add_plan(sub) -> None:
 
 
 def add_export(sub) -> None:
-    p = sub.add_parser("export", help="iproute2 script, nmstate YAML or systemd-networkd files from the plan")
-    p.add_argument("design")
-    p.add_argument("--format", "-f", required=True, choices=("iproute2", "nmstate", "networkd"))
+    from planner.exporters import FORMATS
+
+    p = sub.add_parser("export", help="iproute2, nmstate/NNCP, systemd-networkd, Docker, Multus, libvirt or "
+                                      "containerlab files from the plan")
+    p.add_argument("design", help="design file ('-' reads standard input)")
+    p.add_argument("--format", "-f", required=True, choices=FORMATS)
     p.add_argument("--teardown", action="store_true", help="iproute2: the script that undoes the setup")
     p.add_argument("--hairpin-style", choices=("bridge", "brctl", "sysfs"), help="iproute2: how hairpin is set")
     p.add_argument("--netns-prefix", default="", help="iproute2: design namespace NAME is netns PREFIXNAME")
     p.add_argument("--batch", action="store_true", help="iproute2: group commands into ip -batch blocks")
     p.add_argument("--kubernetes", action="store_true", default=None,
                    help="nmstate: NodeNetworkConfigurationPolicy per host (default for multi-host designs)")
+    p.add_argument("--node", action="append", metavar="HOST=NODE",
+                   help="nmstate --kubernetes, multus: the Kubernetes node a design host is (repeatable)")
     p.add_argument("--host", help="only this host")
-    p.add_argument("-o", "--output", metavar="FILE|DIR|TAR", help="write here instead of stdout")
+    p.add_argument("-o", "--output", metavar="FILE|DIR|TAR", help="write here instead of stdout ('-': stdout)")
     p.set_defaults(func=cmd_export)

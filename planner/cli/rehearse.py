@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any
 
 from .common import EXIT_FAIL, EXIT_OK, load
 
@@ -33,7 +34,7 @@ def cmd_rehearse(args) -> int:
         print(f"mvplan rehearse: {exc}", file=sys.stderr)
         return EXIT_FAIL
     total = time.perf_counter() - t0
-    rows = []
+    rows: list[dict[str, Any]] = []
     for a, b in pairs:
         v = pred.verdict(a, b)
         m = measured[(a, b)]

@@ -5,7 +5,7 @@ from shlex import quote
 
 from .ids import is_switch_port, parse_bridge_port, parse_switch_port, short
 
-__all__ = ["hairpin_command", "hairpin_commands", "q"]
+__all__ = ["hairpin_command", "hairpin_commands", "allow_mac_command", "isolation_command", "q"]
 
 
 def q(name: str) -> str:
@@ -32,3 +32,14 @@ def hairpin_commands(port: str) -> tuple[str, ...]:
     return (f"bridge link set dev {q(p)} hairpin on",
             f"brctl hairpin {q(br)} {q(p)} on",
             f"echo 1 > /sys/class/net/{br}/brif/{p}/hairpin_mode")
+
+
+def allow_mac_command(port: str, mac: str) -> str:
+    """Port security that admits ``mac`` on a switch port, as a Linux bridge spells it."""
+    ref = parse_switch_port(port)
+    return f"bridge fdb add {mac} dev {q(ref.port)} master static (on switch {ref.switch})"
+
+
+def isolation_command(port: str, on: bool = False) -> str:
+    ref = parse_switch_port(port)
+    return f"bridge link set dev {q(ref.port)} isolated {'on' if on else 'off'} (on switch {ref.switch})"

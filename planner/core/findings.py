@@ -72,6 +72,8 @@ _REGISTRY = [
     CodeInfo("MV116", WARNING, "layer-2 loop without STP"),
     CodeInfo("MV117", WARNING, "a hairpin port reflects frames into a learning bridge, which learns senders behind "
                                "the wrong port"),
+    CodeInfo("MV118", WARNING, "the parent's upstream drops frames from its children's MACs (port security, "
+                               "cloud or hypervisor switch)"),
     CodeInfo("MV113", WARNING, "a source-mode child with an empty MAC list receives nothing"),
     # --- traffic that silently fails ---------------------------------------------------------
     CodeInfo("MV201", WARNING, "private-mode siblings cannot ARP each other"),

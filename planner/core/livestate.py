@@ -258,6 +258,6 @@ def compare(expected: LiveState, live: LiveState) -> list[str]:
     return out
 
 
-def address_subnet(address: str) -> ipaddress.IPv4Network:
+def address_subnet(address: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     """The subnet of an address written with its prefix (``10.0.0.5/24`` -> ``10.0.0.0/24``)."""
     return ipaddress.ip_interface(address).network

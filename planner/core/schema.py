@@ -13,11 +13,12 @@ True
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 __all__ = [
-    "FORMAT_VERSION", "CHILD_TYPES", "MODES", "DEFAULT_MODE", "PARENT_KINDS", "STATES",
+    "FORMAT_VERSION", "CHILD_TYPES", "MODES", "DEFAULT_MODE", "PARENT_KINDS", "STATES", "PLATFORMS", "Platform",
     "IFNAME_MAX_BYTES", "NAME_MAX", "MTU_MIN", "MTU_MAX", "DEFAULT_MTU",
     "IFNAME_RE", "NAME_RE", "MAC_RE", "name_ok", "design_schema", "vocabulary",
 ]
@@ -35,6 +36,47 @@ DEFAULT_MODE = "bridge"
 PARENT_KINDS = ("ethernet", "wifi", "loopback", "veth")
 STATES = ("up", "down")
 
+
+@dataclass(frozen=True)
+class Platform:
+    """Where a parent NIC lives, and what its upstream does by default with frames from MACs other
+    than the NIC's own (``filters``): the sentence for a finding and the fix on that platform."""
+
+    name: str
+    filters: bool
+    upstream: str
+    fix: str
+
+
+#: ``platform:`` of a parent. A filtering platform makes the switch port the parent is cabled to
+#: accept only the NIC's own MAC (plus a port's ``allowed_macs``) - mvplan's lab builds that as a
+#: Linux bridge port with ``locked on``, ``learning off`` and a static fdb entry per allowed MAC.
+PLATFORMS: dict[str, Platform] = {p.name: p for p in (
+    Platform("bare-metal", False, "a physical switch port (no port security unless the port lists allowed_macs)",
+             "add the children's MACs to the port's allowed list, or raise its port-security limit"),
+    Platform("kvm", False, "a Linux bridge or Open vSwitch port of the hypervisor, which accepts every MAC "
+                           "(unless a libvirt no-mac-spoofing filter is set)",
+             "remove the no-mac-spoofing filter from the guest's interface"),
+    Platform("esxi", True, "a vSphere port group that rejects forged transmits and MAC address changes (the "
+                           "distributed switch default) and, with promiscuous mode rejected, does not deliver "
+                           "frames for other MACs to the VM",
+             "set Promiscuous mode, MAC address changes and Forged transmits to Accept on the port group, or turn "
+             "on MAC learning on the distributed port group"),
+    Platform("hyper-v", True, "a Hyper-V virtual switch port with MAC address spoofing off (the default): frames "
+                              "from other source MACs are dropped",
+             "Set-VMNetworkAdapter -VMName <vm> -MacAddressSpoofing On"),
+    Platform("virtualbox", True, "a bridged adapter with Promiscuous Mode 'Deny' (the default): the VM sends and "
+                                 "receives only its own MAC's frames",
+             "VBoxManage modifyvm <vm> --nicpromisc1 allow-all (Promiscuous Mode: Allow All)"),
+    Platform("aws", True, "an ENI: the VPC accepts and delivers frames of the ENI's own MAC only, and no other MAC "
+                          "can be allowed",
+             "use ipvlan (its children share the NIC's MAC), or give each workload its own ENI"),
+    Platform("gcp", True, "a Compute Engine vNIC: the VPC forwards only the vNIC's own MAC",
+             "use ipvlan (its children share the NIC's MAC), or give each workload its own vNIC / alias IP range"),
+    Platform("azure", True, "an Azure NIC: the virtual network drops frames from any MAC but the NIC's",
+             "use ipvlan (its children share the NIC's MAC), or give each workload its own NIC"),
+)}
+
 #: IFNAMSIZ is 16 including the terminating NUL.
 IFNAME_MAX_BYTES = 15
 NAME_MAX = 63
@@ -46,9 +88,9 @@ MTU_MIN, MTU_MAX, DEFAULT_MTU = 68, 65535, 1500
 _END = r"$(?![\s\S])"
 #: Interface names: the kernel forbids '/', ':' and whitespace; we also refuse everything a shell
 #: or a YAML file would mangle, and a leading '-' that ip(8) would read as an option.
-IFNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,%d}" % (IFNAME_MAX_BYTES - 1) + _END
+IFNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0," + str(IFNAME_MAX_BYTES - 1) + "}" + _END
 #: Names of hosts, namespaces, switches, stations: objects that are not interfaces.
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,%d}" % (NAME_MAX - 1) + _END
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0," + str(NAME_MAX - 1) + "}" + _END
 MAC_PATTERN = r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}" + _END
 IFNAME_RE = re.compile(IFNAME_PATTERN)
 NAME_RE = re.compile(NAME_PATTERN)
@@ -99,7 +141,10 @@ def _defs() -> dict[str, Any]:
         "host": _obj(("name",), name=_ref("name"), parents=_list("parent"), children=_list("child"),
                      bridges=_list("bridge")),
         "parent": _obj(("name",), name=_ref("ifname"), kind={"enum": list(PARENT_KINDS)}, mac=_ref("mac"),
-                       mtu=_ref("mtu"), state=_ref("state"), **_L3, uplink=_ref("uplink")),
+                       mtu=_ref("mtu"), state=_ref("state"), **_L3, uplink=_ref("uplink"),
+                       platform={"enum": list(PLATFORMS),
+                                 "description": "where the NIC lives; a filtering platform's upstream accepts only the "
+                                                "NIC's own MAC"}),
         "child": _obj(("name", "parent"), name=_ref("ifname"), type={"enum": list(CHILD_TYPES)},
                       parent=_ref("ifname"), mode={"enum": list(MODES)}, mac=_ref("mac"), mtu=_ref("mtu"),
                       state=_ref("state"), nopromisc={"type": "boolean"},
@@ -118,9 +163,16 @@ def _defs() -> dict[str, Any]:
                        ports=_list("bridge_port")),
         "switch_port": _obj(("name",), name=_ref("ifname"),
                             hairpin={"type": "boolean", "description": "reflective relay (802.1Qbg): send frames "
-                                                                       "back out the port they came in on"}),
+                                                                       "back out the port they came in on"},
+                            isolated={"type": "boolean", "description": "client isolation: frames from an isolated "
+                                                                        "port never go out of another isolated port"},
+                            allowed_macs={"type": "array", "items": _ref("mac"),
+                                          "description": "port security: the port accepts frames only from these "
+                                                         "source MACs and the MAC of the device cabled to it"}),
         "switch": _obj(("name",), name=_ref("name"), ports=_list("switch_port")),
-        "station": _obj(("name", "uplink"), name=_ref("name"), uplink=_ref("uplink"), mac=_ref("mac"), **_L3),
+        "station": _obj(("name", "uplink"), name=_ref("name"), uplink=_ref("uplink"), mac=_ref("mac"), **_L3,
+                        forwarding={"type": "boolean", "description": "the station routes between its subnets "
+                                                                      "(net.ipv4.ip_forward=1): a gateway"}),
     }
 
 
@@ -147,5 +199,7 @@ def vocabulary() -> dict[str, Any]:
     """What the browser needs to know of the vocabulary (embedded in every editor page)."""
     return {"format_version": FORMAT_VERSION, "modes": list(MODES), "default_mode": DEFAULT_MODE,
             "child_types": list(CHILD_TYPES), "parent_kinds": list(PARENT_KINDS), "states": list(STATES),
+            "platforms": {p.name: {"filters": p.filters, "upstream": p.upstream, "fix": p.fix}
+                          for p in PLATFORMS.values()},
             "ifname_max_bytes": IFNAME_MAX_BYTES, "mtu": {"min": MTU_MIN, "max": MTU_MAX, "default": DEFAULT_MTU},
             "patterns": {"ifname": IFNAME_PATTERN, "name": NAME_PATTERN, "mac": MAC_PATTERN}}

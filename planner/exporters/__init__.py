@@ -10,10 +10,18 @@ Formats and their options:
 * ``nmstate`` - nmstate YAML, or Kubernetes NodeNetworkConfigurationPolicy per host
   (``kubernetes``; default: when the design has several hosts).
 * ``networkd`` - systemd-networkd ``.netdev``/``.network`` files.
+* ``docker`` - ``docker network create``/``docker run`` commands and a Compose file per host.
+* ``multus`` - a Multus NetworkAttachmentDefinition (CNI macvlan) per parent, and the pods.
+  ``node_names`` (host -> Kubernetes node name).
+* ``libvirt`` - a domain XML per guest (namespace) with ``<interface type='direct'>`` for its
+  macvtap children, and each interface alone.
+* ``containerlab`` - a containerlab topology per host (macvlan links, Linux bridges, exec lines).
 
 Common options: ``plan`` (a precompiled :class:`~planner.core.compiler.Plan`), ``hosts``, ``check``.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from planner.core.gcpause import without_gc_pauses
 from planner.core.model import Design
@@ -22,19 +30,28 @@ from ._common import ExportResult
 
 __all__ = ["export", "ExportResult", "FORMATS"]
 
-FORMATS = ("iproute2", "nmstate", "networkd")
+FORMATS = ("iproute2", "nmstate", "networkd", "docker", "multus", "libvirt", "containerlab")
 
 
 @without_gc_pauses
 def export(design: Design, fmt: str, **opts) -> ExportResult:
     """Render ``design`` in format ``fmt``; raises ``ValueError`` for an unknown format or option
     and :class:`~planner.core.errors.CompileError` for a design with check errors."""
+    fn: Callable[..., ExportResult]
     if fmt == "iproute2":
         from .iproute2 import export_iproute2 as fn
     elif fmt == "nmstate":
         from .nmstate import export_nmstate as fn
     elif fmt == "networkd":
         from .networkd import export_networkd as fn
+    elif fmt == "docker":
+        from .docker import export_docker as fn
+    elif fmt == "multus":
+        from .multus import export_multus as fn
+    elif fmt == "libvirt":
+        from .libvirt import export_libvirt as fn
+    elif fmt == "containerlab":
+        from .containerlab import export_containerlab as fn
     else:
         raise ValueError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
     try:

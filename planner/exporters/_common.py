@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner import __version__
+from planner.core.errors import CompileError
 from planner.core.model import Design
 
 __all__ = ["ExportResult", "comment_text", "external_notes", "slug", "plan_notes", "final_host", "iface_of",
@@ -109,12 +110,15 @@ def final_host(design: Design, plan, host: str):
 
     h = simulate(assumed_state(design, [host]), plan.for_host(host).ops, gateways=False).host(host)
     exp = expected_state(design, [host]).host(host)
+    if h is None or exp is None:
+        raise CompileError(f"host {host!r} is not in the design")
     nss = []
     for ns in h.namespaces:
         links = []
         for lk in ns.links:
-            if lk.state is None and exp.link(ns.name, lk.name) is not None:
-                lk = replace(lk, state=exp.link(ns.name, lk.name).state)
+            want = exp.link(ns.name, lk.name)
+            if lk.state is None and want is not None:
+                lk = replace(lk, state=want.state)
             links.append(lk)
         nss.append(replace(ns, links=tuple(links)))
     return replace(h, namespaces=tuple(nss))

@@ -222,9 +222,10 @@ def _batch_line(op: Op, prefix: str) -> tuple[str, str] | None:
     if rest[:2] == ["netns", "exec"]:
         return None
     toks = [_batch_token(a) for a in rest]
-    if any(t is None for t in toks):
+    words = [t for t in toks if t is not None]
+    if len(words) != len(toks):
         return None
-    return ns, " ".join(toks)
+    return ns, " ".join(words)
 
 
 # --------------------------------------------------------------------------- render

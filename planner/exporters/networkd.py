@@ -56,6 +56,9 @@ def host_files(design: Design, plan: Plan, host: str) -> tuple[dict[str, str], l
             warnings.append(f"{iface_of(design, host, '', lk)}: its veth peer {lk.link} lives in namespace "
                             f"{lk.link_ns}, which systemd-networkd cannot express; {lk.name} is not configured")
     peers_done: set[str] = set()
+    peer_mtu: dict[str, int] = {}  # veth peers whose MTU differs from the end their .netdev creates
+    carriers = {lk.link for ns in final.namespaces for lk in ns.links if lk.kind in ("macvlan", "macvtap")
+                and not (lk.link_ns or "")}
     for lk in root.links:
         if lk.name in skip:
             continue
@@ -74,23 +77,37 @@ def host_files(design: Design, plan: Plan, host: str) -> tuple[dict[str, str], l
                     opts.append(("BroadcastMulticastQueueLength", bcq[iid]))
                 nd += _section(lk.kind.upper(), opts)
                 if lk.nopromisc:
-                    w = f"{iid}: systemd-networkd has no nopromisc flag; {lk.name} will put {lk.link} in promiscuous mode"
+                    w = (f"{iid}: systemd-networkd has no nopromisc flag; {lk.name} will put {lk.link} in "
+                         "promiscuous mode")
                     warnings.append(w)
                     own.append(w)
             elif lk.kind == "veth":
+                # systemd 252 has no [Peer] MTUBytes= ("Unknown key"): the peer is created with the
+                # netdev's MTU, and its own .network sets another one ([Link] MTUBytes=, below)
                 peer = root.link(lk.link) if lk.link else None
-                nd += _section("Peer", [("Name", lk.link), ("MACAddress", peer.mac if peer else None),
-                                        ("MTUBytes", peer.mtu if peer else None)])
+                nd += _section("Peer", [("Name", lk.link), ("MACAddress", peer.mac if peer else None)])
                 peers_done |= {lk.name, lk.link}
+                if peer is not None and peer.mtu and peer.mtu != lk.mtu:
+                    peer_mtu[peer.name] = peer.mtu
             files[f"10-mvplan-{lk.name}.netdev"] = "\n".join(
                 [comment_text(x) for x in head + [f"# WARNING: {w}" for w in own]] + nd) + "\n"
         # -- .network for every host-namespace link ---------------------------------------------
         net = _section("Match", [("Name", lk.name)])
         if lk.kind is None:
             head.append(f"# this file takes over the whole networkd configuration of {lk.name}")
+            if lk.name in carriers and not (lk.mtu or root.addresses_of(lk.name) or root.routes_of(lk.name)
+                                            or lk.master or lk.state == "down"):
+                w = (f"{iid}: 20-mvplan-{lk.name}.network only attaches children, yet networkd applies just the "
+                     f"first .network file matching {lk.name}: it replaces the NIC's whole configuration (an "
+                     "existing DHCP or address setup is dropped). Merge its MACVLAN=/MACVTAP= lines into the "
+                     f"NIC's own .network file instead, or add what that file had (e.g. DHCP=yes)")
+                warnings.append(w)
+                head.append(f"# WARNING: {w}")
         link_items: list[tuple[str, object]] = []
         if lk.kind is None and lk.mtu:  # a NIC whose MTU the design sets
             link_items.append(("MTUBytes", lk.mtu))
+        if lk.name in peer_mtu:  # a veth peer whose MTU differs from its netdev's
+            link_items.append(("MTUBytes", peer_mtu[lk.name]))
         if lk.state == "down":
             link_items.append(("ActivationPolicy", "down"))
         if lk.kind is not None:

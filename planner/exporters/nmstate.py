@@ -17,7 +17,7 @@ state does not mention), with the addresses the design gives it.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import yaml
 
@@ -35,6 +35,7 @@ from ._common import (
     plan_notes,
     slug,
 )
+from ._k8s import node_name
 
 __all__ = ["export_nmstate", "host_state"]
 
@@ -51,10 +52,17 @@ def _ipv4(addresses: list[str]) -> dict:
     return {"enabled": True, "dhcp": False, "address": out}
 
 
-def host_state(design: Design, plan: Plan, host: str) -> tuple[dict, list[str]]:
-    """(nmstate desired state, warnings) for one host."""
+def _configured(root, lk, ports: set[str]) -> bool:
+    """Whether the design says anything about a NIC beyond carrying children."""
+    return bool(lk.mtu or root.addresses_of(lk.name) or root.routes_of(lk.name) or root.neighbors_of(lk.name)
+                or lk.state == "down" or lk.name in ports)
+
+
+def host_state(design: Design, plan: Plan, host: str, notes: list[str] | None = None) -> tuple[dict, list[str]]:
+    """(nmstate desired state, warnings) for one host; ``notes`` collects what is left out on purpose."""
     final = final_host(design, plan, host)
     warnings: list[str] = plan_notes(plan, host)
+    notes = notes if notes is not None else []
     bcq = {op.subject: op.bcqueuelen for op in plan.for_host(host).ops
            if isinstance(op, CreateMacvlan) and op.bcqueuelen is not None}
     root = final.ns("")
@@ -67,8 +75,18 @@ def host_state(design: Design, plan: Plan, host: str) -> tuple[dict, list[str]]:
                             "CNI plugin (e.g. Multus macvlan) for it")
     interfaces: list[dict] = []
     routes: list[dict] = []
+    enslaved = {p.name for p in root.links if p.master}
     for lk in root.links:
         iid = iface_of(design, host, "", lk)
+        if lk.kind is None and not _configured(root, lk, enslaved):
+            # a NIC that only carries children: listing it would make nmstate write a profile for it
+            # from what the design says (nothing), replacing its own - e.g. IPv6 and DHCP disabled
+            notes.append(f"{iid}: not listed, so nmstate leaves {lk.name} as it is (the design expects it up)")
+            continue
+        if lk.kind is None:
+            warnings.append(f"{iid}: listed because the design configures it; nmstate applies this entry on top of "
+                            f"{lk.name}'s current profile (settings not given, such as IPv6, stay as they are on "
+                            "'nmstatectl apply'; 'nmstatectl gc' has no current profile and writes them disabled)")
         if lk.kind == "veth" and (lk.link_ns or ""):
             warnings.append(f"{iid}: its veth peer {lk.link} lives in namespace {lk.link_ns}, which nmstate cannot "
                             f"express; {lk.name} is not configured")
@@ -122,10 +140,13 @@ def _dump(doc: dict) -> str:
 
 
 def export_nmstate(design: Design, *, plan: Plan | None = None, kubernetes: bool | None = None,
-                   hosts: Iterable[str] | None = None, check: bool = True) -> ExportResult:
+                   hosts: Iterable[str] | None = None, node_names: Mapping[str, str] | None = None,
+                   check: bool = True) -> ExportResult:
     """``<host>.nmstate.yml`` per host, or with ``kubernetes`` (the default for multi-host designs)
     ``<host>.nncp.yaml``: a NodeNetworkConfigurationPolicy selecting the node by
-    ``kubernetes.io/hostname``."""
+    ``kubernetes.io/hostname`` - the host's name, or ``node_names[host]``; a host that is no
+    Kubernetes node name is refused (:class:`~planner.exporters._k8s.NodeNameError`), an uppercase one
+    lowercased with a warning."""
     if plan is None:
         plan = compile_plan(design, check=check, hosts=hosts)
     wanted = set(hosts) if hosts is not None else None
@@ -133,17 +154,21 @@ def export_nmstate(design: Design, *, plan: Plan | None = None, kubernetes: bool
     k8s = len(design.hosts) > 1 if kubernetes is None else kubernetes
     files: dict[str, str] = {}
     all_warnings: list[str] = []
+    nodes = {h.name: node_name(h.name, node_names) for h in chosen} if k8s else {}
     for h in chosen:
-        state, warnings = host_state(design, plan, h.name)
+        notes: list[str] = []
+        state, warnings = host_state(design, plan, h.name, notes)
+        if k8s and nodes[h.name][1]:
+            warnings.insert(0, str(nodes[h.name][1]))
         all_warnings += warnings
         head = [f"# {GENERATOR}: nmstate desired state", f"# design: {design.name}", f"# host: {h.name}"]
         head += [f"# WARNING: {w}" for w in warnings]
-        head += [f"# note: {n}" for n in external_notes(design, h.name)]
+        head += [f"# note: {n}" for n in notes + external_notes(design, h.name)]
         head = [comment_text(x) for x in head]
         if k8s:
             doc = {"apiVersion": "nmstate.io/v1", "kind": "NodeNetworkConfigurationPolicy",
-                   "metadata": {"name": slug(f"{design.name}-{h.name}")},
-                   "spec": {"nodeSelector": {"kubernetes.io/hostname": h.name}, "desiredState": state}}
+                   "metadata": {"name": slug(f"{design.name}-{nodes[h.name][0]}")},
+                   "spec": {"nodeSelector": {"kubernetes.io/hostname": nodes[h.name][0]}, "desiredState": state}}
             files[f"{h.name}.nncp.yaml"] = "\n".join(head) + "\n" + _dump(doc)
         else:
             files[f"{h.name}.nmstate.yml"] = "\n".join(head) + "\n---\n" + _dump(state)

@@ -33,10 +33,11 @@ from pathlib import Path
 from planner.core.compiler import far_end_name
 from planner.core.ids import is_bridge_uplink, is_switch_port, ns_id, parse_switch_port, switch_id
 from planner.core.model import Design, Iface
+from planner.core.upstream import port_filters
 
 from .run import Batch, LabError, run, run_batches
 
-__all__ = ["Layout", "layout", "build", "KERNEL_DEFAULTS", "VOID"]
+__all__ = ["Layout", "layout", "build", "static_fdb_batches", "KERNEL_DEFAULTS", "VOID"]
 
 #: Kernel defaults of the IPv4 sysctls that change ARP and routing decisions.
 KERNEL_DEFAULTS = {
@@ -66,6 +67,12 @@ class Layout:
     void_end: dict[str, str] = field(default_factory=dict)
     #: netns -> the Linux bridges in it (for flushing learned fdb entries)
     bridges: dict[str, list[str]] = field(default_factory=dict)
+    #: ``switch:S/P`` -> ``bridge_slave`` settings beyond hairpin (a filtering port: locked, not
+    #: learning; client isolation)
+    port_flags: dict[str, list[str]] = field(default_factory=dict)
+    #: switch netns -> (MAC, port device) static fdb entries of the filtering ports; static entries
+    #: roam like learned ones, so the lab pins them again after every flush
+    static_fdb: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def outside(self) -> list[str]:
@@ -95,12 +102,16 @@ def layout(design: Design, prefix: str) -> Layout:
             alloc(i.ns, "t")
         elif i.namespace and i.ns not in lay.netns:
             lay.netns[i.ns] = f"{lay.host_netns[str(i.host)]}-{i.namespace}"
+    filters = port_filters(design)
     for s in design.switches:
-        alloc(switch_id(s.name), "s")
+        sw_ns = alloc(switch_id(s.name), "s")
         for k, port in enumerate(s.ports):
             node = f"{switch_id(s.name)}/{port.name}"
             lay.switch_port[node] = f"p{k}"
             lay.hairpin[node] = port.hairpin
+            lay.port_flags[node] = (["learning", "off", "locked", "on"] if node in filters else []) + \
+                (["isolated", "on"] if port.isolated else [])
+            lay.static_fdb.setdefault(sw_ns, []).extend((mac, f"p{k}") for mac in sorted(filters.get(node, ())))
         lay.bridges.setdefault(lay.netns[switch_id(s.name)], []).append("br0")
     for i in design.interfaces:
         if i.kind == "parent" and not i.link:
@@ -133,7 +144,9 @@ class _Outside:
         sw, port = self.switch_ns(node), self.lay.switch_port[node]
         b = self.batch(phase, sw)
         b.add("link", "set", "dev", port, "master", "br0")
-        b.add("link", "set", "dev", port, "type", "bridge_slave", "hairpin", "on" if self.lay.hairpin[node] else "off")
+        # port flags before the port is up: an entry learned before ``locked`` would let frames pass
+        b.add("link", "set", "dev", port, "type", "bridge_slave", "hairpin", "on" if self.lay.hairpin[node] else "off",
+              *self.lay.port_flags.get(node, []))
         b.add("link", "set", "dev", port, "up")
 
     def plan(self) -> tuple[list[Batch], list[Batch]]:
@@ -196,7 +209,18 @@ class _Outside:
                     self.batch(attach, target).add("link", "set", "dev", new, "up")
             if is_switch_port(i.link):
                 self.enslave(str(i.link), attach)
-        return list(moves.values()) + list(attach.values())
+        return list(moves.values()) + list(attach.values()) + static_fdb_batches(self.lay)
+
+
+def static_fdb_batches(lay: Layout) -> list[Batch]:
+    """``bridge fdb replace MAC dev P master static`` for every accepted MAC of a filtering port."""
+    out = []
+    for netns, entries in lay.static_fdb.items():
+        b = Batch(netns, tool="bridge")
+        for mac, port in entries:
+            b.add("fdb", "replace", mac, "dev", port, "master", "static")
+        out.append(b)
+    return out
 
 
 # --------------------------------------------------------------------------- sysctls and loopback
@@ -210,6 +234,14 @@ def _settle(netns: str, ipv6: bool) -> None:
                  if not (k == "forwarding" and scope not in ("all", "default"))]
     run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", *keys])
     run(["ip", "-n", netns, "link", "set", "dev", "lo", "up"])
+
+
+def _make_router(netns: str) -> None:
+    """A forwarding station: ``ip_forward=1``, and no ICMP redirects - a redirect is a cache like the
+    neighbour table (it changes later pings, never the one that triggers it), and cold caches are
+    the verdict's definition. Before the station's interface exists, so it inherits ``default``."""
+    keys = ["net/ipv4/conf/all/forwarding=1"] + [f"net/ipv4/conf/{s}/send_redirects=0" for s in ("all", "default")]
+    run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", *keys])
 
 
 def _wants_ipv6(design: Design) -> bool:
@@ -244,6 +276,9 @@ def build(design: Design, lay: Layout, pool: ThreadPoolExecutor) -> list[str]:
     """Build every part of ``design`` into the (already created) outside netns; return warnings."""
     ipv6 = _wants_ipv6(design)
     list(pool.map(lambda n: _settle(n, ipv6), lay.outside))
+    for i in design.interfaces:
+        if i.kind == "station" and i.forwarding:
+            _make_router(lay.netns[i.ns])
     outside = _Outside(design, lay)
     create, attach = outside.plan()
     run_batches(create, pool)

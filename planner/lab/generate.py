@@ -12,11 +12,13 @@ import ipaddress
 import random
 from typing import Any
 
+from planner.core.schema import PLATFORMS
+
 __all__ = ["random_design", "tricky_design", "scale_design", "multi_host_design", "containers_design",
            "host_namespace_design", "worst_design", "bench_design", "MAIN_SUBNET", "SECOND_SUBNET"]
 
-MAIN_SUBNET = ipaddress.ip_network("10.42.0.0/24")
-SECOND_SUBNET = ipaddress.ip_network("10.43.0.0/24")
+MAIN_SUBNET = ipaddress.IPv4Network("10.42.0.0/24")
+SECOND_SUBNET = ipaddress.IPv4Network("10.43.0.0/24")
 MODES = ("bridge", "vepa", "private", "source", "passthru")
 
 
@@ -45,98 +47,143 @@ class _Addrs:
 
 def random_design(seed: int) -> dict:
     """A small random design document (1-2 hosts, a shared switch, 2-6 children...), deterministic per seed."""
-    rng = random.Random(seed)
-    macs = _Macs(seed)
-    main, second = _Addrs(rng, MAIN_SUBNET), _Addrs(rng, SECOND_SUBNET)
+    return _RandomDesign(seed).build()
 
-    def address() -> str:
-        return (second if rng.random() < 0.15 else main).next()
 
-    switches: dict[str, list[dict]] = {"sw1": []}
-    if rng.random() < 0.3:
-        switches["sw2"] = []
+class _RandomDesign:
+    """The draws of :func:`random_design`, one room per part, in a fixed order (a seed's design
+    must never change: kernel-agreement results are quoted by seed)."""
 
-    def new_port(switch: str, hairpin: bool | None = None) -> str:
-        ports = switches[switch]
+    def __init__(self, seed: int):
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.macs = _Macs(seed)
+        self.main, self.second = _Addrs(self.rng, MAIN_SUBNET), _Addrs(self.rng, SECOND_SUBNET)
+        self.switches: dict[str, list[dict]] = {"sw1": []}
+        self.endpoints: list[tuple[str, dict]] = []   # (iface id, document entry) of everything with an address
+        self.all_macs: list[tuple[str, str]] = []     # (iface id, mac) of every child, station, parent
+        self.hosts: list[dict] = []
+        self.parents_all: list[tuple[dict, dict]] = []  # (host doc, parent doc)
+        self.source_children: list[tuple[str, dict]] = []
+
+    def address(self) -> str:
+        return (self.second if self.rng.random() < 0.15 else self.main).next()
+
+    def new_port(self, switch: str, hairpin: bool | None = None) -> str:
+        ports = self.switches[switch]
         name = f"p{len(ports) + 1}"
-        ports.append({"name": name, "hairpin": rng.random() < 0.5 if hairpin is None else hairpin})
+        ports.append({"name": name, "hairpin": self.rng.random() < 0.5 if hairpin is None else hairpin})
         return name
 
-    endpoints: list[tuple[str, dict]] = []   # (iface id, document entry) of everything with an address
-    all_macs: list[tuple[str, str]] = []     # (iface id, mac) of every child, station, parent
-    hosts: list[dict] = []
-    parents_all: list[tuple[dict, dict]] = []  # (host doc, parent doc)
-    n_hosts = 1 if rng.random() < 0.6 else 2
-    for h in range(n_hosts):
+    def build(self) -> dict:
+        if self.rng.random() < 0.3:
+            self.switches["sw2"] = []
+        for h in range(1 if self.rng.random() < 0.6 else 2):
+            self.hosts.append(self.host(h))
+        self.children()
+        stations = self.stations()
+        self.source_lists()
+        self.neighbours()
+        for host in self.hosts:
+            if not host["children"]:
+                del host["children"]
+        doc: dict[str, Any] = {
+            "version": 1,
+            "name": f"random-{self.seed}",
+            "description": f"random design for seed {self.seed} (planner.lab.generate.random_design)",
+            "hosts": self.hosts,
+            "switches": [{"name": s, "ports": ports} for s, ports in self.switches.items()],
+            "stations": stations,
+        }
+        _add_shims_and_routes(doc, random.Random(f"routes-{self.seed}"))
+        _add_upstream_filters(doc, random.Random(f"upstream-{self.seed}"), [m for _, m in self.all_macs])
+        _add_gateway(doc, random.Random(f"gateway-{self.seed}"))
+        return doc
+
+    def host(self, h: int) -> dict[str, Any]:
         hname = f"host{h + 1}"
         host: dict[str, Any] = {"name": hname, "parents": [], "children": []}
-        bridge = None
-        if rng.random() < 0.25:
-            bridge = {"name": "br0", "mac": macs.next(), "ports": []}
-            if rng.random() < 0.3:
-                bridge["addresses"] = [main.next()]
-                endpoints.append((f"{hname}/br0", bridge))
-            for k in range(rng.randint(1, 2)):
-                peer = {"name": "veth0", "namespace": f"b{k}", "mac": macs.next(), "addresses": [address()]}
-                bridge["ports"].append({"name": f"vb{h + 1}{k}", "hairpin": rng.random() < 0.5, "peer": peer})
-                endpoints.append((f"{hname}/ns:b{k}/veth0", peer))
-                all_macs.append((f"{hname}/ns:b{k}/veth0", peer["mac"]))
+        bridge = self.bridge(h, hname) if self.rng.random() < 0.25 else None
+        if bridge is not None:
             host["bridges"] = [bridge]
         cabled_to_bridge = False
-        for k in range(rng.randint(1, 3)):
-            p: dict[str, Any] = {"name": f"eth{k}", "mac": macs.next()}
-            r = rng.random()
-            if bridge is not None and not cabled_to_bridge and r < 0.3:
-                # port names are unique across hosts: the model keys bridge cables by
-                # "bridge:BR/PORT" without the host, so two hosts' br0/vb1 would clash
-                port = f"vb{h + 1}{len(bridge['ports'])}"
-                bridge["ports"].append({"name": port, "hairpin": rng.random() < 0.5})
-                p["uplink"] = {"bridge": "br0", "port": port}
-                cabled_to_bridge = True
-            elif r < 0.9 or k == 0:
-                sw = "sw2" if "sw2" in switches and rng.random() < 0.35 else "sw1"
-                p["uplink"] = {"switch": sw, "port": new_port(sw)}
-            # else: no uplink at all (a NIC with no cable)
-            if rng.random() < 0.1:
-                p["mtu"] = 9000
-            if rng.random() < 0.3:
-                p["addresses"] = [address()]
-                endpoints.append((f"{hname}/eth{k}", p))
-            if rng.random() < 0.1:
-                p["state"] = "down"
+        for k in range(self.rng.randint(1, 3)):
+            p, cabled = self.parent(h, hname, k, bridge, cabled_to_bridge)
+            cabled_to_bridge = cabled_to_bridge or cabled
             host["parents"].append(p)
-            parents_all.append((host, p))
-            all_macs.append((f"{hname}/eth{k}", p["mac"]))
-        hosts.append(host)
+            self.parents_all.append((host, p))
+            self.all_macs.append((f"{hname}/eth{k}", p["mac"]))
+        return host
 
-    # children, spread over the parents
-    exclusive: set[int] = set()      # id() of parents holding a passthru child
-    n_children: dict[int, int] = {}
-    host_ns_children: dict[str, list[dict]] = {}
-    child_no: dict[str, int] = {}
-    source_children: list[tuple[str, dict]] = []
-    n_total = rng.randint(2, 6)
-    for n in range(n_total):
-        choices = [(h, p) for h, p in parents_all if id(p) not in exclusive]
+    def bridge(self, h: int, hname: str) -> dict[str, Any]:
+        rng = self.rng
+        bridge: dict[str, Any] = {"name": "br0", "mac": self.macs.next(), "ports": []}
+        if rng.random() < 0.3:
+            bridge["addresses"] = [self.main.next()]
+            self.endpoints.append((f"{hname}/br0", bridge))
+        for k in range(rng.randint(1, 2)):
+            peer: dict[str, Any] = {"name": "veth0", "namespace": f"b{k}", "mac": self.macs.next(),
+                                    "addresses": [self.address()]}
+            bridge["ports"].append({"name": f"vb{h + 1}{k}", "hairpin": rng.random() < 0.5, "peer": peer})
+            self.endpoints.append((f"{hname}/ns:b{k}/veth0", peer))
+            self.all_macs.append((f"{hname}/ns:b{k}/veth0", peer["mac"]))
+        return bridge
+
+    def parent(self, h: int, hname: str, k: int, bridge: dict | None, cabled_to_bridge: bool
+               ) -> tuple[dict[str, Any], bool]:
+        """NIC ``eth{k}``: on the host bridge (at most one), a switch port, or no cable at all."""
+        rng = self.rng
+        p: dict[str, Any] = {"name": f"eth{k}", "mac": self.macs.next()}
+        r = rng.random()
+        cabled = False
+        if bridge is not None and not cabled_to_bridge and r < 0.3:
+            # port names are unique across hosts: the model keys bridge cables by
+            # "bridge:BR/PORT" without the host, so two hosts' br0/vb1 would clash
+            port = f"vb{h + 1}{len(bridge['ports'])}"
+            bridge["ports"].append({"name": port, "hairpin": rng.random() < 0.5})
+            p["uplink"] = {"bridge": "br0", "port": port}
+            cabled = True
+        elif r < 0.9 or k == 0:
+            sw = "sw2" if "sw2" in self.switches and rng.random() < 0.35 else "sw1"
+            p["uplink"] = {"switch": sw, "port": self.new_port(sw)}
+        if rng.random() < 0.1:
+            p["mtu"] = 9000
+        if rng.random() < 0.3:
+            p["addresses"] = [self.address()]
+            self.endpoints.append((f"{hname}/eth{k}", p))
+        if rng.random() < 0.1:
+            p["state"] = "down"
+        return p, cabled
+
+    def children(self) -> None:
+        """2-6 children spread over the parents (passthru only alone on its parent)."""
+        state = _ChildState()
+        n_total = self.rng.randint(2, 6)
+        for n in range(n_total):
+            self.child(n, n_total, state)
+
+    def child(self, n: int, n_total: int, st: _ChildState) -> None:
+        rng = self.rng
+        choices = [(h, p) for h, p in self.parents_all if id(p) not in st.exclusive]
         host, parent = rng.choice(choices)
         hname = host["name"]
-        k = child_no.get(hname, 0)
-        child_no[hname] = k + 1
+        k = st.child_no.get(hname, 0)
+        st.child_no[hname] = k + 1
         mode = rng.choice(MODES)
         # passthru only as the sole child, and never taking the last parent the remaining
         # children could use
-        if mode == "passthru" and (n_children.get(id(parent), 0) or (n < n_total - 1 and len(choices) == 1)):
+        if mode == "passthru" and (st.n_children.get(id(parent), 0) or (n < n_total - 1 and len(choices) == 1)):
             mode = rng.choice(("bridge", "vepa", "private"))
         c: dict[str, Any] = {"name": f"mv{k}", "type": "macvtap" if rng.random() < 0.15 else "macvlan",
                              "parent": parent["name"], "mode": mode}
         if mode == "passthru":
             c["mac"] = parent["mac"]  # the kernel gives a passthru child its parent's MAC
-            exclusive.add(id(parent))
+            st.exclusive.add(id(parent))
         else:
-            c["mac"] = macs.next()
+            c["mac"] = self.macs.next()
             # sometimes stack the child on a host-namespace child of the same parent: the kernel
             # re-parents it onto the parent NIC
-            siblings = [s for s in host_ns_children.get(hname, []) if s["_lower"] is parent]
+            siblings = [s for s in st.host_ns_children.get(hname, []) if s["_lower"] is parent]
             if siblings and rng.random() < 0.25:
                 c["parent"] = rng.choice(siblings)["name"]
         if rng.random() < 0.8:
@@ -147,62 +194,123 @@ def random_design(seed: int) -> dict:
         if parent.get("mtu", 1500) > 1500 and rng.random() < 0.5:
             c["mtu"] = 1500
         if rng.random() < 0.9:
-            c["addresses"] = [address()]
-            endpoints.append((cid, c))
+            c["addresses"] = [self.address()]
+            self.endpoints.append((cid, c))
         if mode == "passthru" and rng.random() < 0.3:
             c["nopromisc"] = True
         if rng.random() < 0.1 and mode != "passthru":
             c["state"] = "down"
-        n_children[id(parent)] = n_children.get(id(parent), 0) + 1
+        st.n_children[id(parent)] = st.n_children.get(id(parent), 0) + 1
         if not c.get("namespace") and mode != "passthru" and c["parent"] == parent["name"]:
-            host_ns_children.setdefault(hname, []).append({"name": c["name"], "_lower": parent})
-        if mode == "passthru":
-            pass
-        else:
-            all_macs.append((cid, c["mac"]))
+            st.host_ns_children.setdefault(hname, []).append({"name": c["name"], "_lower": parent})
+        if mode != "passthru":
+            self.all_macs.append((cid, c["mac"]))
         if mode == "source":
-            source_children.append((cid, c))
+            self.source_children.append((cid, c))
         host["children"].append(c)
 
-    stations = []
-    for k in range(rng.randint(0, 2)):
-        sw = "sw2" if "sw2" in switches and rng.random() < 0.4 else "sw1"
-        name = ("gw", "srv")[k]
-        st = {"name": name, "uplink": {"switch": sw, "port": new_port(sw, hairpin=False)},
-              "mac": macs.next(), "addresses": [address()]}
-        stations.append(st)
-        endpoints.append((f"station:{name}", st))
-        all_macs.append((f"station:{name}", st["mac"]))
+    def stations(self) -> list[dict[str, Any]]:
+        out = []
+        for k in range(self.rng.randint(0, 2)):
+            sw = "sw2" if "sw2" in self.switches and self.rng.random() < 0.4 else "sw1"
+            name = ("gw", "srv")[k]
+            st: dict[str, Any] = {"name": name, "uplink": {"switch": sw, "port": self.new_port(sw, hairpin=False)},
+                                  "mac": self.macs.next(), "addresses": [self.address()]}
+            out.append(st)
+            self.endpoints.append((f"station:{name}", st))
+            self.all_macs.append((f"station:{name}", st["mac"]))
+        return out
 
-    # source mode: accept frames from a random subset of the other MACs
-    for cid, c in source_children:
-        others = [m for i, m in all_macs if i != cid and m != c["mac"]]
-        if others:
-            c["source_macs"] = sorted(rng.sample(others, rng.randint(1, min(3, len(others)))))
-
-    # static neighbours
-    for eid, entry in endpoints:
-        r = rng.random()
-        if r < 0.12:
-            entry["neighbors"] = "all-peers"
-        elif r < 0.22:
-            others = [o for o, _ in endpoints if o != eid]
+    def source_lists(self) -> None:
+        """Source mode: accept frames from a random subset of the other MACs."""
+        for cid, c in self.source_children:
+            others = [m for i, m in self.all_macs if i != cid and m != c["mac"]]
             if others:
-                entry["neighbors"] = [{"peer": rng.choice(others)}]
+                c["source_macs"] = sorted(self.rng.sample(others, self.rng.randint(1, min(3, len(others)))))
 
-    for h in hosts:
-        if not h["children"]:
-            del h["children"]
-    doc: dict[str, Any] = {
-        "version": 1,
-        "name": f"random-{seed}",
-        "description": f"random design for seed {seed} (planner.lab.generate.random_design)",
-        "hosts": hosts,
-        "switches": [{"name": s, "ports": ports} for s, ports in switches.items()],
-        "stations": stations,
-    }
-    _add_shims_and_routes(doc, random.Random(f"routes-{seed}"))
-    return doc
+    def neighbours(self) -> None:
+        for eid, entry in self.endpoints:
+            r = self.rng.random()
+            if r < 0.12:
+                entry["neighbors"] = "all-peers"
+            elif r < 0.22:
+                others = [o for o, _ in self.endpoints if o != eid]
+                if others:
+                    entry["neighbors"] = [{"peer": self.rng.choice(others)}]
+
+
+class _ChildState:
+    """What the children drawn so far constrain (passthru exclusivity, names, stacking)."""
+
+    def __init__(self) -> None:
+        self.exclusive: set[int] = set()      # id() of parents holding a passthru child
+        self.n_children: dict[int, int] = {}
+        self.host_ns_children: dict[str, list[dict]] = {}
+        self.child_no: dict[str, int] = {}
+
+
+def _add_gateway(doc: dict, rng: random.Random) -> None:
+    """Now and then a station becomes a router on a stick (an address in both subnets, forwarding on)
+    and some endpoints get a default route via it (one default per namespace)."""
+    if not doc["stations"] or rng.random() >= 0.3:
+        return
+    gw = rng.choice(doc["stations"])
+    gw["forwarding"] = True
+    used = {a.split("/")[0] for h in doc["hosts"] for kind in ("parents", "children", "bridges")
+            for e in h.get(kind, ()) for a in e.get("addresses", ())}
+    used |= {a.split("/")[0] for s in doc["stations"] for a in s.get("addresses", ())}
+    used |= {a.split("/")[0] for h in doc["hosts"] for b in h.get("bridges", ()) for p in b.get("ports", ())
+             for a in (p.get("peer") or {}).get("addresses", ())}
+    legs = {net: next(str(ip) for ip in reversed(list(net.hosts())) if str(ip) not in used)
+            for net in (MAIN_SUBNET, SECOND_SUBNET)}
+    gw["addresses"] = [f"{ip}/24" for ip in legs.values()]
+    gw.pop("routes", None)
+    defaulted: set[tuple[str, str]] = set()
+    endpoints = [((h["name"], e.get("namespace", "")), e) for h in doc["hosts"]
+                 for kind in ("parents", "children") for e in h.get(kind, ())]
+    endpoints += [((s["name"], "station"), s) for s in doc["stations"] if s is not gw]
+    for ns, e in endpoints:
+        if not e.get("addresses") or ns in defaulted or rng.random() >= 0.5:
+            continue
+        own = ipaddress.ip_interface(e["addresses"][0])
+        via = next((ip for net, ip in legs.items() if own.ip in net and own.network.prefixlen <= 24), None)
+        if via is None or any(r.get("to") == "default" for r in e.get("routes", ())):
+            continue
+        defaulted.add(ns)
+        e.setdefault("routes", []).append({"to": "default", "via": via})
+
+
+def _add_upstream_filters(doc: dict, rng: random.Random, macs: list[str]) -> None:
+    """Now and then a parent on a filtering platform, a port with port security (allowed MACs drawn
+    from the design's own) or client isolation. Its own generator keeps every other choice per seed.
+    A MAC is accepted on one port of a switch at most (as port security requires)."""
+    if rng.random() >= 0.35:
+        return
+    filtering = sorted(name for name, p in PLATFORMS.items() if p.filters)
+    cabled: dict[tuple[str, str], tuple[str, dict | None]] = {}   # (switch, port) -> (MAC, parent doc)
+    for h in doc["hosts"]:
+        for parent in h.get("parents", ()):
+            up = parent.get("uplink", {})
+            if up.get("switch"):
+                cabled[(up["switch"], up["port"])] = (parent["mac"], parent)
+                if rng.random() < 0.2:
+                    parent["platform"] = rng.choice(filtering)
+    for st in doc["stations"]:
+        cabled[(st["uplink"]["switch"], st["uplink"]["port"])] = (st["mac"], None)
+    for sw in doc["switches"]:
+        lists = {p["name"]: rng.random() < 0.2 for p in sw["ports"]}
+        used = set()
+        for name in lists:
+            mac, parent = cabled.get((sw["name"], name), ("", None))
+            if mac and (lists[name] or (parent or {}).get("platform")):
+                used.add(mac)   # a filtering port accepts its cabled device's MAC
+        for port in sw["ports"]:
+            if lists[port["name"]]:
+                free = [m for m in macs if m not in used]
+                port["allowed_macs"] = sorted(rng.sample(free, rng.randint(0, min(3, len(free)))))
+                used.update(port["allowed_macs"])
+            if rng.random() < 0.15:
+                port["isolated"] = True
 
 
 def _add_shims_and_routes(doc: dict, rng: random.Random) -> None:
@@ -333,14 +441,14 @@ def tricky_design(seed: int, *, loops: bool = False) -> dict:
     if pairs and rng.random() < 0.4:
         a, b = rng.choice(pairs)
         b["mac"] = a["mac"]
-    all_macs = [c["mac"] for h in hosts for c in h["children"]]
-    for h in hosts:
-        for c in h["children"]:
+    all_macs = [c["mac"] for hd in hosts for c in hd["children"]]
+    for hd in hosts:
+        for c in hd["children"]:
             if c["mode"] == "source":
                 c["source_macs"] = sorted(set(rng.sample(all_macs, min(2, len(all_macs)))) - {c["mac"]}) or \
                     [macs.next()]
-        if not h["children"]:
-            del h["children"]
+        if not hd["children"]:
+            del hd["children"]
     stations = [{"name": f"st{k}", "mac": macs.next(), "uplink": {"switch": "sw1", "port": port(False)},
                  "addresses": [addrs.next()]} for k in range(rng.randint(1, 2))]
     return {"version": 1, "name": f"tricky-{seed}", "description": "learning bridges, shared MACs, bridge parents",
@@ -393,7 +501,8 @@ def multi_host_design(hosts: int = 100, per_host: int = 10, *, seed: int = 0) ->
                      "children": kids})
         n += 1
     ports.append({"name": "gw"})
-    return {"version": 1, "name": f"multi-{hosts}x{per_host}", "hosts": docs, "switches": [{"name": "sw1", "ports": ports}],
+    return {"version": 1, "name": f"multi-{hosts}x{per_host}", "hosts": docs,
+            "switches": [{"name": "sw1", "ports": ports}],
             "stations": [{"name": "gw", "mac": macs.next(), "uplink": {"switch": "sw1", "port": "gw"},
                           "addresses": [_addr16(0)]}]}
 
@@ -444,13 +553,13 @@ def worst_design(endpoints: int = 2000, *, seed: int = 0) -> dict:
     rng = random.Random(f"worst-{seed}")
     macs = _Macs(seed)
     parents = max(2, endpoints // 20)
-    ports = {"sw1": [], "sw2": []}
+    ports: dict[str, list[dict[str, Any]]] = {"sw1": [], "sw2": []}
     parent_docs = []
     for k in range(parents):
         sw = "sw1" if k % 3 else "sw2"
         ports[sw].append({"name": f"p{k}", "hairpin": rng.random() < 0.5})
         parent_docs.append({"name": f"eth{k}", "mac": macs.next(), "uplink": {"switch": sw, "port": f"p{k}"}})
-    kids = []
+    kids: list[dict[str, Any]] = []
     for k in range(endpoints):
         kids.append({"name": f"c{k}", "parent": f"eth{rng.randrange(parents)}",
                      "mode": rng.choice(("bridge", "vepa", "private", "source")), "mac": macs.next(),

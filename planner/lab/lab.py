@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from planner.core.ids import is_switch_port, parse_switch_port, switch_id
 from planner.core.model import Design, Iface
 
-from .build import VOID, Layout, build, layout
+from .build import VOID, Layout, build, layout, static_fdb_batches
 from .prereqs import prerequisites
 from .run import LabError, batch_error_text, default_prefix, netns_exists, run
 
@@ -193,6 +193,15 @@ class Lab:
                     p.wait()
         if errors:
             raise LabError("flushing caches failed: " + "; ".join(errors))
+        self._pin_static_entries(names)
+
+    def _pin_static_entries(self, names: list[str]) -> None:
+        """Put roamed static fdb entries back on their filtering ports (a flush keeps static entries
+        where the last frame moved them)."""
+        wanted = set(names)
+        for b in static_fdb_batches(self.layout):
+            if b.netns in wanted:
+                b.run()
 
     def _pair_scope(self, a: Iface, b: Iface) -> frozenset[str]:
         return self._components[self.layout.netns[a.ns]] | self._components[self.layout.netns[b.ns]]
@@ -206,6 +215,10 @@ class Lab:
         return i
 
     def _ping_once(self, a: Iface, b: Iface, timeout: float) -> bool:
+        # endpoints come from _endpoint(), which refuses an interface without an address
+        if a.address is None or b.address is None:
+            raise ValueError(f"{a.id if a.address is None else b.id} has no IPv4 address; "
+                             "it cannot ping or be pinged")
         src, dst = str(a.address.ip), str(b.address.ip)
         # ping bound to a source address (-I ADDR) does not fail fast when there is no route: it
         # counts the refused send as transmitted and waits out the timeout. The same output route
@@ -259,7 +272,7 @@ class Lab:
         scopes = [self._pair_scope(a, b) for _, a, b in jobs]
         results: dict[tuple[str, str], bool] = {}
         if workers <= 1 or len(jobs) <= 1:
-            for (p, a, b), scope in zip(jobs, scopes):
+            for (p, a, b), scope in zip(jobs, scopes, strict=True):
                 results[p] = self._ping_cold(a, b, t, scope)
             return {p: results[p] for p in pairs}
 

@@ -81,6 +81,8 @@ class Batch:
 
     netns: str | None
     cmds: list[list[str]] = field(default_factory=list)
+    #: ``ip`` or ``bridge`` (both read ``-batch -`` and report failures as "Command failed -:N")
+    tool: str = "ip"
 
     def add(self, *args: object) -> None:
         self.cmds.append([str(a) for a in args])
@@ -89,14 +91,14 @@ class Batch:
         if not self.cmds:
             return
         text = "\n".join(" ".join(c) for c in self.cmds) + "\n"
-        argv = ["ip", *(["-n", self.netns] if self.netns else []), "-batch", "-"]
+        argv = [self.tool, *(["-n", self.netns] if self.netns else []), "-batch", "-"]
         cp = run(argv, input=text, check=False)
         if cp.returncode == 0:
             return
         err = (cp.stderr or cp.stdout).strip()
         m = _FAILED_LINE.search(err)
         cmd = self.cmds[int(m.group(1)) - 1] if m and 0 < int(m.group(1)) <= len(self.cmds) else None
-        where = f"ip -n {self.netns} " if self.netns else "ip "
+        where = f"{self.tool} -n {self.netns} " if self.netns else f"{self.tool} "
         shown = where + " ".join(cmd) if cmd else " ".join(argv)
         detail = batch_error_text(err)
         raise LabError(f"command failed: {shown}: {detail}", shown, detail)

@@ -95,9 +95,10 @@ def _clean(obj):
 
 def _ns_json(netns: str) -> list[list]:
     """links, addresses, routes (all tables), neighbours of one netns: one ``ip -json -batch``."""
-    cp = subprocess.run(["ip", "-n", netns, "-j", "-d", "-batch", "-"], capture_output=True, text=True, check=True,
-                        input="link show\naddr show\nroute show table all\nneigh show\n")
-    dec, text, pos, out = json.JSONDecoder(), cp.stdout, 0, []
+    cp = subprocess.run(["ip", "-n", netns, "-j", "-d", "-batch", "-"], capture_output=True, text=True,
+                        check=True, input="link show\naddr show\nroute show table all\nneigh show\n")
+    dec, text, pos = json.JSONDecoder(), cp.stdout, 0
+    out: list[list] = []
     while len(out) < 4:
         while pos < len(text) and text[pos].isspace():
             pos += 1
@@ -133,7 +134,7 @@ def full_dump(namespaces: Iterable[str], strip_prefix: str = "") -> dict:
     with ThreadPoolExecutor(max_workers=8) as pool:
         dumps = list(pool.map(_dump_one, names))
     return {(n[len(strip_prefix):] if strip_prefix and n.startswith(strip_prefix) else n): d
-            for n, d in zip(names, dumps)}
+            for n, d in zip(names, dumps, strict=True)}
 
 
 def kernel_prereqs() -> list[str]:

@@ -10,6 +10,8 @@ moves need an ifindex, taken from a per-namespace cache that creates fill from t
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from typing import Any
 
 from pyroute2 import netns as _pnetns
 
@@ -152,7 +154,8 @@ class Executor:
     def __init__(self, target: Target, index_hint: dict[str, dict[str, int]] | None = None):
         self.target = target
         self._idx: dict[str, dict[str, int]] = {ns: dict(m) for ns, m in (index_hint or {}).items()}
-        self._dispatch = {
+        # each handler takes its own op type; run() looks it up by that exact type
+        self._dispatch: dict[type[Op], Callable[[Any], None]] = {
             CreateNamespace: self._create_ns, DeleteNamespace: self._delete_ns, CreateBridge: self._bridge,
             CreateVeth: self._veth, CreateMacvlan: self._macvlan, DeleteLink: self._delete,
             SetAlias: self._alias, MoveToNamespace: self._move, SetMode: self._mode, SetMtu: self._mtu,
@@ -219,7 +222,8 @@ class Executor:
         return out
 
     def _bridge(self, op: CreateBridge) -> None:
-        attrs = _name(op.name) + self._common(op.mac, op.mtu) + nla_nest(IFLA_LINKINFO, nla_str(IFLA_INFO_KIND, "bridge"))
+        linkinfo = nla_nest(IFLA_LINKINFO, nla_str(IFLA_INFO_KIND, "bridge"))
+        attrs = _name(op.name) + self._common(op.mac, op.mtu) + linkinfo
         self._created(op.ns, op.name, self._newlink(op.ns, attrs, F_CREATE | ECHO))
 
     def _veth(self, op: CreateVeth) -> None:

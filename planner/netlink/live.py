@@ -179,7 +179,7 @@ def _read_ns(ch: _nl.Channel, ns: str) -> NsSnapshot:
             snap.links.append(lk)
             snap.by_index[lk.index] = lk
     names = {lk.index: lk.name for lk in snap.links}
-    for t, m in ch.dump(RTM["GETADDR"], IFA.pack(AF_INET, 0, 0, 0, 0)):
+    for _t, m in ch.dump(RTM["GETADDR"], IFA.pack(AF_INET, 0, 0, 0, 0)):
         family, plen, _fl, _scope, index = IFA.unpack_from(m, 16)
         if family != AF_INET or index not in names:
             continue
@@ -188,7 +188,7 @@ def _read_ns(ch: _nl.Channel, ns: str) -> NsSnapshot:
         if raw is None:
             continue
         snap.addresses.append(LiveAddress(names[index], f"{_ip4(raw)}/{plen}"))
-    for t, m in ch.dump(RTM["GETROUTE"], RTMSG.pack(AF_INET, 0, 0, 0, RT_TABLE_MAIN, 0, 0, 0, 0)):
+    for _t, m in ch.dump(RTM["GETROUTE"], RTMSG.pack(AF_INET, 0, 0, 0, RT_TABLE_MAIN, 0, 0, 0, 0)):
         family, dst_len, _src_len, _tos, table, proto, _scope, rtype, _flags = RTMSG.unpack_from(m, 16)
         # cheap header checks first: most of a dump is local/broadcast and connected routes
         if family != AF_INET or rtype != RTN_UNICAST or proto == RTPROT_KERNEL or table not in (RT_TABLE_MAIN, 252):
@@ -203,7 +203,7 @@ def _read_ns(ch: _nl.Channel, ns: str) -> NsSnapshot:
         dst = _ip4(a[RTA_DST]) if RTA_DST in a else "0.0.0.0"
         via = _ip4(a[RTA_GATEWAY]) if RTA_GATEWAY in a else None
         snap.routes.append(LiveRoute(names[u32(a[RTA_OIF])], f"{dst}/{dst_len}", via))
-    for t, m in ch.dump(RTM["GETNEIGH"], NDM.pack(AF_INET, 0, 0, 0, 0)):
+    for _t, m in ch.dump(RTM["GETNEIGH"], NDM.pack(AF_INET, 0, 0, 0, 0)):
         family, index, state, _fl, _type = NDM.unpack_from(m, 16)
         if family != AF_INET or not state & NUD_PERMANENT or index not in names:
             continue

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import errno
-from dataclasses import replace
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import TypedDict
 
-from planner.core.livestate import LiveHost
+from planner.core.livestate import LiveHost, LiveLink
 from planner.core.ops import (
     CREATE_LINK_OPS,
     AddAddress,
@@ -39,16 +40,26 @@ ABSENT = {errno.ENOENT, errno.ESRCH, errno.ENODEV, errno.EADDRNOTAVAIL}
 PRESENT = {errno.EEXIST}
 
 
-def _live_of(before: LiveHost | None, ns: str, name: str):
+class _Where(TypedDict):
+    """The fields every op on one link shares (typed, so ``**base`` cannot fill an op's value)."""
+
+    subject: str
+    host: str
+    ns: str
+    name: str
+
+
+def _live_of(before: LiveHost | None, ns: str, name: str) -> LiveLink | None:
     return before.link(ns, name) if before is not None else None
 
 
 def _settle(op: Op, ns: str, name: str, before: LiveHost | None, extra_mac_mtu: bool) -> list[Op]:
     """Ops that give a rebuilt link (``ns``/``name``) back its settings from ``before``."""
-    lk = _live_of(before, ns, name)
-    if lk is None:
+    lns = before.ns(ns) if before is not None else None
+    lk = lns.link(name) if lns is not None else None
+    if lns is None or lk is None:
         return []
-    base = dict(subject=op.subject, host=op.host, ns=ns, name=name)
+    base = _Where(subject=op.subject, host=op.host, ns=ns, name=name)
     out: list[Op] = []
     if lk.alias:
         out.append(SetAlias(**base, alias=lk.alias))
@@ -63,7 +74,6 @@ def _settle(op: Op, ns: str, name: str, before: LiveHost | None, extra_mac_mtu: 
         out.append(SetBridgePort(**base, master=lk.master))
         if lk.hairpin:
             out.append(SetHairpin(**base, bridge=lk.master, on=True))
-    lns = before.ns(ns)
     for a in lns.addresses_of(name):
         out.append(AddAddress(**base, address=a))
     for n in lns.neighbors_of(name):
@@ -84,11 +94,12 @@ def _restore_deleted(op: DeleteLink, before: LiveHost | None, deleted: set) -> l
     lk = _live_of(before, op.ns, op.name)
     if lk is not None and lk.kind == "veth" and lk.link:
         out += _settle(op, lk.link_ns or "", lk.link, before, extra_mac_mtu=True)
-    if lk is not None and lk.kind == "bridge" and before is not None:
-        lns = before.ns(op.ns)
+    # the link was found in before's namespace op.ns, so that namespace is there
+    lns = before.ns(op.ns) if lk is not None and lk.kind == "bridge" and before is not None else None
+    if lns is not None:
         for port in lns.links:
             if port.master == op.name and (op.ns, port.name) not in deleted:
-                base = dict(subject=op.subject, host=op.host, ns=op.ns, name=port.name)
+                base = _Where(subject=op.subject, host=op.host, ns=op.ns, name=port.name)
                 out.append(SetBridgePort(**base, master=op.name))
                 if port.hairpin:
                     out.append(SetHairpin(**base, bridge=op.name, on=True))
@@ -126,17 +137,17 @@ def undo_ops(done: Sequence[Op], before: LiveHost | None = None) -> tuple[list[O
             continue
         if isinstance(op, DeleteLink):
             deleted.add((op.ns, op.name))
-        loc = (op.ns, getattr(op, "name", None))
-        if loc in created:
+        at = (op.ns, getattr(op, "name", None))  # an op without a link name matches no create
+        if at in created:
             on_created.add(pos)
             if isinstance(op, MoveToNamespace):
-                c = created.pop(loc)
+                c = created.pop(at)
                 new = (op.target_ns, op.new_name)
                 created[new] = c
-                if final.get(c) == loc:
+                if final.get(c) == at:
                     final[c] = new
             elif isinstance(op, DeleteLink):
-                created.pop(loc)
+                created.pop(at)
     out: list[Op] = []
     late: list[Op] = []
     notes: list[str] = []

@@ -14,6 +14,7 @@ from planner import __version__
 from planner.core.diff import diff_designs, diff_predictions
 from planner.core.errors import DesignError
 from planner.core.model import parse_design_text
+from planner.importers import FORMATS as IMPORT_FORMATS
 
 from . import applying, core
 from .bodies import in_id_range, json_body
@@ -128,6 +129,7 @@ def meta():
     allow = bool(current_app.config["ALLOW_APPLY"])
     return jsonify({"version": __version__, "capabilities": core.capabilities(allow),
                     "export_formats": list(core.EXPORT_FORMATS) + list(core.DOCUMENT_FORMATS),
+                    "import_formats": list(IMPORT_FORMATS),
                     "max_content_length": current_app.config.get("MAX_CONTENT_LENGTH")})
 
 
@@ -297,8 +299,8 @@ def _export(doc: dict, stem: str) -> Response:
         core.load(doc)
         return _document_download(doc, fmt, stem)
     if fmt not in core.EXPORT_FORMATS:
-        known = ", ".join(core.EXPORT_FORMATS + core.DOCUMENT_FORMATS)
-        raise ApiError(400, f"unknown format {fmt!r}; use one of: {known}", "unsupported_format")
+        choices = ", ".join(core.EXPORT_FORMATS + core.DOCUMENT_FORMATS)
+        raise ApiError(400, f"unknown format {fmt!r}; use one of: {choices}", "unsupported_format")
     design = core.load(doc)
     opts = {"teardown": True} if fmt == "iproute2" and bool_arg("teardown") else {}
     files, warnings = core.export(design, fmt, **opts)
@@ -516,3 +518,6 @@ def upload():
         resp.status_code = 201
         return resp
     return jsonify({"valid": True, "document": doc, "filename": filename})
+
+
+from . import importing  # noqa: E402,F401 - registers /api/import on this blueprint

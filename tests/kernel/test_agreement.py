@@ -105,9 +105,11 @@ def test_passthru_child_with_parent_address_and_station():
 @pytest.mark.parametrize("routes", [False, True], ids=["no-routes", "host-routes"])
 def test_host_shim(routes):
     doc = {"hosts": [{"name": "h",
-                      "parents": [{"name": "eth0", "addresses": ["10.92.0.1/24"], "uplink": {"switch": "sw", "port": "p1"}}],
+                      "parents": [{"name": "eth0", "addresses": ["10.92.0.1/24"],
+                                   "uplink": {"switch": "sw", "port": "p1"}}],
                       "children": [{"name": "shim", "parent": "eth0", "mode": "bridge", "addresses": ["10.92.0.2/32"],
-                                    **({"routes": [{"to": "10.92.0.11/32"}, {"to": "10.92.0.12/32"}]} if routes else {})},
+                                    **({"routes": [{"to": "10.92.0.11/32"}, {"to": "10.92.0.12/32"}]}
+                                       if routes else {})},
                                    {"name": "b", "parent": "eth0", "mode": "bridge", "namespace": "b",
                                     "addresses": ["10.92.0.11/24"]},
                                    {"name": "v", "parent": "eth0", "mode": "vepa", "namespace": "v",
@@ -124,7 +126,8 @@ def test_linux_bridge_ports_with_hairpin(hairpin):
                       "bridges": [{"name": "br1", "addresses": ["10.93.0.254/24"],
                                    "ports": [{"name": "b1", "hairpin": hairpin},
                                              {"name": "b2", "hairpin": hairpin,
-                                              "peer": {"name": "eth0", "namespace": "x", "addresses": ["10.93.0.2/24"]}},
+                                              "peer": {"name": "eth0", "namespace": "x",
+                                                       "addresses": ["10.93.0.2/24"]}},
                                              {"name": "b3", "peer": {"name": "eth0", "namespace": "y",
                                                                      "addresses": ["10.93.0.3/24"]}}]}],
                       "children": [{"name": "v", "parent": "p1", "mode": "vepa", "namespace": "v",
@@ -202,7 +205,8 @@ def test_arp_flux_and_source_lists(listed):
     doc = {"hosts": [
         {"name": "h1", "parents": [{"name": "eth1", "mac": "02:00:00:00:0a:01", "addresses": ["10.94.0.1/24"],
                                     "uplink": {"switch": "sw", "port": "p1"}},
-                                   {"name": "eth2", "mac": "02:00:00:00:0a:02", "uplink": {"switch": "sw", "port": "p2"}}]},
+                                   {"name": "eth2", "mac": "02:00:00:00:0a:02",
+                                    "uplink": {"switch": "sw", "port": "p2"}}]},
         {"name": "h2", "parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p3"}}],
          "children": [{"name": "s", "parent": "eth0", "mode": "source", "namespace": "s",
                        "source_macs": [listed], "addresses": ["10.94.0.9/24"]},

@@ -42,8 +42,8 @@ from planner.core.ops import (
 )
 from planner.netlink import _nl
 from planner.netlink.apply import Journal, repair_ops, undo_ops
-from planner.netlink.progress import Progress as _Progress
 from planner.netlink.execute import NETLINK_CALLS, Executor
+from planner.netlink.progress import Progress as _Progress
 
 
 # --------------------------------------------------------------------------- packing

@@ -63,7 +63,7 @@ def _round_trip(original, netns: str, tmp_path: Path):
     want, got = _links(original, host), _links(found, host)
     assert set(got) == set(want)
     for key, fields in want.items():
-        for w, g in zip(fields, got[key]):
+        for w, g in zip(fields, got[key], strict=True):
             assert w is None or w == g, (key, fields, got[key])
     assert _l3(found, host) == _l3(original, host)
     return doc, skipped

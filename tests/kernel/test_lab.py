@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from planner.lab import build as buildmod
-from planner.lab.run import netns_list, run
 from planner.core.model import design_from_dict, load_design, parse_design_text
 from planner.lab import Lab, LabError, default_prefix, measure, prerequisites
+from planner.lab import build as buildmod
 from planner.lab.generate import random_design
+from planner.lab.run import netns_list, run
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("lab_prereqs")]
 
@@ -40,7 +40,8 @@ def private_siblings(hairpin: bool = True, **child_extra) -> dict:
     """A parent with an address and two private children on a hairpin port, plus a station."""
     return {
         "hosts": [{"name": "host1",
-                   "parents": [{"name": "eth0", "addresses": ["10.77.0.1/24"], "uplink": {"switch": "sw1", "port": "p1"}}],
+                   "parents": [{"name": "eth0", "addresses": ["10.77.0.1/24"],
+                                "uplink": {"switch": "sw1", "port": "p1"}}],
                    "children": [{"name": "c1", "parent": "eth0", "mode": "private", "namespace": "a",
                                  "addresses": ["10.77.0.11/24"], **child_extra},
                                 {"name": "c2", "parent": "eth0", "mode": "private", "namespace": "b",
@@ -210,7 +211,7 @@ def test_cleanup_after_exception_inside_with():
     with pytest.raises(ZeroDivisionError):
         with Lab(load_design(EXAMPLE), prefix=prefix):
             assert mine(prefix)
-            1 / 0
+            raise ZeroDivisionError("a test body that fails half way")
     assert mine(prefix) == []
 
 

@@ -155,6 +155,8 @@ def compile_teardown(design: Design, live: LiveState | None = None, *,
         root = lh.ns("")
         for w in nics:
             i, base = w.iface, dict(subject=w.subject, host=h.name, ns="", name=w.name)
+            if root is None or i is None:
+                continue  # a live host always has its root namespace; every NIC want has its interface
             have_routes = {(r.to, r.via) for r in root.routes_of(w.name)}
             for r in i.routes:
                 rt = (str(r.to), str(r.via) if r.via else None)
@@ -289,7 +291,8 @@ class _HostDiff:
             if loc in deleted_veth_ends:
                 continue
             w = self.by_loc.get(loc)
-            subject = alias_owner(lk.alias, self.design.name) or (w.subject if w else f"{ns_id(self.host, loc[0])}/{loc[1]}")
+            subject = (alias_owner(lk.alias, self.design.name)
+                       or (w.subject if w else f"{ns_id(self.host, loc[0])}/{loc[1]}"))
             op = DeleteLink(subject=subject, host=self.host, ns=loc[0], name=lk.name, link_kind=lk.kind or "",
                             recreate=_snapshot_create(self.host, loc[0], subject, lk))
             self.em.add(op, w.index if w else -1)
@@ -477,7 +480,7 @@ def _settings(w: Want, lk: LiveLink, em: _Emitter, design: Design, master_mine: 
     if e.mtu is not None and lk.mtu != e.mtu:
         em.add(SetMtu(**base, mtu=e.mtu, old=lk.mtu), w.index)
     mac_changed = e.mac is not None and (lk.mac or "").lower() != e.mac.lower()
-    if mac_changed:
+    if mac_changed and e.mac is not None:
         em.add(SetMac(**base, mac=e.mac, old=lk.mac), w.index)
     if e.source_macs is not None and sorted(lk.source_macs or ()) != sorted(e.source_macs):
         em.add(SetSourceMacs(**base, link_kind=e.kind or "macvlan", macs=tuple(e.source_macs),

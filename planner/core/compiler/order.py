@@ -36,8 +36,12 @@ __all__ = ["order_ops"]
 
 def _tokens(op: Op) -> tuple[set, set, set, set]:
     """(provides, needs, consumes-by-move, frees) resource tokens of an op."""
-    L = lambda ns, name: ("L", op.host, ns, name)
-    N = lambda ns: {("N", op.host, ns)} if ns else set()
+    def L(ns: str, name: str) -> tuple:  # noqa: N802 - a link token, as the docs write it
+        return ("L", op.host, ns, name)
+
+    def N(ns: str) -> set:  # noqa: N802 - a namespace token
+        return {("N", op.host, ns)} if ns else set()
+
     provides: set = set()
     needs: set = set(N(op.ns))
     moves: set = set()
@@ -64,7 +68,7 @@ def _tokens(op: Op) -> tuple[set, set, set, set]:
         provides.add(L(op.target_ns, op.new_name))
         needs |= N(op.target_ns)
     else:
-        needs.add(L(op.ns, op.name))
+        needs.add(L(op.ns, getattr(op, "name", "")))  # every other op acts on one named link
         if isinstance(op, SetMtu):
             provides.add(("MTU", op.host, op.ns, op.name))
         if isinstance(op, (SetBridgePort, UnsetBridgePort)):
@@ -114,45 +118,56 @@ def _topological(after: dict[str, set[str]], key: Callable[[str], tuple]) -> lis
 
 def _resource_edges(ops: list[Op], extra_frees: dict[str, set], edge: Callable[[str, str], None]) -> None:
     """Edges from the resource tokens: who provides, needs, moves away or frees each name."""
-    prov: dict = {}
-    users: dict = {}
-    del_users: dict = {}
-    movers: dict = {}
-    freers: dict = {}
+    # token -> [providers, users, movers, freers, deleting users]
+    roles: dict[tuple, tuple[list[str], list[str], list[str], list[str], list[str]]] = {}
+
+    def of(t: tuple) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+        got = roles.get(t)
+        if got is None:
+            got = roles[t] = ([], [], [], [], [])
+        return got
+
     for op in ops:
+        key = op.key
         p, n, m, f = _tokens(op)
-        f = f | {("L",) + t for t in extra_frees.get(op.key, ())}
+        extra = extra_frees.get(key)
+        if extra:
+            f = f | {("L",) + t for t in extra}
         for t in p:
-            prov.setdefault(t, []).append(op.key)
+            of(t)[0].append(key)
+        user = 4 if isinstance(op, DeleteLink) else 1
         for t in n:
-            (del_users if isinstance(op, DeleteLink) else users).setdefault(t, []).append(op.key)
+            of(t)[user].append(key)
         for t in m:
-            movers.setdefault(t, []).append(op.key)
+            of(t)[2].append(key)
         for t in f:
-            freers.setdefault(t, []).append(op.key)
-    for t in set(prov) | set(users) | set(movers) | set(freers) | set(del_users):
-        P, U, M, F, D = (prov.get(t, []), users.get(t, []), movers.get(t, []), freers.get(t, []),
-                         del_users.get(t, []))
-        for f in F:
-            for d in D:
-                edge(d, f)         # delete children before their lower
-            for p in P:
-                edge(f, p)         # free a place before re-creating there
-            if t[0] == "N":
-                for u in U + P + M:
-                    edge(u, f)     # everything in a namespace before deleting it
+            of(t)[3].append(key)
+    for t, (P, U, M, F, D) in roles.items():
+        _token_edges(t[0], P, U, M, F, D, edge)
+
+
+def _token_edges(kind: str, P: list[str], U: list[str], M: list[str], F: list[str], D: list[str],  # noqa: N803
+                 edge: Callable[[str, str], None]) -> None:
+    """The order one token imposes on its providers, users, movers, freers and deleting users."""
+    for f in F:
+        for d in D:
+            edge(d, f)         # delete children before their lower
         for p in P:
-            for u in U + M:
-                edge(p, u)
-        for m in M:
-            for u in U:
-                if u not in P:
-                    edge(u, m)     # alias etc. under the temporary name before the move
-        if not P:
-            for u in U:
-                for f in F:
-                    if t[0] == "L":
-                        edge(u, f)
+            edge(f, p)         # free a place before re-creating there
+        if kind == "N":
+            for u in U + P + M:
+                edge(u, f)     # everything in a namespace before deleting it
+    for p in P:
+        for u in U + M:
+            edge(p, u)
+    for m in M:
+        for u in U:
+            if u not in P:
+                edge(u, m)     # alias etc. under the temporary name before the move
+    if not P and kind == "L":
+        for u in U:
+            for f in F:
+                edge(u, f)
 
 
 #: the kinds of op :func:`_per_link_edges` orders among themselves

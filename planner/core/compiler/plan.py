@@ -65,7 +65,7 @@ class Plan:
         on_created: set[int] = set()       # positions of ops acting on a created link
         for pos, op in enumerate(self.ops):
             if isinstance(op, CREATE_LINK_OPS):
-                loc = (op.host, getattr(op, "netns", "") or op.ns, op.name)
+                loc: tuple[str, str, str | None] = (op.host, getattr(op, "netns", "") or op.ns, op.name)
                 created[loc] = op
                 final[id(op)] = loc
                 if isinstance(op, CreateVeth):

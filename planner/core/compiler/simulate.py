@@ -68,9 +68,11 @@ def simulate(live: LiveState, ops: Iterable[Op], *, gateways: bool = True) -> Li
     ``gateways=False`` accepts a route whose gateway is on no subnet of its link (the kernel
     refuses it: "Nexthop has invalid gateway"); the exporters replay that way, so that a design
     with such a route still renders."""
-    hosts = {h.name: {n.name: {"links": {lk.name: lk for lk in n.links}, "addresses": list(n.addresses),
-                               "routes": list(n.routes), "neighbors": list(n.neighbors)}
-                      for n in h.namespaces} for h in live.hosts}
+    hosts: dict[str, dict[str, dict[str, Any]]] = {
+        h.name: {n.name: {"links": {lk.name: lk for lk in n.links}, "addresses": list(n.addresses),
+                          "routes": list(n.routes), "neighbors": list(n.neighbors)}
+                 for n in h.namespaces}
+        for h in live.hosts}
     for op in ops:
         _sim_op(hosts.setdefault(op.host, {"": _sim_ns()}), op, gateways)
     return LiveState(hosts=tuple(

@@ -32,6 +32,7 @@ from .types import (
     SwitchPort,
     Uplink,
     VethPeer,
+    neighbor_entries,
     resolve_ref,
 )
 
@@ -39,5 +40,6 @@ __all__ = [
     "Route", "StaticNeighbor", "Uplink", "Parent", "Child", "VethPeer", "BridgePort", "Bridge",
     "Host", "SwitchPort", "Switch", "Station", "Design", "Iface", "Neighbors",
     "load_design", "parse_design_text", "read_design_text", "design_from_dict", "design_to_dict", "stable_mac",
-    "resolve_ref", "host_documents", "uses_shorthand", "iface_id", "ns_id", "IMPLICIT_HOST", "ALL_PEERS", "DEFAULT_MTU",
+    "resolve_ref", "neighbor_entries", "host_documents", "uses_shorthand", "iface_id", "ns_id", "IMPLICIT_HOST",
+    "ALL_PEERS", "DEFAULT_MTU",
 ]

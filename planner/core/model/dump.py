@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..schema import FORMAT_VERSION
-from .types import _L3, ALL_PEERS, Design
+from .types import _L3, ALL_PEERS, Design, Station, SwitchPort, neighbor_entries
 
 __all__ = ["design_to_dict"]
 
@@ -21,9 +21,26 @@ def _l3_dict(obj: _L3, resolved: bool) -> dict:
     if obj.neighbors == ALL_PEERS:
         d["neighbors"] = ALL_PEERS
     elif obj.neighbors:
-        d["neighbors"] = [n.to_dict() for n in obj.neighbors]
+        d["neighbors"] = [n.to_dict() for n in neighbor_entries(obj.neighbors)]
     if obj.routes:
         d["routes"] = [r.to_dict() for r in obj.routes]
+    return d
+
+
+def _switch_port_dict(p: SwitchPort) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": p.name, "hairpin": p.hairpin}
+    if p.isolated:
+        d["isolated"] = True
+    if p.allowed_macs is not None:
+        d["allowed_macs"] = list(p.allowed_macs)
+    return d
+
+
+def _station_dict(s: Station, resolved: bool) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": s.name, "uplink": s.uplink.to_dict() if s.uplink else None, "mac": s.mac,
+                         **_l3_dict(s, resolved)}
+    if s.forwarding:
+        d["forwarding"] = True
     return d
 
 
@@ -37,17 +54,19 @@ def _design_to_dict(design: Design, resolved: bool) -> dict:
         if h.parents:
             hd["parents"] = []
             for p in h.parents:
-                pd = {"name": p.name, "kind": p.kind, "mac": p.mac}
+                pd: dict[str, Any] = {"name": p.name, "kind": p.kind, "mac": p.mac}
                 if p.mtu_explicit or resolved:
                     pd["mtu"] = p.mtu
                 pd.update(state=p.state, **_l3_dict(p, resolved))
                 if p.uplink:
                     pd["uplink"] = p.uplink.to_dict()
+                if p.platform:
+                    pd["platform"] = p.platform
                 hd["parents"].append(pd)
         if h.children:
             hd["children"] = []
             for c in h.children:
-                cd = {"name": c.name, "type": c.type, "parent": c.parent, "mode": c.mode}
+                cd: dict[str, Any] = {"name": c.name, "type": c.type, "parent": c.parent, "mode": c.mode}
                 if c.mac_explicit or resolved:
                     cd["mac"] = c.mac
                 if c.mtu_explicit:
@@ -64,25 +83,24 @@ def _design_to_dict(design: Design, resolved: bool) -> dict:
         if h.bridges:
             hd["bridges"] = []
             for b in h.bridges:
-                bd = {"name": b.name, "mac": b.mac, "mtu": b.mtu, "state": b.state, **_l3_dict(b, resolved), "ports": []}
+                bd: dict[str, Any] = {"name": b.name, "mac": b.mac, "mtu": b.mtu, "state": b.state,
+                                      **_l3_dict(b, resolved), "ports": []}
                 for bp in b.ports:
-                    pd = {"name": bp.name, "hairpin": bp.hairpin}
+                    bpd: dict[str, Any] = {"name": bp.name, "hairpin": bp.hairpin}
                     if bp.enslave:
-                        pd["enslave"] = True
+                        bpd["enslave"] = True
                     if bp.peer:
                         pe = bp.peer
-                        pd["peer"] = {"name": pe.name, "mac": pe.mac, "mtu": pe.mtu, "state": pe.state,
+                        bpd["peer"] = {"name": pe.name, "mac": pe.mac, "mtu": pe.mtu, "state": pe.state,
                                       **_l3_dict(pe, resolved)}
                         if pe.namespace:
-                            pd["peer"]["namespace"] = pe.namespace
-                    bd["ports"].append(pd)
+                            bpd["peer"]["namespace"] = pe.namespace
+                    bd["ports"].append(bpd)
                 hd["bridges"].append(bd)
         hosts.append(hd)
     out["hosts"] = hosts
-    out["switches"] = [{"name": s.name, "ports": [{"name": p.name, "hairpin": p.hairpin} for p in s.ports]}
-                       for s in design.switches]
-    out["stations"] = [{"name": s.name, "uplink": s.uplink.to_dict(), "mac": s.mac, **_l3_dict(s, resolved)}
-                       for s in design.stations]
+    out["switches"] = [{"name": s.name, "ports": [_switch_port_dict(p) for p in s.ports]} for s in design.switches]
+    out["stations"] = [_station_dict(s, resolved) for s in design.stations]
     if design.layout:
         out["layout"] = design.layout
     return out

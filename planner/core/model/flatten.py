@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from ..errors import InputProblem
 from ..ids import iface_id, is_switch_port, ns_id, parse_bridge_uplink, parse_switch_port, station_id
 from ..ids import short as ids_short
-from .types import ALL_PEERS, DEFAULT_MTU, Bridge, Child, Design, Host, Iface, resolve_ref
+from .types import ALL_PEERS, DEFAULT_MTU, Bridge, Child, Design, Host, Iface, neighbor_entries, resolve_ref
 
 __all__ = ["Flattener"]
 
@@ -52,14 +52,16 @@ class Flattener:
             seen = {}
             for k, n in enumerate(items):
                 if n in seen:
-                    self.problem(path_fn(k), f"duplicate {what} {n!r} (first at {path_fn(seen[n])}); names must be unique")
+                    self.problem(path_fn(k),
+                                 f"duplicate {what} {n!r} (first at {path_fn(seen[n])}); names must be unique")
                 else:
                     seen[n] = k
         dupes([h.name for h in design.hosts], "host name", lambda k: f"hosts[{k}].name")
         dupes([s.name for s in design.switches], "switch name", lambda k: f"switches[{k}].name")
         dupes([s.name for s in design.stations], "station name", lambda k: f"stations[{k}].name")
         for k, s in enumerate(design.switches):
-            dupes([p.name for p in s.ports], f"port name on switch {s.name!r}", lambda j, k=k: f"switches[{k}].ports[{j}].name")
+            dupes([p.name for p in s.ports], f"port name on switch {s.name!r}",
+                  lambda j, k=k: f"switches[{k}].ports[{j}].name")
 
     def run(self, design: Design) -> list[Iface]:
         """The flat interface list of ``design``, after every check that needs it."""
@@ -98,7 +100,7 @@ class Flattener:
         return [Iface(id=iface_id(h.name, p.name), kind="parent", host=h.name, namespace="", ns=ns_id(h.name),
                       name=p.name, mac=p.mac, mtu=p.mtu, state=p.state, addresses=p.addresses,
                       neighbors=p.neighbors, routes=p.routes, path=f"{pre}parents[{k}]",
-                      link=p.uplink.node if p.uplink else None, parent_kind=p.kind)
+                      link=p.uplink.node if p.uplink else None, parent_kind=p.kind, platform=p.platform)
                 for k, p in enumerate(h.parents)]
 
     @staticmethod
@@ -167,7 +169,7 @@ class Flattener:
         return [Iface(id=station_id(s.name), kind="station", host=None, namespace="", ns=station_id(s.name),
                       name=s.name, mac=s.mac, mtu=DEFAULT_MTU, state="up", addresses=s.addresses,
                       neighbors=s.neighbors, routes=s.routes, path=f"stations[{k}]",
-                      link=s.uplink.node if s.uplink else None)
+                      link=s.uplink.node if s.uplink else None, forwarding=s.forwarding)
                 for k, s in enumerate(design.stations)]
 
     def wire_masters(self, design: Design, ifaces: list[Iface]) -> list[Iface]:
@@ -267,7 +269,7 @@ class Flattener:
         for i in ifaces:
             if i.neighbors == ALL_PEERS or not i.neighbors:
                 continue
-            for k, n in enumerate(i.neighbors):
+            for k, n in enumerate(neighbor_entries(i.neighbors)):
                 if not n.peer:
                     continue
                 target = ids.get(resolve_ref(ids, n.peer, i.host))

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import DesignError, InputProblem
 from ..gcpause import without_gc_pauses
-from ..ids import iface_id, station_id
+from ..ids import iface_id, station_id, switch_port_id
 from ..schema import (
     DEFAULT_MODE,
     IFNAME_MAX_BYTES,
@@ -36,6 +36,7 @@ from ..schema import (
 )
 from .flatten import Flattener
 from .limits import check_document
+from .ports import accepted_macs, allowed_mac_conflicts
 from .shorthand import host_documents
 from .text import parse_design_text, read_design_text
 from .types import (
@@ -46,6 +47,7 @@ from .types import (
     Child,
     Design,
     Host,
+    Iface,
     Neighbors,
     Parent,
     Route,
@@ -151,10 +153,11 @@ def _interface(n: int, prefix: int) -> ipaddress.IPv4Interface:
         if len(_NETWORKS) < 65536:
             _NETWORKS[key] = net
     iface = object.__new__(ipaddress.IPv4Interface)
-    iface._ip = n
+    # the stdlib's own private slots, filled as IPv4Interface.__init__ fills them (tested)
+    iface._ip = n  # type: ignore[attr-defined]
     iface.network = net
     iface.netmask = net.netmask
-    iface._prefixlen = prefix
+    iface._prefixlen = prefix  # type: ignore[attr-defined]
     return iface
 
 
@@ -261,8 +264,8 @@ class _Builder:
             return ""
         m = text.lower()
         if int(m[:2], 16) & 1:
-            self.problem(path, f"{text!r} is a multicast MAC (lowest bit of the first octet set); "
-                               "use a unicast one such as 02:..")
+            self.problem(path, f"{text!r} is a multicast MAC (lowest bit of the first octet set); use a unicast one "
+                               "such as 02:..")
         elif m == "00:00:00:00:00:00":
             self.problem(path, "00:00:00:00:00:00 is not a usable MAC")
         return m
@@ -317,16 +320,30 @@ class _Builder:
         host_docs, prefixes, problems = host_documents(doc)
         self.problems.extend(problems)
         hosts = tuple(self.host(h, prefix, implicit=not prefix) for h, prefix in zip(host_docs, prefixes, strict=True))
-        switches = tuple(Switch(s["name"], tuple(SwitchPort(p["name"], bool(p.get("hairpin", False)))
-                                                 for p in s.get("ports") or ()))
-                         for s in doc.get("switches") or ())
+        switches = tuple(Switch(s["name"], tuple(self.switch_port(p, f"switches[{k}].ports[{j}]")
+                                                 for j, p in enumerate(s.get("ports") or ())))
+                         for k, s in enumerate(doc.get("switches") or ()))
         design = Design(name=str(doc.get("name") or "design"), description=str(doc.get("description") or ""),
                         hosts=hosts, switches=switches, stations=self.stations(doc.get("stations") or ()),
                         layout=dict(doc.get("layout") or {}))
         ifaces = Flattener(self.problems).run(design)
+        self.check_port_security(switches, ifaces)
         if self.problems:
             raise DesignError(_dedupe(self.problems))
         return replace(design, interfaces=tuple(ifaces))
+
+    def check_port_security(self, switches: tuple[Switch, ...], ifaces: list[Iface]) -> None:
+        for mac, first, second in allowed_mac_conflicts(accepted_macs(switches, ifaces)):
+            self.problems.append(InputProblem(
+                _port_path(switches, second) + ".allowed_macs",
+                f"{mac} is already accepted on {first} (listed there, or the MAC of the device cabled to it): "
+                "port security admits a MAC on one port of a switch; list it on one port only"))
+
+    def switch_port(self, p: dict, path: str) -> SwitchPort:
+        allowed = p.get("allowed_macs")
+        return SwitchPort(p["name"], bool(p.get("hairpin", False)), isolated=bool(p.get("isolated", False)),
+                          allowed_macs=None if allowed is None else
+                          tuple(self.mac(m, f"{path}.allowed_macs[{j}]") for j, m in enumerate(allowed)))
 
     def stations(self, items) -> tuple[Station, ...]:
         out = []
@@ -334,7 +351,7 @@ class _Builder:
             p = f"stations[{k}]"
             out.append(Station(name=s["name"], uplink=self.uplink(s.get("uplink")),
                                mac=self.mac(s.get("mac", ""), f"{p}.mac") or stable_mac(station_id(s["name"])),
-                               **self.l3(s, p)))
+                               forwarding=bool(s.get("forwarding", False)), **self.l3(s, p)))
         return tuple(out)
 
     def host(self, h: dict, prefix: str, implicit: bool) -> Host:
@@ -356,7 +373,7 @@ class _Builder:
         return Parent(name=p["name"], kind=kind,
                       mac=self.mac(p.get("mac", ""), f"{path}.mac") or stable_mac(iface_id(host, p["name"])),
                       mtu=p.get("mtu", DEFAULT_MTU), mtu_explicit="mtu" in p, state=p.get("state", "up"),
-                      uplink=self.uplink(p.get("uplink")), **self.l3(p, path))
+                      uplink=self.uplink(p.get("uplink")), platform=p.get("platform", ""), **self.l3(p, path))
 
     def child(self, host: str, c: dict, path: str) -> Child:
         ns = c.get("namespace", "")
@@ -372,8 +389,8 @@ class _Builder:
 
     def bridge(self, host: str, b: dict, path: str) -> Bridge:
         ports = tuple(self.bridge_port(host, bp, f"{path}.ports[{j}]") for j, bp in enumerate(b.get("ports") or ()))
-        mac = self.mac(b.get("mac", ""), f"{path}.mac") or stable_mac(iface_id(host, b["name"]))
-        return Bridge(name=b["name"], mac=mac,
+        return Bridge(name=b["name"],
+                      mac=self.mac(b.get("mac", ""), f"{path}.mac") or stable_mac(iface_id(host, b["name"])),
                       mtu=b.get("mtu", DEFAULT_MTU), state=b.get("state", "up"), ports=ports, **self.l3(b, path))
 
     def bridge_port(self, host: str, bp: dict, path: str) -> BridgePort:
@@ -381,11 +398,21 @@ class _Builder:
         if bp.get("peer") is not None:
             pd = bp["peer"]
             pns = pd.get("namespace", "")
-            mac = self.mac(pd.get("mac", ""), f"{path}.peer.mac") or stable_mac(iface_id(host, pd["name"], pns))
-            peer = VethPeer(name=pd["name"], namespace=pns, mac=mac,
+            peer = VethPeer(name=pd["name"], namespace=pns,
+                            mac=(self.mac(pd.get("mac", ""), f"{path}.peer.mac")
+                                 or stable_mac(iface_id(host, pd["name"], pns))),
                             mtu=pd.get("mtu", DEFAULT_MTU), state=pd.get("state", "up"), **self.l3(pd, f"{path}.peer"))
         if bp.get("enslave") and peer is not None:
             self.problem(f"{path}.peer", "an enslaved device has no veth peer; drop 'peer' or 'enslave'")
         return BridgePort(name=bp["name"], hairpin=bool(bp.get("hairpin", False)),
                           enslave=bool(bp.get("enslave", False)),
                           peer=peer, mac=stable_mac(iface_id(host, bp["name"])))
+
+
+def _port_path(switches: tuple[Switch, ...], port: str) -> str:
+    """``switches[K].ports[J]`` of a switch port id (for a problem's location)."""
+    for k, sw in enumerate(switches):
+        for j, p in enumerate(sw.ports):
+            if switch_port_id(sw.name, p.name) == port:
+                return f"switches[{k}].ports[{j}]"
+    return "switches"

@@ -48,11 +48,11 @@ def parse_design_text(text: str, filename: str = "") -> dict[str, Any]:
         else:
             doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except json.JSONDecodeError as exc:
-        raise DesignError(InputProblem("", f"not valid JSON: {exc.msg} at line {exc.lineno} "
-                                           f"column {exc.colno}")) from None
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise DesignError(InputProblem("", f"not valid JSON: {exc.msg} at {where}")) from None
     except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        loc = f" at line {where.line + 1} column {where.column + 1}" if where else ""
+        mark = getattr(exc, "problem_mark", None)
+        loc = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise DesignError(InputProblem("", f"not valid YAML{loc}: {getattr(exc, 'problem', exc)}")) from None
     except RecursionError:  # pragma: no cover - the composer's depth gate comes first
         raise DesignError(InputProblem("", "nested too deep")) from None

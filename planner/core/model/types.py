@@ -17,7 +17,7 @@ from ..schema import DEFAULT_MODE
 __all__ = [
     "Route", "StaticNeighbor", "Uplink", "Parent", "Child", "VethPeer", "BridgePort", "Bridge",
     "Host", "SwitchPort", "Switch", "Station", "Design", "Iface", "Neighbors",
-    "IMPLICIT_HOST", "ALL_PEERS", "DEFAULT_MTU", "resolve_ref",
+    "IMPLICIT_HOST", "ALL_PEERS", "DEFAULT_MTU", "resolve_ref", "neighbor_entries",
 ]
 
 IMPLICIT_HOST = "host"
@@ -79,6 +79,11 @@ class Uplink:
 Neighbors = tuple[StaticNeighbor, ...] | str  # a tuple, or the literal ALL_PEERS
 
 
+def neighbor_entries(neighbors: Neighbors) -> tuple[StaticNeighbor, ...]:
+    """The listed entries (none for ALL_PEERS, which the world expands itself)."""
+    return () if isinstance(neighbors, str) else neighbors
+
+
 @dataclass(frozen=True)
 class _L3:
     """Layer-3 configuration shared by every addressable interface."""
@@ -100,6 +105,8 @@ class Parent(_L3):
     mtu_explicit: bool = False
     state: str = "up"
     uplink: Uplink | None = None
+    #: where the NIC lives (:data:`planner.core.schema.PLATFORMS`); "" when the design does not say
+    platform: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +173,10 @@ class Host:
 class SwitchPort:
     name: str
     hairpin: bool = False
+    #: client isolation (``bridge link set dev P isolated on``)
+    isolated: bool = False
+    #: port security: only these source MACs (and the cabled device's own) get in; None: no filter
+    allowed_macs: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +197,8 @@ class Station(_L3):
     name: str = ""
     uplink: Uplink | None = None
     mac: str = ""
+    #: routes packets between its subnets (``net.ipv4.ip_forward=1``)
+    forwarding: bool = False
 
 
 
@@ -222,6 +235,9 @@ class Iface:
     source_macs: tuple[str, ...] = ()
     nopromisc: bool = False
     parent_kind: str | None = None
+    platform: str = ""
+    #: the interface's namespace forwards packets not addressed to it (a routing station)
+    forwarding: bool = False
 
     @property
     def is_child(self) -> bool:
@@ -321,11 +337,12 @@ class Design:
                     out.append((ip, other.mac))
             return out
         out = []
-        for n in iface.neighbors:
+        for n in neighbor_entries(iface.neighbors):
             if n.peer:
                 peer = self.iface(resolve_ref(self, n.peer, iface.host))
                 out.append((n.address or peer.ips[0], n.mac or peer.mac))
             else:
+                assert n.address is not None and n.mac is not None, "the loader requires both without a peer"
                 out.append((n.address, n.mac))
         return out
 

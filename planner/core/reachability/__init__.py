@@ -16,8 +16,8 @@ present).
 from __future__ import annotations
 
 from .predict import Prediction, explain, predict, replay
-from .verdict import REASONS, Hop, Reason, Remedy, Step, Verdict
+from .verdict import REASONS, Filter, Hop, Reason, Remedy, Step, Verdict
 from .whatif import apply_what_if
 
-__all__ = ["Verdict", "Prediction", "predict", "explain", "replay", "apply_what_if", "REASONS", "Reason", "Remedy", "Step",
-           "Hop"]
+__all__ = ["Verdict", "Prediction", "predict", "explain", "replay", "apply_what_if", "REASONS", "Reason", "Remedy",
+           "Filter", "Step", "Hop"]

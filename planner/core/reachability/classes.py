@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from ..graph import loops_of
 from ..ids import is_switch_port, parse_switch_port
 from ..model import ALL_PEERS, Iface
-from .world import World
+from .world import Port, World
 
 __all__ = ["Classes", "classify"]
 
@@ -108,12 +108,12 @@ class _References:
             ts = self._targets(ifs, ns)
             if ts:
                 self.targets[ns] = ts
-        counts: dict[object, int] = {}
+        counts: dict[tuple, int] = {}
         for ts in self.targets.values():
             for t in ts:
                 counts[t] = counts.get(t, 0) + 1
         floor = max(SHARED_REFERENCE, len(world.stack_ifaces) // SHARED_SHARE)
-        self.shared = {t for t, n in counts.items() if n >= floor}
+        self.shared: set[tuple] = {t for t, n in counts.items() if n >= floor}
         self.unique: set[str] = set()
         self._mark_unique()
 
@@ -155,6 +155,12 @@ class _References:
                     self.unique.update(e.id for e in self.ns_endpoints.get(o.ns, ()))
                     self.unique.update(e.id for e in by_anchor.get(w.anchor(o), ()))
         self.unique.update(e.id for e in self.endpoints if e.id in w.refused)
+        for br in w.bridges.values():
+            # a filtering port's accepted MACs pass where others are dropped, and the switch sends
+            # frames for them to that port: their owners are not interchangeable with anyone
+            for mac in br.static_fdb:
+                for o in w.mac_owners.get(mac, ()):
+                    self.unique.update(e.id for e in self.ns_endpoints.get(o.ns, ()))
 
     def exception_pairs(self) -> set[tuple[str, str]]:
         out: set[tuple[str, str]] = set()
@@ -172,7 +178,7 @@ class _References:
 
     def key_settings(self, ns: str) -> tuple:
         """The settings of a namespace that apply to every counterpart alike (canonical)."""
-        out = []
+        out: list[tuple | None] = []
         gws = self.gateways.get(ns, set())
         shared = self.shared
         for i in self.w.stack_ifaces.get(ns, ()):
@@ -215,14 +221,13 @@ class _Positions:
                   and (p.ns not in self.participating or p.ns in self.single)
                   and all(k.ns not in self.participating or k.ns in self.single for k in kids))
         if p.link and is_switch_port(p.link):
-            sw = parse_switch_port(p.link).switch
-            simple = simple and sw not in self.risky
+            simple = simple and parse_switch_port(p.link).switch not in self.risky
         if not simple:
             return ("exact", p.id)
         br = w.port_of.get(str(p.link)) if p.link else None
-        hairpin = br[0].ports[br[1]].hairpin if br else None
-        sw = parse_switch_port(p.link).switch if p.link else None
-        return ("nic", sw, hairpin, p.state, w.alive[p.id], p.parent_kind)
+        port = _port_sig(br[0].ports[br[1]]) if br else None
+        switch = parse_switch_port(p.link).switch if p.link else None
+        return ("nic", switch, port, p.state, w.alive[p.id], p.parent_kind)
 
     def of(self, e: Iface) -> tuple:
         w = self.w
@@ -234,8 +239,14 @@ class _Positions:
             sw = parse_switch_port(str(e.link)).switch
             if sw not in self.risky:
                 br = w.port_of[str(e.link)]
-                return ("station", sw, br[0].ports[br[1]].hairpin)
+                return ("station", sw, _port_sig(br[0].ports[br[1]]))
         return ("exact", w.anchor(e))
+
+
+def _port_sig(port: Port) -> tuple[bool, bool, bool]:
+    """What of a switch port can change a verdict for what hangs off it (its accepted MACs make
+    their owners unique instead)."""
+    return (port.hairpin, port.locked, port.isolated)
 
 
 def _risky_switches(world: World) -> set[str]:

@@ -2,18 +2,20 @@
 
 In order: bring a down end (or its parent) up; add a route; turn hairpin on at the ports of the
 two ends (if that makes the ping work, the fix names the ports and gives the commands); turn a
-hairpin *off* where a reflection fools a learning switch or closes a loop; otherwise the mode
-advice for private and source children.
+hairpin *off* where a reflection fools a learning switch or closes a loop; let a MAC through the
+port security that dropped it (the platform's own switch, where the NIC says where it lives); turn
+client isolation off; otherwise the mode advice for private and source children.
 """
 from __future__ import annotations
 
 from dataclasses import replace
 
-from ..commands import hairpin_command
+from ..commands import allow_mac_command, hairpin_command, isolation_command
 from ..ids import is_switch_port, parse_switch_port, short
 from ..model import Design, Iface
+from ..upstream import filtering_platform
 from .sim import Ping
-from .verdict import Reason, Remedy, Verdict
+from .verdict import Filter, Reason, Remedy, Verdict
 from .world import World
 
 __all__ = ["Fixer"]
@@ -44,9 +46,21 @@ class Fixer:
         if v.reason == Reason.SRC_DOWN or not (a.up and b.up):
             down = a if not a.up else b
             return f"bring {down.id} up: ip link set dev {down.name} up", Remedy.BRING_UP, ()
+        if v.reason == Reason.NOT_FORWARDED:
+            gw = v.hops[0].node if v.hops else "the gateway"
+            return (f"turn forwarding on at {gw} (forwarding: true; sysctl -w net.ipv4.ip_forward=1), or route "
+                    "through a gateway that forwards", Remedy.FORWARDING, ())
+        if v.reason in (Reason.ROUTER_NO_ROUTE, Reason.ROUTING_LOOP):
+            return ("give the gateway a route to the destination (and the destination one back); check that the "
+                    "routers' routes do not point at each other", Remedy.ROUTE, ())
         if v.reason in (Reason.NO_ROUTE, Reason.REPLY_NO_ROUTE):
             return ("put both endpoints in one subnet, or add routes (mvplan predicts within the subnets it is given)",
                     Remedy.ROUTE, ())
+        if v.filtered_by == Filter.PORT_SECURITY:
+            return self._allow_mac(v), Remedy.ALLOW_MAC, (v.filtered_at,)
+        if v.filtered_by == Filter.ISOLATION:
+            return (f"turn client isolation off on {v.filtered_at} (or on the sender's port): "
+                    + isolation_command(v.filtered_at)), Remedy.ISOLATION_OFF, (v.filtered_at,)
         if v.reason == Reason.L2_LOOP or v.mislearned:
             off, port = self._hairpin_off(a, b)
             if off:
@@ -59,6 +73,18 @@ class Fixer:
             return ("private/source children cannot resolve siblings by ARP: use bridge (or vepa + hairpin) mode, "
                     "or static neighbours on both ends plus a hairpin port"), Remedy.MODE, ()
         return "", Remedy.NONE, ()
+
+    def _allow_mac(self, v: Verdict) -> str:
+        """Let the refused MAC through: the platform's own switch setting, or the port's allowed list."""
+        w = self.world
+        at = w.port_of.get(v.filtered_at)
+        dev = w.by_id.get(at[0].ports[at[1]].out or "") if at else None
+        platform = filtering_platform(dev) if dev is not None and dev.kind == "parent" else None
+        allow = (f"add {v.filtered_mac} to the allowed_macs of {v.filtered_at}: "
+                 + allow_mac_command(v.filtered_at, v.filtered_mac))
+        if platform is not None:
+            return f"on {platform.name}: {platform.fix}"
+        return allow
 
     # -- hairpin on ------------------------------------------------------------------------
     def _hairpin_on(self, a: Iface, b: Iface) -> tuple[str, tuple[str, ...]]:

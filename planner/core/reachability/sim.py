@@ -41,6 +41,7 @@ class Frame:
     kind: str
     sip: IP4            # ARP sender / IP source
     tip: IP4            # ARP target / IP destination
+    ttl: int = 64       # IP time to live (a router decrements it; 1 is not forwarded)
     id: int = field(default_factory=lambda: next(_ids), compare=False)
 
 
@@ -55,9 +56,10 @@ class Trail:
         return Trail(Hop(node, step), self)
 
     def passed(self, node: str) -> bool:
-        """Whether this copy arrived at ``node`` earlier on its way."""
+        """Whether this copy arrived at ``node`` earlier on its way (a router sends a new frame: what
+        came before the routing step is another frame's way, and a routing loop ends by TTL)."""
         t: Trail | None = self
-        while t is not None:
+        while t is not None and t.hop.step is not Step.ROUTED:
             if t.hop.node == node and t.hop.step is Step.WIRE:
                 return True
             t = t.prev
@@ -105,6 +107,8 @@ class Outcome:
     reply_trail: Trail | None = None
     done: bool = False
     drops: list[Drop] = field(default_factory=list)
+    #: (namespace, packet kind, egress interface id) of every routing step, in order
+    routed: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class Ping:
@@ -125,12 +129,12 @@ class Ping:
         self.bcq: deque[tuple[MacvlanPort, Frame, Iface | None, Trail]] = deque()
         self.fdb: dict[str, dict[str, int]] = {}
         self.neigh: dict[tuple[str, IP4], str | None] = {}             # learned entries; None: resolving
-        self.waiting: dict[tuple[str, IP4], list[tuple[str, IP4, IP4, Trail]]] = {}
+        self.waiting: dict[tuple[str, IP4], list[tuple[str, IP4, IP4, Trail, int]]] = {}
         self.relevant = self._relevant()
 
     def _relevant(self) -> set[str]:
         w = self.w
-        out = {self.a.ns, self.b.ns}
+        out = {self.a.ns, self.b.ns} | w.forwarding
         hops = [self.aip, self.bip]
         for ns, target in ((self.a.ns, self.bip), (self.b.ns, self.aip)):
             rt = w.route(ns, target)
@@ -219,10 +223,13 @@ class Ping:
             self.out.storm = True
             self.drop(f, port.id, "loop")
             return
-        if port.locked and f.src not in port.static:
+        table = self.fdb.get(br.id)
+        if table is None:
+            table = self.fdb[br.id] = dict(br.static_fdb)
+        if port.locked and (table.get(f.src) != k or f.src in br.local_macs):
+            # br_handle_frame_finish: a locked port admits a source MAC only with an fdb entry on it
             self.drop(f, port.id, "locked")
             return
-        table = self.fdb.setdefault(br.id, {})
         if port.learning and f.src not in br.local_macs:
             if table.setdefault(f.src, k) != k:
                 self.out.relearned = True
@@ -240,6 +247,8 @@ class Ping:
             self.flood(br, k, f, trail)
         elif dst == k and not port.hairpin:
             self.drop(f, port.id, "learned-on-ingress", f.dst)
+        elif port.isolated and br.ports[dst].isolated:
+            self.drop(f, br.ports[dst].id, "isolated")
         else:
             self.egress(br, dst, f, trail.add(br.ports[dst].id, Step.REFLECTED if dst == k else Step.FORWARDED))
         if br.promisc and br.dev is not None:
@@ -284,7 +293,7 @@ class Ping:
 
     def bridge_xmit(self, br: Bridge, f: Frame, trail: Trail) -> None:
         """``br_dev_xmit``: the bridge device sends; no learning, no ingress port."""
-        dst = self.fdb.get(br.id, {}).get(f.dst) if f.dst != BCAST else None
+        dst = self.fdb.get(br.id, br.static_fdb).get(f.dst) if f.dst != BCAST else None
         if dst is None:
             self.flood(br, None, f, trail)
         else:
@@ -381,10 +390,31 @@ class Ping:
         elif f.kind == ECHO:
             if f.tip in local and f.sip not in local:
                 self.echo(i, f, trail)
+            elif f.tip not in local:
+                self.forward(i, f, trail)
         elif f.kind == ECHO_REPLY:
             if i.ns == self.a.ns and f.tip == self.aip:
                 self.out.done = True
                 self.out.reply_trail = trail.add(i.id, Step.DELIVER)
+            elif f.tip not in local:
+                self.forward(i, f, trail)
+
+    def forward(self, i: Iface, f: Frame, trail: Trail) -> None:
+        """``ip_forward``: a routing namespace sends on a packet for someone else (others drop it)."""
+        if f.dst != i.mac:
+            return
+        if i.ns not in self.w.forwarding:
+            self.drop(f, i.id, "not-forwarding", str(f.tip))
+            return
+        if f.ttl <= 1:
+            self.drop(f, i.id, "ttl")
+            return
+        rt = self.w.route(i.ns, f.tip)
+        if rt is None:
+            self.drop(f, i.id, "no-route-at-router", str(f.tip))
+            return
+        self.out.routed.append((i.ns, f.kind, rt[0].id))
+        self.send_ip(i.ns, f.kind, f.sip, f.tip, trail.add(i.id, Step.ROUTED), ttl=f.ttl - 1)
 
     def arp_request(self, i: Iface, f: Frame, trail: Trail, local: frozenset[IP4]) -> None:
         if f.sip in local:
@@ -413,9 +443,9 @@ class Ping:
         elif not create:
             return
         self.neigh[key] = mac
-        for kind, sip, tip, trail in self.waiting.pop(key, ()):
-            self._note_send(kind, mac)
-            self.transmit(i, Frame(i.mac, mac, kind, sip, tip), trail.add(i.id, Step.SEND))
+        for kind, sip, tip, trail, ttl in self.waiting.pop(key, ()):
+            self._note_send(i.ns, kind, mac)
+            self.transmit(i, Frame(i.mac, mac, kind, sip, tip, ttl), trail.add(i.id, Step.SEND))
 
     def echo(self, i: Iface, f: Frame, trail: Trail) -> None:
         if i.ns == self.b.ns and f.tip == self.bip and self.out.echo_at is None:
@@ -424,7 +454,7 @@ class Ping:
             self.out.reply_route = self.w.route(i.ns, f.sip)
         self.send_ip(i.ns, ECHO_REPLY, f.tip, f.sip, Trail(Hop(i.ns, Step.SEND)))
 
-    def send_ip(self, ns: str, kind: str, sip: IP4, tip: IP4, trail: Trail) -> None:
+    def send_ip(self, ns: str, kind: str, sip: IP4, tip: IP4, trail: Trail, ttl: int = 64) -> None:
         """Route ``tip`` in ``ns``, resolve the next hop (permanent entry, learned entry, or ARP),
         and send - or queue the packet until the answer comes."""
         rt = self.w.route(ns, tip)
@@ -437,22 +467,35 @@ class Ping:
         key = (e.id, nh)
         if mac is None:
             mac = self.neigh.get(key)
-        self._note_send(kind, mac)
+        self._note_send(ns, kind, mac)
         if mac is not None:
-            self.transmit(e, Frame(e.mac, mac, kind, sip, tip), trail.add(e.id, Step.SEND))
+            self.transmit(e, Frame(e.mac, mac, kind, sip, tip, ttl), trail.add(e.id, Step.SEND))
             return
-        self.waiting.setdefault(key, []).append((kind, sip, tip, trail))
+        self.waiting.setdefault(key, []).append((kind, sip, tip, trail, ttl))
         if key in self.neigh:
             return  # already asking
         self.neigh[key] = None
-        if kind == ECHO:
-            self.out.arp_sent = True
-        else:
-            self.out.reply_arp_sent = True
-        self.transmit(e, Frame(e.mac, BCAST, ARP_REQ, sip, nh), Trail(Hop(e.id, Step.SEND)))
+        if self._originated(ns, kind):
+            if kind == ECHO:
+                self.out.arp_sent = True
+            else:
+                self.out.reply_arp_sent = True
+        self.transmit(e, Frame(e.mac, BCAST, ARP_REQ, self._arp_source(ns, e, sip, nh), nh),
+                      Trail(Hop(e.id, Step.SEND)))
 
-    def _note_send(self, kind: str, mac: str | None) -> None:
-        if mac is None:
+    def _originated(self, ns: str, kind: str) -> bool:
+        """``ns`` sends the ping's own packet (A its echo, B its reply), not one a router forwards."""
+        return ns == (self.a.ns if kind == ECHO else self.b.ns)
+
+    def _arp_source(self, ns: str, e: Iface, sip: IP4, nh: IP4) -> IP4:
+        """``arp_solicit`` with arp_announce=0: the packet's source when it is ours, else (forwarding)
+        an address of the egress interface, one in the next hop's subnet first."""
+        if sip in self.w.local(ns) or not e.addresses:
+            return sip
+        return next((a.ip for a in e.addresses if nh in a.network), e.addresses[0].ip)
+
+    def _note_send(self, ns: str, kind: str, mac: str | None) -> None:
+        if mac is None or not self._originated(ns, kind):
             return
         if kind == ECHO and not self.out.echo_sent:
             self.out.echo_sent, self.out.echo_to = True, mac

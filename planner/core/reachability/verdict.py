@@ -27,6 +27,9 @@ class Reason(StrEnum):
     REPLY_LOST = "REPLY_LOST"
     L2_LOOP = "L2_LOOP"
     NOT_CREATED = "NOT_CREATED"
+    NOT_FORWARDED = "NOT_FORWARDED"
+    ROUTER_NO_ROUTE = "ROUTER_NO_ROUTE"
+    ROUTING_LOOP = "ROUTING_LOOP"
 
 
 #: reason code -> one-line meaning (documented in docs/reachability.md)
@@ -43,6 +46,9 @@ REASONS: dict[Reason, str] = {
     Reason.REPLY_LOST: "the echo reply does not arrive back",
     Reason.L2_LOOP: "the frames circle in a layer-2 loop (a broadcast storm): no reply can be counted on",
     Reason.NOT_CREATED: "an end of the pair does not exist: the kernel refuses to create it (an error finding)",
+    Reason.NOT_FORWARDED: "the gateway a route names gets the packet but does not forward (ip_forward off)",
+    Reason.ROUTER_NO_ROUTE: "a forwarding gateway on the way has no route to the packet's destination",
+    Reason.ROUTING_LOOP: "routers send the packet round in a circle until its TTL runs out",
 }
 REACHABLE_REASONS = frozenset({Reason.OK, Reason.LOCAL})
 
@@ -62,11 +68,12 @@ class Step(StrEnum):
     SOURCE_LIST = "source-list"  # a source-mode child's copy (the sender's MAC is on its list)
     UP = "up"                    # passed up to a bridge device
     DELIVER = "deliver"          # handed to the namespace's stack
+    ROUTED = "routed"            # a forwarding namespace routed it on (ip_forward)
 
 
 _STEP_TEXT = {
     Step.REFLECTED: " (hairpin: reflected)", Step.DIRECT: " (bridge mode, direct)",
-    Step.QUEUED: " (macvlan broadcast queue)", Step.SOURCE_LIST: " (source list)",
+    Step.QUEUED: " (macvlan broadcast queue)", Step.SOURCE_LIST: " (source list)", Step.ROUTED: " (routed)",
 }
 
 
@@ -80,6 +87,17 @@ class Remedy(StrEnum):
     HAIRPIN_OFF = "hairpin-off"
     MODE = "mode"
     DESIGN_ERROR = "design-error"
+    FORWARDING = "forwarding"
+    ALLOW_MAC = "allow-mac"
+    ISOLATION_OFF = "isolation-off"
+
+
+class Filter(StrEnum):
+    """What of a switch port dropped the lost frame on purpose (not learning, not a mode)."""
+
+    NONE = ""
+    PORT_SECURITY = "port-security"   # a locked port without an fdb entry for the source MAC
+    ISOLATION = "isolation"           # from one isolated port to another
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +130,17 @@ class Verdict:
     #: the bridge or switch port where a frame died because the bridge had learned its destination
     #: behind that very port (a reflection fooled its learning); "" when that is not why
     mislearned: str = ""
-    #: the ports the fix changes (hairpin on or off there)
+    #: the ports the fix changes (hairpin on or off, a MAC allowed, isolation off there)
     fix_ports: tuple[str, ...] = ()
+    #: the forwarding namespaces the echo request and the reply went through, in order; the reply
+    #: took other routers than the request (an asymmetric path) when ``asymmetric`` is set
+    routers: tuple[str, ...] = ()
+    asymmetric: bool = False
+    #: the switch port whose port security or client isolation dropped the lost frame, what did it,
+    #: and the source MAC it refused (port security)
+    filtered_at: str = ""
+    filtered_by: Filter = Filter.NONE
+    filtered_mac: str = ""
 
     @property
     def steps(self) -> frozenset[Step]:
@@ -135,4 +162,6 @@ class Verdict:
         return {"reachable": self.reachable, "reason": str(self.reason), "message": self.message,
                 "hops": [str(h) for h in self.hops], "reply_hops": [str(h) for h in self.reply_hops],
                 "fix": self.fix, "remedy": str(self.remedy), "timing": self.timing,
-                "mislearned": self.mislearned, "fix_ports": list(self.fix_ports)}
+                "mislearned": self.mislearned, "fix_ports": list(self.fix_ports),
+                "filtered_at": self.filtered_at, "filtered_by": str(self.filtered_by),
+                "filtered_mac": self.filtered_mac, "routers": list(self.routers), "asymmetric": self.asymmetric}

@@ -10,8 +10,9 @@ from dataclasses import replace
 
 from ..ids import is_switch_port, short
 from ..model import Iface
+from ..upstream import filtering_platform
 from .sim import ARP_REP, ARP_REQ, ECHO, ECHO_REPLY, Drop, Outcome
-from .verdict import Hop, Reason, Verdict
+from .verdict import Filter, Hop, Reason, Verdict
 from .world import World
 
 __all__ = ["decide", "local_verdict", "not_created_verdict", "why_not", "down_text", "port_of", "port_hairpin"]
@@ -25,7 +26,8 @@ def local_verdict(ns: str) -> Verdict:
 def not_created_verdict(w: World, a: Iface, b: Iface) -> Verdict:
     x = a if a.id in w.refused else b
     r = w.refused[x.id]
-    return Verdict(False, Reason.NOT_CREATED, f"{x.id} does not exist: the kernel refuses it ({r.code}, {r.errno}): {r.why}", (Hop(x.id),))
+    return Verdict(False, Reason.NOT_CREATED,
+                   f"{x.id} does not exist: the kernel refuses it ({r.code}, {r.errno}): {r.why}", (Hop(x.id),))
 
 
 #: the frame whose loss a blocked reason is about
@@ -41,7 +43,14 @@ def decide(w: World, a: Iface, b: Iface, out: Outcome) -> Verdict:
         d = _mislearned_drop(out.drops, kind)
         if d is not None:
             v = replace(v, mislearned=d.node)
+        f = next((x for x in out.drops if x.kind == kind and x.why in _FILTERS), None)
+        if f is not None:
+            v = replace(v, filtered_at=f.node, filtered_by=_FILTERS[f.why],
+                        filtered_mac=f.frame.src if f.why == "locked" else "")
     return v
+
+
+_FILTERS = {"locked": Filter.PORT_SECURITY, "isolated": Filter.ISOLATION}
 
 
 def _mislearned_drop(drops: list[Drop], kind: str) -> Drop | None:
@@ -57,7 +66,17 @@ def _decide(w: World, a: Iface, b: Iface, out: Outcome) -> Verdict:
         text = f"{a.id} reaches {b.id}: " + _path(echo)
         if [h.node for h in back] != [h.node for h in reversed(echo)]:
             text += "; the reply returns " + _path(back)
-        return Verdict(True, Reason.OK, text, echo, reply_hops=back)
+        there = [ns for ns, kind, _ in out.routed if kind == ECHO]
+        back_routers = [ns for ns, kind, _ in out.routed if kind == ECHO_REPLY]
+        asym = there != back_routers[::-1]
+        if asym:
+            text += (f". The path is asymmetric: the request goes through {', '.join(there) or 'no router'}, the "
+                     f"reply through {', '.join(back_routers) or 'no router'}")
+        return Verdict(True, Reason.OK, text, echo, reply_hops=back,
+                       routers=tuple(dict.fromkeys(there + back_routers)), asymmetric=asym)
+    routing = _routing_failure(w, out)
+    if routing is not None:
+        return routing
     rt = w.route(a.ns, bip)
     if rt is None:
         if not w.alive[a.id]:
@@ -88,7 +107,34 @@ def _decide(w: World, a: Iface, b: Iface, out: Outcome) -> Verdict:
     return Verdict(False, Reason.REPLY_LOST, why_not(w, eb, owner, "echo reply (unicast)", out.drops, ECHO_REPLY), echo)
 
 
+_ROUTER_DROPS = {"not-forwarding": Reason.NOT_FORWARDED, "no-route-at-router": Reason.ROUTER_NO_ROUTE,
+                 "ttl": Reason.ROUTING_LOOP}
+
+
+def _routing_failure(w: World, out: Outcome) -> Verdict | None:
+    """A gateway that got the echo or the reply and could not route it on."""
+    d = next((x for x in out.drops if x.why in _ROUTER_DROPS and x.kind in (ECHO, ECHO_REPLY)), None)
+    if d is None:
+        return None
+    what = "echo request" if d.kind == ECHO else "echo reply"
+    ns = w.by_id[d.node].ns
+    text = {
+        "not-forwarding": f"the {what} for {d.detail} reaches the gateway {ns}, which does not forward: "
+                          "forwarding is off there (net.ipv4.ip_forward=0), so a packet for another host is dropped",
+        "no-route-at-router": f"the gateway {ns} routes, but has no route to {d.detail}: it drops the {what}",
+        "ttl": f"the {what} circles between routers until its TTL runs out at {d.node} (a routing loop)",
+    }[d.why]
+    return Verdict(False, _ROUTER_DROPS[d.why], text, (Hop(d.node),))
+
+
 def _arp_failed(w: World, egress: Iface, b: Iface, out: Outcome) -> Verdict:
+    nh = w.route(egress.ns, b.ips[0])
+    gateway = _owner_of_ip(w, nh[1]) if nh is not None and nh[1] != b.ips[0] else None
+    if not out.responders and gateway is not None:
+        return Verdict(False, Reason.ARP_UNANSWERED,
+                       f"{b.ips[0]} is routed via {nh[1] if nh else ''} ({gateway.id}), and "
+                       + why_not(w, egress, gateway, "ARP request (broadcast) for the gateway", out.drops, ARP_REQ),
+                       (Hop(egress.id),))
     if not out.responders:
         return Verdict(False, Reason.ARP_UNANSWERED,
                        why_not(w, egress, b, "ARP request (broadcast)", out.drops, ARP_REQ), (Hop(egress.id),))
@@ -98,12 +144,34 @@ def _arp_failed(w: World, egress: Iface, b: Iface, out: Outcome) -> Verdict:
 
 
 def _echo_lost(w: World, egress: Iface, b: Iface, out: Outcome) -> Verdict:
+    routed = _echo_lost_after_router(w, b, out)
+    if routed is not None:
+        return routed
     owner = _owner(w, out.echo_to, b.ns)
     if owner is not None:
         return Verdict(False, Reason.ECHO_LOST, why_not(w, egress, owner, "echo request (unicast)", out.drops, ECHO),
                        (Hop(egress.id),))
     return Verdict(False, Reason.ECHO_LOST, f"{egress.id} sends the echo request to {out.echo_to}, which is not an "
                                             f"interface in {b.ns} (a wrong static neighbour entry?)", (Hop(egress.id),))
+
+
+def _owner_of_ip(w: World, ip) -> Iface | None:
+    owners = w.ip_owners.get(ip, ())
+    return owners[0] if owners else None
+
+
+def _echo_lost_after_router(w: World, b: Iface, out: Outcome) -> Verdict | None:
+    """The echo request was routed on by a gateway and then lost on the gateway's segment."""
+    last = next((r for r in reversed(out.routed) if r[1] == ECHO), None)
+    if last is None:
+        return None
+    ns, _, egress_id = last
+    egress = w.by_id[egress_id]
+    arp = any(d.kind == ARP_REQ and d.frame.src == egress.mac for d in out.drops) or not any(
+        d.kind == ECHO and d.frame.src == egress.mac for d in out.drops)
+    what, kind = ("ARP request (broadcast) for the target", ARP_REQ) if arp else ("echo request (unicast)", ECHO)
+    return Verdict(False, Reason.ECHO_LOST, f"the gateway {ns} routes the echo request on through {egress.id}, but "
+                   + why_not(w, egress, b, what, out.drops, kind), (Hop(egress.id),))
 
 
 def _owner(w: World, mac: str | None, ns: str) -> Iface | None:
@@ -167,6 +235,17 @@ def _learning_text(drops: list[Drop], kind: str) -> str | None:
             f"frame would have to go back out the port it came in on and is dropped (hairpin off there)")
 
 
+def _filter_text(w: World, node: str) -> str:
+    """Why a filtering port drops a source MAC: its platform's default, or its port security."""
+    at = w.port_of.get(node)
+    dev = w.by_id.get(at[0].ports[at[1]].out or "") if at else None
+    platform = filtering_platform(dev) if dev is not None and dev.kind == "parent" else None
+    if platform is not None:
+        return (f"the upstream of {dev.id if dev else node} is {platform.upstream} (platform {platform.name}), so only "
+                "the NIC's own MAC gets through")
+    return "the port admits only the source MACs on its allowed list (port security) and the cabled device's own"
+
+
 def why_not(w: World, src: Iface, dst: Iface, what: str, drops: list[Drop] | None = None, kind: str = "") -> str:
     """Explain in words why a frame from ``src`` does not reach ``dst``."""
     drops = drops or []
@@ -178,10 +257,11 @@ def why_not(w: World, src: Iface, dst: Iface, what: str, drops: list[Drop] | Non
     if not w.alive[src.id]:
         return f"the {what} cannot be sent: {down_text(w, src)}"
     for d in drops:
-        if d.kind == kind and d.why in ("locked", "isolated"):
-            return (f"the {what} from {src.id} is dropped at {d.node}: the port is "
-                    + ("locked and does not know the sender's MAC" if d.why == "locked" else
-                       "isolated, and isolated ports do not talk to each other"))
+        if d.kind == kind and d.why == "locked":
+            return f"the {what} from {src.id} ({src.mac}) is dropped at {d.node}: " + _filter_text(w, d.node)
+        if d.kind == kind and d.why == "isolated":
+            return (f"the {what} from {src.id} is dropped at {d.node}: both ports are isolated (client isolation), "
+                    "and isolated ports never pass frames to each other")
     bcast = "broadcast" in what
     s_low = w.by_id[src.lower] if src.is_child and src.lower else None
     d_low = w.by_id[dst.lower] if dst.is_child and dst.lower else None

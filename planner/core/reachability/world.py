@@ -24,7 +24,8 @@ from dataclasses import dataclass, field, replace
 
 from ..ids import iface_id, is_bridge_uplink, is_switch_port, parse_bridge_uplink, parse_switch_port, switch_id
 from ..kernel import Refusal, children_by_lower, refused_children
-from ..model import ALL_PEERS, Design, Iface
+from ..model import ALL_PEERS, Design, Iface, SwitchPort
+from ..upstream import port_filters
 
 __all__ = ["World", "Bridge", "Port", "MacvlanPort", "Route", "BCAST", "macvlan_hash"]
 
@@ -35,8 +36,8 @@ _MACVLAN_HASH_BITS = 8
 
 def macvlan_hash(mac: str) -> int:
     """``macvlan_eth_hash()``: the bucket of a MAC in a macvlan port's hash (little-endian load)."""
-    raw = bytes(int(x, 16) for x in mac.split(":")) + b"\0\0"
-    value = (int.from_bytes(raw, "little") << 16) & ((1 << 64) - 1)
+    # the 6 bytes read as a little-endian u64 (the 2 bytes after them are zero), shifted as the kernel does
+    value = int.from_bytes(bytes.fromhex(mac.replace(":", "")), "little") << 16
     return ((value * _GOLDEN_RATIO_64) & ((1 << 64) - 1)) >> (64 - _MACVLAN_HASH_BITS)
 
 
@@ -64,6 +65,8 @@ class Bridge:
     local_macs: frozenset[str]    # frames to these are for the bridge itself
     up: bool = True
     promisc: bool = False         # a macvlan on the bridge device makes it promiscuous
+    #: static fdb entries (MAC -> port position) the table starts with: a filtering port's accepted MACs
+    static_fdb: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -121,6 +124,8 @@ class World:
     mac_owners: dict[str, list[Iface]] = field(default_factory=dict)
     routes: dict[str, list[Route]] = field(default_factory=dict)
     alive: dict[str, bool] = field(default_factory=dict)
+    #: namespaces that route packets not addressed to them (``ip_forward=1``)
+    forwarding: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         d = self.design
@@ -173,14 +178,24 @@ class World:
         for i in d.interfaces:
             if is_switch_port(i.link):
                 attached.setdefault(parse_switch_port(str(i.link)).switch, []).append(i)
+        filters = port_filters(d)
         for sw in d.switches:
-            hair = {p.name: p.hairpin for p in sw.ports}
-            ports = [Port(id=str(i.link), out=i.id, hairpin=self._hairpin(hair[parse_switch_port(str(i.link)).port]))
+            conf = {p.name: p for p in sw.ports}
+            ports = [self._switch_port(str(i.link), i.id, conf[parse_switch_port(str(i.link)).port], filters)
                      for i in reversed(attached.get(sw.name, []))]
-            br = Bridge(switch_id(sw.name), ports, {p.id: k for k, p in enumerate(ports)}, None, frozenset())
+            static = {mac: k for k, p in enumerate(ports) for mac in sorted(p.static)}
+            br = Bridge(switch_id(sw.name), ports, {p.id: k for k, p in enumerate(ports)}, None, frozenset(),
+                        static_fdb=static)
             self.bridges[br.id] = br
             for k, p in enumerate(ports):
                 self.port_of[p.id] = (br, k)
+
+    def _switch_port(self, node: str, out: str, conf: SwitchPort, filters: dict[str, frozenset[str]]) -> Port:
+        """A switch port; a filtering one is locked, does not learn, and knows its accepted MACs statically."""
+        accepted = filters.get(node)
+        locked = accepted is not None
+        return Port(id=node, out=out, hairpin=self._hairpin(conf.hairpin), learning=not locked, locked=locked,
+                    isolated=conf.isolated, static=accepted or frozenset())
 
     def _host_bridges(self) -> None:
         d = self.design
@@ -221,6 +236,7 @@ class World:
             self.stack_ifaces.setdefault(i.ns, []).append(i)
             for ip in i.ips:
                 self.ip_owners.setdefault(ip, []).append(i)
+        self.forwarding = frozenset(i.ns for i in self.design.interfaces if i.forwarding)
 
 
     def local(self, ns: str) -> frozenset[ipaddress.IPv4Address]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from ..commands import hairpin_command
+from ..commands import allow_mac_command, hairpin_command
 from ..findings import WARNING, Finding, finding
 from ..graph import loops_of, wire_graph
 from ..kernel import refused_children
-from ..model import ALL_PEERS, Design, Iface
+from ..model import ALL_PEERS, Design, Iface, neighbor_entries
+from ..upstream import filtering_platform, port_filters
 from .common import children_by_lower, connected, q, same_subnet, short
 
 __all__ = ["REFUSALS"]
@@ -92,7 +93,7 @@ def rule_passthru_on_macvlan(d: Design) -> Iterable[Finding]:
             yield finding("MV114", [i.id, i.declared_lower],
                           f"{i.id} is passthru on {i.declared_lower}, which is itself a macvlan; the kernel "
                           "re-parents other modes but refuses passthru there (EINVAL)",
-                          fix=f"declare parent: {short(i.lower)} - and give it that NIC to itself")
+                          fix=f"declare parent: {short(i.lower or '')} - and give it that NIC to itself")
 
 
 def rule_mtu(d: Design) -> Iterable[Finding]:
@@ -165,7 +166,9 @@ def rule_ambiguous_egress(d: Design) -> Iterable[Finding]:
             continue
         routes = [(int(net.network_address), int(net.broadcast_address), net, o, i) for net, o, i in nets]
         routes.sort(key=lambda r: (r[0], -r[1], r[3]))
-        groups, cur, end = [], [], -1
+        groups: list[list] = []
+        cur: list = []
+        end = -1
         for r in routes:  # sweep: routes whose ranges overlap end up in one group
             if cur and r[0] > end:
                 groups.append(cur)
@@ -238,8 +241,8 @@ def rule_subnet_mismatch(d: Design) -> Iterable[Finding]:
     for i in d.interfaces:
         if i.is_child and i.lower and connected(i):
             by_lower[i.lower].add(connected(i)[0])
-    for lower, nets in by_lower.items():
-        nets = sorted(nets, key=lambda n: (int(n.network_address), n.prefixlen))
+    for lower, subnets in by_lower.items():
+        nets = sorted(subnets, key=lambda n: (int(n.network_address), n.prefixlen))
         for x in range(len(nets)):
             for y in range(x + 1, len(nets)):
                 if nets[x].overlaps(nets[y]) and nets[x] != nets[y]:
@@ -285,15 +288,15 @@ def rule_source_lists(d: Design) -> Iterable[Finding]:
                           f"{i.id} is in source mode and accepts frames only from {len(i.source_macs)} listed MAC(s); "
                           f"{len(missing)} peer(s) in its subnet are not listed "
                           f"({', '.join(short(e.id) for e in missing[:4])}) and cannot reach it",
-                          fix="add their MACs: " + "; ".join(f"ip link set dev {q(i.name)} type macvlan macaddr add {e.mac}"
-                                                              for e in missing[:3]))
+                          fix="add their MACs: " + "; ".join(
+                              f"ip link set dev {q(i.name)} type macvlan macaddr add {e.mac}" for e in missing[:3]))
 
 
 def rule_static_neighbors(d: Design) -> Iterable[Finding]:
     for i in d.interfaces:
         if not i.neighbors or i.neighbors == ALL_PEERS:
             continue
-        for n in i.neighbors:
+        for n in neighbor_entries(i.neighbors):
             if n.peer or n.address is None:
                 continue
             owner = d.address_owner(n.address)
@@ -307,10 +310,43 @@ def rule_static_neighbors(d: Design) -> Iterable[Finding]:
 
 
 
+def rule_upstream_drops_macs(d: Design) -> Iterable[Finding]:
+    """MV118: children that send with a MAC their parent's switch port does not accept. A passthru child
+    with a MAC of its own changes the NIC's MAC, and then even the NIC is cut off."""
+    filters = port_filters(d)
+    for parent_id, kids in children_by_lower(d).items():
+        parent = d.iface(parent_id)
+        accepted = filters.get(parent.link or "")
+        if accepted is None:
+            continue
+        refused = [k for k in kids if k.mac not in accepted]
+        if not refused:
+            continue
+        yield _upstream_finding(parent, str(parent.link), refused)
+
+
+def _upstream_finding(parent: Iface, port: str, refused: list[Iface]) -> Finding:
+    platform = filtering_platform(parent)
+    names = ", ".join(f"{k.id} ({k.mac})" for k in refused[:5]) + (f" and {len(refused) - 5} more"
+                                                                    if len(refused) > 5 else "")
+    upstream = (f"{parent.id} is on {platform.name}: its upstream is {platform.upstream}" if platform is not None
+                else f"{port} has port security: it admits only {parent.id}'s own MAC and its allowed_macs")
+    passthru = [k for k in refused if k.mode == "passthru"]
+    cut = (f"; {passthru[0].id} is passthru with its own MAC, which becomes {parent.id}'s: the NIC itself is "
+           "cut off too" if passthru else "")
+    message = (f"{len(refused)} child(ren) of {parent.id} send with MACs the upstream drops: {names}. {upstream}, "
+               f"so their frames never reach the LAN and nothing outside reaches them{cut}")
+    if platform is not None:
+        return finding("MV118", [parent.id, port, *(k.id for k in refused)], message, fix=platform.fix)
+    return finding("MV118", [parent.id, port, *(k.id for k in refused)], message,
+                   fix=f"add the children's MACs to allowed_macs of {port} (raise the port-security limit on a "
+                       "physical switch)",
+                   commands=tuple(allow_mac_command(port, k.mac) for k in refused))
+
 
 REFUSALS: tuple[Callable[[Design], Iterable[Finding]], ...] = (
     rule_passthru_exclusive, rule_nopromisc, rule_source_macs_mode, rule_parent_bridge_port,
     rule_parent_not_ethernet, rule_reparented, rule_passthru_on_macvlan, rule_mtu, rule_duplicate_mac,
     rule_duplicate_address, rule_ambiguous_egress, rule_l2_loop, rule_passthru_mac, rule_subnet_mismatch,
-    rule_route_duplicates_connected, rule_source_lists, rule_static_neighbors,
+    rule_route_duplicates_connected, rule_source_lists, rule_static_neighbors, rule_upstream_drops_macs,
 )

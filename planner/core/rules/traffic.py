@@ -8,10 +8,10 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
+from ..commands import hairpin_command
 from ..findings import INFO, WARNING, Finding, finding
 from ..model import Design, Iface
 from ..reachability import Prediction, Reason, Remedy, Step, Verdict
-from ..commands import hairpin_command
 from .common import children_by_lower, hairpin_commands, port_node, q, same_subnet, short
 
 __all__ = ["TRAFFIC"]
