@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from planner.core.model import design_from_dict
-from planner.exporters import export
+from planner.exporters import FORMATS, export
 from planner.exporters._common import comment_text
 
 BASE = {
@@ -65,3 +65,16 @@ def test_comment_text_neutralises_every_line_break_and_bidi_override():
     assert len(out.splitlines()) == 1
     assert out == "a?b?c?d?e?f?g?h"
     assert comment_text("Bob's \"lab\" é ✓") == "Bob's \"lab\" é ✓"
+
+
+@pytest.mark.parametrize("sep", SEPARATORS, ids=[f"U+{ord(s):04X}" for s in SEPARATORS])
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_no_format_lets_a_name_start_a_line_of_its_own(fmt, sep):
+    """Every exporter, present and future: the injected text never begins a line, and YAML files
+    hold no injected document."""
+    for name, text in export(_design(sep), fmt).files.items():
+        for line in text.splitlines():
+            assert not line.strip().startswith(("kind: Namespace", "apiVersion: v1", "name: evil")), (name, line)
+        if name.endswith((".yaml", ".yml")):
+            kinds = [d.get("kind") for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+            assert "Namespace" not in kinds, name
