@@ -46,6 +46,11 @@ def _report_apply(res, args, seconds: float) -> int:
                       "fix and run 'mvplan apply --recover rollback':", file=sys.stderr)
                 for e in res.rollback_errors:
                     print(f"  {e}", file=sys.stderr)
+            elif res.vanished:
+                print(f"rolled back the {res.applied} completed op(s), but {res.target} is NOT as before:",
+                      file=sys.stderr)
+                for v in res.vanished:
+                    print(f"  {v}", file=sys.stderr)
             else:
                 print(f"rolled back: the {res.applied} completed op(s) were undone; {res.target} is as before",
                       file=sys.stderr)
@@ -85,6 +90,11 @@ def cmd_apply(args) -> int:
                       file=sys.stderr)
                 for e in res.rollback_errors:
                     print(f"  {e}", file=sys.stderr)
+            elif res.vanished:
+                print(f"recovered: the interrupted apply ({res.applied} of {len(res.plan.ops)} op(s) completed) "
+                      f"was rolled back, but {res.target} is NOT as before:")
+                for v in res.vanished:
+                    print(f"  {v}")
             else:
                 print(f"recovered: the interrupted apply ({res.applied} of {len(res.plan.ops)} op(s) completed) "
                       f"was rolled back; {res.target} is as before")

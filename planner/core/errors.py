@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MvplanError", "DesignError", "InputProblem", "CompileError"]
+__all__ = ["MvplanError", "DesignError", "InputLimitError", "InputProblem", "CompileError"]
 
 
 class MvplanError(Exception):
@@ -36,6 +36,16 @@ class DesignError(MvplanError, ValueError):
             problems = [problems]
         self.problems = list(problems)
         super().__init__("; ".join(str(p) for p in self.problems) or "invalid design")
+
+
+class InputLimitError(DesignError):
+    """The document is larger than a design may be once parsed (aliases expanded, values counted):
+    see :mod:`planner.core.model.limits`. ``limit`` names the limit, ``maximum`` is its value."""
+
+    def __init__(self, problems: list[InputProblem] | InputProblem, *, limit: str, maximum: int):
+        super().__init__(problems)
+        self.limit = limit
+        self.maximum = maximum
 
 
 class CompileError(MvplanError):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
@@ -51,16 +52,19 @@ class NotInvertible(MvplanError, ValueError):
 
 
 # --------------------------------------------------------------------------- ownership
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
 @functools.lru_cache(maxsize=64)
 def owner_prefix(design_name: str) -> str:
     """``mvplan:<design-name>:`` - the alias prefix that marks links owned by one design.
 
-    Names with control characters, or long enough that ``prefix + iface id`` could exceed
-    IFALIASZ, are replaced by ``#`` and 12 hex digits of their SHA-256, so the mark is always
-    storable and still unique per design.
+    Names with control characters or line/bidi separators (U+0085, U+2028, U+202E, ...), or long
+    enough that ``prefix + iface id`` could exceed IFALIASZ, are replaced by ``#`` and 12 hex
+    digits of their SHA-256, so the mark is always storable and still unique per design.
     """
     part = design_name
-    if any(ord(c) < 32 or ord(c) == 127 for c in part) or len(part.encode()) > 96 or part.startswith("#"):
+    if _UNPRINTABLE.search(part) or len(part.encode()) > 96 or part.startswith("#"):
         part = "#" + hashlib.sha256(design_name.encode()).hexdigest()[:12]
     return f"{ALIAS_PREFIX}{part}:"
 

@@ -16,7 +16,9 @@ __all__ = ["ExportResult", "comment_text", "external_notes", "slug", "plan_notes
 
 GENERATOR = f"mvplan {__version__}"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Every character that ends a line for YAML (NEL, U+2028/9), a shell or a unit file (C0), the rest
+#: of C0/C1, and the bidirectional overrides/isolates and BOM that can hide text from a reviewer.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,9 @@ class ExportResult:
 
 
 def comment_text(text: str) -> str:
-    """Text safe to put after a ``#``: control characters (a newline would end the comment and
-    turn the rest of a design name into a command) become ``?``."""
+    """Text safe to put after a ``#``: line breaks of every kind (a newline, or U+2028 in YAML, would
+    end the comment and turn the rest of a design name into a command or a YAML document), other
+    control characters and bidi overrides become ``?``."""
     return _CONTROL.sub("?", text)
 
 

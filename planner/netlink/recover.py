@@ -49,7 +49,7 @@ def recover(mode: str, *, netns: str | None = None, run_dir_path: str | os.PathL
                 n = min(done + (0 if "applied" in states or "confirming" in states else 1), len(ops))
                 journal.fd = os.open(journal.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
                 journal.state("recover-rollback")
-                res.rollback_errors = undo_and_repair(ex, ops[:n], before, lenient=True)
+                res.rollback_errors = undo_and_repair(ex, ops[:n], before, lenient=True, gone=res.vanished)
                 res.rolled_back = True
                 res.applied = done
                 journal.state("rolled-back" if not res.rollback_errors else "rollback-failed")

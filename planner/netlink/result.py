@@ -64,6 +64,9 @@ class ApplyResult:
     failed_op: Op | None = None
     rolled_back: bool = False
     rollback_errors: list[str] = field(default_factory=list)
+    #: links that were there before and were deleted from outside during the apply: a rollback
+    #: cannot bring them back, so the target is not "as before"
+    vanished: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
     verified: bool = False
     confirmed: bool | None = None
@@ -81,5 +84,6 @@ class ApplyResult:
                 "plan": self.plan.to_dict(), "applied": self.applied, "error": self.error, "warnings": self.warnings,
                 "failed_op": self.failed_op.to_dict() if self.failed_op else None,
                 "rolled_back": self.rolled_back, "rollback_errors": self.rollback_errors,
+                "vanished": self.vanished,
                 "mismatches": self.mismatches, "verified": self.verified, "confirmed": self.confirmed,
                 "cached": self.cached, "timings": {k: round(v, 6) for k, v in self.timings.items()}}

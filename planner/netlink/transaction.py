@@ -247,20 +247,42 @@ def execute(ex: Executor, ops: Sequence[Op], journal: Journal, fault, prog: Prog
     return k
 
 
-def undo_and_repair(ex: Executor, done: Sequence[Op], before: LiveHost, lenient: bool = False) -> list[str]:
+def undo_and_repair(ex: Executor, done: Sequence[Op], before: LiveHost, lenient: bool = False,
+                    gone: list[str] | None = None) -> list[str]:
+    """Undo ``done``, repair what is still not as ``before``; the problems left. Links deleted from
+    outside meanwhile (which no undo can bring back) are added to ``gone``."""
     ex.forget_all()
     ops, notes = undo_ops(done, before)
     errors = notes + run_undo(ex, ops, lenient)
     ex.forget_all()
-    snaps = read_namespaces(ex.target, [n.name for n in before.namespaces if n.name])
-    now = to_live_host(ex.target, snaps, before.name)
-    errors += run_undo(ex, repair_ops(before, now), lenient=True)
+    names = [n.name for n in before.namespaces if n.name]
+    now = to_live_host(ex.target, read_namespaces(ex.target, names), before.name)
+    repair = repair_ops(before, now)
+    errors += run_undo(ex, repair, lenient=True)
+    if repair:
+        ex.forget_all()
+        now = to_live_host(ex.target, read_namespaces(ex.target, names), before.name)
+    if gone is not None:
+        gone += vanished(before, now, ex.target.describe())
     return errors
+
+
+def vanished(before: LiveHost, now: LiveHost, where: str) -> list[str]:
+    """Links that were there before the apply and are still gone after the rollback: someone else
+    deleted them meanwhile (a parent removed from outside). Reported, never called "as before"."""
+    out = []
+    for ns in before.namespaces:
+        for lk in ns.links:
+            if now.link(ns.name, lk.name) is None:
+                inside = f"namespace {ns.name} of " if ns.name else ""
+                out.append(f"{lk.name} ({inside}{where}) was there before the apply and is gone: deleted from outside "
+                           "mvplan during the apply; mvplan cannot recreate it")
+    return out
 
 
 def rollback(ex: Executor, done: Sequence[Op], before: LiveHost, journal: Journal, res: ApplyResult) -> None:
     journal.state("rolling-back")
-    res.rollback_errors = undo_and_repair(ex, done, before)
+    res.rollback_errors = undo_and_repair(ex, done, before, gone=res.vanished)
     res.rolled_back = True
     if res.rollback_errors:
         journal.state("rollback-failed")

@@ -1,7 +1,7 @@
 """The browser designer: Flask app factory, blueprints ``ui`` (pages) and ``api`` (JSON).
 
-``create_app(test_config)`` follows the Flask tutorial's factory; ``serve()`` is what
-``mvplan serve`` calls.
+``create_app(test_config)`` follows the Flask tutorial's factory (``flask --app planner.web run``
+for development); ``serve()`` is what ``mvplan serve`` calls: waitress, see :mod:`.server`.
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 from flask import Flask
+
+from .hostcheck import LOOPBACK_HOSTS
 
 __all__ = ["create_app", "serve", "resource_dir"]
 
@@ -79,6 +81,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         APPLY_RUN_DIR=None,
         APPLY_FAULT_AT=None,
         CSRF_ENABLED=True,
+        ALLOWED_HOSTS=list(LOOPBACK_HOSTS),
         JSON_SORT_KEYS=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
@@ -91,14 +94,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # DefaultJSONProvider's setting
 
     init_app(app)
     return app
 
 
 def init_app(app: Flask) -> None:
-    from . import api, applying, csrf, ui
+    from . import api, applying, csrf, hostcheck, ui
     from .errors import register_error_handlers
     from .store import Store
 
@@ -107,11 +110,19 @@ def init_app(app: Flask) -> None:
         store.seed(_example_documents())
     app.extensions["mvplan_store"] = store
 
+    hostcheck.init_app(app)  # before the CSRF check: a rebound name gets no token
     csrf.init_app(app)
     applying.init_app(app)
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(ui.bp)
+
+    @app.template_filter("apply_time")
+    def _apply_time(epoch: float | None) -> str:
+        """Seconds since the epoch as the history page shows times (UTC)."""
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(epoch or 0, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
     @app.context_processor
     def _vocabulary() -> dict:
@@ -132,24 +143,8 @@ def init_app(app: Flask) -> None:
         return resp
 
 
-def serve(host: str = "127.0.0.1", port: int = 8080, instance_path: str | None = None,
-          allow_apply: bool = False) -> None:
-    """Build the app and serve it (threaded Werkzeug server; for a workstation, not the internet).
+def serve(*args, **kwargs) -> None:
+    """``mvplan serve``: see :func:`planner.web.server.serve` (waitress, bounded, Host-checked)."""
+    from .server import serve as _serve
 
-    The instance folder (database, session key) defaults to ``./instance`` in the current directory.
-    With ``allow_apply`` a fresh random apply token is made and printed (``mvplan: apply token: ...``
-    on stderr); the browser must send it with every apply request (docs/api.md).
-    """
-    import sys
-
-    from .applying import new_token
-
-    app = create_app(instance_path=instance_path or os.path.join(os.getcwd(), "instance"))
-    app.config["ALLOW_APPLY"] = bool(allow_apply)
-    app.config["APPLY_TOKEN"] = new_token() if allow_apply else None
-    print(f"mvplan: designer on http://{host}:{port}/ (instance {app.instance_path})", file=sys.stderr, flush=True)
-    if allow_apply:
-        print("mvplan: applying from the browser is ON: enter this token in the editor's Apply tab",
-              file=sys.stderr, flush=True)
-        print(f"mvplan: apply token: {app.config['APPLY_TOKEN']}", file=sys.stderr, flush=True)
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    _serve(*args, **kwargs)

@@ -17,6 +17,7 @@ from planner.core.model import parse_design_text
 from planner.importers import FORMATS as IMPORT_FORMATS
 
 from . import applying, core
+from .bodies import in_id_range, json_body
 from .csrf import csrf_token
 from .errors import ApiError, invalid_design
 from .store import Conflict, NotFound
@@ -30,9 +31,7 @@ def store():
 
 
 def body() -> dict:
-    data = request.get_json(silent=True)
-    if data is None and request.data:
-        raise ApiError(400, "the request body is not valid JSON", "bad_json")
+    data = json_body()
     if not isinstance(data, dict):
         raise ApiError(400, "the request body must be a JSON object", "bad_request")
     return data
@@ -181,8 +180,9 @@ def get_design(design_id: int):
 def _base_version(data: dict, default: int | None, *, required: bool = False) -> int | None:
     """The version an edit is based on (optimistic locking); 400 unless an integer."""
     base = data.get("base_version", default)
-    if (base is not None or required) and (not isinstance(base, int) or isinstance(base, bool)):
-        raise ApiError(400, "'base_version' must be an integer", "bad_request")
+    if (base is not None or required) and (not isinstance(base, int) or isinstance(base, bool)
+                                           or not in_id_range(base)):
+        raise ApiError(400, "'base_version' must be a version number (an integer from 1)", "bad_request")
     return base
 
 
@@ -353,7 +353,8 @@ def apply_design(design_id: int):
     digest = data.get("plan_digest")
     if digest is not None and not isinstance(digest, str):
         raise ApiError(400, "'plan_digest' must be the string a dry run returned", "bad_request")
-    job = applying.start_job(design, rec, target, host, digest or None)
+    confirm = applying.parse_confirm_seconds(data)
+    job = applying.start_job(design, rec, target, host, digest or None, confirm)
     resp = jsonify({"job": job.id, "status_url": f"/api/apply/{job.id}", **job.to_dict()})
     resp.status_code = 202
     resp.headers["Location"] = f"/api/apply/{job.id}"
@@ -364,11 +365,35 @@ def apply_design(design_id: int):
 def apply_job(job_id: str):
     applying.check_enabled()
     applying.check_token()
-    job = applying.jobs().snapshot(job_id)
+    job = applying.jobs().snapshot(job_id) or store().apply_record(job_id)
     if job is None:
-        raise ApiError(404, f"no apply job {job_id!r} (jobs are kept while the server runs, the last "
-                            f"{applying.KEEP_JOBS} finished ones)", "not_found")
+        raise ApiError(404, f"no apply job {job_id!r}", "not_found")
     return jsonify(job)
+
+
+@bp.post("/apply/<job_id>/confirm")
+def confirm_apply(job_id: str):
+    """Keep the change of an apply started with ``confirm_seconds`` (else it rolls back)."""
+    applying.check_enabled()
+    applying.check_token()
+    return jsonify(applying.confirm_job(job_id))
+
+
+@bp.post("/recover")
+def recover():
+    """Finish the apply a killed process left journalled on a target: roll back or complete."""
+    applying.check_enabled()
+    applying.check_token()
+    data = body()
+    target = applying.parse_target(data, real=True)
+    return jsonify(applying.recover_target(target, data.get("mode", "")))
+
+
+@bp.get("/designs/<int:design_id>/applies")
+def design_applies(design_id: int):
+    """Every apply of the design this server (or an earlier run of it) made, newest first."""
+    _get(design_id)
+    return jsonify({"id": design_id, "applies": store().applies(design_id)})
 
 
 # --------------------------------------------------------------------------- analysis

@@ -26,6 +26,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,7 +229,8 @@ def dry_run(design, rec: dict, target: TargetSpec, host: str) -> dict:
 
 
 # --------------------------------------------------------------------------- jobs
-FINAL = ("verified", "verify_failed", "rolled_back", "rollback_failed", "failed")
+FINAL = ("verified", "verify_failed", "rolled_back", "rolled_back_not_as_before", "rollback_failed", "failed",
+         "interrupted")
 
 
 @dataclass
@@ -249,23 +251,40 @@ class Job:
     error: dict | None = None
     started: float = field(default_factory=time.time)
     finished: float | None = None
+    client: str | None = None
+    plan_digest: str | None = None
+    confirm_seconds: float | None = None
+    confirm_until: float | None = None
 
     def to_dict(self) -> dict:
         return {"job": self.id, "design": self.design, "target": self.target.to_dict(), "host": self.host,
                 "status": self.status, "finished": self.status in FINAL, "phase": self.phase,
                 "progress": {"done": self.done, "total": self.total, "current": self.current},
                 "plan": self.plan, "result": self.result, "error": self.error,
-                "started": self.started, "finished_at": self.finished,
+                "started": self.started, "finished_at": self.finished, "client": self.client,
+                "plan_digest": self.plan_digest,
+                "confirm": ({"seconds": self.confirm_seconds, "until": self.confirm_until}
+                            if self.confirm_seconds is not None else None),
                 "elapsed_s": round((self.finished or time.time()) - self.started, 3)}
 
 
 class ApplyJobs:
-    """The server's apply jobs: at most one running; the last :data:`KEEP_JOBS` kept."""
+    """The server's apply jobs: at most one running; the last :data:`KEEP_JOBS` kept in memory,
+    every one recorded through ``record`` (the store) when it starts and when it ends."""
 
-    def __init__(self):
+    def __init__(self, record: Callable[[dict], None] | None = None):
         self.lock = threading.Lock()
         self.jobs: dict[str, Job] = {}
         self.running: Job | None = None
+        self._record = record
+
+    def _keep(self, job: Job) -> None:
+        if self._record is None:
+            return
+        try:
+            self._record(job.to_dict())
+        except Exception:  # noqa: BLE001 - a full disk must not take the apply down; it is logged
+            log.exception("apply job %s: could not record it in the database", job.id)
 
     def get(self, job_id: str) -> Job | None:
         with self.lock:
@@ -288,6 +307,9 @@ class ApplyJobs:
                                     "one apply at a time", "apply_busy", {"job": self.running.id})
             self.running = job
             self.jobs[job.id] = job
+            log.warning("apply job %s started by %s: design %s version %s, %s, host %s", job.id, job.client,
+                        job.design.get("id"), job.design.get("version"), job.target.describe(), job.host)
+            self._keep(job)
             done = [j for j in self.jobs.values() if j.status in FINAL]
             for old in sorted(done, key=lambda j: j.started)[:max(0, len(done) - KEEP_JOBS)]:
                 del self.jobs[old.id]
@@ -305,6 +327,8 @@ class ApplyJobs:
                 setattr(job, k, v)
             job.phase = "finished"
             job.finished = time.time()
+            log.warning("apply job %s finished: %s after %.1f s", job.id, job.status, job.finished - job.started)
+            self._keep(job)
             if self.running is job:
                 self.running = None
 
@@ -326,14 +350,76 @@ def _preflight(target: TargetSpec, run_dir) -> None:
     applier.Lock(rdir, key).release()  # raises LockBusy while someone else holds it
 
 
-def start_job(design, rec: dict, target: TargetSpec, host: str, digest: str | None) -> Job:
+class _JobStream(io.StringIO):
+    """The applier's text output; its confirmation prompt moves the job to phase ``confirming``
+    (``POST /api/apply/<job>/confirm`` keeps the change, the deadline rolls it back)."""
+
+    def __init__(self, job: Job):
+        super().__init__()
+        self.job = job
+
+    def write(self, text: str) -> int:
+        if text.startswith("Keep these changes?") and self.job.confirm_seconds is not None:
+            self.job.confirm_until = time.time() + self.job.confirm_seconds
+            self.job.phase = "confirming"
+        return super().write(text)
+
+
+def parse_confirm_seconds(data: dict) -> float | None:
+    """``confirm_seconds`` of an apply body: None, or 1..3600 seconds."""
+    value = data.get("confirm_seconds")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 3600:
+        raise ApiError(400, "'confirm_seconds' must be a number of seconds from 1 to 3600 (keep the change only "
+                            "if it is confirmed in time)", "bad_request")
+    return float(value)
+
+
+def confirm_job(job_id: str) -> dict:
+    """Keep the change of a job waiting for confirmation (``mvplan apply --confirm-keep``)."""
+    job = jobs().get(job_id)
+    if job is None:
+        raise ApiError(404, f"no running apply job {job_id!r}", "not_found")
+    if job.phase != "confirming":
+        raise ApiError(409, f"apply job {job_id} is not waiting for a confirmation (phase {job.phase}, status "
+                            f"{job.status})", "not_confirming")
+    _applier().confirm_keep(job.target.netns, _run_dir())
+    log.warning("apply job %s: confirmed by %s", job.id, request.remote_addr)
+    return job.to_dict()
+
+
+def recover_target(target: TargetSpec, mode: str) -> dict:
+    """``mvplan apply --recover rollback|complete`` for the journal a killed apply left on ``target``."""
+    if mode not in ("rollback", "complete"):
+        raise ApiError(400, "'mode' must be 'rollback' (undo what the killed apply did) or 'complete' (apply the "
+                            "rest of its design)", "bad_request")
+    jobs().ensure_idle()
     applier = _applier()
-    app = current_app._get_current_object()
+    try:
+        res = applier.recover(mode, netns=target.netns, run_dir_path=_run_dir(), stream=io.StringIO())
+    except applier.ApplyError as exc:
+        if str(exc).startswith("nothing to recover"):
+            raise ApiError(404, str(exc), "no_journal") from None
+        raise _translate(exc, target) from None
+    except ApiError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise _translate(exc, target) from None
+    log.warning("recover (%s) of %s by %s: %s", mode, target.describe(), request.remote_addr, _status(res))
+    return {"target": target.to_dict(), "mode": mode, "status": _status(res), "result": _result(res)}
+
+
+def start_job(design, rec: dict, target: TargetSpec, host: str, digest: str | None,
+              confirm_seconds: float | None = None) -> Job:
+    applier = _applier()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's target
     run_dir = _run_dir()
     fault_at = app.config.get("APPLY_FAULT_AT")
     version = rec["version_info"]["version"]
     job = Job(id=secrets.token_hex(8), design={"id": rec["id"], "name": rec["name"], "version": version},
-              target=target, host=host)
+              target=target, host=host, client=request.remote_addr, plan_digest=digest,
+              confirm_seconds=confirm_seconds)
     store = jobs(app)
     store.ensure_idle()
     try:
@@ -369,7 +455,8 @@ def start_job(design, rec: dict, target: TargetSpec, host: str, digest: str | No
             job.total = len(dry.plan.ops)
             job.phase = "applying"
             res = applier.apply(design, netns=target.netns, host=host, yes=True, check=True, verify=True,
-                                run_dir_path=run_dir, fault=hook, progress=False, stream=io.StringIO())
+                                run_dir_path=run_dir, fault=hook, progress=False, stream=_JobStream(job),
+                                confirm_seconds=confirm_seconds, confirm_stdin=False)
             final.update(plan=_plan_dict(res.plan), total=len(res.plan.ops), done=0 if res.cached else res.applied,
                          current=None, result=_result(res), status=_status(res))
         except Exception as exc:  # noqa: BLE001 - reported in the job, logged when unexpected
@@ -384,7 +471,9 @@ def start_job(design, rec: dict, target: TargetSpec, host: str, digest: str | No
 
 def _status(res) -> str:
     if res.rolled_back:
-        return "rollback_failed" if res.rollback_errors else "rolled_back"
+        if res.rollback_errors:
+            return "rollback_failed"
+        return "rolled_back_not_as_before" if getattr(res, "vanished", None) else "rolled_back"
     if res.error is not None:
         return "failed"
     if res.mismatches:
@@ -399,10 +488,18 @@ def _result(res) -> dict:
         failed = {"index": idx, "description": res.failed_op.describe(), "op": res.failed_op.kind}
     return {"ok": res.ok, "target": res.target, "applied": res.applied, "total": len(res.plan.ops),
             "error": res.error, "failed_op": failed, "rolled_back": res.rolled_back,
-            "rollback_errors": list(res.rollback_errors), "mismatches": list(res.mismatches),
-            "verified": res.verified, "cached": res.cached,
+            "rollback_errors": list(res.rollback_errors), "vanished": list(getattr(res, "vanished", [])),
+            "mismatches": list(res.mismatches),
+            "verified": res.verified, "cached": res.cached, "confirmed": getattr(res, "confirmed", None),
             "timings": {k: round(v, 4) for k, v in res.timings.items()}}
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["mvplan_apply_jobs"] = ApplyJobs()
+    store = app.extensions.get("mvplan_store")
+    app.extensions["mvplan_apply_jobs"] = ApplyJobs(record=store.record_apply if store is not None else None)
+    if store is not None:
+        n = store.interrupt_unfinished_applies(
+            "the server stopped during this apply; if the target's journal is left, recover it "
+            "(mvplan apply --recover rollback|complete) before applying again")
+        if n:
+            log.warning("%d apply job(s) were running when the server last stopped; marked interrupted", n)

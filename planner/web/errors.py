@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from planner.core.errors import DesignError, MvplanError
+from planner.core.errors import DesignError, InputLimitError, MvplanError
 
 __all__ = ["ApiError", "error_response", "register_error_handlers", "invalid_design"]
 
@@ -30,8 +30,12 @@ class ApiError(MvplanError):
 
 
 def invalid_design(exc: DesignError, **extra) -> ApiError:
-    """422 for a document that is not a usable design; problems keep their document paths."""
+    """422 for a document that is not a usable design; problems keep their document paths.
+    413 ``too_large`` for one that expands past the limits (:class:`InputLimitError`)."""
     problems = [p.to_dict() for p in exc.problems]
+    if isinstance(exc, InputLimitError):
+        return ApiError(413, str(exc.problems[0].message) if exc.problems else str(exc), "too_large",
+                        {"limit": exc.limit, "maximum": exc.maximum, "problems": problems, **extra})
     n = len(problems)
     return ApiError(422, f"the design has {n} problem{'s' if n != 1 else ''}", "invalid_design",
                     {"problems": problems, **extra})
@@ -67,8 +71,9 @@ def register_error_handlers(app: Flask) -> None:
             413: f"request body too large (limit {app.config.get('MAX_CONTENT_LENGTH') or 0} bytes)",
         }.get(status, exc.description or exc.name)
         details = {}
-        if status == 405 and getattr(exc, "valid_methods", None):
-            details["allowed"] = sorted(exc.valid_methods)
+        allowed = getattr(exc, "valid_methods", None)
+        if status == 405 and allowed:
+            details["allowed"] = sorted(allowed)
         if _wants_json():
             resp = error_response(status, _CODES.get(status, "http_error"), message, details)
             if status == 405 and details.get("allowed"):

@@ -10,7 +10,10 @@ The store knows nothing about Flask: it takes a path and returns plain dicts.
 """
 from __future__ import annotations
 
+import builtins
 import json
+import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -19,7 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from planner.core.errors import MvplanError
+from planner.core.errors import DesignError, MvplanError
+from planner.core.model.limits import INT_MAX, check_document, parse_json_text
 
 __all__ = ["Store", "StoreError", "NotFound", "Conflict"]
 
@@ -46,6 +50,17 @@ CREATE TABLE IF NOT EXISTS drafts (
     updated TEXT NOT NULL,
     document TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS applies (
+    job TEXT PRIMARY KEY,
+    design_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT,
+    client TEXT,
+    status TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS applies_by_design ON applies (design_id, started);
 """
 
 
@@ -65,6 +80,46 @@ class Conflict(StoreError):
         self.latest = latest
 
 
+log = logging.getLogger(__name__)
+
+
+def _dumps(document: Any) -> str:
+    """Strict JSON for the database: no NaN/Infinity (the browser's JSON.parse refuses them)."""
+    return json.dumps(document, allow_nan=False)
+
+
+def _strict_loads(text: str) -> Any:
+    """A stored document read back through the loader's gates (None if it does not pass them)."""
+    try:
+        doc = parse_json_text(text)
+        check_document(doc)
+    except (DesignError, ValueError):
+        return None
+    return doc
+
+
+def _in_range(n: int | None) -> bool:
+    return n is None or (isinstance(n, int) and 0 < n <= INT_MAX)
+
+
+def _private_file(path: Path) -> None:
+    """Create the database file 0600 (like the session key) before SQLite does it 0644; tighten
+    one an older version left readable. SQLite gives its -wal/-shm files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        log.warning("%s was readable by other users; making it 0600", path)
+        os.chmod(path, 0o600)
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                os.chmod(side, 0o600)
+
+
+def _iso(epoch: float | None) -> str:
+    return datetime.fromtimestamp(epoch or 0, UTC).isoformat(timespec="milliseconds")
+
+
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -81,7 +136,7 @@ class Store:
         self.path = str(path)
         self._lock = threading.RLock()
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(self.path))
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA foreign_keys = ON")
@@ -142,12 +197,14 @@ class Store:
         with self._tx() as c:
             cur = c.execute("INSERT INTO designs(name, created, updated, latest) VALUES(?, ?, ?, 1)",
                             (_design_name(document), now, now))
-            did = cur.lastrowid
+            did = int(cur.lastrowid or 0)
             c.execute("INSERT INTO versions(design_id, version, created, message, document) VALUES(?, 1, ?, ?, ?)",
-                      (did, now, message or "created", json.dumps(document)))
+                      (did, now, message or "created", _dumps(document)))
         return self.get(did)
 
     def _row(self, design_id: int) -> sqlite3.Row:
+        if not _in_range(design_id):  # past SQLite's INTEGER: no such row (and no OverflowError)
+            raise NotFound(f"design {design_id} does not exist")
         row = self._conn.execute("SELECT * FROM designs WHERE id = ?", (design_id,)).fetchone()
         if row is None:
             raise NotFound(f"design {design_id} does not exist")
@@ -158,6 +215,8 @@ class Store:
         with self._lock:
             row = self._row(design_id)
             v = row["latest"] if version is None else version
+            if not _in_range(v):
+                raise NotFound(f"design {design_id} has no version {v} (latest is {row['latest']})")
             vrow = self._conn.execute("SELECT * FROM versions WHERE design_id = ? AND version = ?",
                                       (design_id, v)).fetchone()
             if vrow is None:
@@ -166,9 +225,20 @@ class Store:
         out = {**self._summary(row), "document": json.loads(vrow["document"]),
                "version_info": {"version": vrow["version"], "created": vrow["created"], "message": vrow["message"]}}
         if version is None:
-            out["draft"] = ({"base_version": draft["base_version"], "updated": draft["updated"],
-                             "document": json.loads(draft["document"])} if draft else None)
+            out["draft"] = self._draft(design_id, draft)
         return out
+
+    @staticmethod
+    def _draft(design_id: int, row: sqlite3.Row | None) -> dict | None:
+        """A draft as the editor receives it; one an older version stored with NaN (or past the
+        limits) is left out - it would make the editor page invalid JSON - and logged."""
+        if row is None:
+            return None
+        doc = _strict_loads(row["document"])
+        if doc is None:
+            log.warning("design %s: ignoring a stored draft that is not strict JSON within the limits", design_id)
+            return None
+        return {"base_version": row["base_version"], "updated": row["updated"], "document": doc}
 
     def save(self, design_id: int, document: dict, message: str = "", base_version: int | None = None) -> dict:
         """Append a version. With ``base_version`` refuse (Conflict) if someone saved meanwhile."""
@@ -181,7 +251,7 @@ class Store:
                                f"{base_version}; reload it and apply the edit again", latest)
             new = latest + 1
             c.execute("INSERT INTO versions(design_id, version, created, message, document) VALUES(?, ?, ?, ?, ?)",
-                      (design_id, new, now, message or f"version {new}", json.dumps(document)))
+                      (design_id, new, now, message or f"version {new}", _dumps(document)))
             c.execute("UPDATE designs SET latest = ?, updated = ?, name = ? WHERE id = ?",
                       (new, now, _design_name(document), design_id))
             c.execute("DELETE FROM drafts WHERE design_id = ?", (design_id,))
@@ -195,7 +265,7 @@ class Store:
             c.execute("DELETE FROM designs WHERE id = ?", (design_id,))
 
     # -- versions ---------------------------------------------------------------------
-    def versions(self, design_id: int) -> list[dict]:
+    def versions(self, design_id: int) -> builtins.list[dict[str, Any]]:
         with self._lock:
             self._row(design_id)
             rows = self._conn.execute("SELECT version, created, message, document FROM versions WHERE design_id = ? "
@@ -214,8 +284,46 @@ class Store:
             c.execute("INSERT INTO drafts(design_id, base_version, updated, document) VALUES(?, ?, ?, ?) "
                       "ON CONFLICT(design_id) DO UPDATE SET base_version = excluded.base_version, "
                       "updated = excluded.updated, document = excluded.document",
-                      (design_id, base_version, now, json.dumps(document)))
+                      (design_id, base_version, now, _dumps(document)))
         return {"base_version": base_version, "updated": now}
+
+    # -- apply records -----------------------------------------------------------------
+    def record_apply(self, record: dict) -> None:
+        """Insert or update one apply's record (``GET /api/apply/<job>``'s answer, plus who started
+        it): written when it starts and when it ends, so a restart loses none. Records outlive the
+        design they applied (what ran on a machine stays known)."""
+        design = record.get("design") or {}
+        finished = record.get("finished_at")
+        with self._tx() as c:
+            c.execute("INSERT INTO applies(job, design_id, version, started, finished, client, status, record) "
+                      "VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job) DO UPDATE SET finished = excluded.finished, "
+                      "status = excluded.status, record = excluded.record",
+                      (record["job"], int(design.get("id") or 0), int(design.get("version") or 0),
+                       _iso(record.get("started")), _iso(finished) if finished else None, record.get("client"),
+                       record.get("status") or "running", _dumps(record)))
+
+    def apply_record(self, job: str) -> dict | None:
+        with self._lock:
+            row = self._conn.execute("SELECT record FROM applies WHERE job = ?", (job,)).fetchone()
+        return json.loads(row["record"]) if row else None
+
+    def applies(self, design_id: int) -> builtins.list[dict[str, Any]]:
+        """Every apply of a design, newest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT record FROM applies WHERE design_id = ? ORDER BY started DESC, job",
+                                      (design_id,)).fetchall()
+        return [json.loads(r["record"]) for r in rows]
+
+    def interrupt_unfinished_applies(self, reason: str) -> int:
+        """Mark applies a previous server process left running (it stopped mid-apply)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT record FROM applies WHERE status = 'running'").fetchall()
+        for row in rows:
+            record = json.loads(row["record"])
+            record.update(status="interrupted", finished=True, phase="finished",
+                          error={"code": "interrupted", "message": reason})
+            self.record_apply(record)
+        return len(rows)
 
     def drop_draft(self, design_id: int) -> None:
         with self._tx() as c:

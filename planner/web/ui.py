@@ -61,7 +61,7 @@ def matrix(prediction: dict, limit: int = MATRIX_ENDPOINT_LIMIT) -> dict:
         labels = [{"id": e["id"], "label": e["id"], "title": f"{e['id']} {e.get('address') or ''}".strip(),
                    "cls": e["class"], "parent": e.get("parent", e["id"])} for e in eps]
         for a in labels:
-            cells = []
+            cells: list[dict] = []
             for b in labels:
                 if a["id"] == b["id"]:
                     cells.append({"self": True})
@@ -107,19 +107,22 @@ def editor(design_id: int):
 @bp.get("/designs/<int:design_id>/history")
 def history(design_id: int):
     rec = _get(design_id)
-    return render_template("history.html", design=rec, versions=store().versions(design_id))
+    return render_template("history.html", design=rec, versions=store().versions(design_id),
+                           applies=store().applies(design_id))
 
 
 @bp.get("/designs/<int:design_id>/versions/<int:version>")
 def review(design_id: int, version: int):
     rec = _get(design_id, version)
     latest = _get(design_id)
+    applies = [a for a in store().applies(design_id) if a.get("design", {}).get("version") == version]
     doc = rec["document"]
     try:
         design = core.load(doc)
     except ApiError as exc:  # a stored version is valid unless the format itself changed
         return render_template("review.html", design=rec, latest=latest, problems=exc.details.get("problems", []),
-                               findings=None, prediction=None, matrix=None, diff=None, script=None, notes={}), 200
+                               findings=None, prediction=None, matrix=None, diff=None, script=None, notes={},
+                               applies=applies), 200
     notes: dict[str, str | None] = {}
     findings, prediction = core.analyse(design)
     diff = None
@@ -134,7 +137,7 @@ def review(design_id: int, version: int):
     return render_template("review.html", design=rec, latest=latest, problems=[], findings=findings,
                            counts=core.counts(findings or []), prediction=prediction,
                            matrix=matrix(prediction) if prediction else None, diff=diff, script=script,
-                           notes=notes, summary=core.summarize(design))
+                           notes=notes, summary=core.summarize(design), applies=applies)
 
 
 @bp.get("/designs/<int:design_id>/diff")

@@ -10,8 +10,10 @@ const OUTCOME = {
   verified: 'verified',
   verify_failed: 'verification FAILED',
   rolled_back: 'failed and rolled back',
+  rolled_back_not_as_before: 'failed, rolled back, but NOT as before',
   rollback_failed: 'failed; rollback INCOMPLETE',
   failed: 'failed',
+  interrupted: 'interrupted (the server stopped)',
 };
 
 /**
@@ -26,7 +28,11 @@ export function initApply(S) {
     confirm: $('#apply-confirm-host'), host: $('#apply-host'), hostField: $('#apply-host-field'),
     dry: $('#apply-dry-run'), run: $('#apply-run'), status: $('#apply-status'), progress: $('#apply-progress'),
     result: $('#apply-result'), unsaved: $('#apply-unsaved'), version: $('#apply-version'),
+    confirmSeconds: $('#apply-confirm-seconds'), keepBox: $('#apply-keep-box'), keep: $('#apply-keep'),
+    recoverBox: $('#apply-recover-box'), recoverRollback: $('#apply-recover-rollback'),
+    recoverComplete: $('#apply-recover-complete'),
   };
+  let confirmingJob = null; // the job id waiting for "Keep changes"
   let dry = null; // {key, digest, count, target}
   let busy = false;
 
@@ -93,6 +99,8 @@ export function initApply(S) {
   function body(real) {
     const b = { version: S.version, target: target(real) };
     if (!el.hostField.hidden && el.host.value) b.host = el.host.value;
+    const secs = Number(el.confirmSeconds.value);
+    if (real && el.confirmSeconds.value !== '' && Number.isFinite(secs)) b.confirm_seconds = secs;
     return b;
   }
 
@@ -102,6 +110,7 @@ export function initApply(S) {
     status(`${what}: ${e.message}`, 'error');
     clear(el.result);
     if (e.code === 'apply_token') el.token.focus();
+    el.recoverBox.hidden = e.code !== 'journal_pending';
     if (e.code === 'check_errors' && e.details && e.details.findings) {
       el.result.append(h('ul.problems', {}, e.details.findings.map((f) => h('li', {}, h('code', {}, f.code), ' ', f.message))));
     }
@@ -175,12 +184,21 @@ export function initApply(S) {
       el.progress.max = p.total;
       el.progress.value = p.done || 0;
     }
+    if (job.phase === 'confirming' && job.confirm) {
+      confirmingJob = job.job;
+      el.keepBox.hidden = false;
+      const left = Math.max(0, Math.ceil((job.confirm.until || 0) - Date.now() / 1000));
+      status(`Applied and verified on ${dry ? dry.where : 'the target'}: press Keep changes within ${left} s, or it is rolled back.`, 'warning');
+      return;
+    }
     const what = job.phase === 'planning' ? 'planning against the live state' : p.current || '';
     status(`Applying to ${dry ? dry.where : 'the target'}: ${p.done || 0}/${p.total ?? '?'} operations done${what ? ` (${what})` : ''}…`);
   }
 
   function renderJob(job) {
     el.progress.hidden = true;
+    el.keepBox.hidden = true;
+    confirmingJob = null;
     clear(el.result);
     const r = job.result;
     const where = r ? r.target : (job.target.kind === 'host' ? 'the host' : `netns ${job.target.netns}`);
@@ -205,6 +223,9 @@ export function initApply(S) {
           rb.append(h('p.error', {}, `Rollback incomplete (${r.rollback_errors.length} problem${r.rollback_errors.length > 1 ? 's' : ''}); the journal is kept. Fix and run `,
             h('code', {}, `mvplan apply --recover rollback${job.target.netns ? ` --netns ${job.target.netns}` : ''}`), ':'),
           h('ul.problems', {}, r.rollback_errors.map((x) => h('li', {}, x))));
+        } else if (r.vanished && r.vanished.length) {
+          rb.append(h('p.error', {}, `Rolled back the ${r.applied} completed operation${r.applied === 1 ? '' : 's'}, but ${r.target} is NOT as before:`),
+            h('ul.problems.vanished', {}, r.vanished.map((x) => h('li', {}, x))));
         } else {
           rb.append(h('p', {}, `Rolled back: the ${r.applied} completed operation${r.applied === 1 ? ' was' : 's were'} undone; ${r.target} is as before.`));
         }
@@ -274,6 +295,46 @@ export function initApply(S) {
     }
   }
 
+  async function keep() {
+    if (!confirmingJob) return;
+    try {
+      await api.post(`/api/apply/${encodeURIComponent(confirmingJob)}/confirm`, {}, { headers: headers() });
+      el.keepBox.hidden = true;
+      status('Confirmed: keeping the changes…', 'ok');
+    } catch (e) {
+      status(`Could not confirm: ${e.message}`, 'error');
+    }
+  }
+
+  async function recover(mode) {
+    if (busy) return;
+    const bad = validate(true);
+    if (bad) { status(bad, 'error'); return; }
+    setBusy(true);
+    status(mode === 'rollback' ? 'Rolling back the unfinished apply…' : 'Completing the unfinished apply…');
+    try {
+      const res = await api.post('/api/recover', { target: target(true), mode }, { headers: headers() });
+      el.recoverBox.hidden = true;
+      clear(el.result);
+      const r = res.result;
+      const box = h('section', { id: 'apply-recovered', 'data-status': res.status },
+        h('h3', {}, `Recovered (${mode}): ${OUTCOME[res.status] || res.status} - ${r.target}`));
+      if (r.rollback_errors.length) box.append(h('ul.problems', {}, r.rollback_errors.map((x) => h('li', {}, x))));
+      if (r.error) box.append(h('p.error', {}, r.error));
+      el.result.append(box);
+      status(`Recovered: ${OUTCOME[res.status] || res.status}. Run the dry run again before applying.`,
+        res.status === 'verified' || res.status === 'rolled_back' ? 'ok' : 'error');
+      document.body.dataset.apply = `recovered-${res.status}`;
+    } catch (e) {
+      showError(e, 'Recover failed');
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  el.keep.addEventListener('click', keep);
+  el.recoverRollback.addEventListener('click', () => recover('rollback'));
+  el.recoverComplete.addEventListener('click', () => recover('complete'));
   form.addEventListener('submit', (e) => { e.preventDefault(); runDry(); });
   el.run.addEventListener('click', runApply);
   for (const x of [el.netns, el.host, el.tNetns, el.tHost]) {

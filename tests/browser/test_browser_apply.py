@@ -108,7 +108,8 @@ def test_apply_from_the_browser_into_a_namespace(lab_prereqs, browser, tmp_path)
         ctx = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=srv.url)
         page = ctx.new_page()
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
+                if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
         page.set_default_timeout(20000)
 
@@ -142,6 +143,71 @@ def test_apply_from_the_browser_into_a_namespace(lab_prereqs, browser, tmp_path)
         dump = full_dump([f"{target}-web", f"{target}-db"], strip_prefix=f"{target}-")
         assert {x["ifname"] for x in dump["web"]["links"]} >= {"web0"}
         assert {x["ifname"] for x in dump["db"]["links"]} >= {"db0"}
+        assert errors == [], errors
+    finally:
+        if ctx is not None:
+            ctx.close()
+        if srv is not None:
+            srv.stop()
+        s.cleanup()
+    assert netns_with_prefix(s.prefix) == []
+
+
+def test_recover_and_confirm_from_the_browser(lab_prereqs, browser, tmp_path):
+    """The browser versions of ``mvplan apply --recover`` (a journal left by a killed apply) and of
+    ``--confirm SECONDS`` (Keep changes in time)."""
+    from designs import host_netns
+
+    from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
+
+    s = Scratch("mvb")
+    srv = None
+    ctx = None
+    try:
+        target = host_netns(s)
+        before = full_dump(netns_with_prefix(s.prefix))
+        srv = Server(tmp_path)
+        token = srv.token()
+        srv.wait_up()
+        did = srv.design_id("vepa-hairpin")
+        env = dict(os.environ, PYTHONPATH=str(ROOT), MVPLAN_KILL_AT="8")
+        cp = subprocess.run([sys.executable, "-m", "planner.cli", "apply", str(ROOT / "examples" / "vepa-hairpin.yaml"),
+                             "--netns", target, "--yes", "--run-dir", str(tmp_path / "run")],
+                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False)
+        assert cp.returncode == -9, cp.stderr  # killed mid-apply: the journal is left
+
+        ctx = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=srv.url)
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+        page.set_default_timeout(20000)
+        page.goto(f"/designs/{did}")
+        page.wait_for_selector("body[data-ready='true']")
+        page.click("#tab-apply")
+        page.fill("#apply-token", token)
+        page.fill("#apply-netns", target)
+        page.click("#apply-dry-run")
+        page.wait_for_selector("body[data-apply='dry-run']")
+        page.click("#apply-run")
+        page.wait_for_selector("body[data-apply='error']")
+        assert "did not finish" in page.inner_text("#apply-status")
+        assert page.is_visible("#apply-recover-box")
+        page.click("#apply-recover-rollback")
+        page.wait_for_selector("body[data-apply='recovered-rolled_back']")
+        assert not page.is_visible("#apply-recover-box")
+        assert full_dump(netns_with_prefix(s.prefix)) == before  # undone, namespaces included
+
+        page.fill("#apply-confirm-seconds", "60")
+        page.click("#apply-dry-run")
+        page.wait_for_selector("body[data-apply='dry-run']")
+        page.click("#apply-run")
+        page.wait_for_selector("#apply-keep-box:not([hidden])")
+        assert "press Keep changes within" in page.inner_text("#apply-status")
+        page.click("#apply-keep")
+        page.wait_for_selector("body[data-apply='verified']")
+        assert page.locator("#apply-outcome").get_attribute("data-status") == "verified"
+        dump = full_dump([f"{target}-web"], strip_prefix=f"{target}-")
+        assert {x["ifname"] for x in dump["web"]["links"]} >= {"web0"}
         assert errors == [], errors
     finally:
         if ctx is not None:

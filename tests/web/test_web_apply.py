@@ -12,6 +12,7 @@ import fcntl
 import os
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from webhelpers import assert_envelope
@@ -150,8 +151,8 @@ def test_token_and_csrf_are_both_needed(aapi, vepa_doc):
 
 
 def test_no_token_configured_means_nothing_matches(tmp_path, vepa_doc):
-    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE": str(tmp_path / "x.sqlite3"), "SEED_EXAMPLES": False,
-                      "ALLOW_APPLY": True}, instance_path=str(tmp_path))
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE": str(tmp_path / "x.sqlite3"),
+                      "SEED_EXAMPLES": False, "ALLOW_APPLY": True}, instance_path=str(tmp_path))
     a = ApplyApi(app)
     did = a.design(vepa_doc)
     for token in (None, "", "None"):
@@ -164,7 +165,20 @@ def test_serve_prints_a_fresh_apply_token(tmp_path, monkeypatch, capsys):
 
     apps = []
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: apps.append(self))
+
+    class NoServer:  # waitress.create_server stand-in: keep the app, serve nothing
+        effective_port = 9999
+
+        def __init__(self, app, **kw):
+            apps.append(app)
+
+        def run(self):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr("waitress.create_server", NoServer)
     web.serve(port=9999, allow_apply=True)
     web.serve(port=9999, allow_apply=True)
     err = capsys.readouterr().err
@@ -262,8 +276,8 @@ class FakeApplier:
                 assert self.block.wait(10)
             for k, op in enumerate(plan.ops):
                 fault and fault(k, op)
-        return ApplyResult(host=host, target=f"netns {netns}", plan=plan, dry_run=not yes, applied=len(plan.ops) if yes else 0,
-                           verified=yes)
+        return ApplyResult(host=host, target=f"netns {netns}", plan=plan, dry_run=not yes,
+                           applied=len(plan.ops) if yes else 0, verified=yes)
 
     def verify(self, design, *, netns=None, host=None, prefix=None):
         return ["host1/ns:web: namespace missing"]
@@ -313,7 +327,8 @@ def test_host_target_dry_run_needs_no_confirmation_but_apply_does(aapi, vepa_doc
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert resp.get_json()["target"]["kind"] == "host" and resp.get_json()["target"]["netns"] is None
     assert f.calls == [("apply", None, False)]
-    assert_envelope(aapi.post(f"/api/designs/{did}/apply", json={"target": {"kind": "host"}}), 400, "host_not_confirmed")
+    assert_envelope(aapi.post(f"/api/designs/{did}/apply", json={"target": {"kind": "host"}}), 400,
+                    "host_not_confirmed")
     assert len(f.calls) == 1  # refused before anything ran
     resp = aapi.post(f"/api/designs/{did}/apply", json={"target": {"kind": "host", "confirm": True}})
     assert resp.status_code == 202, resp.get_data(as_text=True)
@@ -484,3 +499,165 @@ def test_kernel_missing_namespace_is_404(lab_prereqs, aapi, vepa_doc):
     name = scratch_prefix("mvw")  # no such namespace
     assert_envelope(aapi.dry_run(did, name), 404, "target_missing")
     assert_envelope(aapi.apply(did, name), 404, "target_missing")
+
+
+# =========================================================================== records that survive a restart
+def _restarted(apply_app):
+    """A second app on the same database and settings: what a restarted server sees."""
+    return create_app(dict(apply_app.config, SEED_EXAMPLES=False), instance_path=apply_app.instance_path)
+
+
+def test_an_apply_record_survives_a_restart(apply_app, aapi, vepa_doc, fake):
+    fake()
+    did = aapi.design(vepa_doc)
+    digest = aapi.dry_run(did, "lab1").get_json()["plan_digest"]
+    job = aapi.wait(aapi.apply(did, "lab1", plan_digest=digest).get_json()["job"])
+    assert job["status"] == "verified" and job["client"] == "127.0.0.1" and job["plan_digest"] == digest
+
+    again = ApplyApi(_restarted(apply_app))
+    kept = again.get(f"/api/apply/{job['job']}").get_json()
+    assert kept["status"] == "verified" and kept["design"] == {"id": did, "name": "vepa-hairpin", "version": 1}
+    assert kept["target"] == {"kind": "netns", "netns": "lab1"} and kept["client"] == "127.0.0.1"
+    assert kept["plan_digest"] == digest and kept["result"]["applied"] == 15 and kept["result"]["verified"]
+    assert len(kept["plan"]["ops"]) == 15
+    listed = again.client.get(f"/api/designs/{did}/applies").get_json()
+    assert [a["job"] for a in listed["applies"]] == [job["job"]]
+    history = again.client.get(f"/designs/{did}/history").get_data(as_text=True)
+    assert "verified" in history and "127.0.0.1" in history and digest[:12] in history and "netns lab1" in history
+    review = again.client.get(f"/designs/{did}/versions/1").get_data(as_text=True)
+    assert "Applies of v1" in review and digest[:12] in review
+
+
+def test_an_apply_running_when_the_server_stopped_is_marked_interrupted(apply_app, aapi, vepa_doc, fake):
+    gate = threading.Event()
+    fake(block=gate)
+    did = aapi.design(vepa_doc)
+    job = aapi.apply(did, "lab1").get_json()
+    try:
+        again = ApplyApi(_restarted(apply_app))  # the "new" server starts while the old one was mid-apply
+        kept = again.get(f"/api/apply/{job['job']}").get_json()
+        assert kept["status"] == "interrupted" and kept["finished"] is True
+        assert "--recover" in kept["error"]["message"]
+        assert "interrupted" in again.client.get(f"/designs/{did}/history").get_data(as_text=True)
+    finally:
+        gate.set()
+    aapi.wait(job["job"])
+
+
+def test_applies_of_an_unknown_design_are_404(aapi):
+    assert_envelope(aapi.client.get("/api/designs/999/applies"), 404, "not_found")
+    assert_envelope(aapi.get("/api/apply/nope"), 404, "not_found")
+
+
+# =========================================================================== confirm and recover from the browser
+def _wait_phase(a, job_id, phase, timeout=60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = a.get(f"/api/apply/{job_id}").get_json()
+        if job["phase"] == phase or job["finished"]:
+            return job
+        assert time.monotonic() < deadline, f"job never reached {phase}: {job}"
+        time.sleep(0.05)
+
+
+def test_confirm_seconds_must_be_sane(aapi, vepa_doc, fake):
+    fake()
+    did = aapi.design(vepa_doc)
+    for bad in (0, -1, 3601, "10", True):
+        assert_envelope(aapi.apply(did, "lab1", confirm_seconds=bad), 400, "bad_request")
+    assert_envelope(aapi.post("/api/apply/nope/confirm"), 404, "not_found")
+    job = aapi.wait(aapi.apply(did, "lab1").get_json()["job"])
+    assert_envelope(aapi.post(f"/api/apply/{job['job']}/confirm"), 409, "not_confirming")
+    assert_envelope(aapi.post("/api/recover", json={"target": {"kind": "netns", "netns": "lab1"}, "mode": "x"}),
+                    400, "bad_request")
+
+
+@pytest.mark.kernel
+def test_kernel_confirmed_apply_is_kept_and_unconfirmed_one_rolled_back(lab_prereqs, aapi, vepa_doc):
+    from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
+
+    did = aapi.design(vepa_doc)
+    s = Scratch("mvw")
+    try:
+        n = _vepa_target(s)
+        before = full_dump(netns_with_prefix(s.prefix))
+        job = aapi.apply(did, n, confirm_seconds=1).get_json()
+        assert job["confirm"] == {"seconds": 1.0, "until": None}
+        done = aapi.wait(job["job"])  # nobody confirms
+        assert done["status"] == "rolled_back" and done["result"]["confirmed"] is False, done
+        assert "not confirmed within 1s" in done["result"]["error"]
+        assert full_dump(netns_with_prefix(s.prefix)) == before
+
+        job = aapi.apply(did, n, confirm_seconds=60).get_json()
+        waiting = _wait_phase(aapi, job["job"], "confirming")
+        assert waiting["phase"] == "confirming" and waiting["confirm"]["until"] > time.time()
+        assert aapi.post(f"/api/apply/{job['job']}/confirm").status_code == 200
+        done = aapi.wait(job["job"])
+        assert done["status"] == "verified" and done["result"]["confirmed"] is True, done
+        assert sorted(netns_with_prefix(s.prefix)) == sorted([n, f"{n}-web", f"{n}-db", f"{s.prefix}-wire"])
+    finally:
+        s.cleanup()
+    assert netns_with_prefix(s.prefix) == []
+
+
+@pytest.mark.kernel
+def test_kernel_journal_of_a_killed_apply_is_recovered_from_the_browser(lab_prereqs, aapi, vepa_doc, rundir,
+                                                                       tmp_path):
+    import json as jsonlib
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from planner.lab.scratch import Scratch, full_dump, netns_with_prefix
+
+    root = Path(__file__).resolve().parents[2]
+    path = tmp_path / "vepa.json"
+    path.write_text(jsonlib.dumps(vepa_doc))
+    did = aapi.design(vepa_doc)
+    s = Scratch("mvw")
+    try:
+        n = _vepa_target(s)
+        before = full_dump(netns_with_prefix(s.prefix))
+        target = {"kind": "netns", "netns": n}
+        assert_envelope(aapi.post("/api/recover", json={"target": target, "mode": "rollback"}), 404, "no_journal")
+        cp = subprocess.run([sys.executable, "-m", "planner.cli", "apply", str(path), "--netns", n, "--yes",
+                             "--run-dir", rundir], capture_output=True, text=True, timeout=120, cwd=root,
+                            env=dict(os.environ, PYTHONPATH=str(root), MVPLAN_KILL_AT="8"))
+        assert cp.returncode == -9, cp.stderr
+        assert_envelope(aapi.apply(did, n), 409, "journal_pending")
+        resp = aapi.post("/api/recover", json={"target": target, "mode": "rollback"})
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        body = resp.get_json()
+        assert body["status"] == "rolled_back" and body["result"]["rollback_errors"] == []
+        assert full_dump(netns_with_prefix(s.prefix)) == before
+        job = aapi.wait(aapi.apply(did, n).get_json()["job"])  # free to apply again
+        assert job["status"] == "verified"
+    finally:
+        s.cleanup()
+    assert netns_with_prefix(s.prefix) == []
+
+
+@pytest.mark.kernel
+def test_kernel_parent_deleted_from_outside_during_an_apply_is_reported(lab_prereqs, vepa_doc, rundir):
+    """Issue 9: a parent deleted by someone else mid-apply was reported as "rolled back; as before"."""
+    from planner.core.model import design_from_dict
+    from planner.lab.scratch import Scratch, netns_with_prefix
+    from planner.netlink.apply import apply
+
+    s = Scratch("mvw")
+    try:
+        n = _vepa_target(s)
+
+        def delete_parent(position, op):
+            if position == 3:
+                s.ip(n, "link", "del", "eth0")  # from outside: the veth and its peer are gone
+
+        res = apply(design_from_dict(vepa_doc), netns=n, yes=True, run_dir_path=rundir, fault=delete_parent,
+                    progress=False)
+        assert res.error is not None and res.rolled_back and res.rollback_errors == []
+        assert any("eth0" in e and "deleted from outside" in e for e in res.vanished), res.vanished
+        assert applying._status(res) == "rolled_back_not_as_before"
+        assert not (Path(rundir) / f"netns-{n}.journal").exists()  # nothing left to recover: no loop
+    finally:
+        s.cleanup()
+    assert netns_with_prefix(s.prefix) == []

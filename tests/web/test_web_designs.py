@@ -219,11 +219,24 @@ def test_serve_uses_instance_in_the_current_directory(tmp_path, monkeypatch):
 
     seen = {}
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("flask.Flask.run", lambda self, **kw: seen.update(kw, app=self))
+
+    class NoServer:  # waitress.create_server stand-in
+        effective_port = 9999
+
+        def __init__(self, app, **kw):
+            seen.update(kw, app=app)
+
+        def run(self):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr("waitress.create_server", NoServer)
     web.serve(port=9999, allow_apply=True)
     assert seen["app"].instance_path == str(tmp_path / "instance")
     assert seen["app"].config["ALLOW_APPLY"] is True
-    assert seen["host"] == "127.0.0.1" and seen["port"] == 9999 and seen["debug"] is False
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 9999 and seen["threads"] == 8
     assert (tmp_path / "instance" / "mvplan.sqlite3").exists()
 
 
@@ -231,4 +244,5 @@ def test_base_version_must_be_an_integer(api, vepa_doc):
     rec = create(api, vepa_doc)
     for bad in (True, "1", 1.5):
         assert_envelope(api.put(f"/api/designs/{rec['id']}", json={"document": vepa_doc, "base_version": bad}), 400)
-        assert_envelope(api.put(f"/api/designs/{rec['id']}/draft", json={"document": vepa_doc, "base_version": bad}), 400)
+        assert_envelope(api.put(f"/api/designs/{rec['id']}/draft",
+                                json={"document": vepa_doc, "base_version": bad}), 400)

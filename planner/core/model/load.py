@@ -35,6 +35,7 @@ from ..schema import (
     design_schema,
 )
 from .flatten import Flattener
+from .limits import check_document
 from .ports import accepted_macs, allowed_mac_conflicts
 from .shorthand import host_documents
 from .text import parse_design_text, read_design_text
@@ -69,9 +70,14 @@ def load_design(source: str | Path) -> Design:
 
 @without_gc_pauses
 def design_from_dict(doc: Any) -> Design:
-    """Validate a document and build the model; raise :class:`DesignError` listing every problem."""
+    """Validate a document and build the model; raise :class:`DesignError` listing every problem.
+
+    Whatever path the document took (a file, an upload, a JSON body, a Python caller), it first
+    passes :func:`.limits.check_document`: sizes, depth, JSON types, 64-bit integers, no NaN, no
+    lone surrogates."""
     if not isinstance(doc, dict):
         raise DesignError(InputProblem("", "a design must be a mapping"))
+    check_document(doc)
     try:
         _fast_validator()(doc)  # compiled: ~50x faster on big designs than walking the schema
     except Exception:  # noqa: BLE001 - any failure: let jsonschema name every problem precisely

@@ -1,7 +1,9 @@
 """Design text (JSON or YAML) -> a plain document; nothing is validated here beyond syntax.
 
 YAML is read with YAML 1.2-like scalars: ``on``/``no`` stay strings and ``12:34:56`` is not a
-base-60 integer (a MAC address must never turn into a number).
+base-60 integer (a MAC address must never turn into a number). Both syntaxes go through the gates
+of :mod:`.limits` (aliases, depth, sizes, integers, NaN, surrogates), so no text reaches the loader
+that expands past what a design may be.
 """
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ from typing import Any
 import yaml
 
 from ..errors import DesignError, InputProblem
+from .limits import LimitedComposer, check_document, parse_json_text, yaml_int
 
 __all__ = ["parse_design_text", "read_design_text"]
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """YAML 1.2-like booleans/ints: 'on'/'no' stay strings, 12:34:56 is not a base-60 int."""
+class _StrictLoader(LimitedComposer, yaml.SafeLoader):
+    """YAML 1.2-like booleans/ints: 'on'/'no' stay strings, 12:34:56 is not a base-60 int; the
+    composer's alias and depth gates (:class:`.limits.LimitedComposer`)."""
 
 
 _StrictLoader.yaml_implicit_resolvers = {
@@ -28,9 +32,10 @@ _StrictLoader.yaml_implicit_resolvers = {
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$(?![\s\S])"), list("tTfF"))
 _StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$(?![\s\S])"), list("-+0123456789"))
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", yaml_int)
 
 
 def parse_design_text(text: str, filename: str = "") -> dict[str, Any]:
@@ -39,7 +44,7 @@ def parse_design_text(text: str, filename: str = "") -> dict[str, Any]:
     stripped = text.lstrip()
     try:
         if filename.endswith(".json") or stripped.startswith("{"):
-            doc = json.loads(text)
+            doc = parse_json_text(text)
         else:
             doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except json.JSONDecodeError as exc:
@@ -49,9 +54,12 @@ def parse_design_text(text: str, filename: str = "") -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         loc = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise DesignError(InputProblem("", f"not valid YAML{loc}: {getattr(exc, 'problem', exc)}")) from None
+    except RecursionError:  # pragma: no cover - the composer's depth gate comes first
+        raise DesignError(InputProblem("", "nested too deep")) from None
     if not isinstance(doc, dict):
         raise DesignError(InputProblem("", "a design must be a mapping with keys such as 'hosts', 'switches', "
                                            "'stations'"))
+    check_document(doc)
     return doc
 
 
