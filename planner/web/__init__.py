@@ -91,14 +91,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # DefaultJSONProvider
 
     init_app(app)
     return app
 
 
 def init_app(app: Flask) -> None:
-    from . import api, applying, csrf, ui
+    from . import api, applying, blueprints, csrf, ui
     from .errors import register_error_handlers
     from .store import Store
 
@@ -112,6 +112,7 @@ def init_app(app: Flask) -> None:
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(ui.bp)
+    blueprints.register(app)
 
     @app.context_processor
     def _vocabulary() -> dict:
