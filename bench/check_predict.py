@@ -1,74 +1,150 @@
 #!/usr/bin/env python3
-"""Benchmark: check + predict of a big design, against baselines measured in the same run.
+"""Benchmark: load + check + predict on every design shape of the speed issue, one row each.
 
-Target (issue: core): 10,000 children over 100 parents on one switch, check + predict under
-1 s on a 2-core machine. Printed side by side:
+Each row runs in a fresh interpreter (so peak RSS is that row's own) and prints the median of
+three runs, the peak resident memory, the size of the ``--json`` answer, and the target. Beside
+them, measured in the same run:
 
-* baseline A - just parsing the JSON text (the floor any tool pays);
-* baseline B - the same prediction with equivalence classes switched off, on a design 40x
-  smaller (materialising every pair is what classes avoid);
-* mvplan    - load + check + predict, with peak memory (tracemalloc).
+* baseline A - ``json.loads`` of the design text (the floor any tool pays);
+* baseline B - the prediction without classes on the row's small shape (every pair replayed),
+  against mvplan on that same small design (what classes save).
 
-Usage: python3 bench/check_predict.py [CHILDREN] [PARENTS]
+Usage: python3 bench/check_predict.py [ROW ...]      (default: every row; ``--list`` names them)
 """
 from __future__ import annotations
 
 import json
+import os
+import resource
+import statistics
+import subprocess
 import sys
 import time
-import tracemalloc
+from dataclasses import dataclass
 
-from planner.core.model import design_from_dict
-from planner.core.reachability import predict
-from planner.core.rules import check_with_prediction
-from planner.lab.generate import scale_design
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def timed(fn, repeat=3):
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, result
+@dataclass(frozen=True)
+class Row:
+    name: str
+    shape: str            # planner.lab.generate.bench_design shape
+    what: str
+    seconds: float        # target
+    rss_mb: float | None  # target
+    kwargs: tuple = ()    # overrides for the generator
+    export: bool = False  # time the iproute2 export instead of check + predict
 
 
-def main() -> int:
-    children = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    parents = int(sys.argv[2]) if len(sys.argv) > 2 else 100
-    doc = scale_design(children=children, parents=parents)
-    text = json.dumps(doc)
+ROWS = [
+    Row("scale-10k", "scale", "10,000 children / 100 parents, one host", 0.5, None),
+    Row("scale-100k", "scale", "100,000 children / 100 parents", 5.0, 600, (("children", 100_000),)),
+    Row("multi-host", "multi-host", "100 hosts x 10 containers", 1.0, None),
+    Row("routed", "routed", "2,000 containers, default route via the gateway", 2.0, 300),
+    Row("neighbours", "neighbours", "2,000 containers, one static neighbour each", 2.0, None),
+    Row("worst", "worst", "2,000 genuinely different endpoints", 30.0, 2048),
+    Row("host-ns", "host-ns", "rules + predict, 5,000 children in the host namespace", 1.0, None),
+    Row("export-10k", "export", "export iproute2, 10,000 children over 10 hosts", 2.0, None, export=True),
+]
 
-    t_parse, _ = timed(lambda: json.loads(text))
+
+def _design_doc(row: Row) -> dict:
+    from planner.lab.generate import bench_design, multi_host_design, scale_design
+
+    if row.export:
+        return multi_host_design(10, 1000, seed=0)
+    if row.kwargs:
+        return scale_design(**dict(row.kwargs))
+    return bench_design(row.shape)
+
+
+def _small_doc(row: Row) -> dict:
+    from planner.lab.generate import bench_design
+
+    return bench_design("multi-host" if row.export else row.shape, small=True)
+
+
+def run_row(name: str) -> dict:
+    """One row, in this interpreter: medians, peak RSS, answer size, baselines."""
+    from planner.core.model import design_from_dict
+    from planner.core.reachability import predict
+    from planner.core.rules import check_with_prediction
+    from planner.exporters import export
+
+    row = next(r for r in ROWS if r.name == name)
+    text = json.dumps(_design_doc(row))
+
+    def parse():
+        return json.loads(text)
 
     def full():
         d = design_from_dict(json.loads(text))
+        if row.export:
+            return d, export(d, "iproute2")
         findings, pred = check_with_prediction(d)
-        return d, findings, pred
+        return d, (findings, pred)
 
-    t_full, (d, findings, pred) = timed(full)
-    tracemalloc.start()
-    full()
-    _cur, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    def median(fn, n=3):
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            result = fn()
+            times.append(time.perf_counter() - t)
+        return statistics.median(times), result
 
-    small = design_from_dict(scale_design(children=max(children // 40, 2), parents=max(parents // 10, 1)))
-    t_plain, plain = timed(lambda: predict(small, merge=False), repeat=1)
-    t_small, merged = timed(lambda: predict(small), repeat=1)
-    assert plain.matrix() == merged.matrix(), "classes changed a verdict"
+    t_parse, _ = median(parse)
+    t_full, (design, result) = median(full)
+    out = {"row": name, "parse": t_parse, "seconds": t_full, "endpoints": len(design.endpoints())}
+    if not row.export:
+        findings, pred = result
+        answer = json.dumps({"findings": [f.to_dict() for f in findings], "prediction": pred.to_dict()})
+        out.update(classes=len(pred.classes), exceptions=len(pred.exceptions), answer_mb=len(answer) / 2**20)
+        small = design_from_dict(_small_doc(row))
+        t_plain, plain = median(lambda: predict(small, merge=False), 1)
+        t_small, merged = median(lambda: predict(small), 1)
+        if plain.matrix() != merged.matrix():
+            raise SystemExit(f"{name}: classes changed a verdict on the small design")
+        out.update(plain=t_plain, small=t_small, small_endpoints=len(small.endpoints()))
+    else:
+        out.update(answer_mb=sum(len(t) for t in result.files.values()) / 2**20)
+    out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
 
-    n = len(pred.endpoints)
-    print(f"design: {children} children over {parents} parents, {n} endpoints, {n * (n - 1):,} ordered pairs, "
-          f"{len(pred.classes)} classes, {len(findings)} findings")
-    print(f"{'measure':44} {'seconds':>9}")
-    print(f"{'baseline A: json.loads of the design':44} {t_parse:9.3f}")
-    print(f"{'mvplan: load + check + predict':44} {t_full:9.3f}   target < 1.000   "
-          f"{'OK' if t_full < 1 else 'OVER'}")
-    print(f"{'peak memory (tracemalloc)':44} {peak / 2**20:8.1f} MiB")
-    print(f"{f'baseline B: every pair, no classes ({len(small.endpoints())} ep)':44} {t_plain:9.3f}")
-    print(f"{'mvplan on that same small design':44} {t_small:9.3f}   ({t_plain / max(t_small, 1e-9):.0f}x faster)")
-    return 0
+
+def main(argv: list[str]) -> int:
+    if "--row" in argv:
+        print(json.dumps(run_row(argv[argv.index("--row") + 1])))
+        return 0
+    if "--list" in argv:
+        for r in ROWS:
+            print(f"{r.name:12} {r.what}")
+        return 0
+    wanted = [a for a in argv if not a.startswith("-")] or [r.name for r in ROWS]
+    print(f"{'row':11} {'endpoints':>9} {'classes':>8} {'json.loads':>10} {'mvplan s':>9} {'target':>7} "
+          f"{'RSS MB':>7} {'target':>6} {'answer MB':>9}  {'no classes (small)':>18}  verdict")
+    failed = 0
+    for name in wanted:
+        row = next((r for r in ROWS if r.name == name), None)
+        if row is None:
+            print(f"unknown row {name!r}; --list names them", file=sys.stderr)
+            return 2
+        cp = subprocess.run([sys.executable, os.path.abspath(__file__), "--row", name], capture_output=True,
+                            text=True, cwd=os.path.dirname(HERE))
+        if cp.returncode != 0:
+            print(f"{name:11} failed: {cp.stderr.strip()[-400:]}")
+            failed += 1
+            continue
+        r = json.loads(cp.stdout.strip().splitlines()[-1])
+        ok = r["seconds"] < row.seconds and (row.rss_mb is None or r["rss_mb"] < row.rss_mb)
+        failed += not ok
+        small = (f"{r['plain']:.3f}s vs {r['small']:.3f}s ({r['plain'] / max(r['small'], 1e-9):.0f}x)"
+                 if "plain" in r else "")
+        print(f"{name:11} {r['endpoints']:>9} {r.get('classes', ''):>8} {r['parse']:>10.3f} {r['seconds']:>9.3f} "
+              f"{'<' + format(row.seconds, 'g'):>7} {r['rss_mb']:>7.0f} "
+              f"{('<' + format(row.rss_mb, 'g')) if row.rss_mb else '':>6} {r['answer_mb']:>9.2f}  {small:>18}  "
+              f"{'OK' if ok else 'OVER'}", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

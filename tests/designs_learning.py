@@ -69,3 +69,18 @@ def two_mirrors() -> dict:
     doc["switches"][0]["ports"].insert(1, {"name": "p2"})
     doc["name"] = "two-mirrors"
     return doc
+
+
+M = "h/ns:m/m"
+
+
+def reflected_bridge_parent(*, switch_hairpin: bool = True) -> dict:
+    """The host bridge is also a macvlan parent: a bridge-mode child ``m`` on ``br0``, a container on
+    ``vb1``, the switch port facing ``br0``'s uplink reflecting (or not). The container's ARP request
+    comes back from the switch and teaches ``br0`` the container is behind ``eth0``; whether ``m``'s
+    answer leaves before or after that is a race between the macvlan broadcast worker and the backlog."""
+    doc = bridged_host(bridge_hairpin=False, switch_hairpin=switch_hairpin)
+    doc["name"] = f"reflected-bridge-parent-sw{int(switch_hairpin)}"
+    doc["hosts"][0]["children"] = [{"name": "m", "parent": "br0", "mode": "bridge", "namespace": "m",
+                                    "mac": "02:00:00:00:10:21", "addresses": ["10.60.0.21/24"]}]
+    return doc

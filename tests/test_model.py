@@ -141,3 +141,21 @@ def test_bridge_ports_with_the_same_name_on_two_hosts():
                 "bridges": [{"name": "br0", "ports": [{"name": "vb1"}]}]}
     d = design_from_dict({"hosts": [host("h1"), host("h2")]})
     assert d.iface("h2/eth0").link == "bridge:br0/vb1"
+
+
+def test_fast_address_parsing_equals_the_stdlib():
+    """The loader builds addresses without ipaddress's constructor; they must be indistinguishable."""
+    import ipaddress
+
+    from planner.core.model.load import _quick_cidr
+
+    for text in ("10.1.2.3/24", "192.168.0.1/32", "172.16.5.4/31", "10.0.0.1/8", "100.64.1.9/10"):
+        got, want = _quick_cidr(text), ipaddress.IPv4Interface(text)
+        assert got is not None
+        assert (got == want, hash(got) == hash(want), str(got), got.network, got.netmask, got.ip, got.network.prefixlen,
+                got.with_prefixlen, got.is_private) == \
+               (True, True, str(want), want.network, want.netmask, want.ip, want.network.prefixlen,
+                want.with_prefixlen, want.is_private)
+        assert got in {want} and ipaddress.IPv4Address(str(want.ip)) == got.ip
+    for bad in ("10.0.0.0/24", "10.0.0.255/24", "0.1.2.3/8", "224.0.0.1/4", "10.1.2.3", "10.01.2.3/24", "10.1.2.3/33"):
+        assert _quick_cidr(bad) is None, bad

@@ -236,3 +236,25 @@ def test_first_arp_answer_that_arrives_wins():
     assert not reach(doc, "h2/ns:s/s", "h1/eth1"), "eth2's answer is heard, but the reply leaves through eth1"
     doc["hosts"][1]["children"][0]["source_macs"] = ["02:00:00:00:0a:03"]
     assert not reach(doc, "h2/ns:s/s", "h1/eth1")
+
+
+def test_a_race_is_a_verdict_attribute_with_the_usual_outcome():
+    """Container -> bridge-mode child of the host bridge, with the switch reflecting: the broadcast
+    worker against the reflection. Worker last (usual): lost; worker first: answered."""
+    from designs_learning import C1, GW, M, reflected_bridge_parent
+
+    from planner.core.reachability import Reason, Remedy
+    from planner.core.reachability.sim import Ping
+    from planner.core.reachability.world import World
+
+    d = design_from_dict(reflected_bridge_parent())
+    p = predict(d)
+    v = p.verdict(C1, M)
+    assert (v.reachable, v.reason, v.timing) == (False, Reason.ARP_REPLY_LOST, True)
+    assert v.mislearned == "h/eth0" and v.remedy == Remedy.HAIRPIN_OFF and v.fix_ports == ("switch:sw1/p1",)
+    assert "Timing-dependent" in v.message and v.to_dict()["timing"] is True
+    w = World(d)
+    assert not Ping(w, d.iface(C1), d.iface(M)).run().done
+    assert Ping(w, d.iface(C1), d.iface(M), eager_broadcast=True).run().done
+    assert not p.timing(GW, M) and p.reachable(GW, M)
+    assert p.timing_pairs() == {(C1, M), ("h/ns:c2/eth0", M)}

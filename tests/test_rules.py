@@ -1,4 +1,5 @@
 """One case per finding code: the rule fires on a minimal design and stays quiet on its fix."""
+import designs_learning
 import pytest
 
 from planner.core.findings import CODES
@@ -45,6 +46,7 @@ CASES = {
                                                       {"name": "eth1", "enslave": True}]}]),
               host([kid("a")], parents=[{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}},
                                         {"name": "eth1"}])),
+    "MV117": (designs_learning.reflected_bridge_parent(), designs_learning.reflected_bridge_parent(switch_hairpin=False)),
     "MV107": (host([kid("a", mtu=9000)]), host([kid("a", mtu=1400)])),
     "MV108": (host([kid("a", mac="02:00:00:00:00:05"), kid("b", n=1, mac="02:00:00:00:00:05")]),
               host([kid("a", mac="02:00:00:00:00:05"), kid("b", n=1, mac="02:00:00:00:00:06")])),
@@ -163,3 +165,17 @@ def test_mv116_sees_two_reflecting_bridges_facing_one_switch():
     assert loops and sorted(loops[0].subjects) == ["h/eth0", "h2/eth0"]
     p = predict(d)
     assert p.verdict("station:gw", "h/ns:c1/eth0").reason == Reason.L2_LOOP
+
+
+def test_mv117_names_the_reflecting_port_and_the_fix():
+    from designs_learning import C1, M, reflected_bridge_parent
+
+    d = design_from_dict(reflected_bridge_parent())
+    fs = [f for f in check(d) if f.code == "MV117"]
+    assert len(fs) == 1
+    f = fs[0]
+    assert f.subjects[:2] == ("switch:sw1/p1", "h/eth0") and C1 in f.subjects and M in f.subjects
+    assert f.commands == ("bridge link set dev p1 hairpin off (on switch sw1)",)
+    assert "race" in f.message  # the two container -> child pairs are timing-dependent
+    assert not [f for f in check(design_from_dict(reflected_bridge_parent(switch_hairpin=False)))
+                if f.code == "MV117"]

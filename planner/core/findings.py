@@ -70,6 +70,8 @@ _REGISTRY = [
     CodeInfo("MV114", ERROR, "passthru cannot be created on top of a macvlan", "EINVAL"),
     CodeInfo("MV115", INFO, "ARP flux: several interfaces of one namespace answer for its addresses"),
     CodeInfo("MV116", WARNING, "layer-2 loop without STP"),
+    CodeInfo("MV117", WARNING, "a hairpin port reflects frames into a learning bridge, which learns senders behind "
+                               "the wrong port"),
     CodeInfo("MV113", WARNING, "a source-mode child with an empty MAC list receives nothing"),
     # --- traffic that silently fails ---------------------------------------------------------
     CodeInfo("MV201", WARNING, "private-mode siblings cannot ARP each other"),

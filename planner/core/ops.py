@@ -24,6 +24,7 @@ This module is pure: no subprocess, no netlink.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
@@ -50,6 +51,7 @@ class NotInvertible(MvplanError, ValueError):
 
 
 # --------------------------------------------------------------------------- ownership
+@functools.lru_cache(maxsize=64)
 def owner_prefix(design_name: str) -> str:
     """``mvplan:<design-name>:`` - the alias prefix that marks links owned by one design.
 

@@ -15,6 +15,7 @@ Common options: ``plan`` (a precompiled :class:`~planner.core.compiler.Plan`), `
 """
 from __future__ import annotations
 
+from planner.core.gcpause import without_gc_pauses
 from planner.core.model import Design
 
 from ._common import ExportResult
@@ -24,6 +25,7 @@ __all__ = ["export", "ExportResult", "FORMATS"]
 FORMATS = ("iproute2", "nmstate", "networkd")
 
 
+@without_gc_pauses
 def export(design: Design, fmt: str, **opts) -> ExportResult:
     """Render ``design`` in format ``fmt``; raises ``ValueError`` for an unknown format or option
     and :class:`~planner.core.errors.CompileError` for a design with check errors."""

@@ -25,6 +25,7 @@ call); :func:`shell_line` the quoted line.
 """
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Iterable
 
@@ -73,7 +74,13 @@ SELF_NETNS = _SelfNetns("$$")
 
 
 def _q(arg: str) -> str:
-    return '"$$"' if isinstance(arg, _SelfNetns) else shlex.quote(str(arg))
+    return '"$$"' if isinstance(arg, _SelfNetns) else _quote(str(arg))
+
+
+@functools.lru_cache(maxsize=4096)
+def _quote(text: str) -> str:
+    """``shlex.quote``, remembered: a plan repeats the same few words thousands of times."""
+    return shlex.quote(text)
 
 
 def _netns(ns: str, prefix: str) -> str:

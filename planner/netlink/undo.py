@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+from dataclasses import replace
 from collections.abc import Iterable, Sequence
 
 from planner.core.livestate import LiveHost
@@ -94,6 +95,12 @@ def _restore_deleted(op: DeleteLink, before: LiveHost | None, deleted: set) -> l
     return out
 
 
+def _mtu_from_snapshot(op: SetMtu, before: LiveHost | None) -> SetMtu:
+    """A fresh plan does not know a NIC's MTU; the snapshot taken before apply does."""
+    lk = _live_of(before, op.ns, op.name)
+    return replace(op, old=lk.mtu) if lk is not None and lk.mtu else op
+
+
 def undo_ops(done: Sequence[Op], before: LiveHost | None = None) -> tuple[list[Op], list[str]]:
     """The ops that undo ``done`` (completed ops, in order), newest first, and notes on what
     cannot be undone. ``before`` is the host as it was before (for rebuilding deleted links and
@@ -144,6 +151,8 @@ def undo_ops(done: Sequence[Op], before: LiveHost | None = None) -> tuple[list[O
                 continue
             elif isinstance(op, DeleteLink):
                 out += _restore_deleted(op, before, deleted)
+            elif isinstance(op, SetMtu) and op.old is None:
+                out.append(_mtu_from_snapshot(op, before).inverse())
             elif isinstance(op, SetLinkUp):
                 # a device that was down before goes down again last: taken down while children
                 # still hold unicast filters on it, it would stay promiscuous after they are gone

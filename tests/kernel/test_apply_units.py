@@ -184,10 +184,17 @@ def test_attribute_parsing_round_trip():
 def test_undo_of_a_fresh_plan_deletes_created_links_where_they_ended_up():
     plan = compile_plan(design_from_dict(KITCHEN))
     undo, notes = undo_ops(plan.ops)
+    # a fresh plan cannot know a NIC's MTU before it: said, not guessed
+    assert notes == ["not undone: host1/eth1: set MTU 9000 on eth1 (host1/eth1: previous MTU unknown)"]
+    # the snapshot taken before apply knows it
+    before = LiveHost(name="host1", namespaces=(LiveNamespace(name="", links=(
+        LiveLink(name="eth1", state="up", mtu=1500),)),))
+    undo, notes = undo_ops(plan.ops, before)
     assert notes == []
+    assert [(op.name, op.mtu, op.old) for op in undo if op.kind == "set-mtu"] == [("eth1", 1500, 9000)]
     kinds = [op.kind for op in undo]
     assert set(kinds) <= {"delete-link", "delete-namespace", "set-link-down", "del-address", "del-neighbor",
-                          "del-route", "unset-bridge-port", "set-hairpin"}
+                          "del-route", "unset-bridge-port", "set-hairpin", "set-mtu"}
     deleted = {(op.ns, op.name) for op in undo if op.kind == "delete-link"}
     assert ("web", "web0") in deleted and not any(n.startswith("mvt") for _, n in deleted)
     # namespaces go after every link in them; NICs brought up go down last

@@ -4,7 +4,7 @@ cold neighbour caches and cold fdb tables (the lab flushes both before each ping
 from __future__ import annotations
 
 import pytest
-from designs_learning import C1, C2, GW, ST, X, Y, Z, bridged_host, shared_mac
+from designs_learning import C1, C2, GW, ST, M, X, Y, Z, bridged_host, reflected_bridge_parent, shared_mac
 
 from planner.core.model import design_from_dict
 from planner.core.reachability import Reason, predict
@@ -19,7 +19,7 @@ def agree(doc: dict) -> dict[tuple[str, str], bool]:
     pred = predict(design)
     measured = measure(design)
     wrong = [f"{a} -> {b}: predicted {pred.reachable(a, b)} ({pred.verdict(a, b).reason}), kernel {got}"
-             for (a, b), got in sorted(measured.items()) if got != pred.reachable(a, b)]
+             for (a, b), got in sorted(measured.items()) if got != pred.reachable(a, b) and not pred.timing(a, b)]
     assert not wrong, "prediction and kernel disagree:\n" + "\n".join(wrong)
     return measured
 
@@ -58,3 +58,15 @@ def test_one_mac_on_two_parents():
     assert not got[(X, Y)] and not got[(Y, X)], "the parent takes a frame from the shared MAC for its own child's"
     assert not got[(Z, Y)], "z's frames for the shared MAC never leave eth0: x owns it there"
     assert got[(ST, X)] and got[(ST, Y)] and got[(X, Z)] and got[(Z, X)]
+
+
+def test_reflection_into_a_bridge_parent_is_a_race_the_model_names():
+    """Races are excused only where the model predicts one; everything else must agree, and with the
+    reflection gone every pair works for certain."""
+    design = design_from_dict(reflected_bridge_parent())
+    pred = predict(design)
+    assert pred.timing(C1, M) and not pred.reachable(C1, M)
+    agree(reflected_bridge_parent())
+    got = agree(reflected_bridge_parent(switch_hairpin=False))
+    assert all(got.values())
+    assert not predict(design_from_dict(reflected_bridge_parent(switch_hairpin=False))).timing_pairs()

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from ..errors import CompileError
 from ..findings import ERROR
+from ..gcpause import without_gc_pauses
 from ..ids import ns_id
 from ..livestate import LiveHost, LiveLink, LiveState, address_subnet
 from ..model import Design
@@ -90,6 +91,7 @@ class _Emitter:
         self.ops.append(op)
 
 
+@without_gc_pauses
 def compile_plan(design: Design, live: LiveState | None = None, *, check: bool = True,
                  hosts: Iterable[str] | None = None) -> Plan:
     """Plan the operations that turn ``live`` into the design, in a deterministic order.

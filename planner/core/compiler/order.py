@@ -10,6 +10,7 @@ design order - which decides which connected route wins when subnets overlap.
 """
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 
 import networkx as nx
@@ -74,9 +75,45 @@ def _tokens(op: Op) -> tuple[set, set, set, set]:
 
 
 def order_ops(ops: list[Op], sort: dict[str, tuple], extra_frees: dict[str, set]) -> list[Op]:
-    g = nx.DiGraph()
+    """The ops in dependency order, ties broken by ``sort[key] + (key,)`` (smallest first)."""
     by_key = {op.key: op for op in ops}
-    g.add_nodes_from(by_key)
+    after: dict[str, set[str]] = {k: set() for k in by_key}   # a -> the ops that must follow a
+
+    def edge(a: str, b: str) -> None:
+        if a != b:
+            after[a].add(b)
+
+    _resource_edges(ops, extra_frees, edge)
+    _per_link_edges(ops, edge)
+    order = _topological(after, lambda k: sort[k] + (k,))
+    if len(order) != len(by_key):  # pragma: no cover - would be a compiler bug
+        g = nx.DiGraph((a, b) for a, bs in after.items() for b in bs)
+        raise CompileError(f"internal error: operations depend on each other in a cycle: {nx.find_cycle(g)}")
+    return [by_key[k] for k in order]
+
+
+def _topological(after: dict[str, set[str]], key: Callable[[str], tuple]) -> list[str]:
+    """Kahn's algorithm taking the smallest ready key first (what
+    ``networkx.lexicographical_topological_sort`` does, without building a graph object)."""
+    indegree = dict.fromkeys(after, 0)
+    for bs in after.values():
+        for b in bs:
+            indegree[b] += 1
+    ready = [(key(k), k) for k, n in indegree.items() if n == 0]
+    heapq.heapify(ready)
+    out = []
+    while ready:
+        _, k = heapq.heappop(ready)
+        out.append(k)
+        for b in after[k]:
+            indegree[b] -= 1
+            if indegree[b] == 0:
+                heapq.heappush(ready, (key(b), b))
+    return out
+
+
+def _resource_edges(ops: list[Op], extra_frees: dict[str, set], edge: Callable[[str, str], None]) -> None:
+    """Edges from the resource tokens: who provides, needs, moves away or frees each name."""
     prov: dict = {}
     users: dict = {}
     del_users: dict = {}
@@ -93,11 +130,6 @@ def order_ops(ops: list[Op], sort: dict[str, tuple], extra_frees: dict[str, set]
             movers.setdefault(t, []).append(op.key)
         for t in f:
             freers.setdefault(t, []).append(op.key)
-
-    def edge(a: str, b: str) -> None:
-        if a != b:
-            g.add_edge(a, b)
-
     for t in set(prov) | set(users) | set(movers) | set(freers) | set(del_users):
         P, U, M, F, D = (prov.get(t, []), users.get(t, []), movers.get(t, []), freers.get(t, []),
                          del_users.get(t, []))
@@ -121,11 +153,11 @@ def order_ops(ops: list[Op], sort: dict[str, tuple], extra_frees: dict[str, set]
                 for f in F:
                     if t[0] == "L":
                         edge(u, f)
-    _per_link_edges(ops, edge)
-    if not nx.is_directed_acyclic_graph(g):  # pragma: no cover - would be a compiler bug
-        cycle = nx.find_cycle(g)
-        raise CompileError(f"internal error: operations depend on each other in a cycle: {cycle}")
-    return [by_key[k] for k in nx.lexicographical_topological_sort(g, key=lambda k: sort[k] + (k,))]
+
+
+#: the kinds of op :func:`_per_link_edges` orders among themselves
+_LAYER3_KINDS = frozenset({"del-route", "del-neighbor", "del-address", "set-link-down", "set-mac", "add-address",
+                           "add-neighbor", "add-route", "set-link-up", "set-bridge-port", "set-hairpin"})
 
 
 def _per_link_edges(ops: list[Op], edge: Callable[[str, str], None]) -> None:
@@ -135,9 +167,11 @@ def _per_link_edges(ops: list[Op], edge: Callable[[str, str], None]) -> None:
     before routes; port before hairpin."""
     per_link: dict[tuple, dict[str, list[str]]] = {}
     for op in ops:
-        name = getattr(op, "name", None)
-        per_link.setdefault((op.host, op.ns, name), {}).setdefault(op.kind, []).append(op.key)
+        if op.kind in _LAYER3_KINDS:
+            per_link.setdefault((op.host, op.ns, getattr(op, "name", None)), {}).setdefault(op.kind, []).append(op.key)
     for kinds in per_link.values():
+        if len(kinds) == 1 and len(next(iter(kinds.values()))) == 1:
+            continue  # one op alone on its link: nothing to order
         removals = kinds.get("del-route", []) + kinds.get("del-neighbor", [])
         flushers = kinds.get("del-address", []) + kinds.get("set-link-down", []) + kinds.get("set-mac", [])
         additions = kinds.get("add-address", []) + kinds.get("add-neighbor", []) + kinds.get("add-route", [])

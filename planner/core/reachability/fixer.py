@@ -30,47 +30,48 @@ class Fixer:
     def with_fix(self, v: Verdict, a: Iface, b: Iface) -> Verdict:
         if v.reachable:
             return v
-        fix, remedy = self.fix_for(v, a, b)
-        return v.with_fix(fix, remedy) if fix else v
+        fix, remedy, ports = self.fix_for(v, a, b)
+        return v.with_fix(fix, remedy, ports) if fix else v
 
-    def fix_for(self, v: Verdict, a: Iface, b: Iface) -> tuple[str, Remedy]:
+    def fix_for(self, v: Verdict, a: Iface, b: Iface) -> tuple[str, Remedy, tuple[str, ...]]:
+        """(the fix in words, its kind, the ports it changes)."""
         w = self.world
         if v.reason == Reason.NOT_CREATED:
-            return "fix the error finding that makes the kernel refuse it (mvplan check)", Remedy.DESIGN_ERROR
+            return "fix the error finding that makes the kernel refuse it (mvplan check)", Remedy.DESIGN_ERROR, ()
         lowers_down = [i for i in (a, b) if i.is_child and i.lower and not w.by_id[i.lower].up]
         if lowers_down:
-            return f"bring the parent up: ip link set dev {short(str(lowers_down[0].lower))} up", Remedy.BRING_UP
+            return f"bring the parent up: ip link set dev {short(str(lowers_down[0].lower))} up", Remedy.BRING_UP, ()
         if v.reason == Reason.SRC_DOWN or not (a.up and b.up):
             down = a if not a.up else b
-            return f"bring {down.id} up: ip link set dev {down.name} up", Remedy.BRING_UP
+            return f"bring {down.id} up: ip link set dev {down.name} up", Remedy.BRING_UP, ()
         if v.reason in (Reason.NO_ROUTE, Reason.REPLY_NO_ROUTE):
             return ("put both endpoints in one subnet, or add routes (mvplan predicts within the subnets it is given)",
-                    Remedy.ROUTE)
-        if v.reason == Reason.L2_LOOP or self._fooled(v):
-            off = self._hairpin_off(a, b)
+                    Remedy.ROUTE, ())
+        if v.reason == Reason.L2_LOOP or v.mislearned:
+            off, port = self._hairpin_off(a, b)
             if off:
-                return off, Remedy.HAIRPIN_OFF
-        on = self._hairpin_on(a, b)
+                return off, Remedy.HAIRPIN_OFF, (port,)
+        on, ports = self._hairpin_on(a, b)
         if on:
-            return on, Remedy.HAIRPIN_ON
+            return on, Remedy.HAIRPIN_ON, ports
         modes = {i.mode for i in (a, b) if i.is_child}
         if "private" in modes or "source" in modes:
             return ("private/source children cannot resolve siblings by ARP: use bridge (or vepa + hairpin) mode, "
-                    "or static neighbours on both ends plus a hairpin port"), Remedy.MODE
-        return "", Remedy.NONE
+                    "or static neighbours on both ends plus a hairpin port"), Remedy.MODE, ()
+        return "", Remedy.NONE, ()
 
     # -- hairpin on ------------------------------------------------------------------------
-    def _hairpin_on(self, a: Iface, b: Iface) -> str:
+    def _hairpin_on(self, a: Iface, b: Iface) -> tuple[str, tuple[str, ...]]:
         if self._hairpin_world is None:
             self._hairpin_world = self.world.with_hairpin_everywhere()
         hw = self._hairpin_world
         if not Ping(hw, a, b).run().done:
-            return ""
+            return "", ()
         ports = sorted({p for p in (self._port(a), self._port(b)) if p and not self._hairpin(p)})
         if not ports:
-            return "turn on hairpin on the switch ports involved"
+            return "turn on hairpin on the switch ports involved", ()
         return ("turn on hairpin (reflective relay) on " + ", ".join(ports) + ": " +
-                "; ".join(hairpin_command(p) for p in ports) + " - or put the siblings in bridge mode")
+                "; ".join(hairpin_command(p) for p in ports) + " - or put the siblings in bridge mode"), tuple(ports)
 
     def _port(self, i: Iface) -> str | None:
         w = self.world
@@ -84,19 +85,15 @@ class Fixer:
         return bool(at and at[0].ports[at[1]].hairpin)
 
     # -- hairpin off -------------------------------------------------------------------------
-    @staticmethod
-    def _fooled(v: Verdict) -> bool:
-        return "learned" in v.message and "behind that very port" in v.message
-
-    def _hairpin_off(self, a: Iface, b: Iface) -> str:
+    def _hairpin_off(self, a: Iface, b: Iface) -> tuple[str, str]:
         """Try turning hairpin off on each hairpin port: the first that makes the ping work."""
         for port in self._hairpin_ports():
             world = World(self._without_hairpin(port))
             if Ping(world, a, b).run().done:
                 return (f"turn hairpin off on {port}: it reflects frames back into a learning switch or bridge, "
                         f"which then learns MACs behind the wrong port (or the reflection closes a loop): "
-                        f"{hairpin_command(port, on=False)}")
-        return ""
+                        f"{hairpin_command(port, on=False)}"), port
+        return "", ""
 
     def _hairpin_ports(self) -> list[str]:
         out = []

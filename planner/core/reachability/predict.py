@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..gcpause import without_gc_pauses
 from ..model import Design, Iface
 from .classes import Classes, classify
 from .fixer import Fixer
@@ -28,7 +29,12 @@ def replay(world: World, a: Iface, b: Iface) -> Verdict:
         return local_verdict(a.ns)
     if a.id in world.refused or b.id in world.refused:
         return not_created_verdict(world, a, b)
-    return decide(world, a, b, Ping(world, a, b).run())
+    out = Ping(world, a, b).run()
+    verdict = decide(world, a, b, out)
+    if out.relearned and out.queued and Ping(world, a, b, eager_broadcast=True).run().done != out.done:
+        # the order of the broadcast worker and the backlog decided where a MAC was learned last
+        verdict = verdict.timing_dependent()
+    return verdict
 
 
 class Prediction:
@@ -72,6 +78,10 @@ class Prediction:
     def reachable(self, a: str, b: str) -> bool:
         return self._stored(a, b).reachable
 
+    def timing(self, a: str, b: str) -> bool:
+        """Does the kernel decide this pair by a race (:meth:`Verdict.timing_dependent`)?"""
+        return self._stored(a, b).timing
+
     def verdict(self, a: str, b: str) -> Verdict:
         """The verdict for endpoint ids ``a`` -> ``b``, worded for that pair."""
         if a == b:
@@ -92,6 +102,11 @@ class Prediction:
         """Every ordered pair materialised (for tests and small designs)."""
         return {(a.id, b.id): self.reachable(a.id, b.id) for a in self.endpoints for b in self.endpoints
                 if a.id != b.id}
+
+    def timing_pairs(self) -> set[tuple[str, str]]:
+        """The ordered pairs whose outcome is a race in the kernel (usual outcome in :meth:`matrix`)."""
+        return {(a.id, b.id) for a in self.endpoints for b in self.endpoints
+                if a.id != b.id and self.timing(a.id, b.id)}
 
     def anchor(self, endpoint_id: str) -> str:
         """The parent an endpoint hangs off (the endpoint itself when it is no child)."""
@@ -156,6 +171,7 @@ class Prediction:
                             "reachable_pairs": self.reachable_pairs(), "exceptions": len(exceptions)}}
 
 
+@without_gc_pauses
 def predict(design: Design, *, merge: bool = True) -> Prediction:
     """Predict every ordered pair of endpoints (interfaces with an IPv4 address).
 

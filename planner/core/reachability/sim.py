@@ -88,6 +88,8 @@ class Outcome:
     """What happened during one ping (the milestones a reason code is read from)."""
 
     storm: bool = False
+    queued: bool = False     # a broadcast went through a macvlan broadcast queue
+    relearned: bool = False  # a bridge learned a MAC it knew on one port on another
     arp_sent: bool = False
     responders: list[Iface] = field(default_factory=list)
     arp_trail: Trail | None = None
@@ -108,11 +110,18 @@ class Outcome:
 class Ping:
     """``Ping(world, a, b).run()``: the outcome of A pinging B (A and B endpoints in other namespaces)."""
 
-    def __init__(self, world: World, a: Iface, b: Iface):
+    def __init__(self, world: World, a: Iface, b: Iface, *, eager_broadcast: bool = False):
         self.w, self.a, self.b = world, a, b
+        #: serve the macvlan broadcast queue at once (its worker on another CPU winning every race)
+        #: instead of when the backlog is empty (the usual order)
+        self.eager_broadcast = eager_broadcast
         self.aip, self.bip = a.ips[0], b.ips[0]
         self.out = Outcome()
         self.queue: deque[tuple[bool, str, Frame, Trail]] = deque()   # (to a stack?, node, frame, trail)
+        #: with ``eager_broadcast``: what the broadcast worker's deliveries set off, run to the end
+        #: ahead of the backlog (the worker on the other CPU wins the race outright)
+        self.lane: deque[tuple[bool, str, Frame, Trail]] = deque()
+        self.in_lane = False
         self.bcq: deque[tuple[MacvlanPort, Frame, Iface | None, Trail]] = deque()
         self.fdb: dict[str, dict[str, int]] = {}
         self.neigh: dict[tuple[str, IP4], str | None] = {}             # learned entries; None: resolving
@@ -135,11 +144,13 @@ class Ping:
     def run(self) -> Outcome:
         self.send_ip(self.a.ns, ECHO, self.aip, self.bip, Trail(Hop(self.a.ns, Step.SEND)))
         events = 0
-        while (self.queue or self.bcq) and not self.out.done:
-            if not self.queue:
+        while (self.queue or self.lane or self.bcq) and not self.out.done:
+            if self.bcq and (self.eager_broadcast or not (self.queue or self.lane)):
+                self.in_lane = self.eager_broadcast
                 self.serve_broadcast_queue()
                 continue
-            to_stack, node, f, trail = self.queue.popleft()
+            self.in_lane = bool(self.lane)
+            to_stack, node, f, trail = (self.lane or self.queue).popleft()
             events += 1
             if events > MAX_EVENTS:
                 self.out.storm = True
@@ -151,7 +162,7 @@ class Ping:
         return self.out
 
     def enqueue(self, node: str, f: Frame, trail: Trail, to_stack: bool = False) -> None:
-        self.queue.append((to_stack, node, f, trail))
+        (self.lane if self.in_lane else self.queue).append((to_stack, node, f, trail))
 
     def drop(self, f: Frame, node: str, why: str, detail: str = "") -> None:
         if len(self.out.drops) < 64:
@@ -213,7 +224,9 @@ class Ping:
             return
         table = self.fdb.setdefault(br.id, {})
         if port.learning and f.src not in br.local_macs:
-            table[f.src] = k
+            if table.setdefault(f.src, k) != k:
+                self.out.relearned = True
+                table[f.src] = k
         if f.dst == BCAST:
             self.flood(br, k, f, trail)
             if br.dev is not None:
@@ -294,6 +307,7 @@ class Ping:
                     self.enqueue(src.id, f, trail.add(src.id, Step.QUEUED), to_stack=True)
                 return
             self.bcq.append((mp, f, src, trail))
+            self.out.queued = True
             self.stack(lower, f, trail)  # RX_HANDLER_PASS: the parent's own stack sees it too
             return
         vlan = mp.passthru or mp.by_mac.get(f.dst)

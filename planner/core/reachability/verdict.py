@@ -6,7 +6,7 @@ the JSON output and the CLI show.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 __all__ = ["Reason", "Step", "Hop", "Remedy", "Verdict", "REASONS", "REACHABLE_REASONS"]
@@ -106,16 +106,33 @@ class Verdict:
     fix: str = ""
     reply_hops: tuple[Hop, ...] = ()
     remedy: Remedy = Remedy.NONE
+    #: the kernel's answer depends on a race (the macvlan broadcast worker against frames still in
+    #: flight): ``reachable`` is the usual outcome, the other one happens too
+    timing: bool = False
+    #: the bridge or switch port where a frame died because the bridge had learned its destination
+    #: behind that very port (a reflection fooled its learning); "" when that is not why
+    mislearned: str = ""
+    #: the ports the fix changes (hairpin on or off there)
+    fix_ports: tuple[str, ...] = ()
 
     @property
     def steps(self) -> frozenset[Step]:
         """Every kind of step the frames of this ping took (both directions)."""
         return frozenset(h.step for h in self.hops + self.reply_hops)
 
-    def with_fix(self, fix: str, remedy: Remedy) -> Verdict:
-        return Verdict(self.reachable, self.reason, self.message, self.hops, fix, self.reply_hops, remedy)
+    def with_fix(self, fix: str, remedy: Remedy, ports: tuple[str, ...] = ()) -> Verdict:
+        return replace(self, fix=fix, remedy=remedy, fix_ports=ports)
+
+    def timing_dependent(self) -> Verdict:
+        """The same verdict, marked as a race the kernel sometimes decides the other way."""
+        other = "succeeds" if not self.reachable else "fails"
+        note = (f" Timing-dependent: the macvlan broadcast worker races frames still in flight; when it "
+                f"wins, the ping {other} (the kernel decides this differently from one ping to the next).")
+        sep = "" if self.message.endswith(".") else "."
+        return replace(self, message=self.message + sep + note, timing=True)
 
     def to_dict(self) -> dict:
         return {"reachable": self.reachable, "reason": str(self.reason), "message": self.message,
                 "hops": [str(h) for h in self.hops], "reply_hops": [str(h) for h in self.reply_hops],
-                "fix": self.fix, "remedy": str(self.remedy)}
+                "fix": self.fix, "remedy": str(self.remedy), "timing": self.timing,
+                "mislearned": self.mislearned, "fix_ports": list(self.fix_ports)}

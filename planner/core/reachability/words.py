@@ -6,6 +6,8 @@ simulation saw (a switch that had learned a MAC on the port the frame came in on
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..ids import is_switch_port, short
 from ..model import Iface
 from .sim import ARP_REP, ARP_REQ, ECHO, ECHO_REPLY, Drop, Outcome
@@ -26,8 +28,27 @@ def not_created_verdict(w: World, a: Iface, b: Iface) -> Verdict:
     return Verdict(False, Reason.NOT_CREATED, f"{x.id} does not exist: the kernel refuses it ({r.code}, {r.errno}): {r.why}", (Hop(x.id),))
 
 
+#: the frame whose loss a blocked reason is about
+_LOST_FRAME = {Reason.ARP_UNANSWERED: ARP_REQ, Reason.ARP_REPLY_LOST: ARP_REP, Reason.ECHO_LOST: ECHO,
+               Reason.REPLY_ARP_UNANSWERED: ARP_REQ, Reason.REPLY_LOST: ECHO_REPLY}
+
+
 def decide(w: World, a: Iface, b: Iface, out: Outcome) -> Verdict:
     """The verdict of ``a`` pinging ``b`` from the simulation's outcome (no fix yet)."""
+    v = _decide(w, a, b, out)
+    kind = _LOST_FRAME.get(v.reason)
+    if kind is not None:
+        d = _mislearned_drop(out.drops, kind)
+        if d is not None:
+            v = replace(v, mislearned=d.node)
+    return v
+
+
+def _mislearned_drop(drops: list[Drop], kind: str) -> Drop | None:
+    return next((x for x in drops if x.kind == kind and x.why == "learned-on-ingress"), None)
+
+
+def _decide(w: World, a: Iface, b: Iface, out: Outcome) -> Verdict:
     aip, bip = a.ips[0], b.ips[0]
     if out.storm:
         return Verdict(False, Reason.L2_LOOP, _loop_text(out), _hops(out))
@@ -138,7 +159,7 @@ def port_hairpin(w: World, node: str | None) -> bool:
 
 def _learning_text(drops: list[Drop], kind: str) -> str | None:
     """A frame dropped because a bridge had learned its destination on the port it came in on."""
-    d = next((x for x in drops if x.kind == kind and x.why == "learned-on-ingress"), None)
+    d = _mislearned_drop(drops, kind)
     if d is None:
         return None
     return (f"the {kind} for {d.detail} reaches {d.node}, but the bridge there has learned {d.detail} behind that "

@@ -12,6 +12,7 @@ One small function per code, in three groups by what they need:
 from __future__ import annotations
 
 from ..findings import SEVERITIES, Finding
+from ..gcpause import without_gc_pauses
 from ..model import Design
 from ..reachability import Prediction, predict
 from .advice import ADVICE, MANY_MACS_THRESHOLD
@@ -33,6 +34,7 @@ def check_refusals(design: Design) -> list[Finding]:
     return _sorted([f for rule in REFUSALS for f in rule(design)])
 
 
+@without_gc_pauses
 def check_with_prediction(design: Design, prediction: Prediction | None = None) -> tuple[list[Finding], Prediction]:
     """Run every rule; returns the findings (errors first, then by code) and the prediction used."""
     if prediction is None:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from ..findings import INFO, WARNING, Finding, finding
 from ..model import Design, Iface
 from ..reachability import Prediction, Reason, Remedy, Step, Verdict
+from ..commands import hairpin_command
 from .common import children_by_lower, hairpin_commands, port_node, q, same_subnet, short
 
 __all__ = ["TRAFFIC"]
@@ -223,6 +224,30 @@ def rule_blast_radius(d: Design, p: Prediction) -> Iterable[Finding]:
 
 
 
+def rule_reflection_mislearning(d: Design, p: Prediction) -> Iterable[Finding]:
+    """MV117: pairs lost because a reflected copy taught a bridge the wrong port, one finding per fix."""
+    lost: dict[tuple[str, tuple[str, ...]], list[tuple[tuple[str, str], int, Verdict]]] = defaultdict(list)
+    for v, pair, n in p.groups():
+        if not v.reachable and v.mislearned:
+            ports = v.fix_ports if v.remedy == Remedy.HAIRPIN_OFF else ()
+            lost[(v.mislearned, ports)].append((pair, n, v))
+    for (where, ports), items in sorted(lost.items()):
+        pairs = sum(n for _, n, _ in items)
+        examples = ", ".join(f"{a} -> {b}" for (a, b), _, _ in items[:3])
+        racy = sum(n for _, n, v in items if v.timing)
+        subjects = list(dict.fromkeys([*ports, where] + [x for (a, b), _, _ in items[:3] for x in (a, b)]))
+        fix = items[0][2].fix if ports else ("turn hairpin off on the port that reflects frames towards the learning "
+                                             "bridge (the switch port facing it, or its own port facing the switch)")
+        yield finding("MV117", subjects,
+                      f"{pairs} ordered pair(s) are lost at {where} (e.g. {examples}): a hairpin port sends copies of "
+                      "their frames back towards where they came from, the bridge there learns the sender's MAC "
+                      "behind the wrong port, and the answer then goes the wrong way and is dropped" +
+                      (f"; {racy} of them are a race in the kernel (sometimes the answer gets through first)"
+                       if racy else ""),
+                      fix=fix, commands=tuple(hairpin_command(port, on=False) for port in ports))
+
+
 TRAFFIC: tuple[Callable[[Design, Prediction], Iterable[Finding]], ...] = (
-    rule_arp_flux, rule_sibling_traffic, rule_host_cannot_reach_children, rule_blast_radius,
+    rule_arp_flux, rule_sibling_traffic, rule_reflection_mislearning, rule_host_cannot_reach_children,
+    rule_blast_radius,
 )
