@@ -120,7 +120,9 @@ def test_findings_are_badged_on_their_subjects_and_highlights_go_with_them(page,
     # hairpin off: the VEPA pair is blocked, MV203 names the port - badged without clicking a card
     page.evaluate("() => window.mvplanEditor.commit('hairpin off', (d) => { d.switches[0].ports[0].hairpin = false; })")
     settle(page)
-    codes = page.eval_on_selector_all("#findings .finding", "els => els.map(e => [e.dataset.code, [...e.classList].find(c => c.startsWith('sev-')).slice(4)])")
+    codes = page.eval_on_selector_all(
+        "#findings .finding",
+        "els => els.map(e => [e.dataset.code, [...e.classList].find(c => c.startsWith('sev-')).slice(4)])")
     assert any(c == "MV203" for c, _ in codes), codes
     marked = page.evaluate("() => window.cy.elements('.sev-error, .sev-warning').map(e => e.id())")
     assert "switch:sw1/p1" in marked, marked
@@ -196,3 +198,16 @@ def test_an_unattached_child_says_what_to_do(page, live_server):
     problems = page.inner_text("#problems")
     assert "mv1 has no parent NIC - press E and drag it onto one" in problems, problems
     assert "No findings" not in page.inner_text("#panel-findings")
+
+
+def test_labels_keep_a_minimum_size_after_fitting(page, live_server):
+    from test_browser_large import TINY_LABELS
+
+    open_example(page, "two-parent-host")
+    page.click("#fit")
+    page.wait_for_timeout(100)
+    assert page.evaluate(TINY_LABELS) == []
+    # and at this size they are drawn, not hidden
+    shown = page.evaluate("""() => window.cy.nodes().filter((n) => n.data('label') &&
+        parseFloat(n.style('font-size')) * window.cy.zoom() >= parseFloat(n.style('min-zoomed-font-size'))).length""")
+    assert shown >= 5
