@@ -81,7 +81,9 @@ def test_rehearse_drift_and_discover_from_the_browser(lab_prereqs, browser, tmp_
         assert "host1/ns:web" in result and "missing live" in result, result
         page.screenshot(path=str(ARTIFACTS / "drift.png"))
 
-        # ---- discover: the scratch namespace becomes a new design with its NICs
+        # ---- discover: the scratch namespace, given a macvlan on eth0, becomes a new design
+        s.ip(target, "link", "add", "mv0", "link", "eth0", "type", "macvlan", "mode", "private")
+        s.ip(target, "addr", "add", "10.77.0.5/24", "dev", "mv0")
         page.goto("/")
         page.wait_for_selector("body[data-ready='true']")
         page.click("#discover summary")
@@ -93,7 +95,11 @@ def test_rehearse_drift_and_discover_from_the_browser(lab_prereqs, browser, tmp_
         page.wait_for_selector("body[data-ready='true']")
         d = page.evaluate("() => JSON.parse(JSON.stringify(window.mvplan.doc))")
         assert d["name"] == "discovered-lab"
-        assert {p["name"] for p in d["hosts"][0]["parents"]} >= {"eth0", "eth1", "eth2"}
+        host = d["hosts"][0]
+        assert [p["name"] for p in host["parents"]] == ["eth0"]
+        (child,) = host["children"]
+        assert (child["name"], child["parent"], child["mode"]) == ("mv0", "eth0", "private")
+        assert child["addresses"] == ["10.77.0.5/24"]
         assert errors == [], errors
     finally:
         if ctx is not None:
