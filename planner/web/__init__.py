@@ -14,6 +14,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from planner.core.errors import MvplanError
+
 __all__ = ["create_app", "serve", "resource_dir"]
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,29 @@ def init_app(app: Flask) -> None:
         return resp
 
 
+class ServeError(MvplanError):
+    """The designer cannot start (its port is taken, or not ours to use)."""
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before printing the URL when the port cannot be listened on (another server has it)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc}; pass --host with an address of this "
+                         "machine") from None
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Werkzeug does: TIME_WAIT is no obstacle
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc} - is another 'mvplan serve' "
+                             "running there? Stop it, or pass --port with a free port") from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 8080, instance_path: str | None = None,
           allow_apply: bool = False) -> None:
     """Build the app and serve it (threaded Werkzeug server; for a workstation, not the internet).
@@ -145,6 +170,7 @@ def serve(host: str = "127.0.0.1", port: int = 8080, instance_path: str | None =
 
     from .applying import new_token
 
+    _check_port_free(host, port)
     app = create_app(instance_path=instance_path or os.path.join(os.getcwd(), "instance"))
     app.config["ALLOW_APPLY"] = bool(allow_apply)
     app.config["APPLY_TOKEN"] = new_token() if allow_apply else None

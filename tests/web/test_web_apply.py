@@ -165,6 +165,7 @@ def test_serve_prints_a_fresh_apply_token(tmp_path, monkeypatch, capsys):
     apps = []
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("flask.Flask.run", lambda self, **kw: apps.append(self))
+    monkeypatch.setattr(web, "_check_port_free", lambda host, port: None)  # port 9999 may be in use here
     web.serve(port=9999, allow_apply=True)
     web.serve(port=9999, allow_apply=True)
     err = capsys.readouterr().err
