@@ -78,8 +78,10 @@ cy.on('ehcomplete', (evt, src, tgt, added) => {
 });
 // a drag that ends anywhere else either still means a cable (released over a valid end before
 // the hover delay) or gets told why not: a drag in connect mode never ends in silence
-cy.on('ehstop', (evt, position, src) => {
-  if (connected || !src || src.empty()) return;
+// edgehandles emits ({type, position}, source): the position is on the event, not an argument
+cy.on('ehstop', (evt, src) => {
+  const position = evt.position;
+  if (connected || !src || src.empty() || !position) return;
   connected = true;
   const under = nodeAt(position, src);
   if (!under) { hint(`Drop the end on a node: dragging from ${describe(src.data(), nodeData)} ${M.connectHint(src.data())}`, 'warning'); return; }

@@ -128,3 +128,42 @@ def test_printed_review_keeps_the_matrix_on_one_page_with_readable_labels(page, 
     pdf = tmp_path / "review.pdf"
     page.pdf(path=str(pdf), prefer_css_page_size=True)
     assert pdf.stat().st_size > 1000
+
+
+def _drag_fast(page, src, dst_xy):
+    """Press on `src`, move straight to `dst_xy` and release at once (no hover delay)."""
+    from test_browser_editor import node_xy
+
+    x1, y1 = node_xy(page, src)
+    x2, y2 = dst_xy
+    page.mouse.move(x1, y1)
+    page.mouse.down()
+    page.mouse.move((x1 + x2) / 2, (y1 + y2) / 2, steps=6)
+    page.mouse.move(x2, y2, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(100)
+
+
+def test_a_drag_in_connect_mode_makes_a_cable_or_says_why_not(page, live_server):
+    from test_browser_editor import node_xy
+
+    new_design(page)
+    for key in "hpcs":
+        page.keyboard.press(key)
+    page.click("#fit")
+    d = doc(page)
+    child = d["hosts"][0]["children"][0]
+    child_id = f"host1/ns:{child['namespace']}/{child['name']}"
+    page.evaluate("id => window.mvplanEditor.commit('detach', (d) => { d.hosts[0].children[0].parent = ''; })")
+    page.click("#connect-mode")
+    # child -> switch port: not a cable mvplan can draw; the hint says why
+    _drag_fast(page, child_id, node_xy(page, "switch:sw1/p1"))
+    assert "No cable:" in page.inner_text("#hint"), page.inner_text("#hint")
+    # released on empty canvas: the hint says what to drop it on
+    box = page.locator("#cy").bounding_box()
+    _drag_fast(page, child_id, (box["x"] + 5, box["y"] + box["height"] - 5))
+    assert "Drop the end on a node" in page.inner_text("#hint")
+    # released on the parent before the hover delay: still a cable
+    _drag_fast(page, child_id, node_xy(page, "host1/eth0"))
+    assert doc(page)["hosts"][0]["children"][0]["parent"] == "eth0"
+    assert "lower:" not in page.inner_text("#hint")
