@@ -4,15 +4,31 @@ drawing; errors and warnings are badged on their subjects and highlights go with
 finding; a click inside a box selects the box, and messages name objects in words."""
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
+import yaml
 from test_browser_editor import click_node, doc, node_xy, settle, upload_into_editor, wait_ready
-from test_browser_live_check import create_design, open_example
+from test_browser_live_check import create_design
 
 pytestmark = pytest.mark.browser
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+_copies = itertools.count(1)
+
+
+def open_copy(page, example: str, rename: bool = True) -> int:
+    """Open a fresh copy of an example (the seeded ones are shared by every test of the session:
+    an edit would leave a draft on them). The copy's name does not contain the example's."""
+    document = yaml.safe_load((EXAMPLES / f"{example}.yaml").read_text())
+    if rename:
+        document["name"] = f"copy {next(_copies)} of {example.replace('-', ' ')}"
+    design_id = create_design(page, document)
+    page.goto(f"/designs/{design_id}")
+    wait_ready(page)
+    settle(page)
+    return design_id
 
 # every drawn node whose design object sits in a box (host, switch): is it drawn inside that box?
 OUTSIDE = """async () => {
@@ -39,8 +55,8 @@ def boxes_enclose_members(page):
     assert page.evaluate("() => window.cy.nodes().filter(n => n.parent().nonempty()).length") >= 3
 
 
-def test_compound_boxes_enclose_members_after_draft_upload_undo_and_layout(page, live_server):
-    open_example(page, "two-parent-host")
+def test_compound_boxes_enclose_members_after_draft_upload_undo_and_layout(page, live_server, tmp_path):
+    open_copy(page, "two-parent-host")
     boxes_enclose_members(page)
 
     # a draft autosaved and reopened
@@ -59,8 +75,10 @@ def test_compound_boxes_enclose_members_after_draft_upload_undo_and_layout(page,
     boxes_enclose_members(page)
 
     # Upload... replacing the open design
-    upload_into_editor(page, EXAMPLES / "vepa-hairpin.yaml")
-    page.wait_for_function("() => window.mvplan.doc.name === 'vepa-hairpin'")
+    upload = tmp_path / "uploaded.yaml"
+    upload.write_text((EXAMPLES / "vepa-hairpin.yaml").read_text().replace("name: vepa-hairpin", "name: uploaded"))
+    upload_into_editor(page, upload)
+    page.wait_for_function("() => window.mvplan.doc.name === 'uploaded'")
     settle(page)
     boxes_enclose_members(page)
 
@@ -80,7 +98,7 @@ def test_compound_boxes_enclose_members_after_draft_upload_undo_and_layout(page,
 
 
 def test_what_if_is_drawn_and_its_banner_stays_off_the_drawing(page, live_server, shot):
-    open_example(page, "vepa-hairpin")
+    open_copy(page, "vepa-hairpin")
     assert not page.evaluate("() => window.cy.getElementById('host1/eth0').hasClass('down')")
     # hairpin on in the design: drawn as such
     assert page.evaluate("() => window.cy.getElementById('switch:sw1/p1').hasClass('hairpin')")
@@ -116,7 +134,7 @@ def test_what_if_is_drawn_and_its_banner_stays_off_the_drawing(page, live_server
 
 
 def test_findings_are_badged_on_their_subjects_and_highlights_go_with_them(page, live_server):
-    open_example(page, "vepa-hairpin")
+    open_copy(page, "vepa-hairpin")
     # hairpin off: the VEPA pair is blocked, MV203 names the port - badged without clicking a card
     page.evaluate("() => window.mvplanEditor.commit('hairpin off', (d) => { d.switches[0].ports[0].hairpin = false; })")
     settle(page)
@@ -150,7 +168,7 @@ def test_findings_are_badged_on_their_subjects_and_highlights_go_with_them(page,
 
 
 def test_a_click_inside_a_box_selects_the_box_and_messages_use_words(page, live_server):
-    open_example(page, "vepa-hairpin")
+    open_copy(page, "vepa-hairpin")
     # a point inside host1 a few pixels beside a cable: Cytoscape's hit test gives the cable
     spot = page.evaluate("""() => {
         const e = window.cy.edges().filter(e => e.data('kind') === 'lower')[0];
@@ -203,7 +221,7 @@ def test_an_unattached_child_says_what_to_do(page, live_server):
 def test_labels_keep_a_minimum_size_after_fitting(page, live_server):
     from test_browser_large import TINY_LABELS
 
-    open_example(page, "two-parent-host")
+    open_copy(page, "two-parent-host")
     page.click("#fit")
     page.wait_for_timeout(100)
     assert page.evaluate(TINY_LABELS) == []

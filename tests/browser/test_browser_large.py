@@ -10,8 +10,9 @@ import sys
 
 import pytest
 import yaml
+from test_browser_canvas import open_copy
 from test_browser_editor import settle, wait_ready
-from test_browser_live_check import create_design, open_example
+from test_browser_live_check import create_design
 
 pytestmark = pytest.mark.browser
 
@@ -103,10 +104,11 @@ def test_matrix_lists_members_and_counts_ordered_pairs_like_the_cli(page, live_s
     assert len(listed) == endpoints
     # blocked pairs grouped by fix, as the CLI prints them
     cli_blocked = re.search(r"blocked: (\d+) ordered pair\(s\), (\d+) distinct fix", cli)
-    if cli_blocked:
-        head = page.inner_text("#blocked-groups h3")
-        n_pairs, n_fixes = (int(x) for x in cli_blocked.groups())
-        assert f"Blocked: {n_pairs} ordered pair" in head and f"{n_fixes} distinct fix" in head, head
+    assert cli_blocked, cli
+    head = page.inner_text("#blocked-groups h3")
+    n_pairs, n_fixes = (int(x) for x in cli_blocked.groups())
+    assert f"Blocked: {n_pairs} ordered pair" in head and f"{n_fixes} distinct fix" in head, head
+    assert page.locator("#blocked-groups li").count() == n_fixes
     # one endpoint's row and column
     one = page.evaluate("() => window.mvplan.check.prediction.endpoints[0].id")
     page.fill("#matrix-endpoint", one)
@@ -116,7 +118,7 @@ def test_matrix_lists_members_and_counts_ordered_pairs_like_the_cli(page, live_s
 
 
 def test_matrix_tooltip_and_explanation_are_about_the_pair_pointed_at(page, live_server):
-    open_example(page, "vepa-hairpin")
+    open_copy(page, "vepa-hairpin")
     page.evaluate("() => window.mvplanEditor.commit('hairpin off', (d) => { d.switches[0].ports[0].hairpin = false; })")
     settle(page)
     page.click("#tab-matrix")

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
+from test_browser_canvas import open_copy
 from test_browser_editor import doc, new_design, settle, upload_into_editor, wait_ready
-from test_browser_live_check import open_example
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ def inside_viewport(page, selector):
 
 
 def test_tabs_and_legend_fit_at_1280x800_and_fix_commands_wrap(page, live_server, shot):
-    open_example(page, "vepa-hairpin")
+    open_copy(page, "vepa-hairpin")
     for tab in page.eval_on_selector_all(".tabs [role=tab]", "els => els.map(e => '#' + e.id)"):
         assert inside_viewport(page, tab), f"{tab} is cut off"
     assert inside_viewport(page, ".legend")
@@ -42,7 +42,7 @@ def test_tabs_and_legend_fit_at_1280x800_and_fix_commands_wrap(page, live_server
 
 
 def test_tab_walks_the_canvas_elements(page, live_server):
-    open_example(page, "vepa-hairpin")
+    open_copy(page, "vepa-hairpin")
     page.focus("#cy")
     seen = []
     for _ in range(4):
@@ -98,21 +98,25 @@ def test_new_objects_appear_in_view_and_on_the_selected_host(page, live_server):
     assert second == d["hosts"][1]["name"] and len(d["hosts"][1]["parents"]) == 1
 
 
-def test_upload_into_an_open_design_can_import_it_as_a_new_design(page, live_server):
-    open_example(page, "two-parent-host")
+def test_upload_into_an_open_design_can_import_it_as_a_new_design(page, live_server, tmp_path):
+    open_copy(page, "two-parent-host")
     before = page.url
-    upload_into_editor(page, EXAMPLES / "private-isolation.yaml", choice="new")
+    name = doc(page)["name"]
+    upload = tmp_path / "imported.yaml"
+    upload.write_text((EXAMPLES / "private-isolation.yaml").read_text().replace("name: private-isolation",
+                                                                               "name: imported isolation"))
+    upload_into_editor(page, upload, choice="new")
     page.wait_for_url(lambda url: url != before and re.search(r"/designs/\d+$", url) is not None)
     wait_ready(page)
     settle(page)
-    assert doc(page)["name"] == "private-isolation"
+    assert doc(page)["name"] == "imported isolation"
     page.goto(before)
     wait_ready(page)
-    assert doc(page)["name"] == "two-parent-host"  # the open design was not replaced
+    assert doc(page)["name"] == name  # the open design was not replaced
 
 
 def test_printed_review_keeps_the_matrix_on_one_page_with_readable_labels(page, live_server, tmp_path):
-    open_example(page, "two-parent-host")
+    open_copy(page, "two-parent-host")
     version = page.evaluate("() => window.mvplan.version")
     page.goto(page.url + f"/versions/{version}")
     wait_ready(page)
