@@ -220,6 +220,7 @@ def test_serve_uses_instance_in_the_current_directory(tmp_path, monkeypatch):
     seen = {}
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("flask.Flask.run", lambda self, **kw: seen.update(kw, app=self))
+    monkeypatch.setattr(web, "_check_port_free", lambda host, port: None)  # port 9999 may be in use here
     web.serve(port=9999, allow_apply=True)
     assert seen["app"].instance_path == str(tmp_path / "instance")
     assert seen["app"].config["ALLOW_APPLY"] is True
