@@ -225,7 +225,16 @@ def test_labels_keep_a_minimum_size_after_fitting(page, live_server):
     page.click("#fit")
     page.wait_for_timeout(100)
     assert page.evaluate(TINY_LABELS) == []
-    # and at this size they are drawn, not hidden
-    shown = page.evaluate("""() => window.cy.nodes().filter((n) => n.data('label') &&
-        parseFloat(n.style('font-size')) * window.cy.zoom() >= parseFloat(n.style('min-zoomed-font-size'))).length""")
-    assert shown >= 5
+    # zoomed out to where 10 px labels would be 7 px or 5 px, labels are still drawn at 8 px or
+    # more (bigger in drawing units); further out they are hidden rather than shrunk
+    for zoom, drawn in ((0.7, True), (0.5, True), (0.3, False)):
+        page.evaluate("z => { window.cy.zoom(z); window.cy.center(); }", zoom)
+        page.wait_for_timeout(150)
+        px = page.evaluate("""() => window.cy.nodes('.child').map((n) => [
+            parseFloat(n.style('font-size')) * window.cy.zoom(), parseFloat(n.style('min-zoomed-font-size'))])""")
+        assert px, "no children drawn"
+        if drawn:
+            assert all(size >= 8 and size >= least for size, least in px), (zoom, px)
+        else:
+            assert all(size < least for size, least in px), (zoom, px)
+        assert page.evaluate(TINY_LABELS) == []
