@@ -146,3 +146,31 @@ def test_matrix_tooltip_and_explanation_are_about_the_pair_pointed_at(page, live
     page.wait_for_function("() => /REACHABLE/.test(document.getElementById('explain').textContent)")
     assert page.locator("#explain ol[data-direction=there] li").count() > 0
     assert page.locator("#explain ol[data-direction=back] li").count() > 0
+
+
+def test_children_sharing_a_namespace_collapse_per_namespace_group(page, live_server):
+    children = [{"name": f"{ns}{k}", "parent": "eth0", "mode": "bridge", "namespace": ns,
+                 "addresses": [f"10.9.{n}.{k + 1}/16"]} for n, ns in enumerate(("a", "b")) for k in range(12)]
+    children += [{"name": f"solo{k}", "parent": "eth0", "mode": "private", "addresses": [f"10.9.5.{k + 1}/16"]}
+                 for k in range(3)]
+    design_id = create_design(page, {"name": "shared namespaces", "hosts": [
+        {"name": "host1", "parents": [{"name": "eth0"}], "children": children}]})
+    page.goto(f"/designs/{design_id}")
+    wait_ready(page)
+    settle(page)
+    assert page.evaluate("() => window.cy.nodes('.group').length") == 0  # small: not grouped until asked
+    page.focus("#cy")
+    page.keyboard.press("g")
+    page.wait_for_function("() => window.cy.nodes('.group').length > 0")
+    groups = {g["id"]: g for g in page.evaluate("() => window.cy.nodes('.group').map(n => n.data())")}
+    assert set(groups) == {"group:host1/eth0/ns:a", "group:host1/eth0/ns:b"}, set(groups)
+    assert all(g["count"] == 12 and g["modes"] == {"bridge": 12} for g in groups.values())
+    assert "ns a: 12 children of eth0" in groups["group:host1/eth0/ns:a"]["label"]
+    # the three children in namespaces of their own stay drawn (fewer than a group's minimum)
+    assert page.evaluate("() => window.cy.nodes('.child').length") == 3
+    # a click on a group expands it
+    x, y = page.evaluate("""() => { const p = window.cy.getElementById('group:host1/eth0/ns:a').renderedPosition();
+        const r = document.getElementById('cy').getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }""")
+    page.mouse.click(x, y)
+    page.wait_for_function("() => window.cy.nodes('.child').length === 15")
+    assert "Expanded 12 children of eth0" in page.inner_text("#hint")
