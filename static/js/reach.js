@@ -247,13 +247,23 @@ export function initReach({ matrix, explainBox, groupsBox, membersBox, filterInp
   }
 
   // ---------------------------------------------------------------- class members
+  // A few hundred members are listed open; more behind their summary (a closed <details> is not
+  // laid out, and a 1,000-endpoint list laid out on every edit cost the matrix a frame). The
+  // user's open/closed choice is kept across edits.
+  const MEMBERS_OPEN_MAX = 200;
+  let membersOpen = null;
   function renderMembers(classes, grouped) {
     clear(membersBox);
     if (!grouped) return;
-    membersBox.append(h('h3', {}, `Members of the ${classes.length} classes`));
+    const total = classes.reduce((n, m) => n + m.length, 0);
+    const open = membersOpen ?? total <= MEMBERS_OPEN_MAX;
     const ol = h('ol.class-members', { start: 0 });
     classes.forEach((m, n) => ol.append(h('li', { 'data-class': n }, h('strong', {}, `class ${n}`), ` (${m.length}): `, m.join(', '))));
-    membersBox.append(ol);
+    const box = h('details', { open, 'data-auto': String(open) },
+      h('summary', {}, h('h3', {}, `Members of the ${classes.length} classes (${plural(total, 'endpoint')})`)), ol);
+    // (a details created open fires a toggle too: only a change from the automatic state counts)
+    box.addEventListener('toggle', () => { if (String(box.open) !== box.dataset.auto) membersOpen = box.open; });
+    membersBox.append(box);
   }
 
   // ---------------------------------------------------------------- one pair explained

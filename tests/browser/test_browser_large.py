@@ -50,6 +50,14 @@ def test_children_collapse_per_parent_expand_on_click_and_search_finds_them(page
     assert {m: sum(g["modes"].get(m, 0) for g in groups) for m in modes} == modes
     assert all(re.search(rf"{g['count']} children of eth\d", g["label"]) for g in groups)
     assert page.locator("#group-toggle").get_attribute("aria-pressed") == "true"
+    # the matrix lists the 302 endpoints' classes behind their summary, opened on a click
+    page.click("#tab-matrix")
+    summary = page.locator("#class-members summary")
+    assert "(302 endpoints)" in summary.inner_text()
+    assert not page.evaluate("() => document.querySelector('#class-members details').open")
+    summary.click()
+    assert page.locator("#class-members li").first.is_visible()
+    page.click("#tab-props")
     shot(page, "editor-large-grouped")
 
     # labels stay readable after fitting: drawn at the minimum size or more, or not drawn at all
@@ -97,6 +105,8 @@ def test_matrix_lists_members_and_counts_ordered_pairs_like_the_cli(page, live_s
     summary = page.inner_text("#matrix .matrix-summary")
     assert f"{reachable} of {pairs} ordered pairs reachable, {pairs - reachable} blocked" in summary, summary
     # every class's members are listed, each endpoint exactly once
+    # 82 endpoints: listed open (a bigger list waits behind its summary)
+    assert page.evaluate("() => document.querySelector('#class-members details').open")
     members = page.eval_on_selector_all("#class-members li", "els => els.map(e => e.textContent)")
     listed = [x.strip() for li in members for x in li.split(": ", 1)[1].split(",")]
     assert sorted(listed) == sorted(e for e in page.evaluate(
