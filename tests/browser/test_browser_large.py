@@ -121,6 +121,8 @@ def test_matrix_lists_members_and_counts_ordered_pairs_like_the_cli(page, live_s
     assert page.locator("#blocked-groups li").count() == n_fixes
     # one endpoint's row and column
     one = page.evaluate("() => window.mvplan.check.prediction.endpoints[0].id")
+    page.focus("#matrix-endpoint")  # its suggestions: every endpoint
+    assert page.locator("#matrix-endpoints option").count() == endpoints
     page.fill("#matrix-endpoint", one)
     page.dispatch_event("#matrix-endpoint", "change")
     page.wait_for_function(
