@@ -65,6 +65,21 @@ SHOWN_AFTER = """rev => { const s = window.mvplan.timings.shown;
   return !!(s && s.rev > rev && s.painted && ['ok', 'invalid'].includes(document.body.dataset.check)); }"""
 
 
+def _console_errors_into(errors: list[str]):
+    """A console listener that keeps the page's error messages."""
+    def listen(m) -> None:
+        if m.type == "error":
+            errors.append(m.text)
+    return listen
+
+
+def _page_errors_into(errors: list[str]):
+    """A pageerror listener that keeps the uncaught exceptions' text."""
+    def listen(e) -> None:
+        errors.append(str(e))
+    return listen
+
+
 def serve(app):
     """Serve ``app`` from a thread of this process (for tests and quick looks)."""
     from werkzeug.serving import make_server
@@ -78,6 +93,7 @@ def serve_process(instance: str):
     """Serve the instance from a process of its own, like ``mvplan serve`` (threaded Werkzeug):
     the server should not share a CPU-bound interpreter (GIL, garbage collector) with Playwright."""
     proc = subprocess.Popen([sys.executable, __file__, "--serve-instance", instance], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
     line = proc.stdout.readline().strip()
     if not line.startswith("http://"):
         proc.kill()
@@ -251,9 +267,9 @@ def main(argv=None) -> int:
                 for label, did in designs:
                     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
                     page = ctx.new_page()
-                    errors = []
-                    page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-                    page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+                    errors: list[str] = []
+                    page.on("pageerror", _page_errors_into(errors))
+                    page.on("console", _console_errors_into(errors))
                     results[label] = measure(page, f"{base}/designs/{did}", args.edits, args.pause)
                     results[label]["errors"] = errors
                     ctx.close()

@@ -150,8 +150,8 @@ def test_token_and_csrf_are_both_needed(aapi, vepa_doc):
 
 
 def test_no_token_configured_means_nothing_matches(tmp_path, vepa_doc):
-    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE": str(tmp_path / "x.sqlite3"), "SEED_EXAMPLES": False,
-                      "ALLOW_APPLY": True}, instance_path=str(tmp_path))
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE": str(tmp_path / "x.sqlite3"),
+                      "SEED_EXAMPLES": False, "ALLOW_APPLY": True}, instance_path=str(tmp_path))
     a = ApplyApi(app)
     did = a.design(vepa_doc)
     for token in (None, "", "None"):
@@ -263,8 +263,8 @@ class FakeApplier:
                 assert self.block.wait(10)
             for k, op in enumerate(plan.ops):
                 fault and fault(k, op)
-        return ApplyResult(host=host, target=f"netns {netns}", plan=plan, dry_run=not yes, applied=len(plan.ops) if yes else 0,
-                           verified=yes)
+        return ApplyResult(host=host, target=f"netns {netns}", plan=plan, dry_run=not yes,
+                           applied=len(plan.ops) if yes else 0, verified=yes)
 
     def verify(self, design, *, netns=None, host=None, prefix=None):
         return ["host1/ns:web: namespace missing"]
@@ -314,7 +314,8 @@ def test_host_target_dry_run_needs_no_confirmation_but_apply_does(aapi, vepa_doc
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert resp.get_json()["target"]["kind"] == "host" and resp.get_json()["target"]["netns"] is None
     assert f.calls == [("apply", None, False)]
-    assert_envelope(aapi.post(f"/api/designs/{did}/apply", json={"target": {"kind": "host"}}), 400, "host_not_confirmed")
+    assert_envelope(aapi.post(f"/api/designs/{did}/apply", json={"target": {"kind": "host"}}), 400,
+                    "host_not_confirmed")
     assert len(f.calls) == 1  # refused before anything ran
     resp = aapi.post(f"/api/designs/{did}/apply", json={"target": {"kind": "host", "confirm": True}})
     assert resp.status_code == 202, resp.get_data(as_text=True)

@@ -232,4 +232,5 @@ def test_base_version_must_be_an_integer(api, vepa_doc):
     rec = create(api, vepa_doc)
     for bad in (True, "1", 1.5):
         assert_envelope(api.put(f"/api/designs/{rec['id']}", json={"document": vepa_doc, "base_version": bad}), 400)
-        assert_envelope(api.put(f"/api/designs/{rec['id']}/draft", json={"document": vepa_doc, "base_version": bad}), 400)
+        assert_envelope(api.put(f"/api/designs/{rec['id']}/draft",
+                                json={"document": vepa_doc, "base_version": bad}), 400)
