@@ -101,7 +101,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 
 def init_app(app: Flask) -> None:
-    from . import api, applying, csrf, hostcheck, ui
+    from . import api, applying, blueprints, csrf, hostcheck, ui
     from .errors import register_error_handlers
     from .store import Store
 
@@ -116,6 +116,7 @@ def init_app(app: Flask) -> None:
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(ui.bp)
+    blueprints.register(app)
 
     @app.template_filter("apply_time")
     def _apply_time(epoch: float | None) -> str:

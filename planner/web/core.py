@@ -117,7 +117,7 @@ def interfaces(design: Design) -> list[dict]:
 
 #: what the editor reads of each part of a check answer (static/js/editor.js, panels.js, props.js)
 EDITOR_ENDPOINT_KEYS = ("id", "address", "parent", "class")
-EDITOR_VERDICT_DROP = ("hops", "example")
+EDITOR_VERDICT_DROP = ("hops", "reply_hops")
 EDITOR_INTERFACE_KEYS = ("id", "mac", "mtu")
 
 
@@ -131,7 +131,8 @@ def editor_view(payload: dict) -> dict:
         out["prediction"] = {
             **{k: v for k, v in pred.items() if k not in ("endpoints", "classes", "verdicts")},
             "endpoints": [{k: e[k] for k in EDITOR_ENDPOINT_KEYS if k in e} for e in pred.get("endpoints", [])],
-            "verdicts": [{k: v for k, v in vd.items() if k not in EDITOR_VERDICT_DROP} for vd in pred.get("verdicts", [])],
+            "verdicts": [{k: v for k, v in vd.items() if k not in EDITOR_VERDICT_DROP}
+                         for vd in pred.get("verdicts", [])],
         }
     if "interfaces" in payload:
         out["interfaces"] = [{k: i[k] for k in EDITOR_INTERFACE_KEYS} for i in payload["interfaces"]]

@@ -13,10 +13,16 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from planner.core.errors import MvplanError
+
 from . import MAX_CONTENT_LENGTH, create_app
 from .hostcheck import allowed_hosts, hostname_of, is_loopback
 
 __all__ = ["ServerLimits", "exposure_warnings", "serve", "waitress_options"]
+
+
+class ServeError(MvplanError):
+    """The designer cannot start (its port is taken, or the address is not this machine's)."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,12 @@ def serve(host: str = "127.0.0.1", port: int = 8080, instance_path: str | None =
     app.config["ALLOW_APPLY"] = bool(allow_apply)
     app.config["APPLY_TOKEN"] = new_token() if allow_apply else None
     app.config["ALLOWED_HOSTS"] = allowed_hosts(host, allowed)
-    server = create_server(app, host=host, port=port, **waitress_options(limits, trusted_proxy))
+    try:
+        server = create_server(app, host=host, port=port, **waitress_options(limits, trusted_proxy))
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc} - is another 'mvplan serve' "
+                         "running there? Stop it, or pass --port with a free port (--host with an address of "
+                         "this machine)") from None
     bound_port = getattr(server, "effective_port", port)
     shown = f"[{host}]" if host.count(":") > 1 else host
     say(f"designer on http://{shown}:{bound_port}/ (instance {app.instance_path}; waitress, {limits.threads} "

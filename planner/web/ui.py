@@ -40,11 +40,17 @@ def _verdict_index(prediction: dict):
     return {(v["from"], v["to"], v.get("same_parent")): v for v in prediction.get("verdicts", [])}
 
 
-def _cell(v: dict | None) -> dict:
+def _cell(v: dict | None, pair: tuple[str, str] | None = None) -> dict:
+    """A grid cell; for an endpoint pair the verdict's words are its own only when it was worded
+    for that pair (a class verdict speaks of its example pair, and says so)."""
     if not v:
         return {"unknown": True}
-    return {"reachable": v["reachable"], "reason": v.get("reason", ""), "message": v.get("message", ""),
-            "fix": v.get("fix", "")}
+    message = v.get("message", "")
+    example = v.get("example")
+    if pair is not None and example and tuple(example) != pair:
+        message = f"as for {example[0]} -> {example[1]}: {message}"
+    return {"reachable": v["reachable"], "reason": v.get("reason", ""), "message": message, "fix": v.get("fix", ""),
+            "pair": pair}
 
 
 def matrix(prediction: dict, limit: int = MATRIX_ENDPOINT_LIMIT) -> dict:
@@ -55,6 +61,7 @@ def matrix(prediction: dict, limit: int = MATRIX_ENDPOINT_LIMIT) -> dict:
     """
     eps = prediction.get("endpoints", [])
     verdicts = _verdict_index(prediction)
+    exceptions = {(x["from"], x["to"]): x for x in prediction.get("exceptions", [])}
     has_same = any(k[2] is not None for k in verdicts)
     rows = []
     if len(eps) <= limit:
@@ -67,11 +74,12 @@ def matrix(prediction: dict, limit: int = MATRIX_ENDPOINT_LIMIT) -> dict:
                     cells.append({"self": True})
                     continue
                 same = (a["parent"] == b["parent"]) if has_same else None
-                cells.append(_cell(verdicts.get((a["cls"], b["cls"], same))))
+                pair = (a["id"], b["id"])
+                cells.append(_cell(exceptions.get(pair) or verdicts.get((a["cls"], b["cls"], same)), pair))
             rows.append({"label": a, "cells": cells})
         return {"labels": labels, "rows": rows, "grouped": False}
-    labels = [{"id": f"class {n}", "label": f"class {n} ({len(m)})", "title": ", ".join(m[:20]), "cls": n,
-               "size": len(m)} for n, m in enumerate(prediction.get("classes", []))]
+    labels = [{"id": f"class {n}", "label": f"class {n} ({len(m)})", "title": ", ".join(m), "cls": n,
+               "size": len(m), "members": m} for n, m in enumerate(prediction.get("classes", []))]
     for a in labels:
         cells = []
         for b in labels:

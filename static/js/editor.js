@@ -1,12 +1,18 @@
 // The designer: canvas, palette, properties, live check, what-if, plan, undo/redo, autosave.
 import cytoscape from '../vendor/cytoscape/cytoscape.esm.min.mjs';
-import { stylesheet } from './style.js';
 import * as M from './model.js';
 import { api, download, JSONText } from './api.js';
 import { h, $, $$, debounce, clear } from './dom.js';
 import * as P from './panels.js';
 import { renderProps, showFieldProblems } from './props.js';
 import { initApply } from './apply.js';
+import * as G from './groups.js';
+import { describe, nameOf } from './words.js';
+import { countText, findingMarks, Tooltip, worst } from './marks.js';
+import { initReach } from './reach.js';
+import { findingIndex, search } from './search.js';
+import { initLive } from './live.js';
+import { stylesheetFor, zoomBand } from './style.js';
 
 if (window.cytoscapeEdgehandles) cytoscape.use(window.cytoscapeEdgehandles);
 
@@ -33,14 +39,19 @@ const S = {
   checkSeq: 0, // check requests sent
   capabilities: boot.capabilities || {},
   timings: { checks: 0 },
+  allData: new Map(), // every element of the design by id, drawn or inside a collapsed group
+  nsIndex: new Map(), // namespace id -> interface ids in it
+  drawn: null, // what sync() drew: {nodes, edges, drawnAs, groups}
 };
+const grouping = G.initialState(start.doc); // semantic zoom: which children are drawn as one node
 window.mvplan = S;
 let applyPanel = null; // the Apply tab (apply.js), when the server allows applying
 
 // ------------------------------------------------------------------ canvas
+let band = 0; // the label size band of the zoom level (style.js)
 const cy = cytoscape({
   container: $('#cy'),
-  style: stylesheet,
+  style: stylesheetFor(band),
   elements: [],
   boxSelectionEnabled: false,
   selectionType: 'single',
@@ -58,14 +69,46 @@ const eh = cy.edgehandles ? cy.edgehandles({
   disableBrowserGestures: true,
 }) : null;
 
+let connected = false; // this drag made its cable (ehcomplete comes before ehstop)
+cy.on('ehstart', () => { connected = false; });
 cy.on('ehcomplete', (evt, src, tgt, added) => {
   if (added) added.remove();
-  const plan = M.planConnect(S.doc, src.data(), tgt.data());
-  if (!plan) return;
+  connected = true;
+  connectNodes(src.data(), tgt.data());
+});
+// a drag that ends anywhere else either still means a cable (released over a valid end before
+// the hover delay) or gets told why not: a drag in connect mode never ends in silence
+// edgehandles emits ({type, position}, source): the position is on the event, not an argument
+cy.on('ehstop', (evt, src) => {
+  const position = evt.position;
+  if (connected || !src || src.empty() || !position) return;
+  connected = true;
+  const under = nodeAt(position, src);
+  if (!under) { hint(`Drop the end on a node: dragging from ${describe(src.data(), nodeData)} ${M.connectHint(src.data())}`, 'warning'); return; }
+  const plan = M.planConnect(S.doc, src.data(), under.data());
+  if (plan) { connectNodes(src.data(), under.data()); return; }
+  hint(`No cable: ${M.whyNotConnect(src.data(), under.data(), nameOf)}`, 'warning');
+});
+
+function connectNodes(a, b) {
+  const plan = M.planConnect(S.doc, a, b);
+  if (!plan) { hint(`No cable: ${M.whyNotConnect(a, b, nameOf)}`, 'warning'); return; }
   let message = '';
   const ok = commit('connect', (doc) => { message = M.applyConnect(doc, plan); });
   if (ok) hint(message);
-});
+}
+
+/** The innermost node under a model position (leaves before boxes), other than `not`. */
+function nodeAt(p, not) {
+  let best = null;
+  cy.nodes().forEach((n) => {
+    if (n.same(not) || n.hasClass('eh-ghost') || n.hasClass('eh-handle')) return;
+    const bb = n.boundingBox({ includeLabels: false, includeOverlays: false });
+    if (p.x < bb.x1 || p.x > bb.x2 || p.y < bb.y1 || p.y > bb.y2) return;
+    if (!best || (best.isParent() && !n.isParent()) || best.ancestors().contains(n) === false && n.ancestors().contains(best)) best = n;
+  });
+  return best;
+}
 
 function hint(text, level = 'info') {
   const el = $('#hint');
@@ -140,14 +183,25 @@ function buildPortId(data) {
   return port ? M.ifaceId(data.host, port.name) : '';
 }
 
-function ensureVisible(id) {
-  const n = cy.getElementById(id);
-  if (n.empty()) return;
-  const ext = cy.extent(); const bb = n.boundingBox();
-  if (bb.x1 < ext.x1 || bb.x2 > ext.x2 || bb.y1 < ext.y1 || bb.y2 > ext.y2) {
-    cy.fit(undefined, 40);
-    if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(n); }
-  }
+/** Bring `eles` into view without losing what is on screen: zoom out (never in) until both fit. */
+function fitIfOutside(eles) {
+  if (!eles || eles.empty()) return;
+  const ext = cy.extent(); const bb = eles.boundingBox();
+  if (bb.x1 >= ext.x1 && bb.x2 <= ext.x2 && bb.y1 >= ext.y1 && bb.y2 <= ext.y2) return;
+  const shown = cy.elements().filter((el) => { const b = el.boundingBox(); return b.x1 >= ext.x1 && b.x2 <= ext.x2 && b.y1 >= ext.y1 && b.y2 <= ext.y2; });
+  const keep = shown.nonempty() ? shown.boundingBox() : bb;
+  const u = { x1: Math.min(keep.x1, bb.x1), y1: Math.min(keep.y1, bb.y1), x2: Math.max(keep.x2, bb.x2), y2: Math.max(keep.y2, bb.y2) };
+  const pad = 30;
+  const z = Math.max(cy.minZoom(), Math.min(cy.zoom(), (cy.width() - 2 * pad) / Math.max(1, u.x2 - u.x1), (cy.height() - 2 * pad) / Math.max(1, u.y2 - u.y1)));
+  cy.viewport({ zoom: z, pan: { x: cy.width() / 2 - z * (u.x1 + u.x2) / 2, y: cy.height() / 2 - z * (u.y1 + u.y2) / 2 } });
+}
+
+const ensureVisible = (id) => fitIfOutside(cy.getElementById(drawnId(id)));
+
+/** Fit the whole drawing, but no closer than 1.4x: a few nodes do not fill the screen. */
+function fitView() {
+  cy.fit(undefined, 40);
+  if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(); }
 }
 
 const IMMUTABLE = new Set(['id', 'parent', 'source', 'target']);
@@ -169,19 +223,31 @@ function updateElement(el, want) {
   }
 }
 
+/** What the drawing shows: the document's elements (with the what-if drawn in), grouped. */
+function buildView(pos) {
+  const view = M.buildElements(S.doc, { whatIf: S.whatIf });
+  S.allData = new Map();
+  S.nsIndex = new Map();
+  for (const n of view.nodes) {
+    S.allData.set(n.data.id, n.data);
+    if (n.data.nsid) { const l = S.nsIndex.get(n.data.nsid) || []; l.push(n.data.id); S.nsIndex.set(n.data.nsid, l); }
+  }
+  for (const e of view.edges) S.allData.set(e.data.id, e.data);
+  S.pathIndex = new Map(view.nodes.map((n) => [n.data.path, n.data.id]));
+  S.drawn = G.collapse(view, grouping, pos);
+  return S.drawn;
+}
+
 function sync({ initial = false } = {}) {
-  const { nodes, edges } = M.buildElements(S.doc);
+  const pos = positions();
+  if (initial && !Object.keys(pos).length) Object.assign(pos, M.tidyLayout(S.doc));
+  const { nodes, edges } = buildView(pos);
   const want = new Map();
   for (const e of nodes) want.set(e.data.id, e);
   for (const e of edges) want.set(e.data.id, e);
-  S.pathIndex = new Map(nodes.map((n) => [n.data.path, n.data.id]));
-  const pos = positions();
-  let tidy = null;
-  if (initial && !Object.keys(pos).length) {
-    tidy = M.tidyLayout(S.doc);
-  }
   const added = [];
   const unplaced = [];
+  const placeOf = (e) => e.position || pos[e.data.id];
   cy.batch(() => {
     cy.elements().forEach((el) => {
       if (el.removed()) return;
@@ -191,19 +257,29 @@ function sync({ initial = false } = {}) {
       if (stale) el.remove();
     });
     // one cy.add for every node whose place is known (all of them when a design opens): adding
-    // nodes one by one restyles their compound parent each time, quadratic for 1,000 children
+    // nodes one by one restyles their compound parent each time, quadratic for 1,000 children.
+    // A compound node (host, switch) goes into that same add, before its members, whether or not
+    // a position is stored for it (none is: its box follows its members). Added after them, it
+    // would find its members already drawn without a parent - Cytoscape drops a parent that does
+    // not exist yet - and the box would sit empty beside them.
+    const compounds = new Set();
+    for (const e of nodes) if (e.data.parent) compounds.add(e.data.parent);
+    let spotOf = null;
     const known = [];
     for (const e of nodes) {
       const ex = cy.getElementById(e.data.id);
+      const p = placeOf(e);
       if (ex.nonempty()) {
         updateElement(ex, e);
-        const p = pos[e.data.id]; // undo/redo of moves and layouts
+        // undo/redo of moves and layouts
         if (p && ex.isChildless()) { const q = ex.position(); if (q.x !== p.x || q.y !== p.y) ex.position({ x: p.x, y: p.y }); }
         continue;
       }
-      const p = tidy ? (tidy[e.data.id] || { x: 0, y: 0 }) : pos[e.data.id];
       if (p) known.push({ ...e, position: { x: p.x, y: p.y }, scratch: { mvClasses: e.classes } });
-      else unplaced.push(e);
+      else if (compounds.has(e.data.id)) {
+        spotOf = spotOf || compoundSpots(nodes, pos);
+        known.push({ ...e, position: spotOf(e.data.id), scratch: { mvClasses: e.classes } });
+      } else unplaced.push(e);
     }
     if (known.length) added.push(...cy.add(known));
   });
@@ -218,13 +294,30 @@ function sync({ initial = false } = {}) {
     }
     if (newEdges.length) cy.add(newEdges);
   });
-  // remember where new leaves went so a reload draws the same picture
-  for (const n of added) if (n.isChildless()) pos[n.id()] = roundPos(n.position());
+  // remember where new leaves went so a reload draws the same picture (a group is not a leaf of the design)
+  for (const n of added) if (n.isChildless() && !G.isGroup(n)) pos[n.id()] = roundPos(n.position());
+  cy.nodes('.group').forEach((n) => { n.scratch('mvAt', { ...n.position() }); });
   markInvalid();
+  applyCanvasMarks();
   applyFocusClasses();
 }
 
 const roundPos = (p) => ({ x: Math.round(p.x), y: Math.round(p.y) });
+
+/** Where each compound node goes before its members are drawn: their stored centre, else the view's. */
+function compoundSpots(nodes, pos) {
+  const sums = new Map();
+  for (const e of nodes) {
+    const p = e.data.parent ? pos[e.data.id] : null;
+    if (!p) continue;
+    const s = sums.get(e.data.parent) || { n: 0, x: 0, y: 0 };
+    s.n += 1; s.x += p.x; s.y += p.y;
+    sums.set(e.data.parent, s);
+  }
+  const ext = cy.extent();
+  const centre = { x: (ext.x1 + ext.x2) / 2, y: (ext.y1 + ext.y2) / 2 };
+  return (id) => { const s = sums.get(id); return s ? { x: s.x / s.n, y: s.y / s.n } : { ...centre }; };
+}
 
 /** Mark the objects the problems point at (the nearest drawn ancestor of each problem's path). */
 function markInvalid() {
@@ -233,7 +326,7 @@ function markInvalid() {
     let path = p.path;
     while (path) {
       const id = S.pathIndex.get(path);
-      if (id) { want.add(id); break; }
+      if (id) { want.add(drawnId(id)); break; }
       const cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
       if (cut <= 0) break;
       path = path.slice(0, cut);
@@ -309,10 +402,47 @@ function markDirty() {
 }
 
 // ------------------------------------------------------------------ selection and properties
+/** The id an element is drawn as: itself, or the group node it is collapsed into. */
+const drawnId = (id) => (S.drawn && S.drawn.drawnAs.get(id)) || id;
+/** Data of any element of the design (drawn or collapsed), or null. */
+const nodeData = (id) => S.allData.get(id) || (cy.getElementById(id).nonempty() ? cy.getElementById(id).data() : null);
+
+/** Draw a collapsed element: open the group it is in. */
+function ensureDrawn(id) {
+  const gid = S.drawn && S.drawn.drawnAs.get(id);
+  if (gid) expandGroup(gid, { quiet: true });
+}
+
+function expandGroup(gid, { quiet = false } = {}) {
+  const g = S.drawn && S.drawn.groups.get(gid);
+  grouping.expanded.add(gid);
+  sync();
+  updateGroupButton();
+  if (!quiet && g) {
+    const members = cy.collection(g.members.map((m) => cy.getElementById(m.data.id)).filter((n) => n.nonempty()));
+    if (members.nonempty()) fitIfOutside(members);
+    hint(`Expanded ${g.members.length} children of ${nameOf(nodeData(g.lower))}; the Group button collapses them again`);
+  }
+}
+
+function setGrouping(on) {
+  grouping.on = on;
+  grouping.expanded = new Set();
+  sync();
+  updateGroupButton();
+  hint(on ? `Children are grouped per parent (${G.GROUP_MIN} or more); click a group to expand it` : 'Every child is drawn');
+}
+
+function updateGroupButton() {
+  const b = $('#group-toggle');
+  if (b) b.setAttribute('aria-pressed', grouping.on ? 'true' : 'false');
+}
+
 function selectElement(id, { showProps = false } = {}) {
   cy.$(':selected').unselect();
   S.selected = null;
   if (id) {
+    ensureDrawn(id);
     const el = cy.getElementById(id);
     if (el.nonempty()) { el.select(); S.selected = id; }
   }
@@ -333,6 +463,8 @@ function refreshProps() {
     resolved: S.resolved,
     onDelete: deleteSelection,
     onAddPort: () => add('port'),
+    onExpand: () => { if (S.selected && G.isGroupId(S.selected)) expandGroup(S.selected); },
+    nodeData,
   });
   showFieldProblems($('#props'), S.problems);
   if (active && active.startsWith('prop-')) {
@@ -362,7 +494,9 @@ function editField(data, key, value) {
 function deleteSelection() {
   const data = selectedData();
   if (!data) { hint('Select something to delete'); return; }
-  if (commit('delete', (doc) => { M.remove(doc, data); }, { select: null })) hint(`Deleted ${data.id}`);
+  if (data.kind === 'group') { hint('Expand the group (click it) to delete its children one by one'); return; }
+  const what = describe(data, nodeData);
+  if (commit('delete', (doc) => { M.remove(doc, data); }, { select: null })) hint(`Deleted ${what}`);
 }
 
 // ------------------------------------------------------------------ palette
@@ -404,8 +538,9 @@ function add(kind) {
   if (ok && made) {
     selectElement(made, { showProps: true });
     ensureVisible(made);
-    if (kind === 'child' && !(data && data.kind === 'parent')) hint(`Added ${made}: press E and drag it onto a parent NIC`);
-    else hint(`Added ${made}`);
+    const what = describe(nodeData(made), nodeData);
+    if (kind === 'child' && !(data && data.kind === 'parent')) hint(`Added ${what}: it has no parent NIC yet - press E and drag it onto one`);
+    else hint(`Added ${what}`);
   }
 }
 
@@ -467,6 +602,7 @@ async function pumpCheck() {
         res = await resp.json();
       } catch (e) { err = e; }
       t.parsed = performance.now();
+      if (live.want && checkBody() === body) live.want = false; // asked again for this same document: this is its answer
       if (live.want) continue; // outdated on arrival: the request for the latest edit goes out now
       showCheck(res, err, body, t);
     }
@@ -543,18 +679,47 @@ function afterPaint(fn) {
   });
 }
 
+const currentFindings = () => (S.whatIfResult ? S.whatIfResult.findings : S.check ? S.check.findings : []) || [];
+const currentPrediction = () => (S.problems.length ? null : S.whatIfResult ? S.whatIfResult.prediction : S.check ? S.check.prediction : null);
+const findingKey = (f) => `${f.code}|${(f.subjects || []).join(',')}`;
+
 function renderAnalysis() {
-  const findings = S.whatIfResult ? S.whatIfResult.findings : S.check ? S.check.findings : [];
-  P.renderProblems($('#problems'), S.problems, pickProblem);
-  P.renderFindings($('#findings'), findings, pickFinding);
+  const findings = currentFindings();
+  P.renderProblems($('#problems'), friendlyProblems(S.problems), pickProblem);
+  P.renderFindings($('#findings'), S.problems.length ? null : findings, pickFinding,
+    S.problems.length ? 'Findings appear once the problems above are fixed.' : 'No findings.');
   const counts = S.whatIfResult ? S.whatIfResult.counts : S.check ? S.check.counts : null;
   const badge = $('#findings-count');
-  if (S.problems.length) { badge.textContent = `${S.problems.length}!`; badge.dataset.level = 'error'; }
-  else if (counts) { badge.textContent = String(findings.length); badge.dataset.level = counts.error ? 'error' : counts.warning ? 'warning' : 'info'; }
-  else { badge.textContent = ''; }
-  const pred = S.whatIfResult ? S.whatIfResult.prediction : S.check ? S.check.prediction : null;
-  P.renderMatrix($('#matrix'), S.problems.length ? null : pred, { onEndpoint: pickEndpoint });
-  if (S.problems.length) $('#matrix').prepend(h('p.note', {}, 'Fix the problems listed under Findings to see the prediction.'));
+  if (S.problems.length) {
+    badge.textContent = `${S.problems.length}!`; badge.dataset.level = 'error';
+    badge.title = `${S.problems.length} problem${S.problems.length > 1 ? 's' : ''} to fix before the design can be checked`;
+  } else if (counts && (counts.error || counts.warning)) {
+    badge.textContent = String(counts.error + counts.warning);
+    badge.dataset.level = counts.error ? 'error' : 'warning';
+    badge.title = `${counts.error} errors, ${counts.warning} warnings${counts.info ? ` (and ${counts.info} info notes, not counted)` : ''}`;
+  } else {
+    badge.textContent = '';
+    badge.title = counts && counts.info ? `${counts.info} info notes` : '';
+  }
+  if (focus.kind === 'finding' && !findings.some((f) => findingKey(f) === focus.key)) focus = { kind: null };
+  reach.render(currentPrediction(), { problems: S.problems.length > 0 });
+  applyCanvasMarks();
+  applyFocusClasses();
+}
+
+/**
+ * Problems in the user's words where the schema's are unhelpful: a child without a parent is a
+ * half-drawn design, not a pattern mismatch.
+ */
+function friendlyProblems(problems) {
+  return problems.map((p) => {
+    const m = /^(hosts\[\d+\]\.children\[\d+\])(\.parent)?$/.exec(p.path || '');
+    if (!m) return p;
+    const child = M.getAt(S.doc, m[1]);
+    if (!child || (child.parent && String(child.parent).trim())) return p;
+    if (!m[2] && !/parent/.test(p.message)) return p;
+    return { ...p, path: `${m[1]}.parent`, message: `${child.name || 'this child'} has no parent NIC - press E and drag it onto one`, friendly: true };
+  });
 }
 
 function pickProblem(p) {
@@ -573,43 +738,71 @@ let focus = { kind: null };
 const FOCUS_CLASSES = ['hl', 'reach', 'block', 'focus'];
 /** Highlight what the picked finding or endpoint concerns; only elements whose highlight changes are touched. */
 function applyFocusClasses() {
-  const want = new Map(); // element id -> its one focus class
-  if (focus.kind === 'finding') {
-    for (const s of focus.subjects) for (const id of M.subjectNodes(cy, s)) want.set(id, 'hl');
-  } else if (focus.kind === 'endpoint') {
-    const pred = S.whatIfResult ? S.whatIfResult.prediction : S.check && S.check.prediction;
-    if (pred) {
-      const idx = P.indexPrediction(pred);
-      const members = focus.members;
-      for (const m of members) want.set(m, 'focus');
-      for (const e of pred.endpoints) {
-        if (members.includes(e.id)) continue;
-        const vs = members.length === 1 ? [idx.verdict(members[0], e.id)].filter(Boolean) : idx.classVerdicts(focus.cls, e.class);
-        if (!vs.length) continue;
-        if (vs.every((v) => v.reachable)) want.set(e.id, 'reach');
-        else if (vs.every((v) => !v.reachable)) want.set(e.id, 'block');
-      }
-    }
-  }
+  const want = focusWanted();
   cy.batch(() => {
     cy.elements('.hl, .reach, .block, .focus').forEach((el) => {
       for (const c of FOCUS_CLASSES) if (el.hasClass(c) && want.get(el.id()) !== c) el.removeClass(c);
     });
     for (const [id, c] of want) {
+      if (!c) continue;
       const el = cy.getElementById(id);
       if (el.nonempty() && !el.hasClass(c)) el.addClass(c);
     }
   });
 }
 
+/** drawn element id -> its focus class (null: members of a group that disagree). */
+function focusWanted() {
+  const want = new Map();
+  const put = (id, c) => {
+    const d = drawnId(id);
+    if (!want.has(d)) want.set(d, c);
+    else if (want.get(d) !== c && want.get(d) !== 'focus') want.set(d, c === 'focus' ? 'focus' : null);
+  };
+  if (focus.kind === 'finding') {
+    for (const s of focus.subjects) for (const id of M.subjectIds(s, (x) => S.allData.has(x), S.nsIndex)) put(id, 'hl');
+    return want;
+  }
+  const pred = focus.kind === 'endpoint' ? currentPrediction() : null;
+  if (!pred) return want;
+  const idx = P.indexPrediction(pred);
+  const members = new Set(focus.members);
+  for (const m of members) put(m, 'focus');
+  const one = members.size === 1 ? focus.members[0] : null;
+  for (const e of pred.endpoints) {
+    if (members.has(e.id)) continue;
+    const vs = one ? [idx.verdict(one, e.id)].filter(Boolean) : idx.classVerdicts(focus.cls, e.class);
+    if (!vs.length) continue;
+    if (vs.every((v) => v.reachable)) put(e.id, 'reach');
+    else if (vs.every((v) => !v.reachable)) put(e.id, 'block');
+  }
+  return want;
+}
+
+let marks = new Map();
+/** Mark every subject of an error or warning on the canvas (the analysis shown, what-if included). */
+function applyCanvasMarks() {
+  marks = findingMarks(S.problems.length ? [] : currentFindings(),
+    (s) => M.subjectIds(s, (x) => S.allData.has(x), S.nsIndex), drawnId);
+  cy.batch(() => {
+    cy.elements('.sev-error, .sev-warning').forEach((el) => {
+      const m = marks.get(el.id());
+      const keep = m ? `sev-${worst(m)}` : null;
+      for (const c of ['sev-error', 'sev-warning']) if (c !== keep && el.hasClass(c)) el.removeClass(c);
+    });
+    for (const [id, m] of marks) {
+      const el = cy.getElementById(id);
+      const c = `sev-${worst(m)}`;
+      if (el.nonempty() && !el.hasClass(c)) el.addClass(c);
+    }
+  });
+}
+
 function pickFinding(f) {
-  focus = { kind: 'finding', subjects: f.subjects || [] };
+  focus = { kind: 'finding', key: findingKey(f), subjects: f.subjects || [] };
   applyFocusClasses();
   const hl = cy.nodes('.hl');
-  if (hl.nonempty()) {
-    const ext = cy.extent(); const bb = hl.boundingBox();
-    if (bb.x1 < ext.x1 || bb.x2 > ext.x2 || bb.y1 < ext.y1 || bb.y2 > ext.y2) cy.fit(hl, 80);
-  }
+  if (hl.nonempty()) fitIfOutside(hl);
 }
 
 function pickEndpoint(label) {
@@ -622,7 +815,8 @@ function pickEndpoint(label) {
 const hasWhatIf = () => Object.keys(S.whatIf.hairpin).length > 0 || S.whatIf.down.length > 0;
 
 function setWhatIfBanner(on) {
-  $('#whatif-banner').hidden = !on;
+  const banner = $('#whatif-banner');
+  if (banner.hidden !== !on) { banner.hidden = !on; cy.resize(); } // the banner sits above the canvas, not on it
   if (!on) { S.whatIfResult = null; clear($('#whatif-changes')); }
 }
 
@@ -646,15 +840,16 @@ async function runWhatIf() {
 }
 
 function renderWhatIfPanel() {
-  P.renderWhatIf($('#whatif'), S.doc, S.whatIf, () => runWhatIf());
+  P.renderWhatIf($('#whatif'), S.doc, S.whatIf, () => { sync(); reach.invalidate(); runWhatIf(); });
 }
 
 function resetWhatIf() {
   S.whatIf = { hairpin: {}, down: [] };
   setWhatIfBanner(false);
   renderWhatIfPanel();
+  sync();
+  reach.invalidate();
   renderAnalysis();
-  applyFocusClasses();
 }
 
 // ------------------------------------------------------------------ plan and downloads
@@ -763,19 +958,50 @@ function autoLayout() {
     for (const [id, p] of Object.entries(tidy)) doc.layout.positions[id] = p;
     return S.selected || undefined;
   });
-  cy.batch(() => cy.nodes().forEach((n) => { const p = tidy[n.id()]; if (p && n.isChildless()) n.position(p); }));
-  cy.fit(undefined, 40);
+  fitView();
 }
 
 cy.on('dragfree', 'node', (e) => {
   const pos = positions();
-  e.target.union(e.target.descendants()).forEach((n) => { if (n.isChildless()) pos[n.id()] = roundPos(n.position()); });
+  e.target.union(e.target.descendants()).forEach((n) => {
+    if (!n.isChildless()) return;
+    if (G.isGroup(n)) { moveGroupMembers(n, pos); return; }
+    pos[n.id()] = roundPos(n.position());
+  });
   markDirty();
   updateStatus();
   scheduleDraft();
 });
 
+/** A group was dragged: its collapsed members move with it, so expanding it draws them there. */
+function moveGroupMembers(n, pos) {
+  const at = n.scratch('mvAt'); const now = n.position();
+  const g = S.drawn && S.drawn.groups.get(n.id());
+  if (!at || !g) return;
+  const dx = now.x - at.x; const dy = now.y - at.y;
+  for (const m of g.members) { const p = pos[m.data.id]; if (p) pos[m.data.id] = roundPos({ x: p.x + dx, y: p.y + dy }); }
+  n.scratch('mvAt', { ...now });
+}
+
 // ------------------------------------------------------------------ upload
+/** Ask what a file dropped into an open design should do: replace the drawing, or become a design of its own. */
+function askUpload(file, res) {
+  const dlg = $('#upload-dialog');
+  $('#upload-dialog-file').textContent = file.name;
+  const name = res.document && res.document.name ? `"${res.document.name}"` : 'the file';
+  $('#upload-dialog-note').textContent = res.valid === false
+    ? `${name} has problems (${res.message}); either way they are listed under Findings to fix.`
+    : `${name} is a valid design.`;
+  $('#upload-new').disabled = res.valid === false; // a stored design must be valid
+  $('#upload-new').title = res.valid === false ? 'A new design must be valid: replace this drawing to fix the problems here' : '';
+  return new Promise((resolve) => {
+    dlg.addEventListener('close', () => resolve(dlg.returnValue || 'cancel'), { once: true });
+    dlg.returnValue = 'cancel';
+    dlg.showModal();
+    $('#upload-replace').focus();
+  });
+}
+
 async function upload(file) {
   const fd = new FormData();
   fd.append('file', file);
@@ -788,15 +1014,28 @@ async function upload(file) {
   }
   const doc = res.document;
   if (!doc) { hint(`Cannot load ${file.name}: ${(res.problems[0] || {}).message || res.message}`, 'error'); return; }
+  const choice = await askUpload(file, res);
+  if (choice === 'new') { await importAsNew(file, doc); return; }
+  if (choice !== 'replace') { hint(`${file.name} not loaded`); return; }
   if (res.valid === false) hint(`Loaded ${file.name} with problems: see Findings`, 'warning');
   const n = M.normalize(doc).doc;
   const pos = n.layout && n.layout.positions;
   if (!pos || typeof pos !== 'object' || !Object.keys(pos).length) n.layout = { ...(n.layout || {}), positions: M.tidyLayout(n) };
   cy.elements().remove(); // redraw from the file's positions
+  G.reset(grouping, n);
   commit('upload', (d) => { for (const k of Object.keys(d)) delete d[k]; Object.assign(d, n); }, { select: null });
-  cy.fit(undefined, 40);
-  if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(); }
+  fitView();
   if (res.valid !== false) hint(`Loaded ${file.name}`);
+}
+
+async function importAsNew(file, doc) {
+  try {
+    const rec = await api.post('/api/designs', { document: doc, message: `uploaded ${file.name}` });
+    hint(`Imported ${file.name} as design "${rec.name}"; opening it`);
+    window.location.assign(`/designs/${rec.id}`);
+  } catch (e) {
+    hint(`Cannot import ${file.name}: ${e.message}`, 'error');
+  }
 }
 
 // ------------------------------------------------------------------ tabs and keyboard
@@ -810,6 +1049,7 @@ function showTab(name) {
   if (name === 'plan') loadPlan();
   if (name === 'whatif') renderWhatIfPanel();
   if (name === 'apply' && applyPanel) applyPanel.refresh();
+  if ((name === 'rehearse' || name === 'drift') && livePanels) livePanels.refresh(name);
 }
 
 function setConnect(on) {
@@ -821,17 +1061,38 @@ function setConnect(on) {
   hint(on ? 'Connect mode: drag from a node onto another (child → parent, parent → switch port, station → port). Esc leaves.' : '');
 }
 
-function nextNode(step) {
-  const nodes = cy.nodes().filter((n) => !n.hasClass('eh-ghost'));
-  if (!nodes.length) return;
-  const ids = nodes.map((n) => n.id());
-  const i = S.selected ? ids.indexOf(S.selected) : -1;
-  const j = (i + step + ids.length) % ids.length;
+/** The canvas's nodes in reading order: top to bottom, then left to right. */
+function readingOrder() {
+  const nodes = cy.nodes().filter((n) => !n.hasClass('eh-ghost') && !n.hasClass('eh-handle'));
+  return nodes.sort((a, b) => {
+    const pa = a.position(); const pb = b.position();
+    return Math.round(pa.y / 40) - Math.round(pb.y / 40) || pa.x - pb.x;
+  }).map((n) => n.id());
+}
+
+function stepTo(ids, j) {
   selectElement(ids[j]);
   const n = cy.getElementById(ids[j]);
   const ext = cy.extent(); const p = n.position();
   if (p.x < ext.x1 || p.x > ext.x2 || p.y < ext.y1 || p.y > ext.y2) cy.center(n);
-  hint(`Selected ${ids[j]} (Enter edits its properties)`);
+  hint(`Selected ${describe(n.data(), nodeData)} (Enter edits its properties)`);
+}
+
+function nextNode(step) {
+  const ids = readingOrder();
+  if (!ids.length) return;
+  const i = S.selected ? ids.indexOf(S.selected) : -1;
+  stepTo(ids, (i + step + ids.length) % ids.length);
+}
+
+/** Tab on the canvas: the next element; past the last (or before the first), focus moves on. */
+function tabStep(step) {
+  const ids = readingOrder();
+  const i = S.selected ? ids.indexOf(S.selected) : -1;
+  const j = i < 0 ? (step > 0 ? 0 : ids.length - 1) : i + step;
+  if (j < 0 || j >= ids.length) return false;
+  stepTo(ids, j);
+  return true;
 }
 
 const KEYS = { h: 'host', p: 'parent', c: 'child', b: 'bridge', v: 'bport', s: 'switch', o: 'port', t: 'station' };
@@ -848,6 +1109,7 @@ document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') { if (S.connect) setConnect(false); selectElement(null); focus = { kind: null }; applyFocusClasses(); return; }
   if (e.key === '?') { $('#help').showModal(); return; }
   if (e.target === $('#cy')) {
+    if (e.key === 'Tab' && tabStep(e.shiftKey ? -1 : 1)) { e.preventDefault(); return; }
     if (e.key === 'ArrowRight' || e.key === 'ArrowDown') { e.preventDefault(); nextNode(1); return; }
     if (e.key === 'ArrowLeft' || e.key === 'ArrowUp') { e.preventDefault(); nextNode(-1); return; }
     if (e.key === 'Enter' && S.selected) { e.preventDefault(); showTab('props'); const f = $('#props input, #props select'); if (f) f.focus(); return; }
@@ -856,7 +1118,9 @@ document.addEventListener('keydown', (e) => {
   if (KEYS[k] && !e.shiftKey) { e.preventDefault(); add(KEYS[k]); return; }
   if (k === 'e') { setConnect(!S.connect); return; }
   if (k === 'l') { autoLayout(); return; }
-  if (k === 'f') { cy.fit(undefined, 40); }
+  if (k === 'g') { setGrouping(!grouping.on); return; }
+  if (e.key === '/') { e.preventDefault(); $('#search').focus(); return; }
+  if (k === 'f') { fitView(); }
 });
 
 // ------------------------------------------------------------------ wiring
@@ -864,7 +1128,8 @@ for (const b of $$('[data-add]')) b.addEventListener('click', () => add(b.datase
 $('#connect-mode').addEventListener('click', () => setConnect(!S.connect));
 $('#delete').addEventListener('click', deleteSelection);
 $('#layout').addEventListener('click', autoLayout);
-$('#fit').addEventListener('click', () => cy.fit(undefined, 40));
+$('#fit').addEventListener('click', fitView);
+$('#group-toggle').addEventListener('click', () => setGrouping(!grouping.on));
 $('#undo').addEventListener('click', undo);
 $('#redo').addEventListener('click', redo);
 $('#save').addEventListener('click', saveVersion);
@@ -887,11 +1152,158 @@ for (const t of $$('[role="tab"]')) {
 if (!S.capabilities.apply) $('#apply').title = 'Applying is off: start the server with --allow-apply';
 applyPanel = initApply(S);
 
+/** Rendered distance (px) from a model point to an edge's drawn line. */
+function edgeDistance(edge, p) {
+  const pts = [edge.sourceEndpoint(), ...(edge.controlPoints() || []), edge.targetEndpoint()];
+  let best = Infinity;
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1]; const b = pts[i];
+    const dx = b.x - a.x; const dy = b.y - a.y;
+    const len2 = dx * dx + dy * dy;
+    const t = len2 ? Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2)) : 0;
+    best = Math.min(best, Math.hypot(p.x - (a.x + t * dx), p.y - (a.y + t * dy)));
+  }
+  return best * cy.zoom();
+}
+
+/** The innermost box (host, switch) under a model point, or null. */
+function boxAt(p) {
+  let best = null;
+  cy.nodes(':parent').forEach((n) => {
+    const bb = n.boundingBox({ includeLabels: false });
+    if (p.x >= bb.x1 && p.x <= bb.x2 && p.y >= bb.y1 && p.y <= bb.y2 && (!best || n.ancestors().contains(best))) best = n;
+  });
+  return best;
+}
+
+/** Cytoscape gives an edge some pixels of slack on each side; inside a box, a click that is not
+ * on the line itself means the box, so Delete never removes a cable the user did not point at. */
+const EDGE_HIT_PX = 3;
+
 cy.on('tap', (e) => {
   if (e.target === cy) { selectElement(null); focus = { kind: null }; applyFocusClasses(); return; }
   if (e.target.hasClass && (e.target.hasClass('eh-ghost') || e.target.hasClass('eh-preview'))) return;
-  selectElement(e.target.id(), { showProps: true });
+  let target = e.target;
+  if (target.isEdge() && edgeDistance(target, e.position) > EDGE_HIT_PX + target.numericStyle('width') / 2) {
+    target = boxAt(e.position);
+    if (!target) { selectElement(null); return; }
+  }
+  if (G.isGroup(target)) { expandGroup(target.id()); return; }
+  selectElement(target.id(), { showProps: true });
+  hint(`Selected ${describe(target.data(), nodeData)}`);
 });
+
+// ------------------------------------------------------------------ reachability panel
+const explainCache = new Map();
+/** The verdict of one pair worded for it, every hop both ways (cached per document and what-if). */
+function explainPair(from, to) {
+  const key = `${checkBody()}|${JSON.stringify(S.whatIf)}|${from}>${to}`;
+  if (!explainCache.has(key)) {
+    if (explainCache.size > 500) explainCache.clear();
+    const p = api.post('/api/explain', { document: checkedDocument(), from, to, hairpin: S.whatIf.hairpin, down: S.whatIf.down });
+    p.catch(() => explainCache.delete(key));
+    explainCache.set(key, p);
+  }
+  return explainCache.get(key);
+}
+
+const reach = initReach({
+  matrix: $('#matrix'), explainBox: $('#explain'), groupsBox: $('#blocked-groups'), membersBox: $('#class-members'),
+  filterInput: $('#matrix-endpoint'), filterList: $('#matrix-endpoints'), filterClear: $('#matrix-endpoint-clear'),
+  explain: explainPair, onEndpoint: pickEndpoint,
+});
+
+// ------------------------------------------------------------------ hover: findings, groups, what-if
+const tip = new Tooltip($('.canvas-wrap'));
+cy.on('mouseover', 'node', (e) => {
+  const n = e.target;
+  if (n.hasClass('eh-ghost') || n.hasClass('eh-handle')) return;
+  const lines = [];
+  const m = marks.get(n.id());
+  if (m) {
+    lines.push(`${countText(m)}: ${describe(n.data(), nodeData)}`);
+    for (const c of m.codes) lines.push(`${c.severity} ${c.code} ${c.title}`);
+  }
+  if (n.hasClass('group')) lines.push(...(m ? [] : [describe(n.data(), nodeData)]), 'Click to expand');
+  if (n.hasClass('whatif')) lines.push('What-if: drawn as the override says, not as designed');
+  if (n.hasClass('down-lower')) lines.push('Its parent is down: it passes no traffic');
+  const hits = searchState.perDrawn.get(n.id());
+  if (hits) lines.push(`${hits} search match${hits > 1 ? 'es' : ''}`);
+  if (!lines.length) return;
+  if (!m && !n.hasClass('group')) lines.unshift(describe(n.data(), nodeData));
+  const r = e.renderedPosition || n.renderedPosition();
+  tip.show(r.x, r.y + $('#cy').offsetTop, lines);
+});
+cy.on('mouseout', 'node', () => tip.hide());
+cy.on('viewport', () => tip.hide());
+
+// ------------------------------------------------------------------ search and filter
+const searchState = { query: '', ids: [], at: -1, perDrawn: new Map() };
+
+function runSearch() {
+  const q = $('#search').value;
+  searchState.query = q;
+  const findingsIdx = findingIndex(S.problems.length ? [] : currentFindings(), (s) => M.subjectIds(s, (x) => S.allData.has(x), S.nsIndex));
+  searchState.ids = q.trim() ? search(q, S.allData, findingsIdx) : [];
+  searchState.at = -1;
+  applySearchClasses();
+  const n = searchState.ids.length;
+  $('#search-count').textContent = q.trim() ? (n ? `${n} match${n > 1 ? 'es' : ''}` : 'no match') : '';
+  $('#search').setAttribute('aria-invalid', q.trim() && !n ? 'true' : 'false');
+}
+
+function applySearchClasses() {
+  const per = new Map();
+  for (const id of searchState.ids) { const d = drawnId(id); per.set(d, (per.get(d) || 0) + 1); }
+  searchState.perDrawn = per;
+  const active = !!searchState.query.trim();
+  cy.batch(() => {
+    cy.nodes().forEach((n) => {
+      const hit = per.has(n.id());
+      const dim = active && !hit && !n.isParent();
+      if (hit !== n.hasClass('match')) n.toggleClass('match', hit);
+      if (dim !== n.hasClass('dimmed')) n.toggleClass('dimmed', dim);
+    });
+  });
+}
+
+function searchStep(step) {
+  const ids = searchState.ids;
+  if (!ids.length) { runSearch(); if (!searchState.ids.length) return; }
+  searchState.at = (searchState.at + step + searchState.ids.length) % searchState.ids.length;
+  const id = searchState.ids[searchState.at];
+  selectElement(id, { showProps: true });
+  applySearchClasses();
+  const n = cy.getElementById(drawnId(id));
+  if (n.nonempty()) { if (cy.zoom() < 0.6) cy.zoom({ level: 0.8, position: n.position() }); cy.center(n); }
+  $('#search-count').textContent = `${searchState.at + 1} of ${searchState.ids.length}`;
+}
+
+const searchSoon = debounce(runSearch, 150);
+$('#search').addEventListener('input', searchSoon);
+$('#search').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') { e.preventDefault(); searchSoon.cancel(); if (searchState.query !== $('#search').value) runSearch(); searchStep(e.shiftKey ? -1 : 1); }
+  if (e.key === 'Escape') { $('#search').value = ''; runSearch(); $('#cy').focus(); }
+});
+$('#search-next').addEventListener('click', () => searchStep(1));
+$('#search-prev').addEventListener('click', () => searchStep(-1));
+
+// ------------------------------------------------------------------ labels by zoom level
+// Cytoscape scales labels with the zoom; a design fitted to the screen would show 7 px text.
+// Labels are drawn bigger as the zoom goes down (so they stay readable) until they would crowd
+// each other; below that they are hidden (style.js). Restyled only when the band changes.
+let bandPending = false;
+cy.on('zoom', () => {
+  if (bandPending) return;
+  bandPending = true;
+  requestAnimationFrame(() => {
+    bandPending = false;
+    const b = zoomBand(cy.zoom());
+    if (b !== band) { band = b; cy.style(stylesheetFor(band)); }
+  });
+});
+
+let livePanels = null; // Rehearse and Drift tabs (live.js)
 
 // ------------------------------------------------------------------ start
 scheduleCheck(); // the first check goes out before the canvas is built: the server works meanwhile
@@ -902,18 +1314,24 @@ if (!boot.draft && JSON.stringify(M.normalize(boot.document).doc.layout || null)
   base.layout = S.doc.layout;
   if (JSON.stringify(base) === JSON.stringify(S.doc)) S.savedJSON = JSON.stringify(S.doc);
 }
-cy.fit(undefined, 40);
-if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(); }
+fitView();
+band = zoomBand(cy.zoom());
+cy.style(stylesheetFor(band));
+updateGroupButton();
+if (grouping.on) hint(`${S.drawn.drawnAs.size} children are drawn in ${S.drawn.groups.size} groups (per parent); click one to expand it, G draws them all`);
 if (start.converted) hint('This design used the single-host shorthand; it is drawn as host "host".');
 if (boot.draft) hint(`Restored your unsaved draft (based on v${boot.draft.base_version}).`);
-renderProps($('#props'), S.doc, null, { edit: editField, resolved: S.resolved, onDelete: deleteSelection, onAddPort: () => add('port') });
+refreshProps();
+livePanels = initLive(S, { checkedDocument });
 updateUndoButtons();
 updateStatus();
 S.timings.ready = performance.now();
 // the canvas is on screen after Cytoscape's first draw and the paint that follows it
 cy.one('render', () => afterPaint(() => { S.timings.drawn = performance.now(); }));
 window.mvplanEditor = {
-  select: selectElement, add, undo, redo, commit, autoLayout,
+  select: selectElement, add, undo, redo, commit, autoLayout, fitView, expandGroup, setGrouping, drawnId,
+  explain: (a, b) => reach.showExplain(a, b),
   runCheck: () => { scheduleCheck(); return checkSettled(); },
+  model: M,
 };
 document.body.dataset.ready = 'true';

@@ -1,4 +1,4 @@
-// Design list: new design, upload, delete.
+// Design list: new design, upload, delete, each design's status, and Discover (a live host as a new design).
 import { api } from './api.js';
 import { $, $$, h, clear } from './dom.js';
 
@@ -41,4 +41,73 @@ for (const b of $$('.delete-design')) {
     catch (err) { status(err.message); }
   });
 }
+
+// ------------------------------------------------------------------ status of each design
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function showStatus(row, s) {
+  const cell = $('.status-cell', row);
+  clear(cell);
+  const desc = $('.design-desc', row);
+  desc.textContent = s.description;
+  desc.hidden = !s.description;
+  $('.example-tag', row).hidden = !s.example;
+  if (!s.valid) { cell.append(h('span.error', {}, `${plural(s.problems, 'problem')} to fix`)); row.dataset.status = 'invalid'; return; }
+  const parts = [];
+  if (s.errors) parts.push(h('span.error', {}, plural(s.errors, 'error')));
+  if (s.warnings) parts.push(h('span.warn', {}, plural(s.warnings, 'warning')));
+  if (!s.errors && !s.warnings) parts.push(h('span.ok', {}, 'no errors or warnings'));
+  const blocked = s.pairs ? `${s.blocked_pairs} of ${plural(s.pairs, 'pair')} blocked` : 'no endpoint pairs';
+  parts.push(h(`span${s.blocked_pairs ? '.warn' : ''}`, {}, blocked));
+  parts.forEach((p, i) => { if (i) cell.append(' · '); cell.append(p); });
+  cell.title = `${s.errors} errors, ${s.warnings} warnings, ${s.info} info notes; ${s.blocked_pairs} of ${s.pairs} ordered endpoint pairs blocked (v${s.version})`;
+  row.dataset.status = s.errors ? 'error' : s.warnings ? 'warning' : 'ok';
+}
+
+async function loadStatuses() {
+  // one at a time: a big design takes the server a second, and the small ones should not wait behind it all at once
+  for (const row of $$('tr[data-design-id]')) {
+    try {
+      showStatus(row, await api.get(`/api/designs/${row.dataset.designId}/status`));
+    } catch (e) {
+      const cell = clear($('.status-cell', row));
+      cell.append(h('span.note', {}, `status unavailable: ${e.message}`));
+    }
+  }
+  document.body.dataset.statuses = 'done';
+}
+
+// ------------------------------------------------------------------ discover
+function initDiscover() {
+  const form = $('#discover-form');
+  if (!form) return;
+  const say = (t, level = 'info') => { const el = $('#discover-status'); el.textContent = t; el.dataset.level = level; };
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const token = $('#discover-token').value;
+    if (!token) { $('#discover-token').setAttribute('aria-invalid', 'true'); $('#discover-token').focus(); say('Enter the apply token that mvplan serve --allow-apply printed.', 'error'); return; }
+    $('#discover-token').removeAttribute('aria-invalid');
+    const onHost = $('#discover-target-host').checked;
+    const target = onHost ? { kind: 'host' } : { kind: 'netns', netns: $('#discover-netns').value.trim() };
+    const body = { target, host: $('#discover-host').value.trim() || undefined, name: $('#discover-name').value.trim() || undefined };
+    $('#discover-run').disabled = true;
+    say('Reading the live state…');
+    try {
+      const rec = await api.post('/api/discover', body, { headers: { 'X-Apply-Token': token } });
+      const n = rec.summary.interfaces;
+      say(`Discovered ${plural(n, 'interface')} from ${rec.target.describe}${rec.skipped.length ? ` (${rec.skipped.length} left out)` : ''}; opening "${rec.name}"`, 'ok');
+      document.body.dataset.discover = 'done';
+      window.location.assign(rec.url);
+    } catch (err) {
+      say(`Cannot discover: ${err.message}`, 'error');
+      if (err.code === 'bad_netns' || err.code === 'target_missing') $('#discover-netns').setAttribute('aria-invalid', 'true');
+      document.body.dataset.discover = 'failed';
+    } finally {
+      $('#discover-run').disabled = false;
+    }
+  });
+}
+
+initDiscover();
 document.body.dataset.ready = 'true';
+loadStatuses();

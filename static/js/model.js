@@ -48,83 +48,112 @@ const addrText = (o) => list(o.addresses).join(', ');
 /**
  * Nodes and edges for Cytoscape. Node ids are the design's own ids: hosts by name, interfaces
  * `host1/eth0`, `host1/ns:web/web0`, switches `switch:sw1`, ports `switch:sw1/p1`, stations
- * `station:gw`. Each carries `path` (where it lives in the document) and `kind`.
+ * `station:gw`. Each carries `path` (where it lives in the document), `kind`, and what search
+ * reads (`addrs`, `ns`, `mode`).
+ *
+ * `whatIf` ({hairpin: {port: bool}, down: [parent ids]}) is drawn as if it were the design: a
+ * port's hairpin mark follows the override, a parent set down is drawn down, and so is every
+ * child hanging off a down parent (class `down-lower`) and the cables of down devices.
  */
-export function buildElements(doc) {
+export function buildElements(doc, { whatIf } = {}) {
   const nodes = [];
   const edges = [];
   const ids = new Set();
+  const wiHairpin = (whatIf && whatIf.hairpin) || {};
+  const wiDown = new Set((whatIf && whatIf.down) || []);
   const node = (data, classes = '') => { if (!ids.has(data.id)) { ids.add(data.id); nodes.push({ group: 'nodes', data, classes }); } };
   const pendingEdges = [];
-  const edge = (id, source, target, kind, extra = {}) => pendingEdges.push({ group: 'edges', data: { id, source, target, kind, ...extra }, classes: kind });
+  const edge = (id, source, target, kind, extra = {}, more = '') => pendingEdges.push({ group: 'edges', data: { id, source, target, kind, ...extra }, classes: kind + more });
+  const hairpinOf = (key, own) => (key in wiHairpin ? { on: !!wiHairpin[key], whatIf: !!wiHairpin[key] !== !!own } : { on: !!own, whatIf: false });
+  const portClasses = (kind, hp) => kind + (hp.on ? ' hairpin' : '') + (hp.whatIf ? ' whatif' : '');
 
   list(doc.switches).forEach((s, si) => {
     const sid = `switch:${s.name}`;
     node({ id: sid, kind: 'switch', label: s.name, name: s.name, path: `switches[${si}]` }, 'switch');
     list(s.ports).forEach((p, pi) => {
-      node({ id: `${sid}/${p.name}`, kind: 'port', label: p.name + (p.hairpin ? ' ⟲' : ''), name: p.name, switch: s.name,
-        parent: sid, path: `switches[${si}].ports[${pi}]` }, 'port' + (p.hairpin ? ' hairpin' : ''));
+      const hp = hairpinOf(`${sid}/${p.name}`, p.hairpin);
+      node({ id: `${sid}/${p.name}`, kind: 'port', label: p.name + (hp.on ? ' ⟲' : ''), name: p.name, switch: s.name,
+        parent: sid, path: `switches[${si}].ports[${pi}]` }, portClasses('port', hp));
     });
   });
   list(doc.hosts).forEach((h, hi) => {
     const hp = `hosts[${hi}]`;
     node({ id: h.name, kind: 'host', label: h.name, name: h.name, path: hp }, 'host');
     const parentNames = new Set(list(h.parents).map((p) => p.name));
+    const downParents = new Set();
     list(h.parents).forEach((p, k) => {
       const id = ifaceId(h.name, p.name);
+      const wi = wiDown.has(id) && p.state !== 'down';
+      const down = p.state === 'down' || wi;
+      if (down) downParents.add(p.name);
       node({ id, kind: 'parent', parent: h.name, host: h.name, name: p.name, nsid: h.name, path: `${hp}.parents[${k}]`,
+        addrs: list(p.addresses), ns: '',
         label: `${p.name}${p.kind && p.kind !== 'ethernet' ? ` (${p.kind})` : ''}${addrText(p) ? '\n' + addrText(p) : ''}` },
-      'parent' + (p.state === 'down' ? ' down' : '') + (p.kind === 'wifi' ? ' wifi' : ''));
+      'parent' + (down ? ' down' : '') + (wi ? ' whatif' : '') + (p.kind === 'wifi' ? ' wifi' : ''));
       if (p.uplink) {
         const target = p.uplink.switch ? `switch:${p.uplink.switch}/${p.uplink.port}` : ifaceId(h.name, p.uplink.port);
-        edge(`uplink:${id}`, id, target, 'uplink', { owner: id });
+        edge(`uplink:${id}`, id, target, 'uplink', { owner: id }, down ? ' down' : '');
       }
     });
-    const hostNsChildren = new Set(list(h.children).filter((c) => !c.namespace).map((c) => c.name));
+    const hostNsChildren = new Map(list(h.children).filter((c) => !c.namespace).map((c) => [c.name, c]));
+    const lowerDown = (c) => { // does the chain of lowers end at a down parent (or a down child)?
+      let cur = c; let n = 0;
+      while (cur && n++ < 16) {
+        if (downParents.has(cur.parent)) return true;
+        const up = hostNsChildren.get(cur.parent);
+        if (!up || up === cur) return false;
+        if (up.state === 'down') return true;
+        cur = up;
+      }
+      return false;
+    };
     list(h.children).forEach((c, k) => {
       const id = ifaceId(h.name, c.name, c.namespace || '');
       const mode = c.mode || DEFAULT_MODE;
       const type = c.type || 'macvlan';
       const ns = c.namespace ? `ns ${c.namespace}` : 'host ns';
+      const hasLower = c.parent && (parentNames.has(c.parent) || (hostNsChildren.has(c.parent) && c.parent !== c.name));
+      const offLower = hasLower && lowerDown(c);
       node({ id, kind: 'child', parent: h.name, host: h.name, name: c.name, mode, type, nsid: nsId(h.name, c.namespace || ''),
-        path: `${hp}.children[${k}]`,
+        path: `${hp}.children[${k}]`, addrs: list(c.addresses), ns: c.namespace || '', lowerName: hasLower ? c.parent : '',
         label: `${c.name} · ${mode}${type === 'macvtap' ? ' tap' : ''}\n${ns}${addrText(c) ? '\n' + addrText(c) : ''}` },
-      `child mode-${mode} ${type}` + (c.state === 'down' ? ' down' : ''));
-      if (c.parent && (parentNames.has(c.parent) || (hostNsChildren.has(c.parent) && c.parent !== c.name))) {
-        edge(`lower:${id}`, id, ifaceId(h.name, c.parent), 'lower', { owner: id });
+      `child mode-${mode} ${type}` + (c.state === 'down' ? ' down' : '') + (offLower ? ' down-lower' : '') + (hasLower ? '' : ' orphan'));
+      if (hasLower) {
+        edge(`lower:${id}`, id, ifaceId(h.name, c.parent), 'lower', { owner: id }, c.state === 'down' || offLower ? ' down' : '');
       }
     });
     list(h.bridges).forEach((b, k) => {
       const bid = ifaceId(h.name, b.name);
       const bp = `${hp}.bridges[${k}]`;
-      node({ id: bid, kind: 'bridge', parent: h.name, host: h.name, name: b.name, nsid: h.name, path: bp,
+      node({ id: bid, kind: 'bridge', parent: h.name, host: h.name, name: b.name, nsid: h.name, path: bp, addrs: list(b.addresses), ns: '',
         label: `${b.name} (bridge)${addrText(b) ? '\n' + addrText(b) : ''}` }, 'bridge' + (b.state === 'down' ? ' down' : ''));
       list(b.ports).forEach((port, j) => {
         const ppath = `${bp}.ports[${j}]`;
         const pid = ifaceId(h.name, port.name);
         if (port.enslave) {
-          edge(`member:${pid}`, pid, bid, 'member', { owner: pid, portPath: ppath });
+          edge(`member:${pid}`, pid, bid, 'member', { owner: pid, portPath: ppath }, downParents.has(port.name) ? ' down' : '');
           return;
         }
+        const hpb = hairpinOf(`bridge:${h.name}/${b.name}/${port.name}`, port.hairpin);
         node({ id: pid, kind: 'bport', parent: h.name, host: h.name, name: port.name, bridge: b.name, nsid: h.name,
-          hasPeer: !!port.peer, path: ppath, label: port.name + (port.hairpin ? ' ⟲' : '') },
-        'bport' + (port.hairpin ? ' hairpin' : ''));
+          hasPeer: !!port.peer, path: ppath, label: port.name + (hpb.on ? ' ⟲' : ''), ns: '' },
+        portClasses('bport', hpb));
         edge(`member:${pid}`, pid, bid, 'member', { owner: pid, portPath: ppath });
         if (port.peer) {
           const pe = port.peer;
           const peid = ifaceId(h.name, pe.name, pe.namespace || '');
           node({ id: peid, kind: 'peer', parent: h.name, host: h.name, name: pe.name, nsid: nsId(h.name, pe.namespace || ''),
-            path: `${ppath}.peer`,
+            path: `${ppath}.peer`, addrs: list(pe.addresses), ns: pe.namespace || '',
             label: `${pe.name} (veth)\n${pe.namespace ? 'ns ' + pe.namespace : 'host ns'}${addrText(pe) ? '\n' + addrText(pe) : ''}` },
           'peer' + (pe.state === 'down' ? ' down' : ''));
-          edge(`veth:${pid}`, pid, peid, 'veth', { owner: peid });
+          edge(`veth:${pid}`, pid, peid, 'veth', { owner: peid }, pe.state === 'down' ? ' down' : '');
         }
       });
     });
   });
   list(doc.stations).forEach((s, k) => {
     const id = `station:${s.name}`;
-    node({ id, kind: 'station', name: s.name, nsid: id, path: `stations[${k}]`,
+    node({ id, kind: 'station', name: s.name, nsid: id, path: `stations[${k}]`, addrs: list(s.addresses), ns: '',
       label: `${s.name}${addrText(s) ? '\n' + addrText(s) : ''}` }, 'station');
     if (s.uplink && s.uplink.switch) edge(`uplink:${id}`, id, `switch:${s.uplink.switch}/${s.uplink.port}`, 'uplink', { owner: id });
   });
@@ -134,17 +163,19 @@ export function buildElements(doc) {
   return { nodes, edges };
 }
 
-/** Map a subject of a finding (iface id, port node, namespace id, bridge port node) to node ids. */
-export function subjectNodes(cy, subject) {
+/**
+ * The element ids a subject of a finding stands for (iface id, port node, namespace id, bridge
+ * port node). `has(id)` says whether an element exists; `nsIndex` maps a namespace id to the
+ * interfaces in it.
+ */
+export function subjectIds(subject, has, nsIndex) {
   if (!subject) return [];
-  const direct = cy.getElementById(subject);
-  if (direct.nonempty()) return [subject];
+  if (has(subject)) return [subject];
   let m = /^bridge:([^/]+)\/([^/]+)\/([^/]+)$/.exec(subject);
   if (m) return [ifaceId(m[1], m[3])];
   m = /^bridge:([^/]+)\/([^/]+)$/.exec(subject);
   if (m) return [ifaceId(m[1], m[2])];
-  // a namespace: every interface in it
-  return cy.nodes().filter((n) => n.data('nsid') === subject).map((n) => n.id());
+  return (nsIndex && nsIndex.get(subject)) || []; // a namespace: every interface in it
 }
 
 // -------------------------------------------------------------------- naming
@@ -330,27 +361,61 @@ export function planConnect(doc, a, b) {
   return null;
 }
 
+const CONNECT_HINTS = {
+  child: 'needs a parent NIC (or a child in the host namespace) of the same host',
+  parent: 'goes to a switch port, a switch, or a bridge or bridge port of the same host',
+  station: 'goes to a switch port or a switch',
+  port: 'takes a parent NIC or a station',
+  switch: 'takes a parent NIC or a station (on a free port)',
+  bridge: 'takes a parent NIC of its own host (enslaved as a port)',
+  bport: 'takes a parent NIC of its own host',
+  host: 'is a box: drag from one of its NICs or children instead',
+  group: 'is a group of children: click it to expand it, then drag one child',
+  peer: 'is a container end of a veth: it is already cabled to its bridge port',
+};
+
+/** What a drag from an element of this kind can end on. */
+export const connectHint = (a) => CONNECT_HINTS[a && a.kind] || 'cannot be cabled';
+
+/** Why a drag from `a` to `b` makes no cable, in words (`nameOf` names a node). */
+export function whyNotConnect(a, b, nameOf) {
+  if (!a || !b) return 'drop the end on a node';
+  if (a.id === b.id) return 'that is the node you started from';
+  const kinds = new Set([a.kind, b.kind]);
+  const [x, y] = a.kind === 'child' || (a.kind === 'parent' && b.kind !== 'child') ? [a, b] : [b, a];
+  if (x.host && y.host && x.host !== y.host && (x.kind === 'child' || ['bridge', 'bport'].includes(y.kind))) {
+    return `${nameOf(x)} is on ${x.host} and ${nameOf(y)} on ${y.host}: that cable stays inside one host`;
+  }
+  if (x.kind === 'child' && y.kind === 'child') {
+    if (y.nsid !== y.host) return `${nameOf(y)} lives in a namespace (${y.ns}): a child can hang off a child only in the host namespace`;
+    return `${nameOf(x)} and ${nameOf(y)} are the same child`;
+  }
+  if (kinds.has('parent') && kinds.has('bport')) return `${nameOf(y.kind === 'bport' ? y : x)} is a container's veth port: its other end is taken`;
+  if (kinds.has('child') && !kinds.has('parent')) return `a child ${CONNECT_HINTS.child}`;
+  return `${nameOf(a)} (${a.kind}) ${connectHint(a)}, not a ${b.kind === 'bport' ? 'bridge port' : b.kind}`;
+}
+
 /** Apply a planned connection to the document; returns a short description. Throws on refusal. */
 export function applyConnect(doc, plan) {
   if (plan.kind === 'lower') {
     const c = getAt(doc, plan.child.path);
     c.parent = plan.target.name;
-    return `${plan.child.name} now hangs off ${plan.target.name}`;
+    return `Connected ${plan.child.name} -> ${plan.target.name}: it now hangs off ${plan.target.name}`;
   }
   if (plan.kind === 'uplink-switch') {
     const port = plan.port || freePort(doc, plan.switch);
     const node = `switch:${plan.switch}/${port}`;
     const owner = cabledPorts(doc).get(node);
-    if (owner && owner !== plan.from.id) throw new Error(`port ${node} is already cabled to ${owner}; one cable per port`);
+    if (owner && owner !== plan.from.id) throw new Error(`port ${port} of switch ${plan.switch} is already cabled to ${owner}; one cable per port`);
     getAt(doc, plan.from.path).uplink = { switch: plan.switch, port };
-    return `${plan.from.id} cabled to ${node}`;
+    return `Cabled ${plan.from.name} to port ${port} of switch ${plan.switch}`;
   }
   if (plan.kind === 'uplink-bridge') {
     const node = `bridge:${plan.from.host}/${plan.port}`;
     const owner = cabledPorts(doc).get(node);
     if (owner && owner !== plan.from.id) throw new Error(`bridge port ${plan.port} is already cabled to ${owner}`);
     getAt(doc, plan.from.path).uplink = { bridge: plan.bridge, port: plan.port };
-    return `${plan.from.id} cabled to bridge ${plan.bridge} port ${plan.port}`;
+    return `Cabled ${plan.from.name} to port ${plan.port} of bridge ${plan.bridge}`;
   }
   if (plan.kind === 'enslave') {
     const h = hostByName(doc, plan.from.host);

@@ -1,8 +1,6 @@
 // Findings, problems, reachability matrix, what-if and plan panels (DOM only, no innerHTML).
 import { h, clear } from './dom.js';
 
-export const MATRIX_ENDPOINT_LIMIT = 60;
-
 export function renderProblems(el, problems, onPick) {
   clear(el);
   for (const p of problems || []) {
@@ -18,7 +16,7 @@ const findingItems = new WeakMap(); // list element -> Map(key -> [li, ...]) of 
  * Findings as a list; a finding that was already shown keeps its element (and its highlight), so
  * an edit that changes one finding rewrites one item, not the whole panel.
  */
-export function renderFindings(el, findings, onPick) {
+export function renderFindings(el, findings, onPick, emptyText = 'No findings.') {
   const before = findingItems.get(el) || new Map();
   const after = new Map();
   const items = [];
@@ -30,7 +28,7 @@ export function renderFindings(el, findings, onPick) {
     items.push(li);
     return li;
   };
-  if (!findings || !findings.length) take('\u0000none', () => h('li.ok', {}, 'No findings.'));
+  if (!findings || !findings.length) take(`\u0000none${emptyText}`, () => h(findings ? 'li.ok' : 'li.note', {}, emptyText));
   else findings.forEach((f, n) => { take(JSON.stringify(f), () => findingItem(el, f, onPick)).dataset.index = n; });
   findingItems.set(el, after);
   const same = el.children.length === items.length && items.every((li, i) => el.children[i] === li);
@@ -45,7 +43,7 @@ function findingItem(el, f, onPick) {
   h('p', {}, f.message),
   f.subjects && f.subjects.length ? h('p.subjects', {}, f.subjects.map((s, i) => [i ? ', ' : '', h('code', {}, s)])) : null,
   f.fix ? h('p.fix', {}, h('span', {}, 'Fix: '), f.fix) : null,
-  f.commands && f.commands.length ? h('pre.commands', {}, f.commands.join('\n')) : null);
+  f.commands && f.commands.length ? commandsBlock(f.commands) : null);
   const pick = () => {
     for (const x of el.querySelectorAll('.finding.active')) x.classList.remove('active');
     li.classList.add('active');
@@ -56,9 +54,31 @@ function findingItem(el, f, onPick) {
   return li;
 }
 
+/** Fix commands: wrapped, never clipped, with a button that copies them. */
+export function commandsBlock(commands) {
+  const text = commands.join('\n');
+  const status = h('span.copy-status', { role: 'status', 'aria-live': 'polite' });
+  const copy = h('button.copy', { type: 'button', title: 'Copy the commands to the clipboard' }, 'Copy');
+  copy.addEventListener('click', async (e) => {
+    e.stopPropagation(); // not a click on the finding card
+    try {
+      await navigator.clipboard.writeText(text);
+      status.textContent = 'copied';
+    } catch (_) {
+      const range = document.createRange(); // no clipboard permission: select them for Ctrl+C
+      range.selectNodeContents(pre);
+      const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(range);
+      status.textContent = 'selected: press Ctrl+C';
+    }
+  });
+  const pre = h('pre.commands', {}, text);
+  return h('div.commands-box', {}, pre, h('div.commands-actions', {}, copy, status));
+}
+
 /**
- * Index a Prediction.to_dict(): endpoint -> class and parent, (class, class, same parent) -> verdict.
- * Two endpoints on one parent and two on different parents have separate verdicts.
+ * Index a Prediction.to_dict(): endpoint -> class and parent, (class, class, same parent) ->
+ * verdict, and the exception pairs (computed alone; they override their class verdict). Two
+ * endpoints on one parent and two on different parents have separate verdicts.
  */
 export function indexPrediction(pred) {
   const cls = new Map();
@@ -70,12 +90,30 @@ export function indexPrediction(pred) {
     if (v.same_parent !== undefined && v.same_parent !== null) hasSame = true;
     verdicts.set(`${v.from}>${v.to}>${v.same_parent === undefined || v.same_parent === null ? '' : v.same_parent ? 1 : 0}`, v);
   }
+  const exceptions = new Map();
+  const exceptionsByClass = new Map();
+  for (const x of pred.exceptions || []) {
+    exceptions.set(`${x.from}>${x.to}`, x);
+    const k = `${cls.get(x.from)}>${cls.get(x.to)}`;
+    if (!exceptionsByClass.has(k)) exceptionsByClass.set(k, []);
+    exceptionsByClass.get(k).push(x);
+  }
   const key = (ca, cb, same) => `${ca}>${cb}>${hasSame ? (same ? 1 : 0) : ''}`;
   return {
-    cls, parent, verdicts,
-    verdict(a, b) { return verdicts.get(key(cls.get(a), cls.get(b), parent.get(a) === parent.get(b))) || null; },
-    /** every verdict between two classes (one per same/different parent) */
-    classVerdicts(ca, cb) { return ['>1', '>0', '>'].map((s) => verdicts.get(`${ca}>${cb}${s}`)).filter(Boolean); },
+    cls, parent, verdicts, exceptions,
+    /** the verdict of endpoints a -> b (an exception pair's own, else its class verdict) */
+    verdict(a, b) {
+      return exceptions.get(`${a}>${b}`) || verdicts.get(key(cls.get(a), cls.get(b), parent.get(a) === parent.get(b))) || null;
+    },
+    /** the class verdict a -> b stands under (null for an exception pair) */
+    classVerdict(a, b) {
+      return exceptions.has(`${a}>${b}`) ? null : verdicts.get(key(cls.get(a), cls.get(b), parent.get(a) === parent.get(b))) || null;
+    },
+    /** every verdict between two classes (one per same/different parent, and the exception pairs) */
+    classVerdicts(ca, cb) {
+      return [...['>1', '>0', '>'].map((s) => verdicts.get(`${ca}>${cb}${s}`)).filter((v) => v && v.pairs !== 0),
+        ...(exceptionsByClass.get(`${ca}>${cb}`) || [])];
+    },
   };
 }
 
@@ -88,98 +126,28 @@ export function predictionClasses(pred) {
   return out;
 }
 
-const matrixState = new WeakMap(); // container -> {key, table, heads, rows, cells, summary, note, labels}
-
 /**
- * The reachability grid: row reaches column; one row and column per endpoint, or per class of
- * endpoints when there are more than `limit`. The table is kept between renders while its rows
- * and columns stay the same endpoints (or classes): then only the cells whose verdict, symbol or
- * reason changed are written, so an edit repaints a few cells instead of rebuilding thousands.
+ * Blocked pairs grouped by fix, as `mvplan predict` prints them: one entry per distinct
+ * (reason, fix), with how many ordered pairs need it and up to three example pairs, most pairs
+ * first. Class verdicts count their `pairs`, exception pairs one each.
  */
-export function renderMatrix(el, pred, { onEndpoint, limit = MATRIX_ENDPOINT_LIMIT } = {}) {
-  const eps = pred ? pred.endpoints || [] : [];
-  if (!pred || !eps.length) {
-    matrixState.delete(el);
-    clear(el);
-    el.append(h('p.note', {}, pred ? 'No endpoints: give interfaces an IPv4 address to see who reaches whom.' : 'No prediction yet.'));
-    return;
-  }
-  const idx = indexPrediction(pred);
-  const grouped = eps.length > limit;
-  const labels = grouped
-    ? predictionClasses(pred).map((m, n) => ({ id: `class ${n}`, label: `class ${n} (${m.length})`, title: m.slice(0, 20).join(', '), cls: n, members: m }))
-    : eps.map((e) => ({ id: e.id, label: e.id, title: `${e.id} ${e.address || ''}`.trim(), cls: e.class, members: [e.id] }));
-  const key = `${grouped ? 'classes' : 'endpoints'}\n${labels.map((l) => l.id).join('\n')}`;
-  let st = matrixState.get(el);
-  if (!st || st.key !== key || st.table.parentNode !== el) st = buildMatrix(el, labels, key, onEndpoint);
-  st.labels = labels;
-  st.idx = idx;
-  let blocked = 0; let reach = 0;
-  labels.forEach((a, i) => {
-    setText(st.heads[i], a.label); setAttr(st.heads[i].parentNode, 'title', a.title);
-    setText(st.rows[i], a.label); setAttr(st.rows[i].parentNode, 'title', a.title);
-    labels.forEach((b, j) => {
-      const td = st.cells[i][j];
-      if (!grouped && a.id === b.id) { setCell(td, 'cell self', '·', 'same endpoint'); return; }
-      if (grouped && a.cls === b.cls && a.members.length === 1) { setCell(td, 'cell self', '·', 'a class of one endpoint'); return; }
-      const vs = grouped ? idx.classVerdicts(a.cls, b.cls) : [idx.verdict(a.id, b.id)].filter(Boolean);
-      if (!vs.length) { setCell(td, 'cell unknown', '?', 'no verdict'); return; }
-      const ok = vs.every((v) => v.reachable);
-      const none = vs.every((v) => !v.reachable);
-      if (ok) reach++; else blocked++;
-      const why = vs.map((v) => `${v.reason}: ${v.message}${v.fix ? ' Fix: ' + v.fix : ''}`).join(' | ');
-      const state = ok ? 'reach' : none ? 'block' : 'mixed';
-      setCell(td, `cell ${state}`, ok ? '✓' : none ? '✗' : '±', `${a.label} → ${b.label}: ${why}`,
-        { from: a.id, to: b.id, reason: vs.map((v) => v.reason).join(' ') });
-    });
-  });
-  setText(st.summary, `${reach} reachable, ${blocked} blocked`);
-  setText(st.note, grouped ? `${eps.length} endpoints grouped into ${labels.length} classes; ± means it depends on whether both hang off one parent.` : '');
-  st.note.hidden = !grouped;
-}
-
-function buildMatrix(el, labels, key, onEndpoint) {
-  const st = { key, heads: [], rows: [], cells: [] };
-  const pick = (i) => onEndpoint && onEndpoint(st.labels[i], st.idx, st.labels);
-  const table = h('table.matrix', { 'aria-label': 'reachability matrix: row reaches column' });
-  const head = h('tr', {}, h('th.corner', { scope: 'col' }, 'from \\ to'));
-  for (const l of labels) {
-    const span = h('span', {}, l.label);
-    head.append(h('th.col-head', { scope: 'col', title: l.title }, span));
-    st.heads.push(span);
-  }
-  table.append(h('thead', {}, head));
-  const body = h('tbody');
-  labels.forEach((a, i) => {
-    const button = h('button.link.endpoint', { type: 'button', 'data-endpoint': a.id, onclick: () => pick(i) }, a.label);
-    const tr = h('tr', {}, h('th', { scope: 'row', title: a.title }, button));
-    const row = [];
-    for (let j = 0; j < labels.length; j++) { const td = h('td.cell'); row.push(td); tr.append(td); }
-    st.rows.push(button);
-    st.cells.push(row);
-    body.append(tr);
-  });
-  table.append(body);
-  st.table = table;
-  st.summary = h('p.matrix-summary');
-  st.note = h('p.note');
-  clear(el);
-  el.append(st.summary, table, st.note);
-  matrixState.set(el, st);
-  return st;
-}
-
-function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
-function setAttr(node, name, value) { if (node.getAttribute(name) !== value) node.setAttribute(name, value); }
-
-function setCell(td, className, text, title, data) {
-  if (td.className !== className) td.className = className;
-  setText(td, text);
-  setAttr(td, 'title', title);
-  for (const k of ['from', 'to', 'reason']) {
-    const v = data ? data[k] : undefined;
-    if (v === undefined) { if (k in td.dataset) delete td.dataset[k]; } else if (td.dataset[k] !== v) td.dataset[k] = v;
-  }
+export function blockedGroups(pred) {
+  const groups = new Map();
+  const take = (v, pair, n) => {
+    if (v.reachable || !n) return;
+    const k = `${v.reason}\u0000${v.fix || ''}`;
+    let g = groups.get(k);
+    if (!g) { g = { reason: v.reason, fix: v.fix || '', message: v.message, pairs: 0, examples: [], timing: false }; groups.set(k, g); }
+    g.pairs += n;
+    if (v.timing) g.timing = true;
+    if (g.examples.length < 3 && pair) g.examples.push(pair);
+  };
+  // the order Prediction.groups() walks: class pairs (same parent first), then the exceptions
+  const vs = [...(pred.verdicts || [])].sort((a, b) => a.from - b.from || a.to - b.to || (b.same_parent ? 1 : 0) - (a.same_parent ? 1 : 0));
+  for (const v of vs) take(v, v.example || null, v.pairs === undefined ? 1 : v.pairs);
+  for (const x of pred.exceptions || []) take(x, [x.from, x.to], 1);
+  const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...groups.values()].sort((a, b) => b.pairs - a.pairs || cmp(a.reason, b.reason) || cmp(a.fix, b.fix));
 }
 
 export function renderChanges(el, changes) {

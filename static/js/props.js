@@ -1,6 +1,7 @@
 // Properties panel: a form per kind of object; each change becomes one undoable edit.
 import { h, clear } from './dom.js';
 import { getAt } from './model.js';
+import { describe } from './words.js';
 import { CHILD_TYPES, DEFAULT_MODE, MODES, PARENT_KINDS, STATES } from './vocabulary.js';
 const L3 = [
   { key: 'addresses', label: 'IPv4 addresses', type: 'list', placeholder: '10.0.0.5/24, …' },
@@ -110,7 +111,7 @@ function parseNeighbors(text) {
  * Render the form for the selected element. `edit(path, key, value, {rename})` applies an edit.
  * `resolved` is the server's flat view (default MAC/MTU) for placeholders.
  */
-export function renderProps(el, doc, data, { edit, resolved, onDelete, onAddPort }) {
+export function renderProps(el, doc, data, { edit, resolved, onDelete, onAddPort, onExpand, nodeData }) {
   clear(el);
   if (!data) {
     el.append(h('p.note', {}, 'Select something on the drawing to edit it, or add objects from the palette. ',
@@ -119,8 +120,16 @@ export function renderProps(el, doc, data, { edit, resolved, onDelete, onAddPort
     return;
   }
   if (data.source) {
-    el.append(h('h3', {}, `Connection (${data.kind})`), h('p', {}, h('code', {}, data.source), ' → ', h('code', {}, data.target)),
+    const what = { lower: 'a child on its lower device', uplink: 'a cable to a switch or bridge port', member: 'a port of a bridge', veth: 'a veth pair' };
+    el.append(h('h3', {}, describe(data, nodeData).replace(/^c/, 'C')), h('p.note', {}, what[data.kind] || data.kind),
       h('button.danger', { type: 'button', onclick: onDelete }, 'Delete connection'));
+    return;
+  }
+  if (data.kind === 'group') {
+    const modes = Object.entries(data.modes || {}).map(([m, n]) => `${m} ${n}`).join(', ');
+    el.append(h('h3', {}, describe(data, nodeData)), h('p', {}, `Modes: ${modes}.`),
+      h('p.note', {}, 'Children of one parent are drawn as one node in big designs; search finds them inside it.'),
+      h('button.primary', { type: 'button', onclick: onExpand }, 'Expand'));
     return;
   }
   const obj = getAt(doc, data.path);
@@ -201,6 +210,7 @@ export function showFieldProblems(el, problems) {
   const base = form.dataset.path;
   for (const e of form.querySelectorAll('.field-error')) e.textContent = '';
   for (const f of form.querySelectorAll('.field')) f.classList.remove('has-error');
+  for (const i of form.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
   const other = form.querySelector('.other-problems');
   if (other) other.textContent = '';
   for (const p of problems || []) {
@@ -215,6 +225,7 @@ export function showFieldProblems(el, problems) {
     const field = key && form.querySelector(`.field[data-field="${CSS.escape(key)}"]`);
     if (field) {
       field.classList.add('has-error');
+      for (const i of field.querySelectorAll('input, select, textarea')) i.setAttribute('aria-invalid', 'true');
       const box = field.querySelector('.field-error');
       box.textContent = (box.textContent ? box.textContent + ' ' : '') + p.message;
     } else if (other) {

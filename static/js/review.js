@@ -1,6 +1,6 @@
 // Read-only drawing of a saved version (review page), plus the print button.
 import cytoscape from '../vendor/cytoscape/cytoscape.esm.min.mjs';
-import { stylesheet } from './style.js';
+import { stylesheetFor, zoomBand } from './style.js';
 import * as M from './model.js';
 import { $ } from './dom.js';
 
@@ -12,7 +12,7 @@ const pos = tidy || saved;
 const fallback = M.tidyLayout(doc);
 const cy = cytoscape({
   container: $('#review-cy'),
-  style: stylesheet,
+  style: stylesheetFor(0),
   elements: [
     ...nodes.map((n) => ({ ...n, position: pos[n.data.id] || fallback[n.data.id] || { x: 0, y: 0 } })),
     ...edges,
@@ -24,10 +24,28 @@ const cy = cytoscape({
   userZoomingEnabled: true,
   userPanningEnabled: true,
 });
-cy.fit(undefined, 30);
-if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(); }
+
+let band = 0;
+/** Labels for the zoom level (the editor's bands: readable, or hidden when they would crowd). */
+function restyle() {
+  const b = zoomBand(cy.zoom());
+  if (b !== band) { band = b; cy.style(stylesheetFor(band)); }
+}
+
+function fit(padding) {
+  cy.fit(undefined, padding);
+  if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(); }
+  restyle();
+}
+
+fit(30);
+cy.on('zoom', () => requestAnimationFrame(restyle));
 window.cy = cy;
 const btn = $('#print');
 if (btn) btn.addEventListener('click', () => window.print());
-window.addEventListener('beforeprint', () => { cy.resize(); cy.fit(undefined, 20); });
+// the print layout gives the drawing a page of its own: redraw it at that size before printing
+const media = window.matchMedia('print');
+const forPrint = () => { cy.resize(); fit(12); };
+window.addEventListener('beforeprint', forPrint);
+media.addEventListener('change', (e) => { cy.resize(); fit(e.matches ? 12 : 30); });
 document.body.dataset.ready = 'true';

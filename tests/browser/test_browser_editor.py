@@ -58,6 +58,13 @@ def click_node(page, node_id):
     page.mouse.click(x, y)
 
 
+def upload_into_editor(page, path, choice="replace"):
+    """Upload a file in the editor and answer the question it asks (replace, or a new design)."""
+    page.set_input_files("#upload", str(path))
+    page.wait_for_selector("#upload-dialog[open]")
+    page.click(f"#upload-{choice}")
+
+
 def doc(page):
     return page.evaluate("JSON.parse(JSON.stringify(window.mvplan.doc))")
 
@@ -159,7 +166,8 @@ def test_draw_from_scratch_find_fix_save_diff_download(page, live_server, shot):
 
     # download the script (or, without an exporter, the design)
     page.click("#tab-plan")
-    page.wait_for_function("() => /operations|not available|problems/.test(document.getElementById('plan-status').textContent)")
+    page.wait_for_function(
+        "() => /operations|not available|problems/.test(document.getElementById('plan-status').textContent)")
     caps = page.evaluate("() => window.mvplan.capabilities")
     btn = "button[data-export=iproute2]:not([data-teardown])" if caps.get("export") else "button[data-export=yaml]"
     with page.expect_download() as dl:
@@ -264,7 +272,7 @@ def test_autosaved_draft_survives_a_reload_and_upload_replaces_the_design(page, 
     assert doc(page)["name"] == "drafted" and doc(page)["hosts"][0]["name"] == "host1"
     assert "draft" in page.inner_text("#hint")
     example = Path(__file__).resolve().parents[2] / "examples" / "vepa-hairpin.yaml"
-    page.set_input_files("#upload", str(example))
+    upload_into_editor(page, example)
     page.wait_for_function("() => window.mvplan.doc.name === 'vepa-hairpin'")
     settle(page)
     assert page.evaluate("() => window.cy.getElementById('switch:sw1/p1').nonempty()")
@@ -282,7 +290,8 @@ def test_user_text_is_never_markup(page, live_server, tmp_path):
     wait_ready(page)
     resp = page.evaluate("""async (xss) => {
         const tok = document.querySelector('meta[name="csrf-token"]').content;
-        const r = await fetch('/api/designs', {method: 'POST', headers: {'Content-Type': 'application/json', 'X-CSRF-Token': tok},
+        const r = await fetch('/api/designs', {method: 'POST',
+            headers: {'Content-Type': 'application/json', 'X-CSRF-Token': tok},
             body: JSON.stringify({document: {name: xss, description: xss, hosts: [], switches: [], stations: []}})});
         return r.json();
     }""", XSS)
@@ -292,7 +301,7 @@ def test_user_text_is_never_markup(page, live_server, tmp_path):
     assert page.input_value("#prop-design-name") == XSS
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"name: x\n'{XSS}': 1\n")
-    page.set_input_files("#upload", str(bad))
+    upload_into_editor(page, bad)
     settle(page, "invalid")
     assert XSS in page.inner_text("#problems")
     page.goto("/")

@@ -38,7 +38,8 @@ def create_design(page, doc) -> int:
     wait_ready(page)
     return page.evaluate("""async (doc) => {
         const tok = document.querySelector('meta[name="csrf-token"]').content;
-        const r = await fetch('/api/designs', {method: 'POST', headers: {'Content-Type': 'application/json', 'X-CSRF-Token': tok},
+        const r = await fetch('/api/designs', {method: 'POST',
+            headers: {'Content-Type': 'application/json', 'X-CSRF-Token': tok},
             body: JSON.stringify({document: doc})});
         return (await r.json()).id;
     }""", doc)
@@ -59,17 +60,31 @@ def test_an_edit_sends_its_check_at_once_and_edits_in_flight_coalesce(page, live
     settle(page)
     assert "MV203" in page.eval_on_selector_all("#findings .finding", "els => els.map(e => e.dataset.code)")
 
-    # five edits in a row: the first goes out, the other four become one follow-up request
+    # five edits in a row: the first goes out, the other four become one follow-up request (for
+    # the last document: it differs from the one in flight and from the one on screen)
     page.evaluate(SPY)
     page.evaluate("""() => {
-        for (const on of [true, false, true, false, true]) {
-            window.mvplanEditor.commit('toggle', (doc) => { doc.switches[0].ports[0].hairpin = on; });
+        window.mvplanEditor.commit('hairpin on', (doc) => { doc.switches[0].ports[0].hairpin = true; });
+        for (const mode of ['bridge', 'private', 'vepa', 'bridge']) {
+            window.mvplanEditor.commit('mode', (doc) => { doc.hosts[0].children[0].mode = mode; });
         }
     }""")
     settle(page)
     assert page.evaluate("() => window.__checks.length") == 2
     last = page.evaluate("() => JSON.parse(window.__checks[1].body)")
     assert last["document"]["switches"][0]["ports"][0]["hairpin"] is True
+    assert last["document"]["hosts"][0]["children"][0]["mode"] == "bridge"
+
+    # edits that end where the request in flight started need no follow-up at all
+    page.evaluate(SPY)
+    page.evaluate("""() => {
+        for (const mode of ['vepa', 'private', 'bridge', 'vepa']) {
+            window.mvplanEditor.commit('mode', (doc) => { doc.hosts[0].children[0].mode = mode; });
+        }
+    }""")
+    settle(page)
+    assert page.evaluate("() => window.__checks.length") == 1
+    assert page.evaluate("() => JSON.parse(window.__checks[0].body).document.hosts[0].children[0].mode") == "vepa"
     assert "MV203" not in page.eval_on_selector_all("#findings .finding", "els => els.map(e => e.dataset.code)")
     assert page.evaluate("() => window.mvplan.timings.shown.rev") == page.evaluate("() => window.mvplan.rev")
 
@@ -105,7 +120,8 @@ def test_findings_and_matrix_are_updated_in_place(page, live_server):
     assert page.locator("#matrix td.cell.reach").count() == 4  # the station still reaches both, and back
     assert "2 blocked" in page.inner_text("#matrix .matrix-summary")
     # an unchanged finding keeps its element; a new one is new
-    probes = page.eval_on_selector_all("#findings .finding", "els => els.map(e => [e.dataset.code, e.dataset.probe || null])")
+    probes = page.eval_on_selector_all("#findings .finding",
+                                       "els => els.map(e => [e.dataset.code, e.dataset.probe || null])")
     assert ["MV203", None] in probes
     assert any(code == probe for code, probe in probes)
     # clicking an endpoint still works on the reused table
@@ -129,7 +145,8 @@ def test_a_big_design_is_grouped_by_class_from_the_compact_answer(page, live_ser
     assert len(labels) > 1 and sum(sizes) == endpoints
     assert f"{endpoints} endpoints grouped into {len(labels)} classes" in page.inner_text("#matrix")
 
-    child = page.evaluate("() => window.cy.nodes('.child').map(n => n.id()).find(id => window.cy.getElementById(id).data('mode') === 'bridge')")
+    child = page.evaluate("() => window.cy.nodes('.child').map(n => n.id())"
+                          ".find(id => window.cy.getElementById(id).data('mode') === 'bridge')")
     page.evaluate("id => window.mvplanEditor.select(id, {showProps: true})", child)
     page.select_option("#props select[name=mode]", "private")
     settle(page)

@@ -25,7 +25,7 @@ def test_editor_view_carries_what_the_editor_reads(api, vepa_doc):
     # endpoints: id, address, parent, class only; no classes list (the editor regroups by class)
     assert "classes" not in pred
     assert [e["id"] for e in pred["endpoints"]] == [e["id"] for e in fpred["endpoints"]]
-    for e, f in zip(pred["endpoints"], fpred["endpoints"]):
+    for e, f in zip(pred["endpoints"], fpred["endpoints"], strict=True):
         assert set(e) <= set(core.EDITOR_ENDPOINT_KEYS)
         assert {k: f[k] for k in e} == e
         assert e["class"] == f["class"]
@@ -33,10 +33,12 @@ def test_editor_view_carries_what_the_editor_reads(api, vepa_doc):
     for e in pred["endpoints"]:
         regrouped.setdefault(e["class"], []).append(e["id"])
     assert [sorted(regrouped[n]) for n in range(len(fpred["classes"]))] == [sorted(m) for m in fpred["classes"]]
-    # verdicts: everything but hops and example
+    # verdicts: everything but the hops (the example pair stays: the matrix names it, and the
+    # blocked pairs are grouped by fix with their examples like the CLI's)
     assert len(pred["verdicts"]) == len(fpred["verdicts"])
-    for v, f in zip(pred["verdicts"], fpred["verdicts"]):
-        assert v == {k: x for k, x in f.items() if k not in ("hops", "example")}
+    for v, f in zip(pred["verdicts"], fpred["verdicts"], strict=True):
+        assert v == {k: x for k, x in f.items() if k not in ("hops", "reply_hops")}
+        assert v["example"] == f["example"]
     assert any(not v["reachable"] and v["reason"] for v in pred["verdicts"])
     # interfaces: id, mac, mtu
     assert compact["interfaces"] == [{k: i[k] for k in ("id", "mac", "mtu")} for i in full["interfaces"]]
@@ -73,7 +75,8 @@ def test_check_answers_carry_server_timing(api, vepa_doc, url, broken, phases):
 
 
 def test_what_if_editor_view_keeps_the_changes(api, vepa_doc):
-    body = api.post("/api/what-if?view=editor", json={"document": vepa_doc, "hairpin": {"switch:sw1/p1": False}}).get_json()
+    body = api.post("/api/what-if?view=editor",
+                    json={"document": vepa_doc, "hairpin": {"switch:sw1/p1": False}}).get_json()
     assert body["changes"]["lost_count"] == 2
     assert "classes" not in body["prediction"]
     assert "MV203" in {f["code"] for f in body["findings"]}

@@ -1,0 +1,188 @@
+"""Large designs in the browser (issue 10): children collapse per parent into one node showing
+count and modes and expand on click; search finds children also inside a collapsed group; the
+matrix lists every class's members and counts ordered pairs as `mvplan predict` does; blocked
+pairs are grouped by fix like the CLI's; the explanation of A -> B is about A -> B, both ways."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+from test_browser_canvas import open_copy
+from test_browser_editor import settle, wait_ready
+from test_browser_live_check import create_design
+
+pytestmark = pytest.mark.browser
+
+
+# labels Cytoscape draws (not hidden by min-zoomed-font-size) smaller than 8 px on screen
+TINY_LABELS = """() => window.cy.nodes().filter((n) => {
+    if (!n.visible() || !n.data('label')) return false;
+    const px = parseFloat(n.style('font-size')) * window.cy.zoom();
+    return px >= parseFloat(n.style('min-zoomed-font-size')) && px < 8;
+}).map((n) => n.id())"""
+
+
+def cli_predict(tmp_path, document: dict) -> str:
+    path = tmp_path / "design.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return subprocess.run([sys.executable, "-m", "planner.cli", "predict", str(path)], capture_output=True, text=True,
+                          check=False).stdout
+
+
+def test_children_collapse_per_parent_expand_on_click_and_search_finds_them(page, live_server, shot):
+    from planner.lab.generate import scale_design
+
+    document = scale_design(children=300, parents=3)
+    design_id = create_design(page, document)
+    page.goto(f"/designs/{design_id}")
+    wait_ready(page)
+    settle(page)
+    groups = page.evaluate("() => window.cy.nodes('.group').map(n => n.data())")
+    # one node per parent (each child has a namespace of its own), holding all 300 children
+    assert len(groups) == 3 and sum(g["count"] for g in groups) == 300
+    assert page.evaluate("() => window.cy.nodes('.child').length") == 0
+    modes = {}
+    for c in document["hosts"][0]["children"]:
+        modes[c["mode"]] = modes.get(c["mode"], 0) + 1
+    assert {m: sum(g["modes"].get(m, 0) for g in groups) for m in modes} == modes
+    assert all(re.search(rf"{g['count']} children of eth\d", g["label"]) for g in groups)
+    assert page.locator("#group-toggle").get_attribute("aria-pressed") == "true"
+    # the matrix lists the 302 endpoints' classes behind their summary, opened on a click
+    page.click("#tab-matrix")
+    summary = page.locator("#class-members summary")
+    assert "(302 endpoints)" in summary.inner_text()
+    assert not page.evaluate("() => document.querySelector('#class-members details').open")
+    summary.click()
+    assert page.locator("#class-members li").first.is_visible()
+    page.click("#tab-props")
+    shot(page, "editor-large-grouped")
+
+    # labels stay readable after fitting: drawn at the minimum size or more, or not drawn at all
+    page.click("#fit")
+    assert page.evaluate(TINY_LABELS) == []
+
+    # search by mode counts every matching child, the collapsed ones too
+    page.fill("#search", "mode:vepa")
+    page.wait_for_function("() => /match/.test(document.getElementById('search-count').textContent)")
+    assert page.inner_text("#search-count").startswith(f"{modes['vepa']} match")
+    with_vepa = sorted(g["id"] for g in groups if g["modes"].get("vepa"))
+    assert page.evaluate("() => window.cy.nodes('.group.match').map(n => n.id()).sort()") == with_vepa
+    # Enter goes to the first match: its group opens and the child is drawn and selected
+    page.press("#search", "Enter")
+    page.wait_for_timeout(200)
+    sel = page.evaluate("() => window.mvplan.selected")
+    assert sel and page.evaluate("id => window.cy.getElementById(id).data('mode')", sel) == "vepa"
+    page.fill("#search", "")
+    page.wait_for_timeout(250)
+
+    # a click on a group expands it; boxes still enclose the children drawn
+    gid = page.evaluate("() => window.cy.nodes('.group').map(n => n.id()).sort()[0]")
+    page.evaluate("id => window.mvplanEditor.expandGroup(id)", gid)
+    page.wait_for_timeout(100)
+    assert page.evaluate("() => window.cy.nodes('.child').length") >= 100
+    assert page.evaluate("""() => window.cy.nodes('.child').every(n => {
+        const a = n.parent().boundingBox({includeLabels: false}), b = n.boundingBox({includeLabels: false});
+        return n.parent().nonempty() && b.x1 >= a.x1 && b.x2 <= a.x2 && b.y1 >= a.y1 && b.y2 <= a.y2; })""")
+    assert page.console_errors == [], "\n".join(page.console_errors)
+
+
+def test_matrix_lists_members_and_counts_ordered_pairs_like_the_cli(page, live_server, tmp_path):
+    from planner.lab.generate import scale_design
+
+    document = scale_design(children=80, parents=4)
+    cli = cli_predict(tmp_path, document)
+    m = re.search(r"(\d+) endpoints, (\d+)/(\d+) ordered pairs reachable", cli)
+    assert m, cli
+    endpoints, reachable, pairs = (int(x) for x in m.groups())
+    design_id = create_design(page, document)
+    page.goto(f"/designs/{design_id}")
+    wait_ready(page)
+    settle(page)
+    page.click("#tab-matrix")
+    summary = page.inner_text("#matrix .matrix-summary")
+    assert f"{reachable} of {pairs} ordered pairs reachable, {pairs - reachable} blocked" in summary, summary
+    # every class's members are listed, each endpoint exactly once
+    # 82 endpoints: listed open (a bigger list waits behind its summary)
+    assert page.evaluate("() => document.querySelector('#class-members details').open")
+    members = page.eval_on_selector_all("#class-members li", "els => els.map(e => e.textContent)")
+    listed = [x.strip() for li in members for x in li.split(": ", 1)[1].split(",")]
+    assert sorted(listed) == sorted(e for e in page.evaluate(
+        "() => window.mvplan.check.prediction.endpoints.map(e => e.id)"))
+    assert len(listed) == endpoints
+    # blocked pairs grouped by fix, as the CLI prints them
+    cli_blocked = re.search(r"blocked: (\d+) ordered pair\(s\), (\d+) distinct fix", cli)
+    assert cli_blocked, cli
+    head = page.inner_text("#blocked-groups h3")
+    n_pairs, n_fixes = (int(x) for x in cli_blocked.groups())
+    assert f"Blocked: {n_pairs} ordered pair" in head and f"{n_fixes} distinct fix" in head, head
+    assert page.locator("#blocked-groups li").count() == n_fixes
+    # one endpoint's row and column
+    one = page.evaluate("() => window.mvplan.check.prediction.endpoints[0].id")
+    page.focus("#matrix-endpoint")  # its suggestions: every endpoint
+    assert page.locator("#matrix-endpoints option").count() == endpoints
+    page.fill("#matrix-endpoint", one)
+    page.dispatch_event("#matrix-endpoint", "change")
+    page.wait_for_function(
+        "x => document.querySelector('#matrix .matrix-summary').textContent.startsWith(x + ' reaches')", arg=one)
+
+
+def test_matrix_tooltip_and_explanation_are_about_the_pair_pointed_at(page, live_server):
+    open_copy(page, "vepa-hairpin")
+    page.evaluate("() => window.mvplanEditor.commit('hairpin off', (d) => { d.switches[0].ports[0].hairpin = false; })")
+    settle(page)
+    page.click("#tab-matrix")
+    web, db = "host1/ns:web/web0", "host1/ns:db/db0"
+    for a, b in ((web, db), (db, web)):
+        cell = page.locator(f"#matrix td.cell[data-from='{a}'][data-to='{b}']")
+        cell.hover()
+        # the title is worded for this very pair once the hover asked the server (POST /api/explain)
+        page.wait_for_function("([a, b]) => { const t = document.querySelector("
+                               "`#matrix td.cell[data-from='${a}'][data-to='${b}']`).title;"
+                               " return t.startsWith(`${a} → ${b}:`) && t.includes(' from '); }", arg=[a, b])
+        title = cell.get_attribute("title")
+        # the message speaks of this source: "from <a>" (not of the other direction)
+        assert f"from {a}" in title and f"from {b}" not in title, title
+        cell.click()
+        page.wait_for_function("([a, b]) => { const e = document.getElementById('explain');"
+                               " return e.dataset.from === a && e.dataset.to === b && /BLOCKED/.test(e.textContent); }",
+                               arg=[a, b])
+        there = page.eval_on_selector_all("#explain [data-direction=there] li", "els => els.map(e => e.textContent)")
+        assert there and a in there[0], there
+        assert page.locator("#explain [data-direction=back]").count() == 1
+    # a reachable pair: both directions' hops
+    cell = page.locator(f"#matrix td.cell[data-from='{web}'][data-to='station:gw']")
+    cell.click()
+    page.wait_for_function("() => /REACHABLE/.test(document.getElementById('explain').textContent)")
+    assert page.locator("#explain ol[data-direction=there] li").count() > 0
+    assert page.locator("#explain ol[data-direction=back] li").count() > 0
+
+
+def test_children_sharing_a_namespace_collapse_per_namespace_group(page, live_server):
+    children = [{"name": f"{ns}{k}", "parent": "eth0", "mode": "bridge", "namespace": ns,
+                 "addresses": [f"10.9.{n}.{k + 1}/16"]} for n, ns in enumerate(("a", "b")) for k in range(12)]
+    children += [{"name": f"solo{k}", "parent": "eth0", "mode": "private", "addresses": [f"10.9.5.{k + 1}/16"]}
+                 for k in range(3)]
+    design_id = create_design(page, {"name": "shared namespaces", "hosts": [
+        {"name": "host1", "parents": [{"name": "eth0"}], "children": children}]})
+    page.goto(f"/designs/{design_id}")
+    wait_ready(page)
+    settle(page)
+    assert page.evaluate("() => window.cy.nodes('.group').length") == 0  # small: not grouped until asked
+    page.focus("#cy")
+    page.keyboard.press("g")
+    page.wait_for_function("() => window.cy.nodes('.group').length > 0")
+    groups = {g["id"]: g for g in page.evaluate("() => window.cy.nodes('.group').map(n => n.data())")}
+    assert set(groups) == {"group:host1/eth0/ns:a", "group:host1/eth0/ns:b"}, set(groups)
+    assert all(g["count"] == 12 and g["modes"] == {"bridge": 12} for g in groups.values())
+    assert "ns a: 12 children of eth0" in groups["group:host1/eth0/ns:a"]["label"]
+    # the three children in namespaces of their own stay drawn (fewer than a group's minimum)
+    assert page.evaluate("() => window.cy.nodes('.child').length") == 3
+    # a click on a group expands it
+    x, y = page.evaluate("""() => { const p = window.cy.getElementById('group:host1/eth0/ns:a').renderedPosition();
+        const r = document.getElementById('cy').getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }""")
+    page.mouse.click(x, y)
+    page.wait_for_function("() => window.cy.nodes('.child').length === 15")
+    assert "Expanded 12 children of eth0" in page.inner_text("#hint")
