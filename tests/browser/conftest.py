@@ -83,7 +83,8 @@ def page(browser, live_server, request):
     ctx = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True, base_url=live_server.url)
     pg = ctx.new_page()
     pg.console_errors = []
-    pg.on("console", lambda m: pg.console_errors.append(f"console.{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    pg.on("console", lambda m: pg.console_errors.append(f"console.{m.type}: {m.text}")
+          if m.type in ("error", "warning") else None)
     pg.on("pageerror", lambda e: pg.console_errors.append(f"pageerror: {e}"))
     pg.set_default_timeout(15000)
     yield pg

@@ -168,7 +168,8 @@ def test_what_if_hairpin_off_loses_pairs(api, vepa_doc):
 
 
 def test_what_if_hairpin_on_gains_pairs(api, vepa_doc):
-    body = api.post("/api/what-if", json={"document": no_hairpin(vepa_doc), "hairpin": {"switch:sw1/p1": True}}).get_json()
+    body = api.post("/api/what-if",
+                    json={"document": no_hairpin(vepa_doc), "hairpin": {"switch:sw1/p1": True}}).get_json()
     assert body["changes"]["gained_count"] == 2
     assert body["changes"]["lost_count"] == 0
 
