@@ -4,12 +4,14 @@ from __future__ import annotations
 import io
 import re
 import tarfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner import __version__
+from planner.core.compiler import Plan, compile_plan
 from planner.core.errors import CompileError
-from planner.core.model import Design
+from planner.core.model import Design, Host
 
 __all__ = ["ExportResult", "comment_text", "external_notes", "slug", "plan_notes", "final_host", "iface_of",
            "GENERATOR"]
@@ -143,3 +145,13 @@ def plan_notes(plan, host: str) -> list[str]:
         if head == host or head.startswith(f"{host}/"):
             out.append(n)
     return out
+
+
+def plan_and_hosts(design: Design, plan: Plan | None, hosts: Iterable[str] | None,
+                   check: bool) -> tuple[Plan, list[Host]]:
+    """The plan an export renders (compiled when the caller has none) and the design's hosts it
+    covers (``hosts`` None: all), in design order."""
+    if plan is None:
+        plan = compile_plan(design, check=check, hosts=hosts)
+    wanted = set(hosts) if hosts is not None else None
+    return plan, [h for h in design.hosts if wanted is None or h.name in wanted]

@@ -20,13 +20,13 @@ from collections.abc import Iterable
 
 import yaml
 
-from planner.core.compiler import Plan, compile_plan
+from planner.core.compiler import Plan
 from planner.core.model import Design
 from planner.importers.containerlab import HOST_LABEL
 from planner.importers.docker import DESIGN_LABEL
 from planner.importers.outside import DOCKER_LABEL, encode_outside, outside_fragment
 
-from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_notes, slug
+from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_and_hosts, plan_notes, slug
 from ._guests import GuestIface, host_guests
 
 __all__ = ["export_containerlab"]
@@ -146,15 +146,11 @@ class _Neigh:
 def export_containerlab(design: Design, *, plan: Plan | None = None, hosts: Iterable[str] | None = None,
                         check: bool = True) -> ExportResult:
     """``<host>.clab.yml`` per host."""
-    if plan is None:
-        plan = compile_plan(design, check=check, hosts=hosts)
-    wanted = set(hosts) if hosts is not None else None
+    plan, chosen = plan_and_hosts(design, plan, hosts, check)
     files: dict[str, str] = {}
     warnings: list[str] = []
     multi = len(design.hosts) > 1
-    for h in design.hosts:
-        if wanted is not None and h.name not in wanted:
-            continue
+    for h in chosen:
         he = _HostExport(design, plan, h.name)
         he.build()
         warnings += he.warnings

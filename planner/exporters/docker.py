@@ -33,12 +33,12 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from planner.core.compiler import Plan, compile_plan
+from planner.core.compiler import Plan
 from planner.core.model import Design
 from planner.importers.docker import DESIGN_LABEL, HOST_LABEL
 from planner.importers.outside import DOCKER_LABEL, encode_outside, outside_fragment
 
-from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_notes
+from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_and_hosts, plan_notes
 from ._guests import Guest, GuestIface, HostView, host_guests
 
 __all__ = ["export_docker", "network_name"]
@@ -301,14 +301,10 @@ def _compose(he: _HostExport, head: list[str]) -> str:
 def export_docker(design: Design, *, plan: Plan | None = None, hosts: Iterable[str] | None = None,
                   check: bool = True) -> ExportResult:
     """``<host>.docker.sh`` and ``<host>.compose.yaml`` per host."""
-    if plan is None:
-        plan = compile_plan(design, check=check, hosts=hosts)
-    wanted = set(hosts) if hosts is not None else None
+    plan, chosen = plan_and_hosts(design, plan, hosts, check)
     files: dict[str, str] = {}
     warnings: list[str] = []
-    for h in design.hosts:
-        if wanted is not None and h.name not in wanted:
-            continue
+    for h in chosen:
         he = _HostExport(design, host_guests(design, plan, h.name))
         he.build()
         host_warnings = plan_notes(plan, h.name) + he.warnings

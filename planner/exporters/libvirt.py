@@ -26,12 +26,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import Any
 
-from planner.core.compiler import Plan, compile_plan
+from planner.core.compiler import Plan
 from planner.core.model import Design, design_to_dict
 from planner.importers.libvirt import METADATA_NS, RESERVED_PREFIXES
 from planner.importers.outside import outside_fragment
 
-from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_notes
+from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_and_hosts, plan_notes
 from ._guests import GuestIface, host_guests
 
 __all__ = ["export_libvirt", "interface_element"]
@@ -163,15 +163,11 @@ def export_libvirt(design: Design, *, plan: Plan | None = None, hosts: Iterable[
                    check: bool = True) -> ExportResult:
     """Per guest ``<guest>.domain.xml`` and ``<guest>-<iface>.interface.xml`` (in ``<host>/`` when the
     design has several hosts)."""
-    if plan is None:
-        plan = compile_plan(design, check=check, hosts=hosts)
-    wanted = set(hosts) if hosts is not None else None
+    plan, chosen = plan_and_hosts(design, plan, hosts, check)
     files: dict[str, str] = {}
     warnings: list[str] = []
     multi = len(design.hosts) > 1
-    for h in design.hosts:
-        if wanted is not None and h.name not in wanted:
-            continue
+    for h in chosen:
         he = _HostExport(design, plan, h.name, f"{h.name}/" if multi else "")
         he.build()
         warnings += he.warnings

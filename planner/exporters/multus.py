@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from planner.core.compiler import Plan, compile_plan
+from planner.core.compiler import Plan
 from planner.core.model import Design
 from planner.importers.kubernetes import DESIGN_ANNOTATION, NETWORKS_ANNOTATION
 from planner.importers.outside import K8S_ANNOTATION, encode_outside, outside_fragment
 
-from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_notes, slug
+from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_and_hosts, plan_notes, slug
 from ._guests import GuestIface, host_guests
 from ._k8s import node_name, pod_name
 
@@ -183,10 +183,8 @@ class _Export:
 def export_multus(design: Design, *, plan: Plan | None = None, hosts: Iterable[str] | None = None,
                   node_names: Mapping[str, str] | None = None, check: bool = True) -> ExportResult:
     """``multus.yaml``: the NADs, then one pod per namespace."""
-    if plan is None:
-        plan = compile_plan(design, check=check, hosts=hosts)
-    wanted = set(hosts) if hosts is not None else None
-    chosen = [h.name for h in design.hosts if wanted is None or h.name in wanted]
+    plan, hosts_chosen = plan_and_hosts(design, plan, hosts, check)
+    chosen = [h.name for h in hosts_chosen]
     ex = _Export(design, plan, node_names)
     for h in chosen:
         ex.host(h)

@@ -18,11 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from planner.core.compiler import Plan, compile_plan
+from planner.core.compiler import Plan
 from planner.core.model import Design
 from planner.core.ops import CreateMacvlan
 
-from ._common import GENERATOR, ExportResult, comment_text, external_notes, final_host, iface_of, plan_notes
+from ._common import (
+    GENERATOR,
+    ExportResult,
+    comment_text,
+    external_notes,
+    final_host,
+    iface_of,
+    plan_and_hosts,
+    plan_notes,
+)
 
 __all__ = ["export_networkd", "host_files"]
 
@@ -140,10 +149,7 @@ def host_files(design: Design, plan: Plan, host: str) -> tuple[dict[str, str], l
 def export_networkd(design: Design, *, plan: Plan | None = None, hosts: Iterable[str] | None = None,
                     check: bool = True) -> ExportResult:
     """All hosts' files; a ``README.mvplan`` per host lists the warnings and external notes."""
-    if plan is None:
-        plan = compile_plan(design, check=check, hosts=hosts)
-    wanted = set(hosts) if hosts is not None else None
-    chosen = [h for h in design.hosts if wanted is None or h.name in wanted]
+    plan, chosen = plan_and_hosts(design, plan, hosts, check)
     multi = len(design.hosts) > 1
     files: dict[str, str] = {}
     all_warnings: list[str] = []

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 
 import yaml
 
-from planner.core.compiler import Plan, compile_plan
+from planner.core.compiler import Plan
 from planner.core.model import Design
 from planner.core.ops import CreateMacvlan
 
@@ -32,6 +32,7 @@ from ._common import (
     external_notes,
     final_host,
     iface_of,
+    plan_and_hosts,
     plan_notes,
     slug,
 )
@@ -147,10 +148,7 @@ def export_nmstate(design: Design, *, plan: Plan | None = None, kubernetes: bool
     ``kubernetes.io/hostname`` - the host's name, or ``node_names[host]``; a host that is no
     Kubernetes node name is refused (:class:`~planner.exporters._k8s.NodeNameError`), an uppercase one
     lowercased with a warning."""
-    if plan is None:
-        plan = compile_plan(design, check=check, hosts=hosts)
-    wanted = set(hosts) if hosts is not None else None
-    chosen = [h for h in design.hosts if wanted is None or h.name in wanted]
+    plan, chosen = plan_and_hosts(design, plan, hosts, check)
     k8s = len(design.hosts) > 1 if kubernetes is None else kubernetes
     files: dict[str, str] = {}
     all_warnings: list[str] = []

@@ -6,33 +6,24 @@ from __future__ import annotations
 
 import pytest
 from designs_upstream import GW, MAC_A, MAC_V, NIC, ST, A, B, V, filtered_host
-
-from planner.core.model import design_from_dict
-from planner.core.reachability import predict
-from planner.lab import measure
+from judge import agree
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("lab_prereqs")]
 
 
-def agree(doc: dict) -> dict[tuple[str, str], bool]:
-    design = design_from_dict(doc)
-    pred = predict(design)
-    measured = measure(design)
-    wrong = [f"{a} -> {b}: predicted {pred.reachable(a, b)} ({pred.verdict(a, b).reason}), kernel {got}"
-             for (a, b), got in sorted(measured.items()) if got != pred.reachable(a, b) and not pred.timing(a, b)]
-    assert not wrong, "prediction and kernel disagree:\n" + "\n".join(wrong)
-    return measured
+def _measured(doc: dict) -> dict[tuple[str, str], bool]:
+    return agree(doc)[0]
 
 
 def test_a_locked_port_passes_the_nic_and_drops_its_children():
-    got = agree(filtered_host(platform="azure"))
+    got = _measured(filtered_host(platform="azure"))
     assert got[(GW, NIC)] and got[(NIC, ST)]
     assert not got[(GW, A)] and not got[(A, GW)] and not got[(V, ST)] and not got[(B, A)]
     assert got[(GW, B)] and got[(GW, ST)]
 
 
 def test_an_allowed_mac_passes_once_it_has_its_static_entry():
-    got = agree(filtered_host(allowed=[MAC_A]))
+    got = _measured(filtered_host(allowed=[MAC_A]))
     assert got[(GW, A)] and got[(A, ST)]
     assert not got[(GW, V)]
 
@@ -40,11 +31,11 @@ def test_an_allowed_mac_passes_once_it_has_its_static_entry():
 def test_locked_port_with_hairpin_and_every_mode():
     """Hairpin on a filtering port reflects only what got in: the allowed VEPA child reaches its
     bridge sibling, the private one still reaches no sibling."""
-    got = agree(filtered_host(allowed=[MAC_A, MAC_V], hairpin=True))
+    got = _measured(filtered_host(allowed=[MAC_A, MAC_V], hairpin=True))
     assert got[(V, A)] and got[(A, V)]
 
 
 def test_isolated_ports():
-    got = agree(filtered_host(isolated=("p2", "p8", "p9")))
+    got = _measured(filtered_host(isolated=("p2", "p8", "p9")))
     assert not got[(GW, ST)] and not got[(B, GW)]
     assert got[(GW, A)] and got[(A, ST)]

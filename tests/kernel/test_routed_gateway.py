@@ -6,22 +6,11 @@ from __future__ import annotations
 
 import pytest
 from designs_routed import C1, C2, GW, NET, NIC, looped_routers, routed_lan
+from judge import agree
 
-from planner.core.model import design_from_dict
-from planner.core.reachability import Reason, predict
-from planner.lab import measure
+from planner.core.reachability import Reason
 
 pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("lab_prereqs")]
-
-
-def agree(doc: dict) -> tuple[dict[tuple[str, str], bool], object]:
-    design = design_from_dict(doc)
-    pred = predict(design)
-    measured = measure(design)
-    wrong = [f"{a} -> {b}: predicted {pred.reachable(a, b)} ({pred.verdict(a, b).reason}), kernel {got}"
-             for (a, b), got in sorted(measured.items()) if got != pred.reachable(a, b) and not pred.timing(a, b)]
-    assert not wrong, "prediction and kernel disagree:\n" + "\n".join(wrong)
-    return measured, pred
 
 
 def test_containers_reach_the_internet_through_the_gateway_the_host_does_not_reach_them():
