@@ -46,81 +46,98 @@ def _yes(b: bool) -> str:
 
 def host_files(design: Design, plan: Plan, host: str) -> tuple[dict[str, str], list[str]]:
     """({filename: text}, warnings) for one host."""
-    final = final_host(design, plan, host)
-    root = final.ns("")
-    warnings: list[str] = plan_notes(plan, host)
-    bcq = {op.subject: op.bcqueuelen for op in plan.for_host(host).ops
-           if isinstance(op, CreateMacvlan) and op.bcqueuelen is not None}
-    for ns in final.namespaces:
-        if ns.name:
-            for lk in ns.links:
-                warnings.append(f"{iface_of(design, host, ns.name, lk)}: systemd-networkd cannot place links in "
-                                f"network namespaces; {lk.name} (namespace {ns.name}) is not configured - use the "
-                                "iproute2 export for it")
-    files: dict[str, str] = {}
-    skip: set[str] = set()
-    for lk in root.links:
-        if lk.kind == "veth" and (lk.link_ns or ""):
-            skip.add(lk.name)
-            warnings.append(f"{iface_of(design, host, '', lk)}: its veth peer {lk.link} lives in namespace "
-                            f"{lk.link_ns}, which systemd-networkd cannot express; {lk.name} is not configured")
-    peers_done: set[str] = set()
-    peer_mtu: dict[str, int] = {}  # veth peers whose MTU differs from the end their .netdev creates
-    carriers = {lk.link for ns in final.namespaces for lk in ns.links if lk.kind in ("macvlan", "macvtap")
-                and not (lk.link_ns or "")}
-    for lk in root.links:
-        if lk.name in skip:
-            continue
-        iid = iface_of(design, host, "", lk)
+    return _HostFiles(design, plan, host).build()
+
+
+class _HostFiles:
+    """One host's .netdev and .network files, link by link (veth pairs share one .netdev)."""
+
+    def __init__(self, design: Design, plan: Plan, host: str):
+        self.design, self.host = design, host
+        self.final = final_host(design, plan, host)
+        self.root = self.final.ns("")
+        self.warnings: list[str] = plan_notes(plan, host)
+        self.bcq = {op.subject: op.bcqueuelen for op in plan.for_host(host).ops
+                    if isinstance(op, CreateMacvlan) and op.bcqueuelen is not None}
+        self.files: dict[str, str] = {}
+        self.peers_done: set[str] = set()
+        self.peer_mtu: dict[str, int] = {}  # veth peers whose MTU differs from the end their .netdev creates
+        self.carriers = {lk.link for ns in self.final.namespaces for lk in ns.links
+                         if lk.kind in ("macvlan", "macvtap") and not (lk.link_ns or "")}
+
+    def build(self) -> tuple[dict[str, str], list[str]]:
+        skip = self.unexpressible()
+        for lk in self.root.links:
+            if lk.name in skip:
+                continue
+            iid = iface_of(self.design, self.host, "", lk)
+            head = [f"# {GENERATOR}: design {self.design.name}, host {self.host}", f"# {iid}"]
+            if lk.kind in ("macvlan", "macvtap", "bridge") or (lk.kind == "veth" and lk.name not in self.peers_done):
+                self.netdev(lk, iid, list(head))
+            self.network(lk, iid, head)
+        return self.files, self.warnings
+
+    def unexpressible(self) -> set[str]:
+        """Warn about links in namespaces and veths reaching into one; return the names left out."""
+        design, host = self.design, self.host
+        for ns in self.final.namespaces:
+            if ns.name:
+                for lk in ns.links:
+                    self.warnings.append(f"{iface_of(design, host, ns.name, lk)}: systemd-networkd cannot place "
+                                         f"links in network namespaces; {lk.name} (namespace {ns.name}) is not "
+                                         "configured - use the iproute2 export for it")
+        skip: set[str] = set()
+        for lk in self.root.links:
+            if lk.kind == "veth" and (lk.link_ns or ""):
+                skip.add(lk.name)
+                self.warnings.append(f"{iface_of(design, host, '', lk)}: its veth peer {lk.link} lives in namespace "
+                                     f"{lk.link_ns}, which systemd-networkd cannot express; {lk.name} is not "
+                                     "configured")
+        return skip
+
+    def netdev(self, lk, iid: str, head: list[str]) -> None:
+        """``10-mvplan-NAME.netdev`` for a link mvplan creates."""
         own: list[str] = []
-        head = [f"# {GENERATOR}: design {design.name}, host {host}", f"# {iid}"]
-        # -- .netdev for links mvplan creates --------------------------------------------------
-        if lk.kind in ("macvlan", "macvtap", "bridge") or (lk.kind == "veth" and lk.name not in peers_done):
-            nd = _section("NetDev", [("Name", lk.name), ("Kind", lk.kind), ("MACAddress", lk.mac),
-                                     ("MTUBytes", lk.mtu)])
-            if lk.kind in ("macvlan", "macvtap"):
-                opts = [("Mode", lk.mode)]
-                if lk.source_macs:
-                    opts.append(("SourceMACAddress", " ".join(lk.source_macs)))
-                if iid in bcq:
-                    opts.append(("BroadcastMulticastQueueLength", bcq[iid]))
-                nd += _section(lk.kind.upper(), opts)
-                if lk.nopromisc:
-                    w = (f"{iid}: systemd-networkd has no nopromisc flag; {lk.name} will put {lk.link} in "
-                         "promiscuous mode")
-                    warnings.append(w)
-                    own.append(w)
-            elif lk.kind == "veth":
-                # systemd 252 has no [Peer] MTUBytes= ("Unknown key"): the peer is created with the
-                # netdev's MTU, and its own .network sets another one ([Link] MTUBytes=, below)
-                peer = root.link(lk.link) if lk.link else None
-                nd += _section("Peer", [("Name", lk.link), ("MACAddress", peer.mac if peer else None)])
-                peers_done |= {lk.name, lk.link}
-                if peer is not None and peer.mtu and peer.mtu != lk.mtu:
-                    peer_mtu[peer.name] = peer.mtu
-            files[f"10-mvplan-{lk.name}.netdev"] = "\n".join(
-                [comment_text(x) for x in head + [f"# WARNING: {w}" for w in own]] + nd) + "\n"
-        # -- .network for every host-namespace link ---------------------------------------------
+        nd = _section("NetDev", [("Name", lk.name), ("Kind", lk.kind), ("MACAddress", lk.mac),
+                                 ("MTUBytes", lk.mtu)])
+        if lk.kind in ("macvlan", "macvtap"):
+            opts: list[tuple[str, object]] = [("Mode", lk.mode)]
+            if lk.source_macs:
+                opts.append(("SourceMACAddress", " ".join(lk.source_macs)))
+            if iid in self.bcq:
+                opts.append(("BroadcastMulticastQueueLength", self.bcq[iid]))
+            nd += _section(lk.kind.upper(), opts)
+            if lk.nopromisc:
+                w = (f"{iid}: systemd-networkd has no nopromisc flag; {lk.name} will put {lk.link} in "
+                     "promiscuous mode")
+                self.warnings.append(w)
+                own.append(w)
+        elif lk.kind == "veth":
+            # systemd 252 has no [Peer] MTUBytes= ("Unknown key"): the peer is created with the
+            # netdev's MTU, and its own .network sets another one ([Link] MTUBytes=, below)
+            peer = self.root.link(lk.link) if lk.link else None
+            nd += _section("Peer", [("Name", lk.link), ("MACAddress", peer.mac if peer else None)])
+            self.peers_done |= {lk.name, lk.link}
+            if peer is not None and peer.mtu and peer.mtu != lk.mtu:
+                self.peer_mtu[peer.name] = peer.mtu
+        self.files[f"10-mvplan-{lk.name}.netdev"] = "\n".join(
+            [comment_text(x) for x in head + [f"# WARNING: {w}" for w in own]] + nd) + "\n"
+
+    def network(self, lk, iid: str, head: list[str]) -> None:
+        """``20-mvplan-NAME.network`` for every host-namespace link."""
+        root = self.root
         net = _section("Match", [("Name", lk.name)])
         if lk.kind is None:
             head.append(f"# this file takes over the whole networkd configuration of {lk.name}")
-            if lk.name in carriers and not (lk.mtu or root.addresses_of(lk.name) or root.routes_of(lk.name)
-                                            or lk.master or lk.state == "down"):
+            if lk.name in self.carriers and not (lk.mtu or root.addresses_of(lk.name) or root.routes_of(lk.name)
+                                                 or lk.master or lk.state == "down"):
                 w = (f"{iid}: 20-mvplan-{lk.name}.network only attaches children, yet networkd applies just the "
                      f"first .network file matching {lk.name}: it replaces the NIC's whole configuration (an "
                      "existing DHCP or address setup is dropped). Merge its MACVLAN=/MACVTAP= lines into the "
                      f"NIC's own .network file instead, or add what that file had (e.g. DHCP=yes)")
-                warnings.append(w)
+                self.warnings.append(w)
                 head.append(f"# WARNING: {w}")
-        link_items: list[tuple[str, object]] = []
-        if lk.kind is None and lk.mtu:  # a NIC whose MTU the design sets
-            link_items.append(("MTUBytes", lk.mtu))
-        if lk.name in peer_mtu:  # a veth peer whose MTU differs from its netdev's
-            link_items.append(("MTUBytes", peer_mtu[lk.name]))
-        if lk.state == "down":
-            link_items.append(("ActivationPolicy", "down"))
-        if lk.kind is not None:
-            link_items.append(("RequiredForOnline", "no"))
+        link_items = self.link_section(lk)
         if link_items:
             net += _section("Link", link_items)
         items: list[tuple[str, object]] = []
@@ -141,9 +158,20 @@ def host_files(design: Design, plan: Plan, host: str) -> tuple[dict[str, str], l
             net += _section("Neighbor", [("Address", n.address), ("LinkLayerAddress", n.mac)])
         for r in root.routes_of(lk.name):
             net += _section("Route", [("Destination", r.to), ("Gateway", r.via)])
-        files[f"20-mvplan-{lk.name}.network"] = "\n".join(comment_text(x) for x in head) + "\n" + \
+        self.files[f"20-mvplan-{lk.name}.network"] = "\n".join(comment_text(x) for x in head) + "\n" + \
             "\n".join(net).lstrip("\n") + "\n"
-    return files, warnings
+
+    def link_section(self, lk) -> list[tuple[str, object]]:
+        items: list[tuple[str, object]] = []
+        if lk.kind is None and lk.mtu:  # a NIC whose MTU the design sets
+            items.append(("MTUBytes", lk.mtu))
+        if lk.name in self.peer_mtu:  # a veth peer whose MTU differs from its netdev's
+            items.append(("MTUBytes", self.peer_mtu[lk.name]))
+        if lk.state == "down":
+            items.append(("ActivationPolicy", "down"))
+        if lk.kind is not None:
+            items.append(("RequiredForOnline", "no"))
+        return items
 
 
 def export_networkd(design: Design, *, plan: Plan | None = None, hosts: Iterable[str] | None = None,
