@@ -34,6 +34,47 @@ $('#upload-file').addEventListener('change', async (e) => {
   e.target.value = '';
 });
 
+// ------------------------------------------------------------------ import (Docker, Kubernetes, libvirt, containerlab)
+async function loadImportFormats() {
+  const sel = $('#import-format');
+  try {
+    const res = await api.get('/api/import/formats');
+    for (const f of res.formats) sel.append(h('option', { value: f.name, title: f.reads }, `${f.name} (${f.reads})`));
+  } catch (err) { status(`import formats: ${err.message}`); }
+}
+
+function showImportResult(rec, files) {
+  const warnings = rec.warnings || [];
+  $('#import-summary').textContent = `Imported ${files} as design "${rec.name}"` +
+    (warnings.length ? ` - ${warnings.length} thing(s) could not be mapped:` : '');
+  const ul = clear($('#import-warnings'));
+  for (const w of warnings) {
+    ul.append(h('li', {}, h('code', {}, w.source + (w.where ? `: ${w.where}` : '')), ' ', w.message));
+  }
+  $('#import-open').href = `/designs/${rec.id}`;
+  $('#import-result').hidden = false;
+}
+
+$('#import-file').addEventListener('change', async (e) => {
+  const files = [...e.target.files];
+  if (!files.length) return;
+  const fmt = $('#import-format').value;
+  const fd = new FormData();
+  for (const f of files) fd.append('file', f);
+  const names = files.map((f) => f.name).join(', ');
+  try {
+    const rec = await api.post(`/api/import?from=${encodeURIComponent(fmt)}&create=1`, fd);
+    if ((rec.warnings || []).length) showImportResult(rec, names);
+    else window.location.assign(`/designs/${rec.id}`);
+  } catch (err) {
+    status(`${names}: ${err.message}`);
+    showProblems(err.details && err.details.problems);
+  }
+  e.target.value = '';
+});
+
+loadImportFormats();
+
 for (const b of $$('.delete-design')) {
   b.addEventListener('click', async () => {
     if (!window.confirm(`Delete design "${b.dataset.name}" and all its versions?`)) return;
