@@ -2,10 +2,11 @@
 import { h, clear } from './dom.js';
 import { getAt } from './model.js';
 import { describe } from './words.js';
-import { CHILD_TYPES, DEFAULT_MODE, MODES, PARENT_KINDS, STATES } from './vocabulary.js';
+import { CHILD_TYPES, DEFAULT_MODE, MODES, PARENT_KINDS, PLATFORMS, STATES } from './vocabulary.js';
 const L3 = [
   { key: 'addresses', label: 'IPv4 addresses', type: 'list', placeholder: '10.0.0.5/24, …' },
   { key: 'neighbors', label: 'Static neighbours', type: 'neighbors', placeholder: 'all-peers, or peer ids: host1/ns:web/web0' },
+  { key: 'routes', label: 'Routes', type: 'routes', placeholder: 'default via 10.0.0.1, 10.0.0.7/32, …' },
 ];
 
 function fieldsFor(kind) {
@@ -17,7 +18,9 @@ function fieldsFor(kind) {
       { key: 'uplink', label: 'Cabled to', type: 'uplink' },
       { key: 'state', label: 'State', type: 'select', options: STATES, empty: `${STATES[0]} (default)` },
       { key: 'mtu', label: 'MTU', type: 'number' },
-      { key: 'mac', label: 'MAC', type: 'text' }, ...L3,
+      { key: 'mac', label: 'MAC', type: 'text' },
+      { key: 'platform', label: 'Platform (what the upstream lets through)', type: 'select',
+        options: Object.keys(PLATFORMS), empty: '(not said: a plain switch port)' }, ...L3,
     ];
     case 'child': return [
       { key: 'name', label: 'Name', type: 'text' },
@@ -52,11 +55,15 @@ function fieldsFor(kind) {
     case 'port': return [
       { key: 'name', label: 'Port name', type: 'text' },
       { key: 'hairpin', label: 'Hairpin (reflective relay)', type: 'checkbox' },
+      { key: 'isolated', label: 'Isolated (client isolation)', type: 'checkbox' },
+      { key: 'allowed_macs', label: 'Port security: allowed MACs', type: 'list',
+        placeholder: '(no port security) - listed MACs and the cabled device\'s own pass' },
     ];
     case 'station': return [
       { key: 'name', label: 'Name', type: 'text' },
       { key: 'uplink', label: 'Cabled to', type: 'uplink' },
-      { key: 'mac', label: 'MAC', type: 'text' }, ...L3,
+      { key: 'mac', label: 'MAC', type: 'text' },
+      { key: 'forwarding', label: 'Forwarding (a gateway: routes between its subnets)', type: 'checkbox' }, ...L3,
     ];
     default: return [];
   }
@@ -90,6 +97,20 @@ function parseUplink(v) {
   if (m) return { switch: m[1], port: m[2] };
   m = /^bridge:(.+)\/([^/]+)$/.exec(v);
   return m ? { bridge: m[1], port: m[2] } : undefined;
+}
+
+function routesText(v) {
+  return Array.isArray(v) ? v.map((r) => (r.via ? `${r.to} via ${r.via}` : r.to)).join(', ') : '';
+}
+
+// "default via 10.0.0.1, 10.0.0.7/32" -> [{to: 'default', via: '10.0.0.1'}, {to: '10.0.0.7/32'}];
+// the server validates each prefix and gateway and names the field of a bad one
+function parseRoutes(text) {
+  const routes = text.split(',').map((x) => x.trim()).filter(Boolean).map((item) => {
+    const [to, via] = item.split(/\s+via\s+/);
+    return via ? { to: to.trim(), via: via.trim() } : { to: to.trim() };
+  });
+  return routes.length ? routes : undefined;
 }
 
 function neighborsText(v) {
@@ -168,6 +189,9 @@ export function renderProps(el, doc, data, { edit, resolved, onDelete, onAddPort
         const items = input.value.split(/[,\s]+/).map((x) => x.trim()).filter(Boolean);
         commit(items.length ? items : undefined);
       });
+    } else if (f.type === 'routes') {
+      input = h('input', { id, name: f.key, type: 'text', value: routesText(value), placeholder: f.placeholder || '' });
+      input.addEventListener('change', () => commit(parseRoutes(input.value)));
     } else if (f.type === 'neighbors') {
       input = h('input', { id, name: f.key, type: 'text', value: neighborsText(value), placeholder: f.placeholder || '' });
       input.addEventListener('change', () => commit(parseNeighbors(input.value)));

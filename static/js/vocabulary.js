@@ -8,3 +8,5 @@ export const DEFAULT_MODE = VOCAB.default_mode;
 export const CHILD_TYPES = VOCAB.child_types || [];
 export const PARENT_KINDS = VOCAB.parent_kinds || [];
 export const STATES = VOCAB.states || [];
+// parent platform -> {filters, upstream, fix}: where a NIC lives and what its upstream lets through
+export const PLATFORMS = VOCAB.platforms || {};
