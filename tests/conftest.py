@@ -17,14 +17,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 
-def require(what: str, missing: list[str]) -> None:
-    """Skip (or, with MVPLAN_REQUIRE_ALL=1, fail) when ``missing`` lists anything."""
-    if not missing:
-        return
-    msg = f"{what} needs: " + "; ".join(missing)
-    if os.environ.get("MVPLAN_REQUIRE_ALL") == "1":
-        pytest.fail(f"MVPLAN_REQUIRE_ALL=1 but {msg}", pytrace=False)
-    pytest.skip(msg)
+from prereq import require  # noqa: E402 - after the path above
 
 
 @pytest.fixture(name="require")

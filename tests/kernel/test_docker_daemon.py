@@ -116,7 +116,7 @@ def _busybox_image(daemon: Daemon, work: Path) -> None:
 @pytest.fixture(scope="module")
 def docker(request, tmp_path_factory):
     request.getfixturevalue("lab_prereqs")
-    from conftest import require  # the function: the fixture is function-scoped
+    from prereq import require  # the function: the fixture is function-scoped
     missing = [f"{p} (apt-get install {pkg})" for p, pkg in
                ((DOCKERD, "docker.io"), (DOCKER_CLI, "docker.io"), (BUSYBOX, "busybox-static"))
                if not os.access(p, os.X_OK)]
