@@ -31,7 +31,7 @@ def build_design(children: int, parents: int, shape: str = "scale") -> dict:
     """``scale``: children over parents; ``routed``: containers each with a default route via the
     gateway (the issue's 500-container case: every namespace has its own route)."""
     try:
-        from planner.lab.generate import containers_design, scale_design
+        from planner.lab.shapes import containers_design, scale_design
     except ImportError:
         if shape != "scale":
             raise SystemExit("--shape routed needs planner.lab") from None

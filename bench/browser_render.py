@@ -245,7 +245,7 @@ def main(argv=None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from planner.lab.generate import scale_design
+    from planner.lab.shapes import scale_design
     from planner.web import create_app
 
     sizes = [int(x) for x in str(args.children).split(",") if x.strip()]

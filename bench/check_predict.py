@@ -50,7 +50,7 @@ ROWS = [
 
 
 def _design_doc(row: Row) -> dict:
-    from planner.lab.generate import bench_design, multi_host_design, scale_design
+    from planner.lab.shapes import bench_design, multi_host_design, scale_design
 
     if row.export:
         return multi_host_design(10, 1000, seed=0)
@@ -60,7 +60,7 @@ def _design_doc(row: Row) -> dict:
 
 
 def _small_doc(row: Row) -> dict:
-    from planner.lab.generate import bench_design
+    from planner.lab.shapes import bench_design
 
     return bench_design("multi-host" if row.export else row.shape, small=True)
 

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from planner.core.model import design_from_dict
-from planner.lab.generate import random_design, scale_design
+from planner.lab.generate import random_design
+from planner.lab.shapes import scale_design
 
 SEEDS = range(200)
 

@@ -162,7 +162,7 @@ def test_classes_never_change_a_verdict_random(seed):
 
 
 def test_classes_never_change_a_verdict_at_scale():
-    from planner.lab.generate import scale_design
+    from planner.lab.shapes import scale_design
 
     _merged_equals_unmerged(scale_design(children=120, parents=6, seed=3))
 

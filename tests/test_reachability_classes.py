@@ -13,7 +13,8 @@ from planner.core.errors import DesignError
 from planner.core.model import design_from_dict
 from planner.core.reachability import explain, predict
 from planner.core.rules import check
-from planner.lab.generate import random_design, scale_design, tricky_design
+from planner.lab.generate import random_design, tricky_design
+from planner.lab.shapes import scale_design
 
 DESIGNS = int(os.environ.get("MVPLAN_PROPERTY_DESIGNS", "900"))
 EXPLAINED_PER_DESIGN = 12
@@ -53,7 +54,7 @@ def test_merged_and_unmerged_predictions_agree(capsys):
 
 @pytest.mark.parametrize("shape", ["scale", "multi-host", "shared-ns"])
 def test_merged_equals_unmerged_on_the_bench_shapes_at_small_size(shape):
-    from planner.lab.generate import bench_design
+    from planner.lab.shapes import bench_design
 
     d = design_from_dict(bench_design(shape, small=True) if shape != "scale" else scale_design(60, 6))
     assert predict(d).matrix() == predict(d, merge=False).matrix()

@@ -33,7 +33,7 @@ def cli_predict(tmp_path, document: dict) -> str:
 
 
 def test_children_collapse_per_parent_expand_on_click_and_search_finds_them(page, live_server, shot):
-    from planner.lab.generate import scale_design
+    from planner.lab.shapes import scale_design
 
     document = scale_design(children=300, parents=3)
     design_id = create_design(page, document)
@@ -90,7 +90,7 @@ def test_children_collapse_per_parent_expand_on_click_and_search_finds_them(page
 
 
 def test_matrix_lists_members_and_counts_ordered_pairs_like_the_cli(page, live_server, tmp_path):
-    from planner.lab.generate import scale_design
+    from planner.lab.shapes import scale_design
 
     document = scale_design(children=80, parents=4)
     cli = cli_predict(tmp_path, document)

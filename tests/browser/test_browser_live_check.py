@@ -131,7 +131,7 @@ def test_findings_and_matrix_are_updated_in_place(page, live_server):
 
 
 def test_a_big_design_is_grouped_by_class_from_the_compact_answer(page, live_server):
-    from planner.lab.generate import scale_design
+    from planner.lab.shapes import scale_design
 
     design_id = create_design(page, scale_design(children=120, parents=4))
     page.goto(f"/designs/{design_id}")
@@ -161,7 +161,7 @@ def test_a_big_design_is_grouped_by_class_from_the_compact_answer(page, live_ser
 def test_redrawing_the_canvas_does_not_restyle_a_hosts_children(page, live_server):
     """Cytoscape draws compound nodes directly each frame; with the default background-image
     'none' every such draw restyled the compound and all its children (style.js)."""
-    from planner.lab.generate import scale_design
+    from planner.lab.shapes import scale_design
 
     design_id = create_design(page, scale_design(children=60, parents=3))
     page.goto(f"/designs/{design_id}")
