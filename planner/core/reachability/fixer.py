@@ -13,7 +13,6 @@ from dataclasses import replace
 from ..commands import allow_mac_command, hairpin_command, isolation_command
 from ..ids import is_switch_port, parse_switch_port, short
 from ..model import Design, Iface
-from ..upstream import filtering_platform
 from .sim import Ping
 from .verdict import Filter, Reason, Remedy, Verdict
 from .world import World
@@ -76,15 +75,11 @@ class Fixer:
 
     def _allow_mac(self, v: Verdict) -> str:
         """Let the refused MAC through: the platform's own switch setting, or the port's allowed list."""
-        w = self.world
-        at = w.port_of.get(v.filtered_at)
-        dev = w.by_id.get(at[0].ports[at[1]].out or "") if at else None
-        platform = filtering_platform(dev) if dev is not None and dev.kind == "parent" else None
-        allow = (f"add {v.filtered_mac} to the allowed_macs of {v.filtered_at}: "
-                 + allow_mac_command(v.filtered_at, v.filtered_mac))
-        if platform is not None:
-            return f"on {platform.name}: {platform.fix}"
-        return allow
+        behind = self.world.platform_behind(v.filtered_at)
+        if behind is not None:
+            return f"on {behind[1].name}: {behind[1].fix}"
+        return (f"add {v.filtered_mac} to the allowed_macs of {v.filtered_at}: "
+                + allow_mac_command(v.filtered_at, v.filtered_mac))
 
     # -- hairpin on ------------------------------------------------------------------------
     def _hairpin_on(self, a: Iface, b: Iface) -> tuple[str, tuple[str, ...]]:

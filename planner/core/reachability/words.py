@@ -10,7 +10,6 @@ from dataclasses import replace
 
 from ..ids import is_switch_port, short
 from ..model import Iface
-from ..upstream import filtering_platform
 from .sim import ARP_REP, ARP_REQ, ECHO, ECHO_REPLY, Drop, Outcome
 from .verdict import Filter, Hop, Reason, Verdict
 from .world import World
@@ -237,11 +236,10 @@ def _learning_text(drops: list[Drop], kind: str) -> str | None:
 
 def _filter_text(w: World, node: str) -> str:
     """Why a filtering port drops a source MAC: its platform's default, or its port security."""
-    at = w.port_of.get(node)
-    dev = w.by_id.get(at[0].ports[at[1]].out or "") if at else None
-    platform = filtering_platform(dev) if dev is not None and dev.kind == "parent" else None
-    if platform is not None:
-        return (f"the upstream of {dev.id if dev else node} is {platform.upstream} (platform {platform.name}), so only "
+    behind = w.platform_behind(node)
+    if behind is not None:
+        dev, platform = behind
+        return (f"the upstream of {dev.id} is {platform.upstream} (platform {platform.name}), so only "
                 "the NIC's own MAC gets through")
     return "the port admits only the source MACs on its allowed list (port security) and the cabled device's own"
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, replace
 from ..ids import iface_id, is_bridge_uplink, is_switch_port, parse_bridge_uplink, parse_switch_port, switch_id
 from ..kernel import Refusal, children_by_lower, refused_children
 from ..model import ALL_PEERS, Design, Iface, SwitchPort
-from ..upstream import port_filters
+from ..schema import Platform
+from ..upstream import filtering_platform, port_filters
 
 __all__ = ["World", "Bridge", "Port", "MacvlanPort", "Route", "BCAST", "macvlan_hash"]
 
@@ -189,6 +190,13 @@ class World:
             self.bridges[br.id] = br
             for k, p in enumerate(ports):
                 self.port_of[p.id] = (br, k)
+
+    def platform_behind(self, port: str) -> tuple[Iface, Platform] | None:
+        """The parent cabled to switch port ``port`` and its platform, when that platform filters."""
+        at = self.port_of.get(port)
+        dev = self.by_id.get(at[0].ports[at[1]].out or "") if at else None
+        platform = filtering_platform(dev) if dev is not None and dev.kind == "parent" else None
+        return (dev, platform) if dev is not None and platform is not None else None
 
     def _switch_port(self, node: str, out: str, conf: SwitchPort, filters: dict[str, frozenset[str]]) -> Port:
         """A switch port; a filtering one is locked, does not learn, and knows its accepted MACs statically."""
