@@ -23,6 +23,8 @@ from .types import (
     Design,
     Host,
     Iface,
+    IPAddress,
+    IPInterface,
     Neighbors,
     Parent,
     Route,
@@ -32,6 +34,7 @@ from .types import (
     SwitchPort,
     Uplink,
     VethPeer,
+    eui64_link_local,
     neighbor_entries,
     resolve_ref,
 )
@@ -41,5 +44,5 @@ __all__ = [
     "Host", "SwitchPort", "Switch", "Station", "Design", "Iface", "Neighbors",
     "load_design", "parse_design_text", "read_design_text", "design_from_dict", "design_to_dict", "stable_mac",
     "resolve_ref", "neighbor_entries", "host_documents", "uses_shorthand", "iface_id", "ns_id", "IMPLICIT_HOST",
-    "ALL_PEERS", "DEFAULT_MTU",
+    "ALL_PEERS", "DEFAULT_MTU", "IPAddress", "IPInterface", "eui64_link_local",
 ]

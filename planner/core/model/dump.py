@@ -16,14 +16,14 @@ def design_to_dict(design: Design, resolved: bool = True) -> dict:
 
 def _l3_dict(obj: _L3, resolved: bool) -> dict:
     d: dict[str, Any] = {}
-    if obj.addresses or resolved:
-        d["addresses"] = [str(a) for a in obj.addresses]
+    if obj.addresses or obj.addresses6 or resolved:
+        d["addresses"] = [str(a) for a in obj.addresses] + [str(a) for a in obj.addresses6]
     if obj.neighbors == ALL_PEERS:
         d["neighbors"] = ALL_PEERS
     elif obj.neighbors:
         d["neighbors"] = [n.to_dict() for n in neighbor_entries(obj.neighbors)]
-    if obj.routes:
-        d["routes"] = [r.to_dict() for r in obj.routes]
+    if obj.routes or obj.routes6:
+        d["routes"] = [r.to_dict() for r in obj.routes + obj.routes6]
     return d
 
 

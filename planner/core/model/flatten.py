@@ -99,7 +99,8 @@ class Flattener:
     def parents(h: Host, pre: str) -> list[Iface]:
         return [Iface(id=iface_id(h.name, p.name), kind="parent", host=h.name, namespace="", ns=ns_id(h.name),
                       name=p.name, mac=p.mac, mtu=p.mtu, state=p.state, addresses=p.addresses,
-                      neighbors=p.neighbors, routes=p.routes, path=f"{pre}parents[{k}]",
+                      neighbors=p.neighbors, routes=p.routes,
+                      addresses6=p.addresses6, routes6=p.routes6, path=f"{pre}parents[{k}]",
                       link=p.uplink.node if p.uplink else None, parent_kind=p.kind, platform=p.platform)
                 for k, p in enumerate(h.parents)]
 
@@ -109,6 +110,7 @@ class Flattener:
         bid = iface_id(h.name, b.name)
         out = [Iface(id=bid, kind="bridge", host=h.name, namespace="", ns=ns_id(h.name), name=b.name, mac=b.mac,
                      mtu=b.mtu, state=b.state, addresses=b.addresses, neighbors=b.neighbors, routes=b.routes,
+                      addresses6=b.addresses6, routes6=b.routes6,
                      path=bpath)]
         for j, bp in enumerate(b.ports):
             ppath = f"{bpath}.ports[{j}]"
@@ -124,6 +126,7 @@ class Flattener:
                 out.append(Iface(id=peer_id, kind="veth-peer", host=h.name, namespace=pp.namespace,
                                  ns=ns_id(h.name, pp.namespace), name=pp.name, mac=pp.mac, mtu=pp.mtu,
                                  state=pp.state, addresses=pp.addresses, neighbors=pp.neighbors, routes=pp.routes,
+                      addresses6=pp.addresses6, routes6=pp.routes6,
                                  path=f"{ppath}.peer", link=port_id))
         return out
 
@@ -140,7 +143,8 @@ class Flattener:
             mtu = low.mtu if (low and not c.mtu_explicit) else c.mtu
             out.append(Iface(id=iface_id(h.name, c.name, c.namespace), kind=c.type, host=h.name, namespace=c.namespace,
                              ns=ns_id(h.name, c.namespace), name=c.name, mac=mac, mtu=mtu, state=c.state,
-                             addresses=c.addresses, neighbors=c.neighbors, routes=c.routes, path=cpath, mode=c.mode,
+                             addresses=c.addresses, neighbors=c.neighbors, routes=c.routes,
+                      addresses6=c.addresses6, routes6=c.routes6, path=cpath, mode=c.mode,
                              lower=lower, declared_lower=declared, source_macs=c.source_macs, nopromisc=c.nopromisc,
                              parent_kind=low.kind if low else None))
         return out
@@ -168,7 +172,8 @@ class Flattener:
     def stations(design: Design) -> list[Iface]:
         return [Iface(id=station_id(s.name), kind="station", host=None, namespace="", ns=station_id(s.name),
                       name=s.name, mac=s.mac, mtu=DEFAULT_MTU, state="up", addresses=s.addresses,
-                      neighbors=s.neighbors, routes=s.routes, path=f"stations[{k}]",
+                      neighbors=s.neighbors, routes=s.routes,
+                      addresses6=s.addresses6, routes6=s.routes6, path=f"stations[{k}]",
                       link=s.uplink.node if s.uplink else None, forwarding=s.forwarding)
                 for k, s in enumerate(design.stations)]
 
@@ -277,5 +282,5 @@ class Flattener:
                     self.problem(f"{i.path}.neighbors[{k}].peer",
                                  f"{n.peer!r} names no interface; use an id such as host1/eth0, host1/ns:web/eth0 "
                                  "or station:gw")
-                elif not target.addresses and n.address is None:
+                elif not (target.addresses or target.addresses6) and n.address is None:
                     self.problem(f"{i.path}.neighbors[{k}].peer", f"{n.peer!r} has no address; give 'address' too")

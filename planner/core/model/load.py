@@ -217,29 +217,34 @@ class _Builder:
         self.problems.append(InputProblem(path, message))
 
     # -- value parsers ----------------------------------------------------------------
-    def cidrs(self, items, path) -> tuple[ipaddress.IPv4Interface, ...]:
-        out = []
+    def cidrs(self, items, path) -> tuple[tuple[ipaddress.IPv4Interface, ...], tuple[ipaddress.IPv6Interface, ...]]:
+        """The addresses of both families, in the order given, split into (IPv4, IPv6)."""
+        v4: list[ipaddress.IPv4Interface] = []
+        v6: list[ipaddress.IPv6Interface] = []
         for k, text in enumerate(items or ()):
             addr = _quick_cidr(text)
-            if addr is None:
-                addr = self.cidr(text, f"{path}[{k}]")
             if addr is not None:
-                out.append(addr)
-        return tuple(out)
+                v4.append(addr)
+                continue
+            got = self.cidr(text, f"{path}[{k}]")
+            if isinstance(got, ipaddress.IPv4Interface):
+                v4.append(got)
+            elif isinstance(got, ipaddress.IPv6Interface):
+                v6.append(got)
+        return tuple(v4), tuple(v6)
 
-    def cidr(self, text, p: str) -> ipaddress.IPv4Interface | None:
+    def cidr(self, text, p: str) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface | None:
         """One address with prefix, or None with a problem saying what is wrong with it."""
         if "/" not in text:
-            self.problem(p, f"{text!r} needs a prefix length, e.g. {text}/24")
+            self.problem(p, f"{text!r} needs a prefix length, e.g. {text}/{64 if ':' in text else 24}")
             return None
         try:
             addr = ipaddress.ip_interface(text)
         except ValueError:
-            self.problem(p, f"{text!r} is not an IPv4 address with prefix, e.g. 10.0.0.5/24")
+            self.problem(p, f"{text!r} is not an address with prefix, e.g. 10.0.0.5/24 or 2001:db8::5/64")
             return None
-        if addr.version != 4:
-            self.problem(p, f"{text!r} is IPv6; format v1 plans IPv4 only (IPv6 is out of scope)")
-            return None
+        if isinstance(addr, ipaddress.IPv6Interface):
+            return self.cidr6(addr, text, p)
         if addr.network.prefixlen < 31 and addr.ip in (addr.network.network_address, addr.network.broadcast_address):
             self.problem(p, f"{text!r} is the network or broadcast address of {addr.network}; pick a host address")
             return None
@@ -248,16 +253,28 @@ class _Builder:
             return None
         return addr
 
-    def ip(self, text, path) -> ipaddress.IPv4Address | None:
+    def cidr6(self, addr: ipaddress.IPv6Interface, text: str, p: str) -> ipaddress.IPv6Interface | None:
+        """An IPv6 address with prefix: global or unique-local unicast (link-local ones are automatic)."""
+        ip = addr.ip
+        if ip.is_link_local:
+            self.problem(p, f"{text!r} is link-local: every interface has its automatic one (EUI-64 of its MAC); "
+                            "list global or unique-local addresses (e.g. 2001:db8::5/64, fd00::5/64)")
+            return None
+        if ip.is_loopback or ip.is_multicast or ip.is_unspecified or ip.ipv4_mapped is not None:
+            self.problem(p, f"{text!r} is not a unicast host address")
+            return None
+        if addr.network.prefixlen < 127 and ip == addr.network.network_address:
+            self.problem(p, f"{text!r} is the subnet-router anycast address of {addr.network} (all host bits "
+                            "zero); pick a host address such as ...::5")
+            return None
+        return addr
+
+    def ip(self, text, path) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         try:
-            a = ipaddress.ip_address(text)
+            return ipaddress.ip_address(text)
         except ValueError:
-            self.problem(path, f"{text!r} is not an IPv4 address")
+            self.problem(path, f"{text!r} is not an IP address, e.g. 10.0.0.1 or 2001:db8::1")
             return None
-        if a.version != 4:
-            self.problem(path, f"{text!r} is IPv6; format v1 plans IPv4 only")
-            return None
-        return a
 
     def mac(self, text, path) -> str:
         if not text:
@@ -270,22 +287,33 @@ class _Builder:
             self.problem(path, "00:00:00:00:00:00 is not a usable MAC")
         return m
 
-    def routes(self, items, path) -> tuple[Route, ...]:
-        out = []
+    def routes(self, items, path) -> tuple[tuple[Route, ...], tuple[Route, ...]]:
+        """Static routes split into (IPv4, IPv6); ``default`` takes the family of its gateway."""
+        v4: list[Route] = []
+        v6: list[Route] = []
         for k, r in enumerate(items or ()):
             p = f"{path}[{k}]"
             to = r["to"]
-            try:
-                net = ipaddress.ip_network("0.0.0.0/0" if to == "default" else to, strict=True)
-            except ValueError as exc:
-                self.problem(f"{p}.to", f"{to!r} is not an IPv4 prefix ({exc}); e.g. 10.0.0.5/32 or default")
-                continue
-            if net.version != 4:
-                self.problem(f"{p}.to", f"{to!r} is IPv6; format v1 plans IPv4 only")
-                continue
             via = self.ip(r["via"], f"{p}.via") if "via" in r else None
-            out.append(Route(net, via))
-        return tuple(out)
+            if "via" in r and via is None:
+                continue
+            if to == "default":
+                to = "::/0" if via is not None and via.version == 6 else "0.0.0.0/0"
+            try:
+                net = ipaddress.ip_network(to, strict=True)
+            except ValueError as exc:
+                self.problem(f"{p}.to", f"{to!r} is not a prefix ({exc}); e.g. 10.0.0.5/32, 2001:db8:1::/64, "
+                                        "default or ::/0")
+                continue
+            if via is not None and via.version != net.version:
+                self.problem(f"{p}.via", f"gateway {via} is IPv{via.version} but {to!r} is IPv{net.version}; "
+                                         "a route's gateway has the family of its destination")
+                continue
+            if isinstance(via, ipaddress.IPv6Address) and via.is_link_local:
+                self.problem(f"{p}.via", f"{via} is link-local; name the gateway's global or unique-local address")
+                continue
+            (v6 if net.version == 6 else v4).append(Route(net, via))
+        return tuple(v4), tuple(v6)
 
     def neighbors(self, value, path) -> Neighbors:
         if value is None:
@@ -304,9 +332,10 @@ class _Builder:
         return tuple(out)
 
     def l3(self, d, path) -> dict:
-        return dict(addresses=self.cidrs(d.get("addresses"), f"{path}.addresses"),
-                    neighbors=self.neighbors(d.get("neighbors"), f"{path}.neighbors"),
-                    routes=self.routes(d.get("routes"), f"{path}.routes"))
+        addresses, addresses6 = self.cidrs(d.get("addresses"), f"{path}.addresses")
+        routes, routes6 = self.routes(d.get("routes"), f"{path}.routes")
+        return dict(addresses=addresses, addresses6=addresses6, routes=routes, routes6=routes6,
+                    neighbors=self.neighbors(d.get("neighbors"), f"{path}.neighbors"))
 
     @staticmethod
     def uplink(d) -> Uplink | None:

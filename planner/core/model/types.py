@@ -7,7 +7,7 @@ follow :mod:`planner.core.ids`.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..ids import STATION, bridge_uplink_id, switch_port_id
@@ -16,7 +16,8 @@ from ..schema import DEFAULT_MODE
 __all__ = [
     "Route", "StaticNeighbor", "Uplink", "Parent", "Child", "VethPeer", "BridgePort", "Bridge",
     "Host", "SwitchPort", "Switch", "Station", "Design", "Iface", "Neighbors",
-    "IMPLICIT_HOST", "ALL_PEERS", "DEFAULT_MTU", "resolve_ref", "neighbor_entries",
+    "IMPLICIT_HOST", "ALL_PEERS", "DEFAULT_MTU", "resolve_ref", "neighbor_entries", "IPInterface", "IPAddress",
+    "eui64_link_local",
 ]
 
 IMPLICIT_HOST = "host"
@@ -28,8 +29,8 @@ DEFAULT_MTU = 1500
 class Route:
     """A static route on an interface: ``ip route add TO [via VIA] dev IFACE``."""
 
-    to: ipaddress.IPv4Network
-    via: ipaddress.IPv4Address | None = None
+    to: ipaddress.IPv4Network | ipaddress.IPv6Network
+    via: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {"to": str(self.to)}
@@ -43,7 +44,7 @@ class StaticNeighbor:
     """A permanent neighbour entry; either names a peer endpoint or gives address and MAC."""
 
     peer: str | None = None
-    address: ipaddress.IPv4Address | None = None
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
     mac: str | None = None
 
     def to_dict(self) -> dict:
@@ -76,6 +77,20 @@ class Uplink:
 
 
 Neighbors = tuple[StaticNeighbor, ...] | str  # a tuple, or the literal ALL_PEERS
+IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def eui64_link_local(mac: str) -> ipaddress.IPv6Address:
+    """The link-local address the kernel gives an interface (``addr_gen_mode`` eui64, the default):
+    fe80::/64 with the MAC's universal/local bit flipped and ff:fe in the middle.
+
+    >>> str(eui64_link_local("02:00:00:00:00:01"))
+    'fe80::ff:fe00:1'
+    """
+    b = bytes.fromhex(mac.replace(":", ""))
+    iid = bytes([b[0] ^ 0x02]) + b[1:3] + b"\xff\xfe" + b[3:6]
+    return ipaddress.IPv6Address(b"\xfe\x80" + bytes(6) + iid)
 
 
 def neighbor_entries(neighbors: Neighbors) -> tuple[StaticNeighbor, ...]:
@@ -90,6 +105,9 @@ class _L3:
     addresses: tuple[ipaddress.IPv4Interface, ...] = ()
     neighbors: Neighbors = ()
     routes: tuple[Route, ...] = ()
+    #: the IPv6 addresses and routes (a document lists both families in one list; the loader splits them)
+    addresses6: tuple[ipaddress.IPv6Interface, ...] = ()
+    routes6: tuple[Route, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -221,7 +239,8 @@ class Iface:
     mac: str
     mtu: int
     state: str
-    addresses: tuple[ipaddress.IPv4Interface, ...]
+    #: the addresses of the design's family (IPv4; in :meth:`Design.family_view` of 6, the IPv6 ones)
+    addresses: tuple[IPInterface, ...]
     neighbors: Neighbors
     routes: tuple[Route, ...]
     path: str
@@ -237,8 +256,12 @@ class Iface:
     platform: str = ""
     #: the interface's namespace forwards packets not addressed to it (a routing station)
     forwarding: bool = False
+    addresses6: tuple[ipaddress.IPv6Interface, ...] = ()
+    routes6: tuple[Route, ...] = ()
+    #: the automatic IPv6 link-local address (EUI-64 of the MAC); set in the IPv6 view only
+    link_local: ipaddress.IPv6Address | None = None
     #: the addresses without their prefixes (``IPv4Interface.ip`` builds a new object on every access)
-    ips: tuple[ipaddress.IPv4Address, ...] = field(init=False, repr=False, compare=False)
+    ips: tuple[IPAddress, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ips", tuple(a.ip for a in self.addresses))
@@ -252,12 +275,12 @@ class Iface:
         return self.state == "up"
 
     @property
-    def address(self) -> ipaddress.IPv4Interface | None:
+    def address(self) -> IPInterface | None:
         """The endpoint address: the first one configured."""
         return self.addresses[0] if self.addresses else None
 
     @property
-    def ip(self) -> ipaddress.IPv4Address | None:
+    def ip(self) -> IPAddress | None:
         """The endpoint address without its prefix."""
         ips = self.ips
         return ips[0] if ips else None
@@ -273,6 +296,33 @@ class Design:
     stations: tuple[Station, ...] = ()
     layout: dict = field(default_factory=dict, compare=False, hash=False)
     interfaces: tuple[Iface, ...] = field(default=(), compare=False, hash=False, repr=False)
+    #: the address family the interfaces' ``addresses``/``routes`` are of (see :meth:`family_view`)
+    family: int = field(default=4, compare=False, hash=False)
+
+    def family_view(self, family: int) -> Design:
+        """The design as one address family sees it: for 6, every interface's ``addresses`` and
+        ``routes`` are its IPv6 ones and it has its automatic link-local address (built once)."""
+        if family == self.family:
+            return self
+        if family != 6 or self.family != 4:
+            raise ValueError(f"no family view {family} of a family-{self.family} design")
+        view = self.__dict__.get("_view6")
+        if view is None:
+            ifaces = tuple(replace(i, addresses=i.addresses6, routes=i.routes6, addresses6=(), routes6=(),
+                                   link_local=eui64_link_local(i.mac) if i.mac else None)
+                           for i in self.interfaces)
+            view = Design(name=self.name, description=self.description, hosts=self.hosts, switches=self.switches,
+                          stations=self.stations, layout=self.layout, interfaces=ifaces, family=6)
+            object.__setattr__(self, "_view6", view)
+        return view
+
+    def has_ipv6(self) -> bool:
+        """Whether any interface has an IPv6 address (the IPv6 view then has endpoints)."""
+        got = self.__dict__.get("_has_ipv6")
+        if got is None:
+            got = any(i.addresses6 for i in self.interfaces)
+            object.__setattr__(self, "_has_ipv6", got)
+        return got
 
     # -- lookups ----------------------------------------------------------------------
     def iface(self, iid: str) -> Iface:
@@ -310,7 +360,8 @@ class Design:
         return groups
 
     def endpoints(self) -> list[Iface]:
-        """Interfaces with an IPv4 address, in design order: the things that ping (built once)."""
+        """Interfaces with an address of the design's family, in design order: the things that ping
+        (built once)."""
         eps = self.__dict__.get("_endpoints")
         if eps is None:
             eps = [i for i in self.interfaces if i.addresses]
@@ -323,8 +374,9 @@ class Design:
             seen.setdefault(i.ns, None)
         return list(seen)
 
-    def static_neighbors(self, iface: Iface) -> list[tuple[ipaddress.IPv4Address, str]]:
-        """Resolve an interface's static neighbour entries to (address, MAC) pairs."""
+    def static_neighbors(self, iface: Iface) -> list[tuple[IPAddress, str]]:
+        """Resolve an interface's static neighbour entries of the design's family to (address, MAC)
+        pairs (a peer entry names the peer's first address of that family; a peer without one is skipped)."""
         if iface.neighbors == ALL_PEERS:
             out = []
             nets = [a.network for a in iface.addresses]
@@ -337,15 +389,27 @@ class Design:
             return out
         out = []
         for n in neighbor_entries(iface.neighbors):
+            if n.address is not None and n.address.version != self.family:
+                continue
             if n.peer:
                 peer = self.iface(resolve_ref(self, n.peer, iface.host))
-                out.append((n.address or peer.ips[0], n.mac or peer.mac))
+                got = n.address or (peer.ips[0] if peer.ips else None)
+                if got is not None:
+                    out.append((got, n.mac or peer.mac))
             else:
                 assert n.address is not None and n.mac is not None, "the loader requires both without a peer"
                 out.append((n.address, n.mac))
         return out
 
-    def static_mac_for(self, iface: Iface, ip: ipaddress.IPv4Address) -> str | None:
+    def all_static_neighbors(self, iface: Iface) -> list[tuple[IPAddress, str]]:
+        """The static entries of both families (what the applier and the exporters write)."""
+        out = self.static_neighbors(iface)
+        if self.family == 4 and iface.neighbors and self.has_ipv6():
+            view = self.family_view(6)
+            out += view.static_neighbors(view.iface(iface.id))
+        return out
+
+    def static_mac_for(self, iface: Iface, ip: IPAddress) -> str | None:
         """MAC of a static neighbour entry on ``iface`` for ``ip``, or None (fast path for all-peers)."""
         if iface.neighbors == ALL_PEERS:
             if not any(ip in a.network for a in iface.addresses):
@@ -357,7 +421,7 @@ class Design:
                 return mac
         return None
 
-    def address_owner(self, ip: ipaddress.IPv4Address) -> Iface | None:
+    def address_owner(self, ip: IPAddress) -> Iface | None:
         """The first interface (design order) whose endpoint address is ``ip``."""
         idx = self.__dict__.get("_addr_index")
         if idx is None:
