@@ -28,27 +28,30 @@ def _documents():
 
 
 def test_merged_and_unmerged_predictions_agree(capsys):
-    tried = pairs = explained = refused = 0
+    tried = pairs = explained = refused = dual = 0
     for doc in _documents():
         try:
             d = design_from_dict(doc)
         except DesignError:
             refused += 1
             continue
-        merged, plain = predict(d), predict(d, merge=False)
-        m, u = merged.matrix(), plain.matrix()
-        wrong = [k for k in u if m[k] != u[k]]
-        assert not wrong, f"{doc['name']}: classes change verdicts of {wrong[:3]}"
-        for a, b in list(u)[:EXPLAINED_PER_DESIGN]:
-            assert explain(d, a, b).reachable == u[(a, b)], f"{doc['name']}: explain {a} -> {b}"
-            assert merged.verdict(a, b).reachable == u[(a, b)], f"{doc['name']}: verdict {a} -> {b}"
-            explained += 1
+        for view in (d, d.family_view(6)) if d.has_ipv6() else (d,):
+            merged, plain = predict(view), predict(view, merge=False)
+            m, u = merged.matrix(), plain.matrix()
+            wrong = [k for k in u if m[k] != u[k]]
+            assert not wrong, f"{doc['name']} IPv{view.family}: classes change verdicts of {wrong[:3]}"
+            for a, b in list(u)[:EXPLAINED_PER_DESIGN]:
+                where = f"{doc['name']} IPv{view.family}"
+                assert explain(d, a, b, family=view.family).reachable == u[(a, b)], f"{where}: explain {a} -> {b}"
+                assert merged.verdict(a, b).reachable == u[(a, b)], f"{where}: verdict {a} -> {b}"
+                explained += 1
+            pairs += len(u)
+            dual += view.family == 6
         check(d)
         tried += 1
-        pairs += len(u)
     with capsys.disabled():
-        print(f"\n[classes] {tried} designs ({refused} invalid after mutation), {pairs} ordered pairs compared, "
-              f"{explained} explained")
+        print(f"\n[classes] {tried} designs ({refused} invalid after mutation; {dual} dual-stack, compared over "
+              f"IPv6 too), {pairs} ordered pairs compared, {explained} explained")
     assert tried > DESIGNS * 0.9
 
 

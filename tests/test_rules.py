@@ -22,6 +22,14 @@ def kid(name, mode="bridge", n=0, **kw):
             "addresses": [f"10.0.0.{10 + n}/24"], **kw}
 
 
+def kid6(name, mode="bridge", n=0, **kw):
+    return {"name": name, "parent": "eth0", "mode": mode, "namespace": f"ns{name}",
+            "addresses": [f"fd00::{10 + n:x}/64"], **kw}
+
+
+TWO_PARENTS = [{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}},
+               {"name": "eth1", "uplink": {"switch": "sw", "port": "p2"}}]
+
 CASES = {
     "MV101": (host([kid("a", "passthru"), kid("b", "bridge", 1)]), host([kid("a", "passthru")])),
     "MV102": (host([kid("a", nopromisc=True)]), host([kid("a", "passthru", nopromisc=True)])),
@@ -52,6 +60,11 @@ CASES = {
     "MV118": (designs_upstream.filtered_host(platform="hyper-v"),
               designs_upstream.filtered_host(allowed=[designs_upstream.MAC_A, designs_upstream.MAC_V,
                                                       designs_upstream.MAC_P])),
+    "MV119": (host([kid6("a"), kid6("b")]), host([kid6("a"), kid6("b", n=1)])),
+    "MV120": (host([kid6("a", mac="02:00:00:00:00:07"), kid6("b", n=1, parent="eth1", mac="02:00:00:00:00:07")],
+                   parents=TWO_PARENTS),
+              host([kid6("a", mac="02:00:00:00:00:07"), kid6("b", n=1, parent="eth1", mac="02:00:00:00:00:08")],
+                   parents=TWO_PARENTS)),
     "MV107": (host([kid("a", mtu=9000)]), host([kid("a", mtu=1400)])),
     "MV108": (host([kid("a", mac="02:00:00:00:00:05"), kid("b", n=1, mac="02:00:00:00:00:05")]),
               host([kid("a", mac="02:00:00:00:00:05"), kid("b", n=1, mac="02:00:00:00:00:06")])),

@@ -75,6 +75,8 @@ _REGISTRY = [
     CodeInfo("MV118", WARNING, "the parent's upstream drops frames from its children's MACs (port security, "
                                "cloud or hypervisor switch)"),
     CodeInfo("MV113", WARNING, "a source-mode child with an empty MAC list receives nothing"),
+    CodeInfo("MV119", ERROR, "duplicate IPv6 address on one link: duplicate address detection disables it"),
+    CodeInfo("MV120", WARNING, "duplicate IPv6 address that duplicate address detection cannot see"),
     # --- traffic that silently fails ---------------------------------------------------------
     CodeInfo("MV201", WARNING, "private-mode siblings cannot ARP each other"),
     CodeInfo("MV202", WARNING, "private-mode unicast needs static neighbours on both ends and a hairpin port"),

@@ -25,13 +25,12 @@ generated and mutated designs.
 """
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..graph import loops_of
 from ..ids import is_switch_port, parse_switch_port
-from ..model import ALL_PEERS, Iface
+from ..model import ALL_PEERS, Iface, IPAddress
 from .world import Port, World
 
 __all__ = ["Classes", "classify"]
@@ -98,9 +97,9 @@ class _References:
         self.ns_endpoints: dict[str, list[Iface]] = {}
         for e in self.endpoints:
             self.ns_endpoints.setdefault(e.ns, []).append(e)
-        self.gateways: dict[str, set[ipaddress.IPv4Address]] = {}
+        self.gateways: dict[str, set[IPAddress]] = {}
         for ns, ifs in world.stack_ifaces.items():
-            gws = {r.via for i in ifs for r in i.routes if r.via is not None and r.to.prefixlen < 32}
+            gws = {r.via for i in ifs for r in i.routes if r.via is not None and r.to.prefixlen < r.to.max_prefixlen}
             if gws:
                 self.gateways[ns] = gws
         self.targets: dict[str, set] = {}
@@ -122,7 +121,7 @@ class _References:
         for i in ifs:
             if not (i.routes or i.neighbors or i.source_macs):
                 continue
-            out.update(("ip", r.to.network_address) for r in i.routes if r.to.prefixlen == 32)
+            out.update(("ip", r.to.network_address) for r in i.routes if r.to.prefixlen == r.to.max_prefixlen)
             if i.neighbors and i.neighbors != ALL_PEERS:
                 out.update(("ip", ip) for ip in self.w.static_neighbors(i) if ip not in self.gateways.get(ns, ()))
             out.update(("mac", m) for m in i.source_macs)
@@ -186,7 +185,7 @@ class _References:
                 out.append(None)
                 continue
             routes = tuple(sorted((str(r.to), str(r.via) if r.via else "") for r in i.routes
-                                  if r.to.prefixlen < 32 or ("ip", r.to.network_address) in shared))
+                                  if r.to.prefixlen < r.to.max_prefixlen or ("ip", r.to.network_address) in shared))
             nbr: tuple = ()
             if i.neighbors == ALL_PEERS:
                 nbr = ("all-peers",)

@@ -13,8 +13,10 @@ from dataclasses import replace
 from ..commands import allow_mac_command, hairpin_command, isolation_command
 from ..ids import is_switch_port, parse_switch_port, short
 from ..model import Design, Iface
+from .dad import world_for
 from .sim import Ping
 from .verdict import Filter, Reason, Remedy, Verdict
+from .words import ndp_words
 from .world import World
 
 __all__ = ["Fixer"]
@@ -32,6 +34,8 @@ class Fixer:
         if v.reachable:
             return v
         fix, remedy, ports = self.fix_for(v, a, b)
+        if fix and v.family == 6:
+            fix = ndp_words(fix.replace("sysctl -w net.ipv4.ip_forward=1", "sysctl -w net.ipv6.conf.all.forwarding=1"))
         return v.with_fix(fix, remedy, ports) if fix else v
 
     def fix_for(self, v: Verdict, a: Iface, b: Iface) -> tuple[str, Remedy, tuple[str, ...]]:
@@ -109,7 +113,7 @@ class Fixer:
     def _hairpin_off(self, a: Iface, b: Iface) -> tuple[str, str]:
         """Try turning hairpin off on each hairpin port: the first that makes the ping work."""
         for port in self._hairpin_ports():
-            world = World(self._without_hairpin(port))
+            world = world_for(self._without_hairpin(port))
             if Ping(world, a, b).run().done:
                 return (f"turn hairpin off on {port}: it reflects frames back into a learning switch or bridge, "
                         f"which then learns MACs behind the wrong port (or the reflection closes a loop): "

@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from ..gcpause import without_gc_pauses
 from ..model import Design, Iface
 from .classes import Classes, classify
+from .dad import world_for
 from .fixer import Fixer
 from .sim import Ping
 from .verdict import Verdict
-from .words import decide, local_verdict, not_created_verdict
+from .words import dad_race, decide, local_verdict, not_created_verdict, tentative_verdict
 from .world import World
 
-__all__ = ["Prediction", "predict", "explain", "replay"]
+__all__ = ["Prediction", "predict", "predict_families", "explain", "replay"]
 
 Key = tuple[int, int, bool]
 
@@ -26,11 +27,17 @@ Key = tuple[int, int, bool]
 def replay(world: World, a: Iface, b: Iface) -> Verdict:
     """The verdict of one ordered pair, simulated (no fix)."""
     if a.ns == b.ns:
+        if world.family == 6 and not (world.alive[a.id] and world.alive[b.id]):
+            return tentative_verdict(world, a, b)
         return local_verdict(a.ns)
     if a.id in world.refused or b.id in world.refused:
         return not_created_verdict(world, a, b)
     out = Ping(world, a, b).run()
     verdict = decide(world, a, b, out)
+    if world.dad_racing:
+        race = dad_race(world, a, b)
+        if race:
+            return verdict.timing_dependent(race)
     if out.relearned and out.queued and Ping(world, a, b, eager_broadcast=True).run().done != out.done:
         # the order of the broadcast worker and the backlog decided where a MAC was learned last
         verdict = verdict.timing_dependent()
@@ -69,7 +76,8 @@ class Prediction:
         try:
             return self.class_of[a], self.class_of[b], self._anchor[a] == self._anchor[b]
         except KeyError:
-            raise KeyError(f"{a!r} or {b!r} is not an endpoint (an interface with an IPv4 address)") from None
+            raise KeyError(f"{a!r} or {b!r} is not an endpoint (an interface with an IPv{self.design.family} "
+                           "address)") from None
 
     def _stored(self, a: str, b: str) -> Verdict:
         v = self.exceptions.get((a, b))
@@ -166,9 +174,14 @@ class Prediction:
                     for (ci, cj, same), v in sorted(self.verdicts.items())]
         exceptions = [{"from": a, "to": b, **v.to_dict()} for (a, b), v in sorted(self.exceptions.items())]
         n = len(self.endpoints)
-        return {"endpoints": eps, "classes": self.classes, "verdicts": verdicts, "exceptions": exceptions,
-                "summary": {"endpoints": n, "classes": len(self.classes), "pairs": n * (n - 1),
-                            "reachable_pairs": self.reachable_pairs(), "exceptions": len(exceptions)}}
+        out = {"endpoints": eps, "classes": self.classes, "verdicts": verdicts, "exceptions": exceptions,
+               "summary": {"endpoints": n, "classes": len(self.classes), "pairs": n * (n - 1),
+                           "reachable_pairs": self.reachable_pairs(), "exceptions": len(exceptions),
+                           "family": self.design.family}}
+        if self.design.family == 6:
+            out["duplicates"] = [{"address": str(d.address), "holders": list(d.holders), "failed": list(d.failed),
+                                  "link_local": d.link_local} for d in self.world.duplicates]
+        return out
 
 
 @without_gc_pauses
@@ -178,10 +191,19 @@ def predict(design: Design, *, merge: bool = True) -> Prediction:
     ``merge=False`` gives every endpoint its own class (slow; the reference the classes are tested
     against).
     """
-    world = World(design)
+    world = world_for(design)
     p = Prediction(design, world, classify(world, merge=merge))
     _fill(p)
     return p
+
+
+def predict_families(design: Design, *, merge: bool = True) -> dict[int, Prediction]:
+    """The IPv4 prediction, and the IPv6 one when any interface has an IPv6 address (``ping -6``
+    between the first IPv6 addresses: neighbour discovery instead of ARP)."""
+    out = {4: predict(design, merge=merge)}
+    if design.has_ipv6():
+        out[6] = predict(design.family_view(6), merge=merge)
+    return out
 
 
 def _fill(p: Prediction) -> None:
@@ -197,7 +219,8 @@ def _fill(p: Prediction) -> None:
     for ci in range(len(p.classes)):
         for cj in range(len(p.classes)):
             ns = p._shared_ns.get(ci)
-            if ns is not None and p._shared_ns.get(cj) == ns:  # one namespace: every pair is LOCAL
+            if ns is not None and p._shared_ns.get(cj) == ns and _usable(w, p.classes[ci][0], p.classes[cj][0]):
+                # one namespace: every pair is LOCAL
                 for same in (True, False):
                     pair = _example_pair(by_anchor[ci], by_anchor[cj], same, excluded)
                     if pair is not None:
@@ -215,6 +238,11 @@ def _fill(p: Prediction) -> None:
     for a_id, b_id in sorted(excluded):
         a, b = d.iface(a_id), d.iface(b_id)
         p.exceptions[(a_id, b_id)] = p.fixer.with_fix(replay(w, a, b), a, b)
+
+
+def _usable(w: World, a: str, b: str) -> bool:
+    """Whether both members' addresses are in use (an IPv6 address without carrier stays tentative)."""
+    return w.family == 4 or (w.alive[a] and w.alive[b])
 
 
 def _example_pair(ai: dict[str, list[Iface]], aj: dict[str, list[Iface]], same: bool,
@@ -239,8 +267,9 @@ def _example_pair(ai: dict[str, list[Iface]], aj: dict[str, list[Iface]], same: 
     return None
 
 
-def explain(design: Design, a: str, b: str) -> Verdict:
-    """The verdict for one ordered pair, resolving short references like ``web0`` too."""
+def explain(design: Design, a: str, b: str, family: int = 4) -> Verdict:
+    """The verdict for one ordered pair (over ``family``), resolving short references like ``web0`` too."""
+    design = design.family_view(family)
     ids = {e.id for e in design.endpoints()}
 
     def resolve(ref: str) -> str:
@@ -256,6 +285,6 @@ def explain(design: Design, a: str, b: str) -> Verdict:
     a, b = resolve(a), resolve(b)
     if a == b:
         raise KeyError("pick two different endpoints")
-    world = World(design)
+    world = world_for(design)
     ia, ib = design.iface(a), design.iface(b)
     return Fixer(design, world).with_fix(replay(world, ia, ib), ia, ib)

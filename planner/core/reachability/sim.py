@@ -25,10 +25,23 @@ from ..model import Iface
 from .verdict import Hop, Step
 from .world import BCAST, Bridge, MacvlanPort, World
 
-__all__ = ["Ping", "Frame", "Outcome", "ARP_REQ", "ARP_REP", "ECHO", "ECHO_REPLY", "MAX_EVENTS"]
+__all__ = ["Ping", "Frame", "Outcome", "ARP_REQ", "ARP_REP", "ECHO", "ECHO_REPLY", "MAX_EVENTS", "is_group",
+           "solicited_node_mac"]
 
 ARP_REQ, ARP_REP, ECHO, ECHO_REPLY = "arp-request", "arp-reply", "echo-request", "echo-reply"
-IP4 = ipaddress.IPv4Address
+IP4 = ipaddress.IPv4Address | ipaddress.IPv6Address  # either family: the world decides which
+
+
+def is_group(mac: str) -> bool:
+    """A broadcast or multicast destination (the group bit of the first octet): flooded like a broadcast."""
+    return mac == BCAST or mac.startswith("33:33:") or int(mac[1], 16) & 1 == 1
+
+
+def solicited_node_mac(ip: IP4) -> str:
+    """The Ethernet group a neighbour solicitation for ``ip`` goes to: 33:33:ff + the address's last 3 bytes
+    (ff02::1:ffXX:XXXX, which every holder of the address has joined)."""
+    tail = ip.packed[-3:]
+    return "33:33:ff:" + ":".join(f"{b:02x}" for b in tail)
 #: a ping that needs more deliveries than this is circling (a storm the loop check did not catch)
 MAX_EVENTS = 200_000
 _ids = itertools.count(1)
@@ -234,7 +247,7 @@ class Ping:
             if table.setdefault(f.src, k) != k:
                 self.out.relearned = True
                 table[f.src] = k
-        if f.dst == BCAST:
+        if is_group(f.dst):
             self.flood(br, k, f, trail)
             if br.dev is not None:
                 self.bridge_up(br, f, trail)
@@ -293,7 +306,7 @@ class Ping:
 
     def bridge_xmit(self, br: Bridge, f: Frame, trail: Trail) -> None:
         """``br_dev_xmit``: the bridge device sends; no learning, no ingress port."""
-        dst = self.fdb.get(br.id, br.static_fdb).get(f.dst) if f.dst != BCAST else None
+        dst = self.fdb.get(br.id, br.static_fdb).get(f.dst) if not is_group(f.dst) else None
         if dst is None:
             self.flood(br, None, f, trail)
         else:
@@ -304,10 +317,10 @@ class Ping:
         """``macvlan_handle_frame`` on the parent ``mp.lower``."""
         alive = self.w.alive
         for s in mp.sources:  # macvlan_forward_source: a copy for every list naming the sender
-            if f.src in s.source_macs and alive[s.id] and (f.dst == BCAST or f.dst == s.mac):
+            if f.src in s.source_macs and alive[s.id] and (is_group(f.dst) or f.dst == s.mac):
                 self.enqueue(s.id, f, trail.add(s.id, Step.SOURCE_LIST), to_stack=True)
         lower = mp.lower
-        if f.dst == BCAST:
+        if is_group(f.dst):
             src = mp.by_mac.get(f.src)
             if src is not None and src.mode not in ("vepa", "bridge"):
                 # a reflected broadcast of a private/source/passthru child goes back to that child only
@@ -354,7 +367,7 @@ class Ping:
         mp = self.w.macvlan[str(c.lower)]
         lower = mp.lower
         if c.mode == "bridge":
-            if f.dst == BCAST:
+            if is_group(f.dst):
                 for _pos, s in sorted(pc for ns in self.relevant for pc in mp.by_ns.get(ns, ())):
                     if s is not c and s.mode == "bridge" and self.w.alive[s.id]:
                         self.enqueue(s.id, f, trail.add(s.id, Step.DIRECT), to_stack=True)
@@ -380,7 +393,7 @@ class Ping:
         """The IPv4/ARP stack of ``i``'s namespace receives ``f`` on ``i``."""
         if i.ns not in self.relevant or not self.w.alive[i.id]:
             return
-        if f.dst != BCAST and f.dst != i.mac:
+        if f.dst != i.mac and not is_group(f.dst):
             return  # PACKET_OTHERHOST
         local = self.w.local(i.ns)
         if f.kind == ARP_REQ:
@@ -417,11 +430,17 @@ class Ping:
         self.send_ip(i.ns, f.kind, f.sip, f.tip, trail.add(i.id, Step.ROUTED), ttl=f.ttl - 1)
 
     def arp_request(self, i: Iface, f: Frame, trail: Trail, local: frozenset[IP4]) -> None:
+        """An ARP request (IPv4: answered for any address of the namespace, ``arp_ignore=0``) or a
+        neighbour solicitation (IPv6: answered only on the interface holding the target address)."""
         if f.sip in local:
             return  # a source address of our own: martian (accept_local=0)
-        self.learn(i, f.sip, f.src, create=False)
-        if f.tip not in local:
-            return
+        if self.w.family == 6:
+            if f.tip not in self.w.own(i):
+                return  # ndisc_recv_ns: not our target on this interface - no answer, nothing learned
+        else:
+            self.learn(i, f.sip, f.src, create=False)
+            if f.tip not in local:
+                return
         self.learn(i, f.sip, f.src, create=True)  # neigh_event_ns: the asker is learned
         if f.sip == self.aip and i.ns != self.a.ns:
             self.out.responders.append(i)
@@ -480,7 +499,8 @@ class Ping:
                 self.out.arp_sent = True
             else:
                 self.out.reply_arp_sent = True
-        self.transmit(e, Frame(e.mac, BCAST, ARP_REQ, self._arp_source(ns, e, sip, nh), nh),
+        ask = solicited_node_mac(nh) if self.w.family == 6 else BCAST
+        self.transmit(e, Frame(e.mac, ask, ARP_REQ, self._arp_source(ns, e, sip, nh), nh),
                       Trail(Hop(e.id, Step.SEND)))
 
     def _originated(self, ns: str, kind: str) -> bool:
@@ -489,7 +509,14 @@ class Ping:
 
     def _arp_source(self, ns: str, e: Iface, sip: IP4, nh: IP4) -> IP4:
         """``arp_solicit`` with arp_announce=0: the packet's source when it is ours, else (forwarding)
-        an address of the egress interface, one in the next hop's subnet first."""
+        an address of the egress interface, one in the next hop's subnet first. ``ndisc_solicit``:
+        the packet's source only when it is on the egress interface itself, else the interface's
+        address in the next hop's subnet, its first one, or its link-local address."""
+        if self.w.family == 6:
+            if sip in self.w.own(e):
+                return sip
+            pick = next((a.ip for a in e.addresses if nh in a.network), e.addresses[0].ip if e.addresses else None)
+            return pick or e.link_local or sip
         if sip in self.w.local(ns) or not e.addresses:
             return sip
         return next((a.ip for a in e.addresses if nh in a.network), e.addresses[0].ip)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-__all__ = ["Reason", "Step", "Hop", "Remedy", "Verdict", "REASONS", "REACHABLE_REASONS"]
+__all__ = ["Reason", "Step", "Hop", "Remedy", "Verdict", "REASONS", "REACHABLE_REASONS", "NDP_REASONS",
+           "RESOLUTION_REASONS"]
 
 
 class Reason(StrEnum):
@@ -30,6 +31,10 @@ class Reason(StrEnum):
     NOT_FORWARDED = "NOT_FORWARDED"
     ROUTER_NO_ROUTE = "ROUTER_NO_ROUTE"
     ROUTING_LOOP = "ROUTING_LOOP"
+    NDP_UNANSWERED = "NDP_UNANSWERED"
+    NDP_REPLY_LOST = "NDP_REPLY_LOST"
+    REPLY_NDP_UNANSWERED = "REPLY_NDP_UNANSWERED"
+    ADDRESS_TENTATIVE = "ADDRESS_TENTATIVE"
 
 
 #: reason code -> one-line meaning (documented in docs/reachability.md)
@@ -49,7 +54,17 @@ REASONS: dict[Reason, str] = {
     Reason.NOT_FORWARDED: "the gateway a route names gets the packet but does not forward (ip_forward off)",
     Reason.ROUTER_NO_ROUTE: "a forwarding gateway on the way has no route to the packet's destination",
     Reason.ROUTING_LOOP: "routers send the packet round in a circle until its TTL runs out",
+    Reason.NDP_UNANSWERED: "IPv6: the neighbour solicitation never reaches the interface holding the target address",
+    Reason.NDP_REPLY_LOST: "IPv6: the target answers the neighbour solicitation but the advertisement never arrives",
+    Reason.REPLY_NDP_UNANSWERED: "IPv6: the target's neighbour solicitation for the pinger is never answered",
+    Reason.ADDRESS_TENTATIVE: "IPv6: the target address sits on an interface without carrier, so it stays "
+                              "tentative and is not accepted",
 }
+#: the IPv6 reason of a neighbour-resolution failure the IPv4 words call by its ARP name
+NDP_REASONS = {Reason.ARP_UNANSWERED: Reason.NDP_UNANSWERED, Reason.ARP_REPLY_LOST: Reason.NDP_REPLY_LOST,
+               Reason.REPLY_ARP_UNANSWERED: Reason.REPLY_NDP_UNANSWERED}
+#: neighbour resolution failed (ARP or NDP): the reasons rules group together
+RESOLUTION_REASONS = frozenset(NDP_REASONS) | frozenset(NDP_REASONS.values())
 REACHABLE_REASONS = frozenset({Reason.OK, Reason.LOCAL})
 
 
@@ -141,6 +156,8 @@ class Verdict:
     filtered_at: str = ""
     filtered_by: Filter = Filter.NONE
     filtered_mac: str = ""
+    #: the address family pinged: 4 (``ping``), 6 (``ping -6``: neighbour discovery instead of ARP)
+    family: int = 4
 
     @property
     def steps(self) -> frozenset[Step]:
@@ -150,11 +167,13 @@ class Verdict:
     def with_fix(self, fix: str, remedy: Remedy, ports: tuple[str, ...] = ()) -> Verdict:
         return replace(self, fix=fix, remedy=remedy, fix_ports=ports)
 
-    def timing_dependent(self) -> Verdict:
-        """The same verdict, marked as a race the kernel sometimes decides the other way."""
+    def timing_dependent(self, race: str = "") -> Verdict:
+        """The same verdict, marked as a race the kernel sometimes decides the other way; ``race`` says
+        which race (default: the macvlan broadcast worker against frames in flight)."""
         other = "succeeds" if not self.reachable else "fails"
-        note = (f" Timing-dependent: the macvlan broadcast worker races frames still in flight; when it "
-                f"wins, the ping {other} (the kernel decides this differently from one ping to the next).")
+        note = (f" Timing-dependent: {race or 'the macvlan broadcast worker races frames still in flight'}; when "
+                f"it goes the other way, the ping {other} (the kernel decides this differently from one run to the "
+                "next).")
         sep = "" if self.message.endswith(".") else "."
         return replace(self, message=self.message + sep + note, timing=True)
 
@@ -164,4 +183,5 @@ class Verdict:
                 "fix": self.fix, "remedy": str(self.remedy), "timing": self.timing,
                 "mislearned": self.mislearned, "fix_ports": list(self.fix_ports),
                 "filtered_at": self.filtered_at, "filtered_by": str(self.filtered_by),
-                "filtered_mac": self.filtered_mac, "routers": list(self.routers), "asymmetric": self.asymmetric}
+                "filtered_mac": self.filtered_mac, "routers": list(self.routers), "asymmetric": self.asymmetric,
+                "family": self.family}

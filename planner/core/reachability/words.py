@@ -11,15 +11,37 @@ from dataclasses import replace
 from ..ids import is_switch_port, short
 from ..model import Iface
 from .sim import ARP_REP, ARP_REQ, ECHO, ECHO_REPLY, Drop, Outcome
-from .verdict import Filter, Hop, Reason, Verdict
+from .verdict import NDP_REASONS, Filter, Hop, Reason, Verdict
 from .world import World
 
-__all__ = ["decide", "local_verdict", "not_created_verdict", "why_not", "down_text", "port_of", "port_hairpin"]
+__all__ = ["decide", "local_verdict", "not_created_verdict", "dad_race", "tentative_verdict", "ndp_words",
+           "why_not", "down_text", "port_of", "port_hairpin"]
 
 
 def local_verdict(ns: str) -> Verdict:
     return Verdict(True, Reason.LOCAL, f"both addresses live in namespace {ns}: the kernel delivers locally over "
                                        "lo, whatever the links do", (Hop(ns), Hop("lo")))
+
+
+def tentative_verdict(w: World, a: Iface, b: Iface) -> Verdict:
+    """IPv6, one namespace: an address on an interface without carrier stays tentative - unusable."""
+    x = a if not w.alive[a.id] else b
+    reason = Reason.SRC_DOWN if x is a else Reason.ADDRESS_TENTATIVE
+    return Verdict(False, reason, f"{x.ips[0]} of {x.id} stays tentative: {down_text(w, x)}, and an IPv6 address "
+                                  "on an interface without carrier is neither used as a source nor accepted "
+                                  "(IPv4 would deliver it locally)", (Hop(x.id),), family=6)
+
+
+def dad_race(w: World, a: Iface, b: Iface) -> str:
+    """Which duplicate address detection race decides this pair (IPv6), or ""."""
+    for x, ip in ((a, a.ips[0]), (b, b.ips[0])):
+        if ip in w.dad_racing.get(x.id, ()):
+            dup = next(d for d in w.duplicates if d.address == ip and x.id in d.holders)
+            others = ", ".join(h for h in dup.holders if h != x.id)
+            return (f"{ip} of {x.id} is also held by {others} on this link, and duplicate address detection "
+                    f"marks the copy probed second dadfailed (both, when the probes cross): whether {x.id} keeps "
+                    "it depends on which came up first (MV119)")
+    return ""
 
 
 def not_created_verdict(w: World, a: Iface, b: Iface) -> Verdict:
@@ -37,6 +59,9 @@ _LOST_FRAME = {Reason.ARP_UNANSWERED: ARP_REQ, Reason.ARP_REPLY_LOST: ARP_REP, R
 def decide(w: World, a: Iface, b: Iface, out: Outcome) -> Verdict:
     """The verdict of ``a`` pinging ``b`` from the simulation's outcome (no fix yet)."""
     v = _decide(w, a, b, out)
+    if w.family == 6:
+        v = replace(v, reason=NDP_REASONS.get(v.reason, v.reason), family=6,
+                    message=ndp_words(v.message))
     kind = _LOST_FRAME.get(v.reason)
     if kind is not None:
         d = _mislearned_drop(out.drops, kind)
@@ -50,6 +75,22 @@ def decide(w: World, a: Iface, b: Iface, out: Outcome) -> Verdict:
 
 
 _FILTERS = {"locked": Filter.PORT_SECURITY, "isolated": Filter.ISOLATION}
+
+#: IPv4 words -> IPv6 words: neighbour discovery asks the solicited-node multicast group, and only the
+#: interface holding the address answers (no "any interface of the namespace" as with ARP)
+_NDP_WORDS = (("ARP request (broadcast)", "neighbour solicitation (multicast)"),
+              ("ARP reply (unicast)", "neighbour advertisement (unicast)"),
+              ("ARP request", "neighbour solicitation"), ("ARP reply", "neighbour advertisement"),
+              ("ARP answer", "neighbour advertisement"), ("ARP cannot work", "neighbour discovery cannot work"),
+              ("net.ipv4.ip_forward=0", "net.ipv6.conf.all.forwarding=0"), ("broadcast", "multicast"),
+              (" ARP", " neighbour discovery"), ("TTL", "hop limit"))
+
+
+def ndp_words(text: str) -> str:
+    """The IPv6 wording of an IPv4 sentence (ARP -> neighbour discovery, broadcast -> multicast)."""
+    for old, new in _NDP_WORDS:
+        text = text.replace(old, new)
+    return text
 
 
 def _mislearned_drop(drops: list[Drop], kind: str) -> Drop | None:
@@ -260,7 +301,7 @@ def why_not(w: World, src: Iface, dst: Iface, what: str, drops: list[Drop] | Non
         if d.kind == kind and d.why == "isolated":
             return (f"the {what} from {src.id} is dropped at {d.node}: both ports are isolated (client isolation), "
                     "and isolated ports never pass frames to each other")
-    bcast = "broadcast" in what
+    bcast = "broadcast" in what  # (IPv6 words it "multicast" after the fact: see _ndp_words)
     s_low = w.by_id[src.lower] if src.is_child and src.lower else None
     d_low = w.by_id[dst.lower] if dst.is_child and dst.lower else None
     if dst.mode == "source" and src.mac not in dst.source_macs:

@@ -19,12 +19,11 @@ reads it and never changes it. The devices:
 from __future__ import annotations
 
 import copy
-import ipaddress
 from dataclasses import dataclass, field, replace
 
 from ..ids import iface_id, is_bridge_uplink, is_switch_port, parse_bridge_uplink, parse_switch_port, switch_id
 from ..kernel import Refusal, children_by_lower, refused_children
-from ..model import ALL_PEERS, Design, Iface, SwitchPort
+from ..model import ALL_PEERS, Design, Iface, IPAddress, SwitchPort
 from ..schema import Platform
 from ..upstream import filtering_platform, port_filters
 
@@ -103,7 +102,7 @@ class Route:
     first: int
     last: int
     iface: Iface
-    via: ipaddress.IPv4Address | None
+    via: IPAddress | None
     connected: bool
 
 
@@ -120,16 +119,20 @@ class World:
     port_of: dict[str, tuple[Bridge, int]] = field(default_factory=dict)
     macvlan: dict[str, MacvlanPort] = field(default_factory=dict)
     stack_ifaces: dict[str, list[Iface]] = field(default_factory=dict)
-    local_ips: dict[str, frozenset[ipaddress.IPv4Address]] = field(default_factory=dict)
-    ip_owners: dict[ipaddress.IPv4Address, list[Iface]] = field(default_factory=dict)
+    local_ips: dict[str, frozenset[IPAddress]] = field(default_factory=dict)
+    ip_owners: dict[IPAddress, list[Iface]] = field(default_factory=dict)
     mac_owners: dict[str, list[Iface]] = field(default_factory=dict)
     routes: dict[str, list[Route]] = field(default_factory=dict)
     alive: dict[str, bool] = field(default_factory=dict)
     #: namespaces that route packets not addressed to them (``ip_forward=1``)
     forwarding: frozenset[str] = frozenset()
 
+    #: the address family the world routes (the design's: 6 for :meth:`Design.family_view` of 6)
+    family: int = 4
+
     def __post_init__(self) -> None:
         d = self.design
+        self.family = d.family
         self.by_id = {i.id: i for i in d.interfaces}
         self.refused = refused_children(d)
         self.alive = {i.id: self._compute_alive(i) for i in d.interfaces}
@@ -138,8 +141,14 @@ class World:
         self._host_bridges()
         self._macvlan_ports()
         self._stacks()
-        self._neigh_cache: dict[str, dict[ipaddress.IPv4Address, str]] = {}
-        self._route_cache: dict[tuple[str, ipaddress.IPv4Address], tuple[Iface, ipaddress.IPv4Address] | None] = {}
+        self._neigh_cache: dict[str, dict[IPAddress, str]] = {}
+        self._route_cache: dict[tuple[str, IPAddress], tuple[Iface, IPAddress] | None] = {}
+        self._own: dict[str, frozenset[IPAddress]] = {}
+        #: IPv6: interface id -> its addresses whose duplicate address detection is a race it may lose
+        #: (another holder on the link hears its probe, or it hears theirs: the later one goes dadfailed)
+        self.dad_racing: dict[str, frozenset[IPAddress]] = {}
+        #: the IPv6 duplicates :func:`.dad.world_for` found (:class:`.dad.Duplicate`)
+        self.duplicates: list = []
 
     # -- state ------------------------------------------------------------------------------
     def _compute_alive(self, i: Iface) -> bool:
@@ -244,14 +253,34 @@ class World:
             self.stack_ifaces.setdefault(i.ns, []).append(i)
             for ip in i.ips:
                 self.ip_owners.setdefault(ip, []).append(i)
+            if i.link_local is not None and self.alive[i.id]:
+                self.ip_owners.setdefault(i.link_local, []).append(i)
         self.forwarding = frozenset(i.ns for i in self.design.interfaces if i.forwarding)
 
 
-    def local(self, ns: str) -> frozenset[ipaddress.IPv4Address]:
-        """Every address of a namespace's stack (the ones it answers ARP for and accepts packets to)."""
+    def local(self, ns: str) -> frozenset[IPAddress]:
+        """Every address of a namespace's stack (the ones it answers ARP for and accepts packets to;
+        with IPv6, the link-local addresses of its interfaces that have carrier too)."""
         got = self.local_ips.get(ns)
         if got is None:
-            got = self.local_ips[ns] = frozenset(ip for i in self.stack_ifaces.get(ns, ()) for ip in i.ips)
+            got = self.local_ips[ns] = frozenset(ip for i in self.stack_ifaces.get(ns, ()) for ip in self.own(i))
+        return got
+
+    def mark_dad(self, duplicates: list, racing: dict[str, frozenset[IPAddress]]) -> None:
+        """The outcome of duplicate address detection: which holders' copies may go dadfailed."""
+        self.duplicates = duplicates
+        self.dad_racing = racing
+
+    def own(self, i: Iface) -> frozenset[IPAddress]:
+        """The addresses on interface ``i`` itself: what it answers neighbour solicitations for (IPv6
+        answers only on the interface that holds the address, unlike ARP)."""
+        got = self._own.get(i.id)
+        if got is None:
+            if self.family == 6 and not self.alive[i.id]:
+                got = self._own[i.id] = frozenset()  # tentative until the link has carrier: not usable
+                return got
+            extra = (i.link_local,) if i.link_local is not None else ()
+            got = self._own[i.id] = frozenset(i.ips + extra)
         return got
 
     def route_table(self, ns: str) -> list[Route]:
@@ -268,7 +297,7 @@ class World:
                 continue
             for a in i.addresses:
                 order += 1
-                if a.network.prefixlen < 32:  # a /32 adds no prefix route
+                if a.network.prefixlen < a.max_prefixlen:  # a /32 (/128) adds no prefix route
                     net = a.network
                     table.append(Route(net.prefixlen, order, int(net.network_address),
                                        int(net.broadcast_address), i, None, True))
@@ -283,7 +312,7 @@ class World:
         self.routes[ns] = table
         return table
 
-    def route(self, ns: str, target: ipaddress.IPv4Address) -> tuple[Iface, ipaddress.IPv4Address] | None:
+    def route(self, ns: str, target: IPAddress) -> tuple[Iface, IPAddress] | None:
         """(egress interface, next hop) for ``target`` in namespace ``ns``, like ``fib_lookup``."""
         key = (ns, target)
         if key in self._route_cache:
@@ -297,7 +326,7 @@ class World:
         self._route_cache[key] = got
         return got
 
-    def static_neighbors(self, i: Iface) -> dict[ipaddress.IPv4Address, str]:
+    def static_neighbors(self, i: Iface) -> dict[IPAddress, str]:
         """Permanent neighbour entries of an interface (first entry per address wins)."""
         got = self._neigh_cache.get(i.id)
         if got is None:

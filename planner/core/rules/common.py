@@ -11,7 +11,7 @@ __all__ = ["q", "short", "children_by_lower", "connected", "same_subnet", "port_
 
 def connected(i: Iface) -> list:
     """Prefix routes the kernel adds for an interface's addresses (none for a /32)."""
-    return [a.network for a in i.addresses if a.network.prefixlen < 32]
+    return [a.network for a in i.addresses if a.network.prefixlen < a.max_prefixlen]
 
 
 def same_subnet(a: Iface, b: Iface) -> bool:

@@ -15,6 +15,7 @@ from ..kernel import refused_children
 from ..model import ALL_PEERS, Design, Iface, neighbor_entries
 from ..upstream import filtering_platform, port_filters
 from .common import children_by_lower, connected, q, same_subnet, short
+from .ipv6 import IPV6_RULES
 
 __all__ = ["REFUSALS"]
 
@@ -349,4 +350,5 @@ REFUSALS: tuple[Callable[[Design], Iterable[Finding]], ...] = (
     rule_parent_not_ethernet, rule_reparented, rule_passthru_on_macvlan, rule_mtu, rule_duplicate_mac,
     rule_duplicate_address, rule_ambiguous_egress, rule_l2_loop, rule_passthru_mac, rule_subnet_mismatch,
     rule_route_duplicates_connected, rule_source_lists, rule_static_neighbors, rule_upstream_drops_macs,
+    *IPV6_RULES,
 )

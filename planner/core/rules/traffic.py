@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable
 
 from ..commands import hairpin_command
 from ..findings import INFO, WARNING, Finding, finding
-from ..model import Design, Iface
+from ..model import Design, Iface, IPAddress
 from ..reachability import Prediction, Reason, Remedy, Step, Verdict
+from ..reachability.verdict import RESOLUTION_REASONS
 from .common import children_by_lower, hairpin_commands, port_node, q, same_subnet, short
 
 __all__ = ["TRAFFIC"]
@@ -33,7 +34,8 @@ def rule_arp_flux(d: Design, p: Prediction) -> Iterable[Finding]:
         by_ns[i.ns].append(i)
     lossy: set[str] = set()
     for v, (a, b), _n in p.groups():
-        if not v.reachable and v.reason in (Reason.ARP_REPLY_LOST, Reason.ECHO_LOST, Reason.REPLY_LOST):
+        if not v.reachable and v.reason in (Reason.ARP_REPLY_LOST, Reason.NDP_REPLY_LOST, Reason.ECHO_LOST,
+                                            Reason.REPLY_LOST):
             lossy.update((d.iface(a).ns, d.iface(b).ns))
     passthru_parents = {i.lower for i in d.interfaces if i.is_child and i.mode == "passthru"}
     for ns, items in by_ns.items():
@@ -92,8 +94,7 @@ def _sibling_code(v: Verdict, a: Iface, b: Iface) -> str | None:
     if v.reachable:
         return "MV304" if modes & {"vepa", "passthru", "private", "source"} and Step.REFLECTED in v.steps else None
     if "private" in modes:
-        return "MV201" if v.reason in (Reason.ARP_UNANSWERED, Reason.REPLY_ARP_UNANSWERED,
-                                       Reason.ARP_REPLY_LOST) else "MV202"
+        return "MV201" if v.reason in RESOLUTION_REASONS else "MV202"
     return "MV203" if v.remedy == Remedy.HAIRPIN_ON else None
 
 
@@ -126,18 +127,18 @@ def _sibling_findings(d, private_arp, private_uni, hairpin_blocked, double_trip)
                       "speed", fix="use bridge mode if the switch does not need to see sibling traffic")
 
 
-def _free_address(net: ipaddress.IPv4Network, used: set[ipaddress.IPv4Address]) -> ipaddress.IPv4Address | None:
+def _free_address(net: ipaddress.IPv4Network | ipaddress.IPv6Network, used: set[IPAddress]) -> IPAddress | None:
     """The highest host address of ``net`` nobody uses (a shim's address)."""
     top, bottom = int(net.broadcast_address) - 1, int(net.network_address) + 1
     for n in range(top, max(bottom, top - 4096) - 1, -1):
-        ip = ipaddress.IPv4Address(n)
+        ip = ipaddress.ip_address(n) if net.version == 4 else ipaddress.IPv6Address(n)
         if ip not in used:
             return ip
     return None
 
 
 def rule_host_cannot_reach_children(d: Design, p: Prediction) -> Iterable[Finding]:
-    used: set[ipaddress.IPv4Address] = {ip for e in d.endpoints() for ip in e.ips}
+    used: set[IPAddress] = {ip for e in d.endpoints() for ip in e.ips}
     for lower, kids in children_by_lower(d).items():
         li = d.iface(lower)
         if not li.addresses or li.id not in p.class_of:
