@@ -5,6 +5,6 @@ An edge package: it runs ``ip`` and ``ping`` and needs root (the generators exce
 """
 from __future__ import annotations
 
-from .lab import Lab, LabError, default_prefix, endpoint_pairs, measure, prerequisites
+from .lab import Lab, LabError, default_prefix, endpoint_pairs, measure, measure_families, prerequisites
 
-__all__ = ["Lab", "LabError", "default_prefix", "endpoint_pairs", "measure", "prerequisites"]
+__all__ = ["Lab", "LabError", "default_prefix", "endpoint_pairs", "measure", "measure_families", "prerequisites"]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,13 +184,12 @@ class _Outside:
         self.batch(self.create, netns).add("link", "add", "name", "eth0", "address", i.mac, "type", "veth",
                                            *self.far_end(i, 1500))
         b = self.batch(self.attach, netns)
-        for a in i.addresses:
+        for a in i.addresses + i.addresses6:
             b.add("addr", "add", a.with_prefixlen, "dev", "eth0")
         b.add("link", "set", "dev", "eth0", "up")
-        for r in i.routes:
-            b.add("route", "add", "default" if r.to.prefixlen == 0 else str(r.to),
-                  *(["via", str(r.via)] if r.via is not None else []), "dev", "eth0")
-        for ip, mac in self.d.static_neighbors(i):
+        for r in i.routes + i.routes6:
+            b.add("route", "add", str(r.to), *(["via", str(r.via)] if r.via is not None else []), "dev", "eth0")
+        for ip, mac in self.d.all_static_neighbors(i):
             b.add("neigh", "replace", str(ip), "lladdr", mac, "dev", "eth0", "nud", "permanent")
 
     def cable_switches(self) -> list[Batch]:
@@ -232,6 +232,8 @@ def _settle(netns: str, ipv6: bool) -> None:
     for scope in ("all", "default", *[d for d in devices if d != "lo"]):  # slash form: dots stay in names
         keys += [f"net/ipv4/conf/{scope}/{k}={v}" for k, v in KERNEL_DEFAULTS.items()
                  if not (k == "forwarding" and scope not in ("all", "default"))]
+        if ipv6:  # a redirect is a cache like the neighbour table: the verdict starts without any
+            keys.append(f"net/ipv6/conf/{scope}/accept_redirects=0")
     run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", *keys])
     run(["ip", "-n", netns, "link", "set", "dev", "lo", "up"])
 
@@ -240,12 +242,25 @@ def _make_router(netns: str) -> None:
     """A forwarding station: ``ip_forward=1``, and no ICMP redirects - a redirect is a cache like the
     neighbour table (it changes later pings, never the one that triggers it), and cold caches are
     the verdict's definition. Before the station's interface exists, so it inherits ``default``."""
-    keys = ["net/ipv4/conf/all/forwarding=1"] + [f"net/ipv4/conf/{s}/send_redirects=0" for s in ("all", "default")]
+    keys = ["net/ipv4/conf/all/forwarding=1", "net/ipv6/conf/all/forwarding=1"]
+    keys += [f"net/ipv4/conf/{s}/send_redirects=0" for s in ("all", "default")]
     run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", *keys])
 
 
 def _wants_ipv6(design: Design) -> bool:
-    return any(getattr(a, "version", 4) == 6 for i in design.interfaces for a in i.addresses)
+    return design.has_ipv6()
+
+
+def _await_dad(netns: str, deadline_s: float = 8.0) -> None:
+    """Wait until no address of ``netns`` is still tentative (duplicate address detection takes about
+    a second; a tentative address neither sends nor accepts). Addresses DAD failed stay as they are:
+    that is the kernel's verdict, and what the prediction must match."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        out = run(["ip", "-n", netns, "-6", "-o", "addr", "show", "tentative"], check=False).stdout
+        if all("dadfailed" in line for line in out.splitlines() if line.strip()):
+            return
+        time.sleep(0.1)
 
 
 # --------------------------------------------------------------------------- hosts, by their plan
@@ -291,4 +306,6 @@ def build(design: Design, lay: Layout, pool: ThreadPoolExecutor) -> list[str]:
         batch.run()
     inner = [n for n in lay.namespaces if n not in lay.outside]
     list(pool.map(lambda n: _settle(n, ipv6), inner))
+    if ipv6:
+        list(pool.map(_await_dad, lay.namespaces))
     return notes

@@ -97,6 +97,7 @@ class _RandomDesign:
         _add_shims_and_routes(doc, random.Random(f"routes-{self.seed}"))
         _add_upstream_filters(doc, random.Random(f"upstream-{self.seed}"), [m for _, m in self.all_macs])
         _add_gateway(doc, random.Random(f"gateway-{self.seed}"))
+        _add_ipv6(doc, random.Random(f"ipv6-{self.seed}"))
         return doc
 
     def host(self, h: int) -> dict[str, Any]:
@@ -277,6 +278,65 @@ def _add_gateway(doc: dict, rng: random.Random) -> None:
             continue
         defaulted.add(ns)
         e.setdefault("routes", []).append({"to": "default", "via": via})
+
+
+#: the IPv6 prefix IPv4 addresses are mirrored into (fd00::a.b.c.d, the IPv4 prefix length + 96)
+IPV6_MIRROR = ipaddress.IPv6Network("fd00::/96")
+#: the share of random designs that are dual-stack
+IPV6_SHARE = 0.5
+
+
+def mirror6(text: str) -> str:
+    """An IPv4 address, prefix or address with prefix, embedded in :data:`IPV6_MIRROR` (same subnets,
+    same members: the IPv6 half of a dual-stack random design asks the kernel the same questions
+    over neighbour discovery).
+
+    >>> mirror6("10.0.0.5/24"), mirror6("10.0.1.0/24"), mirror6("0.0.0.0/0"), mirror6("10.0.0.1")
+    ('fd00::a00:5/120', 'fd00::a00:100/120', '::/0', 'fd00::a00:1')
+    """
+    if text == "default":
+        return "::/0"
+    if "/" not in text:
+        return str(ipaddress.IPv6Address(int(IPV6_MIRROR.network_address) + int(ipaddress.IPv4Address(text))))
+    addr = ipaddress.ip_interface(text)
+    if addr.network.prefixlen == 0:
+        return "::/0"
+    v6 = ipaddress.IPv6Interface((int(IPV6_MIRROR.network_address) + int(addr.ip), addr.network.prefixlen + 96))
+    return str(v6) if addr.ip != addr.network.network_address else str(v6.network)
+
+
+def _add_ipv6(doc: dict, rng: random.Random) -> None:
+    """Half the designs become dual-stack: every address, route and explicit neighbour entry gets its
+    IPv6 mirror (``peer`` and ``all-peers`` entries cover both families by themselves)."""
+    if rng.random() >= IPV6_SHARE:
+        return
+    for entry in _addressed_entries(doc):
+        entry["addresses"] = entry.get("addresses", []) + [mirror6(a) for a in entry.get("addresses", [])]
+        routes = entry.get("routes") or []
+        if routes:
+            entry["routes"] = routes + [_mirror_route(r) for r in routes]
+        neigh = entry.get("neighbors")
+        if isinstance(neigh, list):
+            entry["neighbors"] = neigh + [{**n, "address": mirror6(n["address"])} for n in neigh if "address" in n]
+
+
+def _mirror_route(r: dict) -> dict:
+    to = "0.0.0.0/0" if r["to"] == "default" else r["to"]
+    out = {"to": mirror6(to)}
+    if "via" in r:
+        out["via"] = mirror6(r["via"])
+    return out
+
+
+def _addressed_entries(doc: dict) -> list[dict]:
+    """Every document entry that can carry addresses: parents, children, bridges, veth peers, stations."""
+    out = []
+    for h in doc.get("hosts", ()):
+        out += list(h.get("parents", ())) + list(h.get("children", ()))
+        for b in h.get("bridges", ()):
+            out.append(b)
+            out += [p["peer"] for p in b.get("ports", ()) if p.get("peer")]
+    return out + list(doc.get("stations", ()))
 
 
 def _add_upstream_filters(doc: dict, rng: random.Random, macs: list[str]) -> None:

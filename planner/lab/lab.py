@@ -206,18 +206,19 @@ class Lab:
     def _pair_scope(self, a: Iface, b: Iface) -> frozenset[str]:
         return self._components[self.layout.netns[a.ns]] | self._components[self.layout.netns[b.ns]]
 
-    def _endpoint(self, iid: str) -> Iface:
-        i = self.design.get_iface(iid)
+    def _endpoint(self, iid: str, family: int = 4) -> Iface:
+        """The endpoint as ``family`` sees it (its ``address`` is its first address of that family)."""
+        i = self.design.family_view(family).get_iface(iid)
         if i is None:
             raise KeyError(f"no interface {iid!r} in the design")
         if i.address is None:
-            raise ValueError(f"{iid} has no IPv4 address; it cannot ping or be pinged")
+            raise ValueError(f"{iid} has no IPv{family} address; it cannot ping or be pinged over IPv{family}")
         return i
 
     def _ping_once(self, a: Iface, b: Iface, timeout: float) -> bool:
         # endpoints come from _endpoint(), which refuses an interface without an address
         if a.address is None or b.address is None:
-            raise ValueError(f"{a.id if a.address is None else b.id} has no IPv4 address; "
+            raise ValueError(f"{a.id if a.address is None else b.id} has no address; "
                              "it cannot ping or be pinged")
         src, dst = str(a.address.ip), str(b.address.ip)
         # ping bound to a source address (-I ADDR) does not fail fast when there is no route: it
@@ -249,26 +250,27 @@ class Lab:
                 return True
         return False
 
-    def ping(self, a_iface_id: str, b_iface_id: str, timeout: float = 1.0) -> bool:
+    def ping(self, a_iface_id: str, b_iface_id: str, timeout: float = 1.0, family: int = 4) -> bool:
         """Does A's first address get an echo reply from B's first address, starting from cold caches?
 
         ``ip netns exec NS(A) ping -c1 -W TIMEOUT -I A.ip B.ip`` after flushing the neighbour
-        caches and bridge fdbs of every namespace the pair can reach.
+        caches and bridge fdbs of every namespace the pair can reach (``family`` 6: the first IPv6
+        addresses, ``ping`` chooses ICMPv6 itself).
         """
-        a, b = self._endpoint(a_iface_id), self._endpoint(b_iface_id)
+        a, b = self._endpoint(a_iface_id, family), self._endpoint(b_iface_id, family)
         return self._ping_cold(a, b, timeout, self._pair_scope(a, b))
 
     def ping_matrix(self, pairs: Iterable[tuple[str, str]] | None = None, workers: int = 8,
-                    timeout: float | None = None) -> dict[tuple[str, str], bool]:
+                    timeout: float | None = None, family: int = 4) -> dict[tuple[str, str], bool]:
         """Ping every pair (default: all ordered pairs of endpoints) from cold caches.
 
         Pairs whose namespaces (both endpoints' connected components: switches, bridges,
         host namespaces on any path) are disjoint run concurrently; the others one after the
         other, each after flushing the caches of exactly those namespaces.
         """
-        pairs = endpoint_pairs(self.design) if pairs is None else list(pairs)
+        pairs = endpoint_pairs(self.design.family_view(family)) if pairs is None else list(pairs)
         t = self.ping_timeout if timeout is None else timeout
-        jobs = [(p, self._endpoint(p[0]), self._endpoint(p[1])) for p in pairs]
+        jobs = [(p, self._endpoint(p[0], family), self._endpoint(p[1], family)) for p in pairs]
         scopes = [self._pair_scope(a, b) for _, a, b in jobs]
         results: dict[tuple[str, str], bool] = {}
         if workers <= 1 or len(jobs) <= 1:
@@ -328,46 +330,71 @@ def endpoint_pairs(design: Design) -> list[tuple[str, str]]:
 
 
 def measure(design: Design, pairs: Iterable[tuple[str, str]] | None = None, *, replicas: int | None = None,
-            prefix: str | None = None, workers: int = 8,
-            timeout: float | None = None) -> dict[tuple[str, str], bool]:
-    """Build ``design``, ping every pair (default: all ordered endpoint pairs), clean up.
+            prefix: str | None = None, workers: int = 8, timeout: float | None = None,
+            family: int = 4) -> dict[tuple[str, str], bool]:
+    """Build ``design``, ping every pair (default: all ordered endpoint pairs of ``family``), clean up.
 
     A failed ping costs its whole timeout, so pairs are spread over ``replicas`` identical copies
     of the lab (default: one per 6 pairs, at most ``workers``), each pinging one pair at a time
     from cold caches. The copies share nothing (own namespaces, own switches), so the result is
     the same as pinging every pair one after the other in a single lab.
     """
-    pairs = endpoint_pairs(design) if pairs is None else list(pairs)
+    pairs = endpoint_pairs(design.family_view(family)) if pairs is None else list(pairs)
+    got = _measure(design, [(family, a, b) for a, b in pairs], replicas=replicas, prefix=prefix, workers=workers,
+                   timeout=timeout)
+    return {(a, b): ok for (_f, a, b), ok in got.items()}
+
+
+def measure_families(design: Design, *, replicas: int | None = None, prefix: str | None = None, workers: int = 8,
+                     timeout: float | None = None) -> dict[int, dict[tuple[str, str], bool]]:
+    """Like :func:`measure` for every ordered pair of each family the design has, in one build:
+    ``{4: {...}, 6: {...}}`` (6 only for a design with IPv6 addresses)."""
+    families = (4, 6) if design.has_ipv6() else (4,)
+    jobs = [(f, a, b) for f in families for a, b in endpoint_pairs(design.family_view(f))]
+    got = _measure(design, jobs, replicas=replicas, prefix=prefix, workers=workers, timeout=timeout)
+    out: dict[int, dict[tuple[str, str], bool]] = {f: {} for f in families}
+    for (f, a, b), ok in got.items():
+        out[f][(a, b)] = ok
+    return out
+
+
+def _measure(design: Design, jobs: list[tuple[int, str, str]], *, replicas: int | None, prefix: str | None,
+             workers: int, timeout: float | None) -> dict[tuple[int, str, str], bool]:
     if replicas is None:
-        replicas = max(1, min(workers, -(-len(pairs) // 6)))
-    replicas = max(1, min(replicas, len(pairs) or 1))
+        replicas = max(1, min(workers, -(-len(jobs) // 6)))
+    replicas = max(1, min(replicas, len(jobs) or 1))
     base = prefix or default_prefix()
     labs = [Lab(design, prefix=base if replicas == 1 else f"{base}r{k}") for k in range(replicas)]
-    for a, b in pairs:  # refuse unknown or address-less endpoints before building anything
-        labs[0]._endpoint(a), labs[0]._endpoint(b)
+    for f, a, b in jobs:  # refuse unknown or address-less endpoints before building anything
+        labs[0]._endpoint(a, f), labs[0]._endpoint(b, f)
     try:
         if replicas == 1:
             with labs[0]:
-                return labs[0].ping_matrix(pairs, workers=workers, timeout=timeout)
+                out: dict[tuple[int, str, str], bool] = {}
+                for f in dict.fromkeys(f for f, _a, _b in jobs):
+                    pairs = [(a, b) for g, a, b in jobs if g == f]
+                    got = labs[0].ping_matrix(pairs, workers=workers, timeout=timeout, family=f)
+                    out.update({(f, a, b): ok for (a, b), ok in got.items()})
+                return {j: out[j] for j in jobs}
         with ThreadPoolExecutor(max_workers=replicas) as pool:
             list(pool.map(lambda lab: lab.__enter__(), labs))
-            todo = list(reversed(pairs))
+            todo = list(reversed(jobs))
             lock = threading.Lock()
-            results: dict[tuple[str, str], bool] = {}
+            results: dict[tuple[int, str, str], bool] = {}
 
             def drain(lab: Lab) -> None:
                 while True:
                     with lock:
                         if not todo:
                             return
-                        p = todo.pop()
-                    ok = lab.ping(p[0], p[1], timeout=lab.ping_timeout if timeout is None else timeout)
+                        job = todo.pop()
+                    f, a, b = job
+                    ok = lab.ping(a, b, timeout=lab.ping_timeout if timeout is None else timeout, family=f)
                     with lock:
-                        results[p] = ok
+                        results[job] = ok
 
             list(pool.map(drain, labs))
-        return {p: results[p] for p in pairs}
+        return {j: results[j] for j in jobs}
     finally:
         for lab in labs:
             lab.cleanup()
-

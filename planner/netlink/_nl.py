@@ -94,7 +94,7 @@ RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_TABLE = 1, 4, 5, 15
 RT_TABLE_MAIN, RTPROT_KERNEL, RTPROT_BOOT, RTN_UNICAST = 254, 2, 3, 1
 RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE = 0, 253, 255
 NETNSA_NSID, NETNSA_FD = 1, 3
-AF_UNSPEC, AF_INET = 0, 2
+AF_UNSPEC, AF_INET, AF_INET6 = 0, 2, 10
 CLONE_NEWNET = 0x40000000
 
 MACVLAN_MODES = {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8, "source": 16}
@@ -384,16 +384,17 @@ def ifinfo(index: int = 0, flags: int = 0, change: int = 0, family: int = AF_UNS
     return _IFI.pack(family, 0, index, flags, change)
 
 
-def ifaddr(index: int, prefixlen: int) -> bytes:
-    return _IFA.pack(AF_INET, prefixlen, 0, 0, index)
+def ifaddr(index: int, prefixlen: int, family: int = AF_INET) -> bytes:
+    return _IFA.pack(family, prefixlen, 0, 0, index)
 
 
-def ndmsg(index: int, state: int = NUD_PERMANENT) -> bytes:
-    return _NDM.pack(AF_INET, index, state, 0, 0)
+def ndmsg(index: int, state: int = NUD_PERMANENT, family: int = AF_INET) -> bytes:
+    return _NDM.pack(family, index, state, 0, 0)
 
 
-def rtmsg(dst_len: int, scope: int, protocol: int = RTPROT_BOOT, rtype: int = RTN_UNICAST) -> bytes:
-    return _RTM.pack(AF_INET, dst_len, 0, 0, RT_TABLE_MAIN, protocol, scope, rtype, 0)
+def rtmsg(dst_len: int, scope: int, protocol: int = RTPROT_BOOT, rtype: int = RTN_UNICAST,
+          family: int = AF_INET) -> bytes:
+    return _RTM.pack(family, dst_len, 0, 0, RT_TABLE_MAIN, protocol, scope, rtype, 0)
 
 
 IFI = _IFI

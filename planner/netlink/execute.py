@@ -45,6 +45,8 @@ from planner.core.ops import (
 
 from . import _nl
 from ._nl import (
+    AF_INET,
+    AF_INET6,
     ECHO,
     F_CREATE,
     F_REQ,
@@ -300,38 +302,48 @@ class Executor:
 
     # -- layer 3 ------------------------------------------------------------------------
     def _addr(self, op: AddAddress | DelAddress) -> None:
-        iface = ipaddress.IPv4Interface(op.address)
+        iface = ipaddress.ip_interface(op.address)
         raw = iface.ip.packed
-        body = ifaddr(self.index(op.ns, op.name), iface.network.prefixlen) + nla(2, raw) + nla(1, raw)
+        body = (ifaddr(self.index(op.ns, op.name), iface.network.prefixlen, _family(iface.version))
+                + nla(2, raw) + nla(1, raw))
         if isinstance(op, AddAddress):
             self.target.channel(op.ns).request(RTM["NEWADDR"], F_CREATE, body)
         else:
             self.target.channel(op.ns).request(RTM["DELADDR"], F_REQ, body)
 
     def _neigh(self, op: AddNeighbor | DelNeighbor) -> None:
-        dst = ipaddress.IPv4Address(op.address).packed
+        ip = ipaddress.ip_address(op.address)
+        dst, family = ip.packed, _family(ip.version)
         index = self.index(op.ns, op.name)
         if isinstance(op, AddNeighbor):
-            body = ndmsg(index) + nla(NDA_DST, dst) + nla(NDA_LLADDR, mac_bytes(op.mac))
+            body = ndmsg(index, family=family) + nla(NDA_DST, dst) + nla(NDA_LLADDR, mac_bytes(op.mac))
             self.target.channel(op.ns).request(RTM["NEWNEIGH"], F_CREATE, body)
         else:
-            body = ndmsg(index, 0) + nla(NDA_DST, dst)
+            body = ndmsg(index, 0, family) + nla(NDA_DST, dst)
             self.target.channel(op.ns).request(RTM["DELNEIGH"], F_REQ, body)
 
     def _route(self, op: AddRoute | DelRoute) -> None:
-        net = ipaddress.IPv4Network(op.to)
+        net = ipaddress.ip_network(op.to)
+        family = _family(net.version)
         attrs = b""
         if net.prefixlen:
             attrs += nla(RTA_DST, net.network_address.packed)
         if op.via:
-            attrs += nla(RTA_GATEWAY, ipaddress.IPv4Address(op.via).packed)
+            attrs += nla(RTA_GATEWAY, ipaddress.ip_address(op.via).packed)
         attrs += nla_u32(RTA_OIF, self.index(op.ns, op.name))
         ch = self.target.channel(op.ns)
         if isinstance(op, AddRoute):
-            scope = RT_SCOPE_UNIVERSE if op.via else RT_SCOPE_LINK
-            ch.request(RTM["NEWROUTE"], F_CREATE, rtmsg(net.prefixlen, scope) + attrs)
+            # IPv6 routes are always universe scope (the kernel rejects link scope for them)
+            scope = RT_SCOPE_UNIVERSE if op.via or net.version == 6 else RT_SCOPE_LINK
+            ch.request(RTM["NEWROUTE"], F_CREATE, rtmsg(net.prefixlen, scope, family=family) + attrs)
         else:
-            ch.request(RTM["DELROUTE"], F_REQ, rtmsg(net.prefixlen, RT_SCOPE_NOWHERE, protocol=0) + attrs)
+            ch.request(RTM["DELROUTE"], F_REQ,
+                       rtmsg(net.prefixlen, RT_SCOPE_NOWHERE, protocol=0, family=family) + attrs)
+
+
+def _family(version: int) -> int:
+    """The netlink address family of an IP version."""
+    return AF_INET6 if version == 6 else AF_INET
 
 
 def _errname(code: int) -> str:

@@ -32,6 +32,7 @@ from planner.core.livestate import (
 from . import _nl
 from ._nl import (
     AF_INET,
+    AF_INET6,
     IFA,
     IFF_LOWER_UP,
     IFF_UP,
@@ -179,19 +180,33 @@ def _read_ns(ch: _nl.Channel, ns: str) -> NsSnapshot:
             snap.links.append(lk)
             snap.by_index[lk.index] = lk
     names = {lk.index: lk.name for lk in snap.links}
-    for _t, m in ch.dump(RTM["GETADDR"], IFA.pack(AF_INET, 0, 0, 0, 0)):
-        family, plen, _fl, _scope, index = IFA.unpack_from(m, 16)
-        if family != AF_INET or index not in names:
+    for family in (AF_INET, AF_INET6):
+        _read_l3(ch, family, names, snap)
+    return snap
+
+
+#: IFA_F_PERMANENT: an address configured by hand (not one the kernel made itself, like a link-local)
+_IFA_F_PERMANENT = 0x80
+_RT_SCOPE_LINK = 253
+
+
+def _read_l3(ch, family: int, names: dict[int, str], snap: NsSnapshot) -> None:
+    """Addresses, static routes and permanent neighbour entries of one family. IPv6 link-local
+    addresses and the kernel's own routes (connected, fe80::/64, multicast) are not the design's."""
+    ip = _ip4 if family == AF_INET else _ip6
+    for _t, m in ch.dump(RTM["GETADDR"], IFA.pack(family, 0, 0, 0, 0)):
+        fam, plen, _fl, scope, index = IFA.unpack_from(m, 16)
+        if fam != family or index not in names or (family == AF_INET6 and scope == _RT_SCOPE_LINK):
             continue
         a = parse_attrs(m, 24, len(m))
         raw = a.get(2) or a.get(1)  # IFA_LOCAL, else IFA_ADDRESS
         if raw is None:
             continue
-        snap.addresses.append(LiveAddress(names[index], f"{_ip4(raw)}/{plen}"))
-    for _t, m in ch.dump(RTM["GETROUTE"], RTMSG.pack(AF_INET, 0, 0, 0, RT_TABLE_MAIN, 0, 0, 0, 0)):
-        family, dst_len, _src_len, _tos, table, proto, _scope, rtype, _flags = RTMSG.unpack_from(m, 16)
+        snap.addresses.append(LiveAddress(names[index], f"{ip(raw)}/{plen}"))
+    for _t, m in ch.dump(RTM["GETROUTE"], RTMSG.pack(family, 0, 0, 0, RT_TABLE_MAIN, 0, 0, 0, 0)):
+        fam, dst_len, _src_len, _tos, table, proto, _scope, rtype, _flags = RTMSG.unpack_from(m, 16)
         # cheap header checks first: most of a dump is local/broadcast and connected routes
-        if family != AF_INET or rtype != RTN_UNICAST or proto == RTPROT_KERNEL or table not in (RT_TABLE_MAIN, 252):
+        if fam != family or rtype != RTN_UNICAST or proto == RTPROT_KERNEL or table not in (RT_TABLE_MAIN, 252):
             continue
         a = parse_attrs(m, 28, len(m))
         if RTA_TABLE in a:
@@ -200,19 +215,21 @@ def _read_ns(ch: _nl.Channel, ns: str) -> NsSnapshot:
             continue
         if RTA_OIF not in a or u32(a[RTA_OIF]) not in names:
             continue
-        dst = _ip4(a[RTA_DST]) if RTA_DST in a else "0.0.0.0"
-        via = _ip4(a[RTA_GATEWAY]) if RTA_GATEWAY in a else None
+        dst = ip(a[RTA_DST]) if RTA_DST in a else ("0.0.0.0" if family == AF_INET else "::")
+        via = ip(a[RTA_GATEWAY]) if RTA_GATEWAY in a else None
         snap.routes.append(LiveRoute(names[u32(a[RTA_OIF])], f"{dst}/{dst_len}", via))
-    for _t, m in ch.dump(RTM["GETNEIGH"], NDM.pack(AF_INET, 0, 0, 0, 0)):
-        family, index, state, _fl, _type = NDM.unpack_from(m, 16)
-        if family != AF_INET or not state & NUD_PERMANENT or index not in names:
+    for _t, m in ch.dump(RTM["GETNEIGH"], NDM.pack(family, 0, 0, 0, 0)):
+        fam, index, state, _fl, _type = NDM.unpack_from(m, 16)
+        if fam != family or not state & NUD_PERMANENT or index not in names:
             continue
         a = parse_attrs(m, 28, len(m))
         if NDA_DST not in a or NDA_LLADDR not in a:
             continue
-        snap.neighbors.append(LiveNeighbor(names[index], _ip4(a[NDA_DST]),
-                                           mac_str(a[NDA_LLADDR])))
-    return snap
+        snap.neighbors.append(LiveNeighbor(names[index], ip(a[NDA_DST]), mac_str(a[NDA_LLADDR])))
+
+
+def _ip6(raw: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET6, raw)
 
 
 def read_namespaces(target: Target, namespaces: Iterable[str]) -> dict[str, NsSnapshot]:

@@ -13,9 +13,9 @@ import pytest
 
 from planner.core.findings import CODES
 from planner.core.model import design_from_dict
-from planner.core.reachability import predict
+from planner.core.reachability import predict_families
 from planner.core.rules import check
-from planner.lab import Lab, LabError, measure, prerequisites
+from planner.lab import Lab, LabError, measure_families, prerequisites
 from planner.lab.generate import random_design, tricky_design
 
 pytestmark = pytest.mark.kernel
@@ -40,15 +40,20 @@ def kernel_prerequisites():
 
 
 def assert_agrees(doc: dict) -> None:
+    """Every ordered pair of every family the design has (IPv4, and IPv6 when it has IPv6 addresses)."""
     design = design_from_dict(doc)
-    pred = predict(design)
-    measured = measure(design)
-    expected = pred.matrix()
-    assert set(measured) == set(expected)
-    races = pred.timing_pairs()  # the kernel decides these by a race: either answer is the kernel's
-    wrong = [f"{a} -> {b}: predicted {'reachable' if expected[(a, b)] else 'blocked'} "
-             f"({pred.verdict(a, b).reason}), kernel says {'reachable' if got else 'blocked'}"
-             for (a, b), got in sorted(measured.items()) if got != expected[(a, b)] and (a, b) not in races]
+    preds = predict_families(design)
+    measured = measure_families(design)
+    assert set(measured) == set(preds)
+    wrong = []
+    for family, got_all in measured.items():
+        pred = preds[family]
+        expected = pred.matrix()
+        assert set(got_all) == set(expected)
+        races = pred.timing_pairs()  # the kernel decides these by a race: either answer is the kernel's
+        wrong += [f"IPv{family} {a} -> {b}: predicted {'reachable' if expected[(a, b)] else 'blocked'} "
+                  f"({pred.verdict(a, b).reason}), kernel says {'reachable' if got else 'blocked'}"
+                  for (a, b), got in sorted(got_all.items()) if got != expected[(a, b)] and (a, b) not in races]
     assert not wrong, "prediction and kernel disagree:\n" + "\n".join(wrong)
 
 
@@ -165,7 +170,9 @@ def test_every_example_agrees():
 
     for path in sorted((Path(__file__).parents[2] / "examples").glob("*.yaml")):
         design = load_design(path)
-        assert measure(design) == predict(design).matrix(), path.name
+        preds = predict_families(design)
+        measured = measure_families(design)
+        assert {f: m for f, m in measured.items()} == {f: p.matrix() for f, p in preds.items()}, path.name
 
 
 # --------------------------------------------------------------------------- errno

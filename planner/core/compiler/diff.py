@@ -158,7 +158,7 @@ def compile_teardown(design: Design, live: LiveState | None = None, *,
             if root is None or i is None:
                 continue  # a live host always has its root namespace; every NIC want has its interface
             have_routes = {(r.to, r.via) for r in root.routes_of(w.name)}
-            for r in i.routes:
+            for r in i.routes + i.routes6:
                 rt = (str(r.to), str(r.via) if r.via else None)
                 if rt in have_routes:
                     em.add(DelRoute(**base, to=rt[0], via=rt[1]), w.index)
@@ -167,7 +167,7 @@ def compile_teardown(design: Design, live: LiveState | None = None, *,
                 if have_neigh.get(addr) == mac:
                     em.add(DelNeighbor(**base, address=addr, mac=mac), w.index)
             have_addrs = root.addresses_of(w.name)
-            for a in i.addresses:
+            for a in i.addresses + i.addresses6:
                 if str(a) in have_addrs:
                     em.add(DelAddress(**base, address=str(a)), w.index)
         owned = {(ns, lk.name) for ns, lk in lh.iter_links() if alias_owner(lk.alias, design.name) is not None}
@@ -347,7 +347,7 @@ class _HostDiff:
         i = w.iface
         base = dict(subject=w.subject, host=self.host, ns=w.ns, name=w.name)
         going_down = w.expect.state == "down" and lk.state == "up"
-        removed = self.addresses(w, base, live_addrs, [str(a) for a in i.addresses] if i else [], mine)
+        removed = self.addresses(w, base, live_addrs, [str(a) for a in i.addresses + i.addresses6] if i else [], mine)
         flush = _flushes(last_address_gone=bool(live_addrs) and set(live_addrs) <= set(removed),
                          going_down=going_down, mac_changed=loc in self.mac_changed)
         live_neigh = [] if fresh or lns is None else lns.neighbors_of(w.name)
@@ -358,7 +358,7 @@ class _HostDiff:
         elif going_down:
             self.em.add(SetLinkDown(**base), w.index)
         live_routes = [] if fresh or lns is None else lns.routes_of(w.name)
-        want_routes = [(str(r.to), str(r.via) if r.via else None) for r in i.routes] if i else []
+        want_routes = [(str(r.to), str(r.via) if r.via else None) for r in i.routes + i.routes6] if i else []
         self.routes(w, base, lk, [(r.to, r.via) for r in live_routes], want_routes, mine, flush)
 
     def addresses(self, w: Want, base: dict, live_addrs: list[str], want_addrs: list[str], mine: bool) -> list[str]:

@@ -91,8 +91,12 @@ def _on_link(b: dict, dev: str, via: str) -> bool:
     """Whether the kernel finds gateway ``via`` on ``dev``: in the subnet of one of its addresses or
     of a route through it without a gateway (a link-scope route, as the compiler plans them)."""
     gw = ipaddress.ip_address(via)
-    return (any(gw in address_subnet(a.address) for a in b["addresses"] if a.dev == dev)
-            or any(gw in ipaddress.ip_network(r.to) for r in b["routes"] if r.dev == dev and not r.via))
+
+    def holds(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+        return net.version == gw.version and gw in net  # `in` does not compare families itself
+
+    return (any(holds(address_subnet(a.address)) for a in b["addresses"] if a.dev == dev)
+            or any(holds(ipaddress.ip_network(r.to)) for r in b["routes"] if r.dev == dev and not r.via))
 
 
 def _sim_op(h: dict, op: Op, gateways: bool = True) -> None:
@@ -125,13 +129,18 @@ class _Host:
             self.fail("EEXIST", f"{lk.name!r} already exists in namespace {nsname!r}")
         links[lk.name] = lk
 
-    def flush_l3(self, nsname: str, name: str, addresses: bool = True, routes: bool = True) -> None:
+    def flush_l3(self, nsname: str, name: str, addresses: bool = True, routes: bool = True,
+                 only_ipv4: bool = False) -> None:
         b = self.h[nsname]
+
+        def hit(dev: str, address: str) -> bool:
+            return dev == name and not (only_ipv4 and ":" in address)
+
         if addresses:
-            b["addresses"] = [a for a in b["addresses"] if a.dev != name]
+            b["addresses"] = [a for a in b["addresses"] if not hit(a.dev, a.address)]
         if routes:
-            b["routes"] = [r for r in b["routes"] if r.dev != name]
-        b["neighbors"] = [n for n in b["neighbors"] if n.dev != name]
+            b["routes"] = [r for r in b["routes"] if not hit(r.dev, r.to)]
+        b["neighbors"] = [n for n in b["neighbors"] if not hit(n.dev, n.address)]
 
     def remove(self, nsname: str, name: str) -> None:
         """Delete a link with what goes along: its layer 3, its veth peer, its children, its ports' master."""
@@ -273,12 +282,15 @@ class _Host:
         b = self.h[op.ns]["addresses"]
         if a not in b:
             self.fail("EADDRNOTAVAIL", "no such address")
+        if ":" in a.address:  # IPv6 has no primaries and secondaries, and keeps routes without addresses
+            self.h[op.ns]["addresses"] = [x for x in b if x != a]
+            return
         same = [x for x in b if x.dev == op.name and address_subnet(x.address) == address_subnet(a.address)]
         # a primary (the first of its subnet) takes its secondaries along: promote_secondaries=0
         gone = same if same[0] == a else [a]
         self.h[op.ns]["addresses"] = b = [x for x in b if x not in gone]
-        if not any(x.dev == op.name for x in b):  # the last IPv4 address: fib_disable_ip
-            self.flush_l3(op.ns, op.name, addresses=False)
+        if not any(x.dev == op.name and ":" not in x.address for x in b):  # the last IPv4 address: fib_disable_ip
+            self.flush_l3(op.ns, op.name, addresses=False, only_ipv4=True)
 
     def add_neighbor(self, op: AddNeighbor) -> None:
         self.get(op.ns, op.name)

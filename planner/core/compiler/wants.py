@@ -241,10 +241,11 @@ def expected_state(design: Design, hosts: Iterable[str] | None = None) -> LiveSt
             if w.iface is None:
                 continue
             i = w.iface
-            b["addresses"].extend(LiveAddress(w.name, str(a)) for a in i.addresses)
+            b["addresses"].extend(LiveAddress(w.name, str(a)) for a in i.addresses + i.addresses6)
             b["neighbors"].extend(LiveNeighbor(w.name, str(ip), mac) for ip, mac in static_neighbors(design, i))
             if i.state == "up":
-                b["routes"].extend(LiveRoute(w.name, str(r.to), str(r.via) if r.via else None) for r in i.routes)
+                b["routes"].extend(LiveRoute(w.name, str(r.to), str(r.via) if r.via else None)
+                                   for r in i.routes + i.routes6)
         out.append(LiveHost(name=h.name, namespaces=tuple(
             LiveNamespace(name=k, links=tuple(v["links"]), addresses=tuple(_dedupe(v["addresses"])),
                           routes=tuple(_dedupe(v["routes"])), neighbors=tuple(_dedupe(v["neighbors"])))
@@ -261,8 +262,8 @@ def _dedupe(items):
 
 
 def static_neighbors(design: Design, i: Iface) -> list[tuple[str, str]]:
-    """(address, MAC) static neighbours of an interface, first entry per address wins."""
+    """(address, MAC) static neighbours of an interface (both families), first entry per address wins."""
     seen: dict[str, str] = {}
-    for ip, mac in design.static_neighbors(i):
+    for ip, mac in design.all_static_neighbors(i):
         seen.setdefault(str(ip), mac.lower())
     return list(seen.items())
