@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from planner.core.model import load_design
-from planner.core.reachability import predict
+from planner.core.reachability import predict, predict_families
 from planner.core.rules import check
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.yaml"))
@@ -43,6 +43,22 @@ def test_example_checks_without_errors(path):
 def test_example_claims(name, a, b, expected):
     design = load_design(Path(__file__).parent.parent / "examples" / f"{name}.yaml")
     assert predict(design).verdict(a, b).reachable is expected
+
+
+@pytest.mark.parametrize("a,b,expected,reason", [
+    ("node1/ns:web/eth0", "station:remote", True, "OK"),
+    ("station:remote", "node1/ns:api/eth0", True, "OK"),
+    ("node1/ns:batch/eth0", "node1/ns:web/eth0", False, "NDP_UNANSWERED"),
+    ("node1/ns:batch/eth0", "station:remote", True, "OK"),
+])
+def test_dual_stack_example_over_ipv6(a, b, expected, reason):
+    design = load_design(Path(__file__).parent.parent / "examples" / "dual-stack-gateway.yaml")
+    preds = predict_families(design)
+    v = preds[6].verdict(a, b)
+    assert (v.reachable, str(v.reason), v.family) == (expected, reason, 6)
+    assert preds[4].reachable(a, b) is expected
+    if expected and "remote" in a + b:
+        assert v.routers == ("station:gateway",)
 
 
 def test_expected_warnings():

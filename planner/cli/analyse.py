@@ -42,13 +42,29 @@ def cmd_check(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from planner.core.reachability import predict
+    from planner.core.reachability import predict_families
 
     design = load_with_what_if(args)
-    pred = predict(design)
+    preds = predict_families(design)
     if args.json:
-        print(json.dumps(pred.to_dict(), indent=2))
+        out = preds[4].to_dict()
+        if 6 in preds:
+            out["ipv6"] = preds[6].to_dict()
+        print(json.dumps(out, indent=2))
         return EXIT_OK
+    for family, pred in preds.items():
+        if len(preds) > 1:
+            print(f"== IPv{family} ({'ping' if family == 4 else 'ping -6'}) ==")
+        _print_prediction(pred, args.limit)
+        if family == 6:
+            _print_duplicates(pred)
+        if len(preds) > 1 and family == 4:
+            print()
+    return EXIT_OK
+
+
+def _print_prediction(pred, limit: int) -> None:
+    """The matrix (up to 40 endpoints), the blocked pairs grouped by fix, and the totals."""
     eps = pred.endpoints
     names = [e.id for e in eps]
     if len(eps) <= 40:
@@ -62,17 +78,23 @@ def cmd_predict(args) -> int:
     if groups:
         total = sum(g["pairs"] for g in groups)
         print(f"\nblocked: {total} ordered pair(s), {len(groups)} distinct fix(es):")
-        for g in groups[: args.limit]:
+        for g in groups[: limit]:
             a, b = g["examples"][0]
             more = f" (and {g['pairs'] - 1} more pair(s) with this fix)" if g["pairs"] > 1 else ""
             print(f"  {a} -> {b}: {g['reason']}{more}\n    {g['message']}")
             print(f"    fix: {g['fix'] or '(none found)'}")
-        if len(groups) > args.limit:
-            print(f"  ... {len(groups) - args.limit} more (use --limit or --json)")
+        if len(groups) > limit:
+            print(f"  ... {len(groups) - limit} more (use --limit or --json)")
     n = len(eps)
     print(f"\n{n} endpoints, {pred.reachable_pairs()}/{n * (n - 1)} ordered pairs reachable "
           f"({len(pred.classes)} classes, {len(pred.exceptions)} pairs computed alone)")
-    return EXIT_OK
+
+
+def _print_duplicates(pred) -> None:
+    for d in pred.world.duplicates:
+        what = ("DAD catches it: the copy probed second goes dadfailed (MV119)" if d.caught
+                else "NOT detected by DAD (MV120)")
+        print(f"duplicate IPv6 address {d.address} on {', '.join(d.holders)}: {what}")
 
 
 def blocked_groups(pred) -> list[dict]:
@@ -100,7 +122,7 @@ def resolve_endpoint(design, ref: str) -> str:
     if any(e.id == ref for e in eps):
         return ref
     try:
-        ip = ipaddress.IPv4Address(ref.split("/", 1)[0])
+        ip = ipaddress.ip_address(ref.split("/", 1)[0])
     except ValueError:
         ip = None
     if ip is not None:
@@ -124,15 +146,26 @@ def cmd_explain(args) -> int:
     from planner.core.reachability import explain
 
     design = load_with_what_if(args)
-    try:
-        v = explain(design, resolve_endpoint(design, args.source), resolve_endpoint(design, args.target))
-    except KeyError as exc:
-        print(f"mvplan explain: {exc.args[0]}", file=sys.stderr)
+    families = [args.family] if args.family else [f for f in (4, 6) if f == 4 or design.has_ipv6()]
+    verdicts = []
+    errors = []
+    for family in families:
+        view = design.family_view(family)
+        try:
+            verdicts.append(explain(view, resolve_endpoint(view, args.source), resolve_endpoint(view, args.target),
+                                    family=family))
+        except KeyError as exc:
+            errors.append(f"IPv{family}: {exc.args[0]}" if len(families) > 1 else exc.args[0])
+    if not verdicts:
+        print("mvplan explain: " + "; ".join(errors), file=sys.stderr)
         return EXIT_INPUT
     if args.json:
-        print(json.dumps(v.to_dict(), indent=2))
-    else:
-        print(f"{'REACHABLE' if v.reachable else 'BLOCKED'} ({v.reason})")
+        out = verdicts[0].to_dict() if len(verdicts) == 1 else {f"ipv{v.family}": v.to_dict() for v in verdicts}
+        print(json.dumps(out, indent=2))
+        return EXIT_OK
+    for v in verdicts:
+        tag = f"IPv{v.family} " if len(families) > 1 else ""
+        print(f"{tag}{'REACHABLE' if v.reachable else 'BLOCKED'} ({v.reason})")
         print(f"  {v.message}")
         if v.hops:
             print("  there: " + " -> ".join(str(h) for h in v.hops))
@@ -140,7 +173,7 @@ def cmd_explain(args) -> int:
             print("  back:  " + " -> ".join(str(h) for h in v.reply_hops))
         if v.fix:
             print(f"  fix: {v.fix}")
-    return EXIT_OK if v.reachable else EXIT_FAIL
+    return EXIT_OK if all(v.reachable for v in verdicts) else EXIT_FAIL
 
 
 def cmd_schema(args) -> int:
@@ -181,6 +214,8 @@ def add_explain(sub) -> None:
                                   "(10.10.0.11), a namespace with one endpoint (web) or NS/NAME")
     p.add_argument("target", help="endpoint, written like the source")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--family", type=int, choices=(4, 6),
+                   help="explain only this address family (default: IPv4, and IPv6 when the design has it)")
     _what_if_args(p)
     p.set_defaults(func=cmd_explain)
 

@@ -21,8 +21,8 @@ __all__ = ["diff_designs", "diff_objects", "diff_predictions", "object_records"]
 #: how many endpoint pairs each of gained/lost lists at most (the counts are always exact)
 PAIR_LIMIT = 500
 
-_IFACE_FIELDS = ("kind", "mode", "mac", "mtu", "state", "addresses", "neighbors", "routes", "lower",
-                 "declared_lower", "link", "master", "hairpin", "source_macs", "nopromisc", "parent_kind")
+_IFACE_FIELDS = ("kind", "mode", "mac", "mtu", "state", "addresses", "addresses6", "neighbors", "routes", "routes6",
+                 "lower", "declared_lower", "link", "master", "hairpin", "source_macs", "nopromisc", "parent_kind")
 
 
 def _plain(value: Any) -> Any:
@@ -138,11 +138,23 @@ def diff_predictions(old_pred: dict, new_pred: dict, limit: int = PAIR_LIMIT) ->
                                    "was_reason": (va or {}).get("reason", ""),
                                    "was_message": (va or {}).get("message", "")})
     old_ids, new_ids = set(old_cls), set(new_cls)
-    return {"gained": gained, "lost": lost, "gained_count": counts["gained"], "lost_count": counts["lost"],
-            "compared_pairs": compared,
-            "endpoints_added": [e["id"] for e in new_pred.get("endpoints", []) if e["id"] not in old_ids],
-            "endpoints_removed": [e["id"] for e in old_pred.get("endpoints", []) if e["id"] not in new_ids],
-            "truncated": counts["gained"] > len(gained) or counts["lost"] > len(lost)}
+    out = {"gained": gained, "lost": lost, "gained_count": counts["gained"], "lost_count": counts["lost"],
+           "compared_pairs": compared,
+           "endpoints_added": [e["id"] for e in new_pred.get("endpoints", []) if e["id"] not in old_ids],
+           "endpoints_removed": [e["id"] for e in old_pred.get("endpoints", []) if e["id"] not in new_ids],
+           "truncated": counts["gained"] > len(gained) or counts["lost"] > len(lost)}
+    if isinstance(old_pred.get("ipv6"), dict) or isinstance(new_pred.get("ipv6"), dict):
+        # the IPv6 pairs, compared the same way (a side without IPv6 has no IPv6 endpoints)
+        out["ipv6"] = diff_predictions(old_pred.get("ipv6") or {}, new_pred.get("ipv6") or {}, limit)
+    return out
+
+
+def _both_families(d: Design, predict) -> dict:
+    """The IPv4 prediction, with the IPv6 one under ``ipv6`` when the design has IPv6 addresses."""
+    out = predict(d).to_dict()
+    if d.has_ipv6():
+        out["ipv6"] = predict(d.family_view(6)).to_dict()
+    return out
 
 
 def _design(d: Design | dict) -> Design:
@@ -162,10 +174,12 @@ def diff_designs(old: Design | dict, new: Design | dict, *, reachability: bool =
     if reachability:
         from .reachability import predict
 
-        pa = old_prediction if old_prediction is not None else predict(a).to_dict()
-        pb = new_prediction if new_prediction is not None else predict(b).to_dict()
+        pa = old_prediction if old_prediction is not None else _both_families(a, predict)
+        pb = new_prediction if new_prediction is not None else _both_families(b, predict)
         reach = diff_predictions(pa, pb)
     summary = {"added": len(objects["added"]), "removed": len(objects["removed"]),
                "changed": len(objects["changed"]),
                "gained": reach["gained_count"] if reach else 0, "lost": reach["lost_count"] if reach else 0}
+    if reach and "ipv6" in reach:
+        summary["ipv6_gained"], summary["ipv6_lost"] = reach["ipv6"]["gained_count"], reach["ipv6"]["lost_count"]
     return {"objects": objects, "reachability": reach, "summary": summary}

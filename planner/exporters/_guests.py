@@ -9,7 +9,7 @@ or MTU of its own) and what the kernel chooses (``None``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from planner.core.compiler import Plan
 from planner.core.livestate import LiveNeighbor, LiveRoute
@@ -18,7 +18,7 @@ from planner.core.ops import CreateMacvlan
 
 from ._common import final_host, iface_of
 
-__all__ = ["GuestIface", "Guest", "HostView", "host_guests"]
+__all__ = ["GuestIface", "Guest", "HostView", "host_guests", "ipv4_only"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +97,18 @@ def host_guests(design: Design, plan: Plan, host: str) -> HostView:
             guests.append(Guest(namespace=ns.name, ifaces=tuple(ifaces), others=tuple(others)))
     return HostView(host=host, guests=tuple(guests), host_children=tuple(host_children), nic_config=nic_config,
                     host_others=tuple(host_others))
+
+
+def ipv4_only(gi: GuestIface, fmt: str) -> tuple[GuestIface, str | None]:
+    """``gi`` with only its IPv4 addresses, routes and neighbour entries, and the warning naming the
+    IPv6 ones ``fmt`` does not export (None when there are none)."""
+    v6 = [a for a in gi.addresses if ":" in a]
+    v6 += [f"route {r.to}" for r in gi.routes if ":" in r.to]
+    v6 += [f"neighbour {n.address}" for n in gi.neighbors if ":" in n.address]
+    if not v6:
+        return gi, None
+    kept = replace(gi, addresses=tuple(a for a in gi.addresses if ":" not in a),
+                   routes=tuple(r for r in gi.routes if ":" not in r.to),
+                   neighbors=tuple(n for n in gi.neighbors if ":" not in n.address))
+    return kept, (f"{gi.iid}: the {fmt} export carries IPv4 only; IPv6 {', '.join(v6)} is not exported (configure it "
+                  "in the guest, or use the iproute2 export)")

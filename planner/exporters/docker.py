@@ -39,7 +39,7 @@ from planner.importers.docker import DESIGN_LABEL, HOST_LABEL
 from planner.importers.outside import DOCKER_LABEL, encode_outside, outside_fragment
 
 from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_and_hosts, plan_notes
-from ._guests import Guest, GuestIface, HostView, host_guests
+from ._guests import Guest, GuestIface, HostView, host_guests, ipv4_only
 
 __all__ = ["export_docker", "network_name"]
 
@@ -89,6 +89,12 @@ class _HostExport:
             self.warnings.append(text)
 
     # -- what Docker cannot say ------------------------------------------------------------------
+    def ipv4(self, gi: GuestIface) -> GuestIface:
+        kept, note = ipv4_only(gi, "Docker")
+        if note:
+            self.warn(note)
+        return kept
+
     def usable(self, gi: GuestIface) -> bool:
         if gi.kind == "macvtap":
             self.warn(f"{gi.iid}: Docker creates macvlan interfaces only; the macvtap {gi.name} is not exported "
@@ -158,7 +164,7 @@ class _HostExport:
             if have == subnet:
                 return gw
         via = [ipaddress.IPv4Address(r.via) for g in self.view.guests for i in g.ifaces if i.parent == net.parent
-               for r in i.routes if r.via and ipaddress.IPv4Address(r.via) in subnet]
+               for r in i.routes if r.via and ":" not in r.via and ipaddress.IPv4Address(r.via) in subnet]
         stations = [a.ip for s in self.design.stations for a in s.addresses if a.ip in subnet]
         if via or stations:
             gw = (via or stations)[0]
@@ -197,7 +203,7 @@ class _HostExport:
         for guest in self.view.guests:
             for other in guest.others:
                 self.warn(f"{other}: a container holds only Docker's own interfaces; not exported")
-            usable = [gi for gi in guest.ifaces if self.usable(gi) and self.claim(gi)]
+            usable = [gi for gi in map(self.ipv4, guest.ifaces) if self.usable(gi) and self.claim(gi)]
             if not usable:
                 continue
             atts = []

@@ -33,7 +33,7 @@ from planner.importers.kubernetes import DESIGN_ANNOTATION, NETWORKS_ANNOTATION
 from planner.importers.outside import K8S_ANNOTATION, encode_outside, outside_fragment
 
 from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_and_hosts, plan_notes, slug
-from ._guests import GuestIface, host_guests
+from ._guests import GuestIface, host_guests, ipv4_only
 from ._k8s import node_name, pod_name
 
 __all__ = ["export_multus", "cni_config", "NAD_NAMESPACE"]
@@ -78,6 +78,12 @@ class _Export:
     def warn(self, text: str) -> None:
         if text not in self.warnings:
             self.warnings.append(text)
+
+    def ipv4(self, gi: GuestIface) -> GuestIface:
+        kept, note = ipv4_only(gi, "Multus (host-local IPAM)")
+        if note:
+            self.warn(note)
+        return kept
 
     def usable(self, gi: GuestIface) -> bool:
         if gi.kind == "macvtap":
@@ -146,7 +152,7 @@ class _Export:
             for other in guest.others:
                 self.warn(f"{other}: Multus attaches only macvlan interfaces here; not exported")
             selections = []
-            for k, gi in enumerate(x for x in guest.ifaces if self.usable(x)):
+            for k, gi in enumerate(x for x in map(self.ipv4, guest.ifaces) if self.usable(x)):
                 nad = self.nad_for(gi)
                 ifname = gi.name
                 if ifname == "eth0":

@@ -149,7 +149,9 @@ class _HostFiles:
             items.append(("Bridge", lk.master))
         for a in root.addresses_of(lk.name):
             items.append(("Address", a))
-        items += [("LinkLocalAddressing", "no"), ("IPv6AcceptRA", "no")] if lk.kind is not None else []
+        if lk.kind is not None:  # a link with IPv6 addresses keeps its automatic link-local one, as in the model
+            v6 = any(":" in a for a in root.addresses_of(lk.name))
+            items += [("LinkLocalAddressing", "ipv6" if v6 else "no"), ("IPv6AcceptRA", "no")]
         if lk.kind is not None or items:
             net += _section("Network", items)
         if lk.master:

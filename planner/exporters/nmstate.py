@@ -43,14 +43,19 @@ __all__ = ["export_nmstate", "host_state"]
 _TYPES = {"macvlan": "mac-vlan", "macvtap": "mac-vtap", "bridge": "linux-bridge", "veth": "veth"}
 
 
-def _ipv4(addresses: list[str]) -> dict:
-    if not addresses:
-        return {"enabled": False}
+def _family(addresses: list[str], version: int) -> dict:
+    """nmstate's ``ipv4`` or ``ipv6`` section: static addresses of that family, no DHCP/autoconf."""
     out = []
     for a in addresses:
         i = ipaddress.ip_interface(a)
-        out.append({"ip": str(i.ip), "prefix-length": i.network.prefixlen})
-    return {"enabled": True, "dhcp": False, "address": out}
+        if i.version == version:
+            out.append({"ip": str(i.ip), "prefix-length": i.network.prefixlen})
+    if not out:
+        return {"enabled": False}
+    got: dict = {"enabled": True, "dhcp": False, "address": out}
+    if version == 6:
+        got["autoconf"] = False
+    return got
 
 
 def _configured(root, lk, ports: set[str]) -> bool:
@@ -117,9 +122,10 @@ def host_state(design: Design, plan: Plan, host: str, notes: list[str] | None = 
                            "port": [{"name": p.name, "stp-hairpin-mode": bool(p.hairpin)} for p in ports]}
         addrs = root.addresses_of(lk.name)
         if addrs or lk.kind:
-            d["ipv4"] = _ipv4(addrs)
-            if lk.kind:
-                d["ipv6"] = {"enabled": False}
+            d["ipv4"] = _family(addrs, 4)
+            v6 = _family(addrs, 6)
+            if lk.kind or v6["enabled"]:
+                d["ipv6"] = v6
         neigh = root.neighbors_of(lk.name)
         if neigh:
             warnings.append(f"{iid}: nmstate has no static neighbour entries; add them after apply: " + "; ".join(

@@ -79,13 +79,20 @@ def check(design: Design) -> list[dict]:
 
 
 def analyse(design: Design) -> tuple[list[dict], dict]:
-    """Findings and prediction together, from one prediction."""
+    """Findings and prediction together, from one prediction (the IPv6 one under ``ipv6``)."""
     findings, prediction = rules.check_with_prediction(design)
-    return [f.to_dict() for f in findings], prediction.to_dict()
+    return [f.to_dict() for f in findings], _with_ipv6(design, prediction.to_dict())
 
 
 def predict(design: Design) -> dict:
-    return reachability.predict(design).to_dict()
+    return _with_ipv6(design, reachability.predict(design).to_dict())
+
+
+def _with_ipv6(design: Design, prediction: dict) -> dict:
+    """The IPv4 prediction with the IPv6 one beside it (``prediction["ipv6"]``) when the design has IPv6."""
+    if design.has_ipv6():
+        prediction["ipv6"] = reachability.predict(design.family_view(6)).to_dict()
+    return prediction
 
 
 def apply_what_if(doc: dict, hairpin: dict[str, bool], down: list[str]) -> dict:
@@ -121,6 +128,14 @@ EDITOR_VERDICT_DROP = ("hops", "reply_hops")
 EDITOR_INTERFACE_KEYS = ("id", "mac", "mtu")
 
 
+def _compact_prediction(pred: dict) -> dict:
+    return {
+        **{k: v for k, v in pred.items() if k not in ("endpoints", "classes", "verdicts", "ipv6")},
+        "endpoints": [{k: e[k] for k in EDITOR_ENDPOINT_KEYS if k in e} for e in pred.get("endpoints", [])],
+        "verdicts": [{k: v for k, v in vd.items() if k not in EDITOR_VERDICT_DROP} for vd in pred.get("verdicts", [])],
+    }
+
+
 def editor_view(payload: dict) -> dict:
     """The editor's compact form of a check answer: the same findings, counts and verdicts, minus
     what the editor never reads. For 1,000 endpoints this roughly halves the answer (the full
@@ -128,12 +143,9 @@ def editor_view(payload: dict) -> dict:
     out = dict(payload)
     pred = payload.get("prediction")
     if isinstance(pred, dict):
-        out["prediction"] = {
-            **{k: v for k, v in pred.items() if k not in ("endpoints", "classes", "verdicts")},
-            "endpoints": [{k: e[k] for k in EDITOR_ENDPOINT_KEYS if k in e} for e in pred.get("endpoints", [])],
-            "verdicts": [{k: v for k, v in vd.items() if k not in EDITOR_VERDICT_DROP}
-                         for vd in pred.get("verdicts", [])],
-        }
+        out["prediction"] = _compact_prediction(pred)
+        if isinstance(pred.get("ipv6"), dict):
+            out["prediction"]["ipv6"] = _compact_prediction(pred["ipv6"])
     if "interfaces" in payload:
         out["interfaces"] = [{k: i[k] for k in EDITOR_INTERFACE_KEYS} for i in payload["interfaces"]]
     return out

@@ -30,8 +30,8 @@ def _what_if(data: dict) -> tuple[dict, list[str]]:
     return hairpin, down
 
 
-def explain_pair(doc: dict, source: str, target: str, hairpin: dict, down: list[str]) -> dict:
-    """The verdict of ``source -> target`` (endpoint ids) as JSON, with the reason's meaning."""
+def explain_pair(doc: dict, source: str, target: str, hairpin: dict, down: list[str], family: int = 4) -> dict:
+    """The verdict of ``source -> target`` (endpoint ids) over ``family`` as JSON, with the reason's meaning."""
     core.load(doc)
     if hairpin or down:
         try:
@@ -42,7 +42,7 @@ def explain_pair(doc: dict, source: str, target: str, hairpin: dict, down: list[
             raise ApiError(400, f"cannot apply the what-if: {exc}", "bad_request") from None
     design = core.load(doc)
     try:
-        verdict = explain(design, source, target)
+        verdict = explain(design, source, target, family=family)
     except KeyError as exc:
         raise ApiError(400, str(exc.args[0]), "bad_endpoint") from None
     out = verdict.to_dict()
@@ -51,7 +51,8 @@ def explain_pair(doc: dict, source: str, target: str, hairpin: dict, down: list[
 
 @bp.post("/explain")
 def explain_route():
-    """``{"document", "from", "to", "hairpin"?, "down"?}`` -> the verdict (``hops``, ``reply_hops``, ``fix``)."""
+    """``{"document", "from", "to", "hairpin"?, "down"?, "family"?}`` -> the verdict (``hops``, ``reply_hops``,
+    ``fix``); ``family`` 6 explains the IPv6 pair."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "the request body must be a JSON object", "bad_request")
@@ -62,7 +63,10 @@ def explain_route():
     if not isinstance(source, str) or not isinstance(target, str) or not source or not target:
         raise ApiError(400, "'from' and 'to' must be endpoint ids such as host1/ns:web/web0", "bad_request")
     hairpin, down = _what_if(data)
+    family = data.get("family", 4)
+    if family not in (4, 6) or isinstance(family, bool):
+        raise ApiError(400, "'family' must be 4 or 6", "bad_request")
     with core.gc_held():
-        resp = jsonify(explain_pair(doc, source, target, hairpin, down))
+        resp = jsonify(explain_pair(doc, source, target, hairpin, down, family))
     resp.call_on_close(core.collect_young)
     return resp

@@ -53,26 +53,28 @@ def _translate(exc: BaseException) -> ApiError:
 
 def rehearse(design, progress: Progress, *, timeout: float = PING_TIMEOUT, workers: int = 8) -> dict:
     """Build, ping every ordered pair in chunks (reporting progress), compare with the prediction."""
-    from planner.core.reachability import predict
+    from planner.core.reachability import predict_families
     from planner.lab import Lab
 
     eps = [e.id for e in design.endpoints()]
-    pairs = [(a, b) for a in eps for b in eps if a != b]
-    pred = predict(design)
+    preds = predict_families(design)
+    jobs = [(f, a.id, b.id) for f, p in preds.items() for a in p.endpoints for b in p.endpoints if a.id != b.id]
     t0 = time.perf_counter()
     progress.phase("building")
-    measured: dict[tuple[str, str], bool] = {}
+    measured: dict[tuple[int, str, str], bool] = {}
     with Lab(design, ping_timeout=timeout) as lab:
         namespaces = list(lab.namespaces)
         build = lab.build_seconds or 0.0
-        progress.phase("pinging", len(pairs))
-        for k in range(0, len(pairs), CHUNK):
-            chunk = pairs[k:k + CHUNK]
-            measured.update(lab.ping_matrix(chunk, workers=workers))
-            progress.step(len(measured), f"{chunk[-1][0]} -> {chunk[-1][1]}")
+        progress.phase("pinging", len(jobs))
+        for k in range(0, len(jobs), CHUNK):
+            chunk = jobs[k:k + CHUNK]
+            for f in dict.fromkeys(j[0] for j in chunk):
+                got = lab.ping_matrix([(a, b) for g, a, b in chunk if g == f], workers=workers, family=f)
+                measured.update({(f, a, b): ok for (a, b), ok in got.items()})
+            progress.step(len(measured), f"{chunk[-1][1]} -> {chunk[-1][2]} (IPv{chunk[-1][0]})")
         warnings = list(lab.warnings)
-    progress.phase("comparing", len(pairs))
-    rows = [_row(pred, a, b, measured[(a, b)]) for a, b in pairs]
+    progress.phase("comparing", len(jobs))
+    rows = [_row(preds[f], a, b, measured[(f, a, b)]) for f, a, b in jobs]
     bad = sum(not r["agree"] for r in rows)
     return {"design": design.name, "pairs": rows, "warnings": warnings, "namespaces": namespaces,
             "summary": {"endpoints": len(eps), "pairs": len(rows), "agree": len(rows) - bad, "disagree": bad,
@@ -87,8 +89,8 @@ def _row(pred, a: str, b: str, measured: bool) -> dict:
     predicted = pred.reachable(a, b)
     v = pred.verdict(a, b) if predicted != measured else None
     stored = v or pred.exceptions.get((a, b)) or pred.verdicts[pred.key(a, b)]
-    row = {"from": a, "to": b, "predicted": predicted, "measured": measured, "agree": predicted == measured,
-           "reason": str(stored.reason)}
+    row = {"from": a, "to": b, "family": pred.design.family, "predicted": predicted, "measured": measured,
+           "agree": predicted == measured, "reason": str(stored.reason)}
     if v is not None:
         row.update(message=v.message, fix=v.fix)
     timing = getattr(stored, "timing", None)

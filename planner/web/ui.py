@@ -144,8 +144,9 @@ def review(design_id: int, version: int):
     script = exported[0] if exported else None
     return render_template("review.html", design=rec, latest=latest, problems=[], findings=findings,
                            counts=core.counts(findings or []), prediction=prediction,
-                           matrix=matrix(prediction) if prediction else None, diff=diff, script=script,
-                           notes=notes, summary=core.summarize(design), applies=applies)
+                           matrix=matrix(prediction) if prediction else None,
+                           matrix6=matrix(prediction["ipv6"]) if prediction and "ipv6" in prediction else None,
+                           diff=diff, script=script, notes=notes, summary=core.summarize(design), applies=applies)
 
 
 @bp.get("/designs/<int:design_id>/diff")
