@@ -184,3 +184,25 @@ def test_routed_gateway_over_ipv6():
     assert pred.verdict("h/ns:a/a", "h/ns:c/c").reason == "REPLY_NO_ROUTE"
     measured = agree6(doc)
     assert measured[("h/ns:a/a", "h/ns:b/b")] and not measured[("h/ns:a/a", "h/ns:c/c")]
+
+
+def test_the_ipv6_reply_leaves_through_the_interface_the_request_came_in_on():
+    """A host namespace with one subnet on two interfaces (eth0 first, then bridge br0 with a
+    container behind it): the IPv4 reply to the container follows the first route, out eth0, and is
+    lost (MV110); the IPv6 reply leaves through br0, where the request came in (icmpv6_echo_reply
+    asks for that interface), and arrives."""
+    doc = {"hosts": [{"name": "h",
+                      "parents": [{"name": "eth0", "addresses": ["10.97.0.1/24", "fd00:97::1/64"],
+                                   "uplink": {"switch": "sw", "port": "p1"}}],
+                      "bridges": [{"name": "br0", "addresses": ["10.97.0.2/24", "fd00:97::2/64"],
+                                   "ports": [{"name": "vb1", "peer": {"name": "veth0", "namespace": "b",
+                                                                     "addresses": ["10.97.0.10/24",
+                                                                                   "fd00:97::10/64"]}}]}]}],
+           "switches": [{"name": "sw", "ports": [{"name": "p1"}]}]}
+    design = design_from_dict(doc)
+    preds = predict_families(design)
+    assert not preds[4].reachable("h/ns:b/veth0", "h/br0")
+    assert preds[6].reachable("h/ns:b/veth0", "h/br0")
+    measured4, _ = agree(doc)
+    assert not measured4[("h/ns:b/veth0", "h/br0")]
+    assert agree6(doc)[("h/ns:b/veth0", "h/br0")]

@@ -153,6 +153,11 @@ class Ping:
             rt = w.route(ns, target)
             if rt is not None:
                 hops.append(rt[1])
+        if w.family == 6:  # the reply may leave through the interface the request came in on
+            for i in w.stack_ifaces.get(self.b.ns, ()):
+                rt = w.route_via(self.b.ns, self.aip, i)
+                if rt is not None:
+                    hops.append(rt[1])
         for ip in hops:
             out.update(o.ns for o in w.ip_owners.get(ip, ()))
         return out
@@ -467,16 +472,20 @@ class Ping:
             self.transmit(i, Frame(i.mac, mac, kind, sip, tip, ttl), trail.add(i.id, Step.SEND))
 
     def echo(self, i: Iface, f: Frame, trail: Trail) -> None:
+        # IPv6 answers through the interface the request came in on when a route of the longest prefix
+        # allows it (icmpv6_echo_reply sets flowi6_oif); IPv4 routes the reply like any packet
+        oif = i if self.w.family == 6 else None
         if i.ns == self.b.ns and f.tip == self.bip and self.out.echo_at is None:
             self.out.echo_at = i
             self.out.echo_trail = trail.add(i.id, Step.DELIVER)
-            self.out.reply_route = self.w.route(i.ns, f.sip)
-        self.send_ip(i.ns, ECHO_REPLY, f.tip, f.sip, Trail(Hop(i.ns, Step.SEND)))
+            self.out.reply_route = self.w.route_via(i.ns, f.sip, i) if oif else self.w.route(i.ns, f.sip)
+        self.send_ip(i.ns, ECHO_REPLY, f.tip, f.sip, Trail(Hop(i.ns, Step.SEND)), oif=oif)
 
-    def send_ip(self, ns: str, kind: str, sip: IP4, tip: IP4, trail: Trail, ttl: int = 64) -> None:
-        """Route ``tip`` in ``ns``, resolve the next hop (permanent entry, learned entry, or ARP),
-        and send - or queue the packet until the answer comes."""
-        rt = self.w.route(ns, tip)
+    def send_ip(self, ns: str, kind: str, sip: IP4, tip: IP4, trail: Trail, ttl: int = 64,
+                oif: Iface | None = None) -> None:
+        """Route ``tip`` in ``ns`` (preferring ``oif`` among equal routes), resolve the next hop
+        (permanent entry, learned entry, or ARP), and send - or queue the packet until the answer comes."""
+        rt = self.w.route_via(ns, tip, oif) if oif is not None else self.w.route(ns, tip)
         if rt is None:
             return
         e, nh = rt

@@ -326,6 +326,21 @@ class World:
         self._route_cache[key] = got
         return got
 
+    def route_via(self, ns: str, target: IPAddress, oif: Iface) -> tuple[Iface, IPAddress] | None:
+        """The route an IPv6 answer takes: ``icmpv6_echo_reply`` asks for the interface the request came
+        in on (``flowi6_oif``), which wins a tie between routes of the longest matching prefix (and only
+        a tie: a longer prefix through another interface still wins; no route through it, any)."""
+        best = self.route(ns, target)
+        if best is None or best[0].id == oif.id:
+            return best
+        t = int(target)
+        table = self.route_table(ns)
+        plen = next(r.prefixlen for r in table if r.first <= t <= r.last)
+        for r in table:
+            if r.prefixlen == plen and r.first <= t <= r.last and r.iface.id == oif.id:
+                return r.iface, r.via or target
+        return best
+
     def static_neighbors(self, i: Iface) -> dict[IPAddress, str]:
         """Permanent neighbour entries of an interface (first entry per address wins)."""
         got = self._neigh_cache.get(i.id)
