@@ -31,6 +31,7 @@ const S = {
   check: null,
   problems: [],
   whatIf: { hairpin: {}, down: [] },
+  family: 4, // the address family the reachability panel shows (6: the check answer's `ipv6` prediction)
   whatIfResult: null,
   connect: false,
   resolved: new Map(),
@@ -680,7 +681,18 @@ function afterPaint(fn) {
 }
 
 const currentFindings = () => (S.whatIfResult ? S.whatIfResult.findings : S.check ? S.check.findings : []) || [];
-const currentPrediction = () => (S.problems.length ? null : S.whatIfResult ? S.whatIfResult.prediction : S.check ? S.check.prediction : null);
+const basePrediction = () => (S.problems.length ? null : S.whatIfResult ? S.whatIfResult.prediction : S.check ? S.check.prediction : null);
+/** The prediction of the family picked in the reachability panel (IPv6 only when the design has it). */
+function currentPrediction() {
+  const base = basePrediction();
+  const picker = $('#matrix-family');
+  const dual = !!(base && base.ipv6);
+  picker.hidden = !dual;
+  if (picker.previousElementSibling) picker.previousElementSibling.hidden = !dual;
+  if (!dual) S.family = 4;
+  picker.value = String(S.family);
+  return S.family === 6 && dual ? base.ipv6 : base;
+}
 const findingKey = (f) => `${f.code}|${(f.subjects || []).join(',')}`;
 
 function renderAnalysis() {
@@ -1197,10 +1209,11 @@ cy.on('tap', (e) => {
 const explainCache = new Map();
 /** The verdict of one pair worded for it, every hop both ways (cached per document and what-if). */
 function explainPair(from, to) {
-  const key = `${checkBody()}|${JSON.stringify(S.whatIf)}|${from}>${to}`;
+  const key = `${checkBody()}|${JSON.stringify(S.whatIf)}|${S.family}|${from}>${to}`;
   if (!explainCache.has(key)) {
     if (explainCache.size > 500) explainCache.clear();
-    const p = api.post('/api/explain', { document: checkedDocument(), from, to, hairpin: S.whatIf.hairpin, down: S.whatIf.down });
+    const p = api.post('/api/explain', { document: checkedDocument(), from, to, hairpin: S.whatIf.hairpin, down: S.whatIf.down,
+      family: S.family });
     p.catch(() => explainCache.delete(key));
     explainCache.set(key, p);
   }
@@ -1211,6 +1224,10 @@ const reach = initReach({
   matrix: $('#matrix'), explainBox: $('#explain'), groupsBox: $('#blocked-groups'), membersBox: $('#class-members'),
   filterInput: $('#matrix-endpoint'), filterList: $('#matrix-endpoints'), filterClear: $('#matrix-endpoint-clear'),
   explain: explainPair, onEndpoint: pickEndpoint,
+});
+$('#matrix-family').addEventListener('change', (ev) => {
+  S.family = Number(ev.target.value) === 6 ? 6 : 4;
+  reach.render(currentPrediction(), { problems: S.problems.length > 0 });
 });
 
 // ------------------------------------------------------------------ hover: findings, groups, what-if

@@ -4,7 +4,7 @@ import { getAt } from './model.js';
 import { describe } from './words.js';
 import { CHILD_TYPES, DEFAULT_MODE, MODES, PARENT_KINDS, PLATFORMS, STATES } from './vocabulary.js';
 const L3 = [
-  { key: 'addresses', label: 'IPv4 addresses', type: 'list', placeholder: '10.0.0.5/24, …' },
+  { key: 'addresses', label: 'Addresses (IPv4, IPv6)', type: 'list', placeholder: '10.0.0.5/24, 2001:db8::5/64, …' },
   { key: 'neighbors', label: 'Static neighbours', type: 'neighbors', placeholder: 'all-peers, or peer ids: host1/ns:web/web0' },
   { key: 'routes', label: 'Routes', type: 'routes', placeholder: 'default via 10.0.0.1, 10.0.0.7/32, …' },
 ];

@@ -76,7 +76,7 @@ export function initReach({ matrix, explainBox, groupsBox, membersBox, filterInp
       st = null;
       clear(matrix);
       matrix.append(h('p.note', {}, problems ? 'Fix the problems listed under Findings to see the prediction.'
-        : pred ? 'No endpoints: give interfaces an IPv4 address to see who reaches whom.' : 'No prediction yet.'));
+        : pred ? 'No endpoints: give interfaces an address to see who reaches whom.' : 'No prediction yet.'));
       clear(groupsBox); clear(membersBox); clear(filterList);
       explainBox.hidden = true;
       return;
@@ -101,7 +101,8 @@ export function initReach({ matrix, explainBox, groupsBox, membersBox, filterInp
     const n = (pred.endpoints || []).length;
     const pairs = s.pairs ?? n * (n - 1);
     const reach = s.reachable_pairs ?? 0;
-    return `${reach} of ${plural(pairs, 'ordered pair')} reachable, ${pairs - reach} blocked`;
+    const family = s.family === 6 ? ' over IPv6' : '';
+    return `${reach} of ${plural(pairs, 'ordered pair')} reachable${family}, ${pairs - reach} blocked`;
   }
 
   // ---------------------------------------------------------------- the grid
