@@ -53,3 +53,44 @@ def looped_routers() -> dict[str, Any]:
     doc["switches"][0]["ports"].append({"name": "p7"})
     doc["name"] = "routed-loop"
     return doc
+
+
+def host_router(*, where: str, forwarding: bool = True) -> dict[str, Any]:
+    """A host namespace that routes (part 2: "a station or a host namespace"). ``where="ns"``: a
+    router namespace ``rt`` with two bridge children (10.64.1.1 and 10.64.2.1) on ``eth0``, a
+    container ``a`` behind it and a station ``srv`` in the far subnet. ``where="root"``: the host's
+    own namespace routes between ``eth0`` (sw1, station ``st``) and ``eth1`` (sw2, station ``srv``).
+    Every address also has its IPv6 mirror (fd00::/96), so both families are judged."""
+    from planner.lab.generate import mirror6
+
+    def l3(ip: str, gw: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"addresses": [ip, mirror6(ip)]}
+        if gw:
+            out["routes"] = [{"to": "default", "via": gw}, {"to": "::/0", "via": mirror6(gw)}]
+        return out
+
+    srv = {"name": "srv", "mac": "02:00:00:00:41:fd", "uplink": {"switch": "sw1", "port": "p2"},
+           **l3("10.64.2.20/24", "10.64.2.1")}
+    if where == "ns":
+        host = {"name": "h", "parents": [{"name": "eth0", "mac": "02:00:00:00:41:01",
+                                          "uplink": {"switch": "sw1", "port": "p1"}}],
+                "children": [{"name": "lan", "parent": "eth0", "mode": "bridge", "namespace": "rt",
+                              "mac": "02:00:00:00:41:11", "forwarding": forwarding, **l3("10.64.1.1/24")},
+                             {"name": "wan", "parent": "eth0", "mode": "bridge", "namespace": "rt",
+                              "mac": "02:00:00:00:41:12", **l3("10.64.2.1/24")},
+                             {"name": "a", "parent": "eth0", "mode": "bridge", "namespace": "a",
+                              "mac": "02:00:00:00:41:13", **l3("10.64.1.10/24", "10.64.1.1")}]}
+        return {"name": f"ns-router-fw{int(forwarding)}", "hosts": [host],
+                "switches": [{"name": "sw1", "ports": [{"name": "p1"}, {"name": "p2"}]}], "stations": [srv]}
+    host = {"name": "h", "parents": [
+        {"name": "eth0", "mac": "02:00:00:00:41:01", "uplink": {"switch": "sw1", "port": "p1"},
+         "forwarding": forwarding, **l3("10.64.1.1/24")},
+        {"name": "eth1", "mac": "02:00:00:00:41:02", "uplink": {"switch": "sw2", "port": "p1"},
+         **l3("10.64.2.1/24")}]}
+    srv["uplink"] = {"switch": "sw2", "port": "p2"}
+    st = {"name": "st", "mac": "02:00:00:00:41:fc", "uplink": {"switch": "sw1", "port": "p2"},
+          **l3("10.64.1.10/24", "10.64.1.1")}
+    return {"name": f"root-router-fw{int(forwarding)}", "hosts": [host],
+            "switches": [{"name": "sw1", "ports": [{"name": "p1"}, {"name": "p2"}]},
+                         {"name": "sw2", "ports": [{"name": "p1"}, {"name": "p2"}]}],
+            "stations": [st, srv]}

@@ -26,6 +26,7 @@ from planner.core.ops import (
     NotInvertible,
     SetAlias,
     SetBridgePort,
+    SetForwarding,
     SetHairpin,
     SetLinkDown,
     SetLinkUp,
@@ -61,10 +62,11 @@ def start_state() -> LiveState:
         addresses=(LiveAddress("eth0", "10.0.0.2/24"), LiveAddress("eth0", "192.168.7.2/24")),
         routes=(LiveRoute("eth0", "10.9.0.0/16", "10.0.0.1"),),
         neighbors=(LiveNeighbor("eth0", "10.0.0.1", "02:00:00:00:00:01"),),
+        forwarding=False,
     )
     web = LiveNamespace(name="web", links=(LiveLink(name="peer1", kind="veth", mtu=1500, state="up", link="port1",
                                                     link_ns=""),))
-    return LiveState(hosts=(LiveHost(name=H, namespaces=(root, web, LiveNamespace(name="empty"))),))
+    return LiveState(hosts=(LiveHost(name=H, namespaces=(root, web, LiveNamespace(name="empty", forwarding=False))),))
 
 
 def sample_ops():
@@ -95,6 +97,7 @@ def sample_ops():
         DelRoute(subject="h1/eth0", host=H, name="eth0", to="10.9.0.0/16", via="10.0.0.1"),
         SetLinkUp(subject="h1/mv0", host=H, name="mv0"),
         SetLinkDown(subject="h1/port1", host=H, name="port1"),
+        SetForwarding(subject="h1", host=H, on=True, old=False),
     ]
 
 
@@ -104,7 +107,8 @@ def normal(state: LiveState) -> dict:
     for h in d["hosts"].values():
         for ns in h["namespaces"].values():
             for k in ns:
-                ns[k] = sorted(ns[k], key=lambda x: json.dumps(x, sort_keys=True))
+                if isinstance(ns[k], list):
+                    ns[k] = sorted(ns[k], key=lambda x: json.dumps(x, sort_keys=True))
     return d
 
 

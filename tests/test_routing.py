@@ -54,3 +54,42 @@ def test_forwarding_round_trips_and_classes_agree_with_the_exact_replay():
     for kw in ({}, {"forwarding": False}, {"net_route": False}, {"host_route_via_gw": True}):
         d = design_from_dict(routed_lan(**kw))
         assert predict(d).matrix() == predict(d, merge=False).matrix(), kw
+
+
+def test_a_host_namespace_routes_when_one_of_its_interfaces_says_forwarding():
+    from designs_routed import host_router
+
+    from planner.core.reachability import predict_families
+
+    for where, router in (("ns", "h/ns:rt"), ("root", "h")):
+        near = "h/ns:a/a" if where == "ns" else "station:st"
+        on = predict_families(design_from_dict(host_router(where=where)))
+        off = predict_families(design_from_dict(host_router(where=where, forwarding=False)))
+        for family in (4, 6):
+            v = on[family].verdict(near, "station:srv")
+            assert v.reachable and v.routers == (router,), (where, family, v.message)
+            w = off[family].verdict(near, "station:srv")
+            assert w.reason == Reason.NOT_FORWARDED and w.remedy == Remedy.FORWARDING
+        assert "net.ipv6.conf.all.forwarding" in off[6].verdict(near, "station:srv").message
+
+
+def test_forwarding_is_planned_once_per_namespace_and_exported():
+    from designs_routed import host_router
+
+    from planner.core.compiler import compile_plan, expected_state
+    from planner.exporters.iproute2 import export_iproute2
+    from planner.exporters.networkd import export_networkd
+
+    doc = host_router(where="ns")
+    doc["hosts"][0]["children"][1]["forwarding"] = True      # said twice in one namespace: one op
+    d = design_from_dict(doc)
+    assert design_to_dict(d)["hosts"][0]["children"][0]["forwarding"] is True
+    ops = [op for op in compile_plan(d).ops if op.kind == "set-forwarding"]
+    assert [(op.ns, op.on, op.old) for op in ops] == [("rt", True, False)]
+    assert ops[0].inverse().on is False
+    assert expected_state(d).host("h").ns("rt").forwarding is True
+    assert compile_plan(d, expected_state(d)).ops == ()           # nothing to do once it forwards
+    script = "\n".join(export_iproute2(d).files.values())
+    assert "ip netns exec rt sysctl -q -e -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1" in script
+    root = export_networkd(design_from_dict(host_router(where="root"))).files
+    assert any("IPForward=yes" in text for name, text in root.items() if name.endswith("eth0.network"))

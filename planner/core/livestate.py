@@ -117,6 +117,9 @@ class LiveNamespace:
     addresses: tuple[LiveAddress, ...] = ()
     routes: tuple[LiveRoute, ...] = ()
     neighbors: tuple[LiveNeighbor, ...] = ()
+    #: the namespace routes packets (``net.ipv4.ip_forward`` and ``net.ipv6.conf.all.forwarding``
+    #: both 1; IPv6 absent counts as on); None: not read, or (expected) the design does not care
+    forwarding: bool | None = None
 
     def _index(self, what: str) -> dict:
         # frozen, so indexes are built once on first use (as planner.core.model.Design does)
@@ -144,10 +147,13 @@ class LiveNamespace:
         return list(self._index("neighbors").get(dev, ()))
 
     def to_dict(self) -> dict:
-        return {"links": [lk.to_dict() for lk in self.links],
-                "addresses": [a.to_dict() for a in self.addresses],
-                "routes": [r.to_dict() for r in self.routes],
-                "neighbors": [n.to_dict() for n in self.neighbors]}
+        out: dict[str, object] = {"links": [lk.to_dict() for lk in self.links],
+                                  "addresses": [a.to_dict() for a in self.addresses],
+                                  "routes": [r.to_dict() for r in self.routes],
+                                  "neighbors": [n.to_dict() for n in self.neighbors]}
+        if self.forwarding is not None:
+            out["forwarding"] = self.forwarding
+        return out
 
     @classmethod
     def from_dict(cls, name: str, d: dict) -> LiveNamespace:
@@ -156,7 +162,8 @@ class LiveNamespace:
                    addresses=tuple(LiveAddress(x["dev"], x["address"]) for x in d.get("addresses") or ()),
                    routes=tuple(LiveRoute(x["dev"], x["to"], x.get("via")) for x in d.get("routes") or ()),
                    neighbors=tuple(LiveNeighbor(x["dev"], x["address"], x["mac"].lower())
-                                   for x in d.get("neighbors") or ()))
+                                   for x in d.get("neighbors") or ()),
+                   forwarding=d.get("forwarding") if isinstance(d.get("forwarding"), bool) else None)
 
 
 @dataclass(frozen=True)
@@ -251,6 +258,9 @@ def compare(expected: LiveState, live: LiveState) -> list[str]:
                         want, got = tuple(sorted(want)), tuple(sorted(got))
                     if got != want:
                         out.append(f"{where}/{el.name}: {f.name} is {got!r}, expected {want!r}")
+            if ens.forwarding is not None and lns.forwarding is not None and ens.forwarding != lns.forwarding:
+                out.append(f"{where}: forwarding is {'on' if lns.forwarding else 'off'}, expected "
+                           f"{'on' if ens.forwarding else 'off'}")
             for what in ("addresses", "routes", "neighbors"):
                 missing = _pairs(getattr(ens, what)) - _pairs(getattr(lns, what))
                 for m in sorted(missing):

@@ -118,7 +118,10 @@ def _list(name: str) -> dict[str, Any]:
     return {"type": "array", "items": _ref(name)}
 
 
-_L3 = {"addresses": _ref("addresses"), "neighbors": _ref("neighbors"), "routes": _ref("routes")}
+_L3 = {"addresses": _ref("addresses"), "neighbors": _ref("neighbors"), "routes": _ref("routes"),
+       "forwarding": {"type": "boolean",
+                      "description": "the interface's namespace routes between its subnets (net.ipv4.ip_forward=1, "
+                                     "net.ipv6.conf.all.forwarding=1): a gateway"}}
 
 
 def _defs() -> dict[str, Any]:
@@ -174,9 +177,7 @@ def _defs() -> dict[str, Any]:
                                           "description": "port security: the port accepts frames only from these "
                                                          "source MACs and the MAC of the device cabled to it"}),
         "switch": _obj(("name",), name=_ref("name"), ports=_list("switch_port")),
-        "station": _obj(("name", "uplink"), name=_ref("name"), uplink=_ref("uplink"), mac=_ref("mac"), **_L3,
-                        forwarding={"type": "boolean", "description": "the station routes between its subnets "
-                                                                      "(net.ipv4.ip_forward=1): a gateway"}),
+        "station": _obj(("name", "uplink"), name=_ref("name"), uplink=_ref("uplink"), mac=_ref("mac"), **_L3),
     }
 
 

@@ -50,6 +50,8 @@ class Guest:
     namespace: str
     ifaces: tuple[GuestIface, ...]
     others: tuple[str, ...] = ()
+    #: the design has the namespace route (``forwarding: true`` on one of its interfaces)
+    forwarding: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ def host_guests(design: Design, plan: Plan, host: str) -> HostView:
                 neighbors=tuple(ns.neighbors_of(lk.name)))
             (ifaces if ns.name else host_children).append(gi)
         if ns.name:
-            guests.append(Guest(namespace=ns.name, ifaces=tuple(ifaces), others=tuple(others)))
+            guests.append(Guest(namespace=ns.name, ifaces=tuple(ifaces), others=tuple(others),
+                                forwarding=bool(ns.forwarding)))
     return HostView(host=host, guests=tuple(guests), host_children=tuple(host_children), nic_config=nic_config,
                     host_others=tuple(host_others))
 

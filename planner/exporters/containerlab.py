@@ -130,6 +130,9 @@ class _HostExport:
         for guest in view.guests:
             for gi in guest.ifaces:
                 self.child(gi)
+            if guest.forwarding:
+                self.node(guest.namespace).setdefault("exec", []).append(
+                    "sysctl -q -e -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1")
         self.bridges()
 
 

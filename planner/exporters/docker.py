@@ -263,6 +263,8 @@ def _script(he: _HostExport, head: list[str]) -> str:
             run.append(f"--ip {q(first.ip)}")
         if first.iface.mac:
             run.append(f"--mac-address {q(first.iface.mac)}")
+        if guest.forwarding:
+            run.append(f"--sysctl {q(FORWARD_SYSCTL)}")
         run.append('"$MVPLAN_IMAGE" $MVPLAN_COMMAND')
         lines += ["", comment_text(f"# {he.host}/ns:{guest.namespace}: container {he.names[guest.namespace]} "
                                    f"({', '.join(a.iface.name for a in atts)})"), " ".join(run)]
@@ -272,6 +274,10 @@ def _script(he: _HostExport, head: list[str]) -> str:
     if not he.networks:
         lines += ["", "# nothing to do: no children in namespaces", ":"]
     return "\n".join(lines) + "\n"
+
+
+#: a routing container's sysctl (IPv4 only: the export carries IPv4, see ipv4_only)
+FORWARD_SYSCTL = "net.ipv4.ip_forward=1"
 
 
 def _compose(he: _HostExport, head: list[str]) -> str:
@@ -289,6 +295,8 @@ def _compose(he: _HostExport, head: list[str]) -> str:
                      "container_name": he.names[guest.namespace]}
         if atts[0].iface.mac:
             svc["mac_address"] = atts[0].iface.mac
+        if guest.forwarding:
+            svc["sysctls"] = [FORWARD_SYSCTL]
         nets: dict[str, dict] = {}
         for k, a in enumerate(atts):
             entry: dict = {}

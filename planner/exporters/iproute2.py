@@ -48,6 +48,7 @@ from planner.core.ops import (
     Op,
     SetAlias,
     SetBridgePort,
+    SetForwarding,
     SetHairpin,
     SetLinkDown,
     SetLinkUp,
@@ -163,6 +164,11 @@ def argv(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "") -> li
         return _ip(op, p, "link", "set", "dev", op.name, "up")
     if isinstance(op, SetLinkDown):
         return _ip(op, p, "link", "set", "dev", op.name, "down")
+    if isinstance(op, SetForwarding):
+        v = "1" if op.on else "0"
+        # -e: a namespace without IPv6 has no net.ipv6 keys, which is not an error here
+        cmd = ["sysctl", "-q", "-e", "-w", f"net.ipv4.ip_forward={v}", f"net.ipv6.conf.all.forwarding={v}"]
+        return (["ip", "netns", "exec", p + op.ns] + cmd) if op.ns else cmd
     raise TypeError(f"no iproute2 form for {op.kind}")
 
 

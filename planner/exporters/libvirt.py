@@ -145,6 +145,9 @@ class _HostExport:
                           f"{gi.name} (the import reads it back into namespace {gi.name})")
                 self.guest(gi.name, "", [gi])
         for guest in view.guests:
+            if guest.forwarding:
+                self.warn(f"{view.host}/ns:{guest.namespace}: the guest must forward; libvirt does not configure "
+                          "the guest's kernel - set net.ipv4.ip_forward=1 inside it")
             for other in guest.others:
                 self.warn(f"{other}: not a macvtap; libvirt does not create it (not exported)")
             ifaces = [gi for gi in guest.ifaces if self.usable(gi)]

@@ -149,6 +149,9 @@ class _Export:
                 self.warn(f"{host}/{nic}: a NAD does not configure the parent NIC; set it with an NNCP (mvplan "
                           "export -f nmstate --kubernetes)")
         for guest in view.guests:
+            if guest.forwarding:
+                self.warn(f"{host}/ns:{guest.namespace}: the pod must forward; a NAD cannot say so - allow the sysctl "
+                          "and set it in the pod (securityContext.sysctls: net.ipv4.ip_forward=1)")
             for other in guest.others:
                 self.warn(f"{other}: Multus attaches only macvlan interfaces here; not exported")
             selections = []

@@ -81,6 +81,9 @@ class _HostFiles:
         """Warn about links in namespaces and veths reaching into one; return the names left out."""
         design, host = self.design, self.host
         for ns in self.final.namespaces:
+            if ns.name and ns.forwarding:
+                self.warnings.append(f"{host}/ns:{ns.name}: systemd-networkd cannot reach network namespaces; its "
+                                     "forwarding is not set - use the iproute2 export for it")
             if ns.name:
                 for lk in ns.links:
                     self.warnings.append(f"{iface_of(design, host, ns.name, lk)}: systemd-networkd cannot place "
@@ -149,6 +152,9 @@ class _HostFiles:
             items.append(("Bridge", lk.master))
         for a in root.addresses_of(lk.name):
             items.append(("Address", a))
+        if root.forwarding and (lk.kind is not None or items):
+            # systemd 252's spelling (256 also takes IPv4Forwarding=/IPv6Forwarding=): the namespace's sysctls
+            items.append(("IPForward", "yes"))
         if lk.kind is not None:  # a link with IPv6 addresses keeps its automatic link-local one, as in the model
             v6 = any(":" in a for a in root.addresses_of(lk.name))
             items += [("LinkLocalAddressing", "ipv6" if v6 else "no"), ("IPv6AcceptRA", "no")]

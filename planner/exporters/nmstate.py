@@ -136,6 +136,10 @@ def host_state(design: Design, plan: Plan, host: str, notes: list[str] | None = 
                 rd["next-hop-address"] = r.via
             routes.append(rd)
         interfaces.append(d)
+    if root.forwarding:
+        warnings.append(f"{host}: nmstate sets no sysctls, and the design has the host namespace forward; after "
+                        "apply: sysctl -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 (persist it in "
+                        "/etc/sysctl.d)")
     state: dict = {"interfaces": interfaces}
     if routes:
         state["routes"] = {"config": routes}

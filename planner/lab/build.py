@@ -224,14 +224,18 @@ def static_fdb_batches(lay: Layout) -> list[Batch]:
 
 
 # --------------------------------------------------------------------------- sysctls and loopback
-def _settle(netns: str, ipv6: bool) -> None:
-    """Kernel-default IPv4 sysctls for ``all``, ``default`` and every device; IPv6 on or off; lo up."""
+def _settle(netns: str, ipv6: bool, router: bool = False) -> None:
+    """Kernel-default IPv4 sysctls for ``all``, ``default`` and every device; IPv6 on or off; lo up.
+    A ``router`` namespace (a host namespace the design has forward) keeps the forwarding its plan
+    sets and sends no ICMP redirects (a redirect is a cache; the verdict starts without any)."""
     devices = [line.split(":")[1].strip().split("@")[0]
                for line in run(["ip", "-n", netns, "-o", "link", "show"]).stdout.splitlines() if ":" in line]
     keys = [f"net/ipv6/conf/{scope}/disable_ipv6={0 if ipv6 else 1}" for scope in ("all", "default")]
     for scope in ("all", "default", *[d for d in devices if d != "lo"]):  # slash form: dots stay in names
         keys += [f"net/ipv4/conf/{scope}/{k}={v}" for k, v in KERNEL_DEFAULTS.items()
-                 if not (k == "forwarding" and scope not in ("all", "default"))]
+                 if not (k == "forwarding" and (router or scope not in ("all", "default")))]
+        if router:
+            keys.append(f"net/ipv4/conf/{scope}/send_redirects=0")
         if ipv6:  # a redirect is a cache like the neighbour table: the verdict starts without any
             keys.append(f"net/ipv6/conf/{scope}/accept_redirects=0")
     run(["ip", "netns", "exec", netns, "sysctl", "-q", "-w", *keys])
@@ -290,7 +294,8 @@ def _apply_host(design: Design, host: str, netns: str, run_dir: Path) -> list[st
 def build(design: Design, lay: Layout, pool: ThreadPoolExecutor) -> list[str]:
     """Build every part of ``design`` into the (already created) outside netns; return warnings."""
     ipv6 = _wants_ipv6(design)
-    list(pool.map(lambda n: _settle(n, ipv6), lay.outside))
+    routers = {lay.netns[i.ns] for i in design.interfaces if i.forwarding and i.kind != "station"}
+    list(pool.map(lambda n: _settle(n, ipv6, n in routers), lay.outside))
     for i in design.interfaces:
         if i.kind == "station" and i.forwarding:
             _make_router(lay.netns[i.ns])
@@ -305,7 +310,7 @@ def build(design: Design, lay: Layout, pool: ThreadPoolExecutor) -> list[str]:
     for batch in outside.cable_switches():
         batch.run()
     inner = [n for n in lay.namespaces if n not in lay.outside]
-    list(pool.map(lambda n: _settle(n, ipv6), inner))
+    list(pool.map(lambda n: _settle(n, ipv6, n in routers), inner))
     if ipv6:
         list(pool.map(_await_dad, lay.namespaces))
     return notes

@@ -217,6 +217,38 @@ def _socket_in(fd: int | None) -> socket.socket:
         os.close(own)
 
 
+#: the sysctls of a namespace that forwards (IPv6's is absent when IPv6 is disabled there)
+FORWARDING_SYSCTLS = ("net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding")
+
+
+def sysctls_in(fd: int | None, names: tuple[str, ...], value: str | None = None) -> dict[str, str | None]:
+    """Read (and with ``value``, then write) ``/proc/sys/<name>`` inside the network namespace ``fd``
+    (None: ours); returns each name's value before the write, None where the file does not exist.
+    ``/proc/sys/net`` shows the namespace of the task that opens it, so the files are opened there."""
+    own = None if fd is None else ns_fd(None)
+    out: dict[str, str | None] = {}
+    try:
+        if fd is not None:
+            _pnetns.setns(fd, flags=0)
+        try:
+            for name in names:
+                try:
+                    with open(f"/proc/sys/{name}", "r+" if value is not None else "r") as fh:
+                        out[name] = fh.read().strip()
+                        if value is not None:
+                            fh.seek(0)
+                            fh.write(value)
+                except FileNotFoundError:
+                    out[name] = None
+        finally:
+            if own is not None:
+                _pnetns.setns(own, flags=0)
+    finally:
+        if own is not None:
+            os.close(own)
+    return out
+
+
 # --------------------------------------------------------------------------- channel
 class Channel:
     """One rtnetlink socket bound in one network namespace (``fd``; None = ours).

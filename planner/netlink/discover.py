@@ -58,6 +58,8 @@ def _l3(lns: LiveNamespace, dev: str, include_routes: bool = True) -> dict:
     if routes:
         d["routes"] = [{"to": "default" if r.to == "0.0.0.0/0" else r.to, **({"via": r.via} if r.via else {})}
                        for r in routes]
+    if lns.forwarding and addrs:
+        d["forwarding"] = True  # the namespace routes (its sysctl; said on each of its addressed interfaces)
     return d
 
 

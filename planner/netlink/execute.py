@@ -33,6 +33,7 @@ from planner.core.ops import (
     Op,
     SetAlias,
     SetBridgePort,
+    SetForwarding,
     SetHairpin,
     SetLinkDown,
     SetLinkUp,
@@ -50,6 +51,7 @@ from ._nl import (
     ECHO,
     F_CREATE,
     F_REQ,
+    FORWARDING_SYSCTLS,
     IFF_UP,
     IFLA_ADDRESS,
     IFLA_BRPORT_MODE,
@@ -94,6 +96,7 @@ from ._nl import (
     nla_str,
     nla_u32,
     rtmsg,
+    sysctls_in,
 )
 from .target import Target
 
@@ -124,6 +127,8 @@ NETLINK_CALLS = {
     "del-neighbor": "RTM_DELNEIGH ifindex NDA_DST",
     "add-route": "RTM_NEWROUTE create|excl table main proto boot RTA_DST [RTA_GATEWAY] RTA_OIF",
     "del-route": "RTM_DELROUTE table main RTA_DST [RTA_GATEWAY] RTA_OIF",
+    "set-forwarding": "(no netlink) /proc/sys/net/ipv4/ip_forward and /proc/sys/net/ipv6/conf/all/forwarding, "
+                      "written inside the namespace",
     "set-link-up": "RTM_NEWLINK IFLA_IFNAME flags IFF_UP",
     "set-link-down": "RTM_NEWLINK IFLA_IFNAME flags ~IFF_UP",
 }
@@ -165,6 +170,7 @@ class Executor:
             UnsetBridgePort: self._nomaster, SetHairpin: self._hairpin, AddAddress: self._addr,
             DelAddress: self._addr, AddNeighbor: self._neigh, DelNeighbor: self._neigh, AddRoute: self._route,
             DelRoute: self._route, SetLinkUp: self._updown, SetLinkDown: self._updown,
+            SetForwarding: self._forwarding,
         }
 
     # -- public ---------------------------------------------------------------------
@@ -297,6 +303,14 @@ class Executor:
                         nla_nest(IFLA_INFO_SLAVE_DATA, nla(IFLA_BRPORT_MODE, bytes((1 if op.on else 0,)))))
         self._newlink(op.ns, _name(op.name) + info)
 
+    def _forwarding(self, op: SetForwarding) -> None:
+        """Both families' forwarding sysctls of the namespace (not a netlink request: /proc/sys)."""
+        try:
+            sysctls_in(_forwarding_fd(self.target, op.ns), FORWARDING_SYSCTLS, "1" if op.on else "0")
+        except OSError as exc:
+            raise NetlinkError(exc.errno or 1, f"cannot set forwarding in {self.target.describe(op.ns)}: {exc}") \
+                from None
+
     def _updown(self, op: SetLinkUp | SetLinkDown) -> None:
         self._newlink(op.ns, _name(op.name), iflags=IFF_UP if isinstance(op, SetLinkUp) else 0, change=IFF_UP)
 
@@ -339,6 +353,10 @@ class Executor:
         else:
             ch.request(RTM["DELROUTE"], F_REQ,
                        rtmsg(net.prefixlen, RT_SCOPE_NOWHERE, protocol=0, family=family) + attrs)
+
+
+def _forwarding_fd(target: Target, ns: str) -> int | None:
+    return None if (not ns and target.netns is None) else target.fd(ns)
 
 
 def _family(version: int) -> int:

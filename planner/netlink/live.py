@@ -33,6 +33,7 @@ from . import _nl
 from ._nl import (
     AF_INET,
     AF_INET6,
+    FORWARDING_SYSCTLS,
     IFA,
     IFF_LOWER_UP,
     IFF_UP,
@@ -74,6 +75,7 @@ from ._nl import (
     mac_str,
     parse_attrs,
     parse_list,
+    sysctls_in,
     u32,
 )
 from .target import Target
@@ -115,6 +117,7 @@ class NsSnapshot:
     routes: list[LiveRoute] = field(default_factory=list)
     neighbors: list[LiveNeighbor] = field(default_factory=list)
     by_index: dict[int, RawLink] = field(default_factory=dict)
+    forwarding: bool | None = None
 
     def index_of(self) -> dict[str, int]:
         return {lk.name: lk.index for lk in self.links}
@@ -239,7 +242,22 @@ def read_namespaces(target: Target, namespaces: Iterable[str]) -> dict[str, NsSn
         if not target.exists(ns):
             continue
         out[ns] = _read_ns(target.channel(ns), ns)
+        out[ns].forwarding = read_forwarding(target, ns)
     return out
+
+
+def read_forwarding(target: Target, ns: str) -> bool | None:
+    """Whether a namespace routes: ``net.ipv4.ip_forward`` and, where IPv6 is there, its ``all``
+    forwarding both 1 (None: the files cannot be read)."""
+    fd = None if (not ns and target.netns is None) else target.fd(ns)
+    try:
+        got = sysctls_in(fd, FORWARDING_SYSCTLS)
+    except OSError:
+        return None
+    v4, v6 = got[FORWARDING_SYSCTLS[0]], got[FORWARDING_SYSCTLS[1]]
+    if v4 is None:
+        return None
+    return v4 == "1" and v6 in (None, "1")
 
 
 def _resolve_ns(target: Target, snaps: dict[str, NsSnapshot], ns: str, nsid: int, cache: dict) -> str | None:
@@ -282,7 +300,8 @@ def to_live_host(target: Target, snaps: dict[str, NsSnapshot], host: str) -> Liv
                 alias=lk.alias, link=link, link_ns=link_ns, source_macs=lk.source_macs, nopromisc=lk.nopromisc,
                 carrier=bool(lk.flags & IFF_LOWER_UP)))
         namespaces.append(LiveNamespace(name=ns, links=tuple(links), addresses=tuple(snap.addresses),
-                                        routes=tuple(snap.routes), neighbors=tuple(snap.neighbors)))
+                                        routes=tuple(snap.routes), neighbors=tuple(snap.neighbors),
+                                        forwarding=snap.forwarding))
     return LiveHost(name=host, namespaces=tuple(namespaces))
 
 

@@ -25,6 +25,7 @@ from planner.core.ops import (
     Op,
     SetAlias,
     SetBridgePort,
+    SetForwarding,
     SetHairpin,
     SetLinkUp,
     SetMac,
@@ -164,6 +165,9 @@ def undo_ops(done: Sequence[Op], before: LiveHost | None = None) -> tuple[list[O
                 out += _restore_deleted(op, before, deleted)
             elif isinstance(op, SetMtu) and op.old is None:
                 out.append(_mtu_from_snapshot(op, before).inverse())
+            elif isinstance(op, SetForwarding) and op.old is None:
+                lns = before.ns(op.ns) if before is not None else None
+                out.append(replace(op, old=lns.forwarding if lns is not None else None).inverse())
             elif isinstance(op, SetLinkUp):
                 # a device that was down before goes down again last: taken down while children
                 # still hold unicast filters on it, it would stay promiscuous after they are gone

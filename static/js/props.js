@@ -7,6 +7,7 @@ const L3 = [
   { key: 'addresses', label: 'Addresses (IPv4, IPv6)', type: 'list', placeholder: '10.0.0.5/24, 2001:db8::5/64, …' },
   { key: 'neighbors', label: 'Static neighbours', type: 'neighbors', placeholder: 'all-peers, or peer ids: host1/ns:web/web0' },
   { key: 'routes', label: 'Routes', type: 'routes', placeholder: 'default via 10.0.0.1, 10.0.0.7/32, …' },
+  { key: 'forwarding', label: 'Forwarding (its namespace routes between its subnets)', type: 'checkbox' },
 ];
 
 function fieldsFor(kind) {
@@ -62,8 +63,7 @@ function fieldsFor(kind) {
     case 'station': return [
       { key: 'name', label: 'Name', type: 'text' },
       { key: 'uplink', label: 'Cabled to', type: 'uplink' },
-      { key: 'mac', label: 'MAC', type: 'text' },
-      { key: 'forwarding', label: 'Forwarding (a gateway: routes between its subnets)', type: 'checkbox' }, ...L3,
+      { key: 'mac', label: 'MAC', type: 'text' }, ...L3,
     ];
     default: return [];
   }

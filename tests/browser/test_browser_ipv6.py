@@ -1,4 +1,5 @@
-"""IPv6 in the editor: an IPv6 address typed in the properties panel reaches the check, and the
+"""IPv6 in the editor: an IPv6 address typed in the properties panel reaches the check (and a child's
+`forwarding` makes its namespace route), and the
 reachability panel switches between the IPv4 and the IPv6 prediction - cells, tooltips and the
 explanation are those of the family shown."""
 from __future__ import annotations
@@ -46,4 +47,10 @@ def test_an_ipv6_address_typed_in_the_panel_is_checked(page, live_server):
     assert "2001:db8::11/64" in web["addresses"]
     page.click("#tab-matrix")
     assert page.is_visible("#matrix-family")
+    click_node(page, "host1/ns:web/web0")       # a container that routes: forwarding on a child
+    page.wait_for_selector("#prop-forwarding")
+    page.check("#prop-forwarding")
+    settle(page)
+    web = next(c for c in doc(page)["hosts"][0]["children"] if c["namespace"] == "web")
+    assert web["forwarding"] is True
     assert not page.console_errors

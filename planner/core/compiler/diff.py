@@ -34,6 +34,7 @@ from ..ops import (
     Op,
     SetAlias,
     SetBridgePort,
+    SetForwarding,
     SetHairpin,
     SetLinkDown,
     SetLinkUp,
@@ -53,6 +54,7 @@ from .wants import (
     Want,
     as_created,
     assumed_state,
+    forwarding_namespaces,
     host_wants,
     identity_mismatch,
     static_neighbors,
@@ -230,6 +232,7 @@ class _HostDiff:
         # side effect is written out: see "layer 3 and the kernel's flushes" below.
         for w in self.hw.wants:
             self.layer3(w)
+        self.forwarding()
 
     # -- 1. what goes: stale owned links, owned links in the way, and what they take along -----
     def doomed_links(self) -> list[tuple[str, str]]:
@@ -314,6 +317,19 @@ class _HostDiff:
                 self.em.add(CreateNamespace(subject=subject, host=self.host, name=ns), first[ns])
                 # a new namespace's loopback is down: nothing local (not even a ping to an own address) works
                 self.em.add(SetLinkUp(subject=subject, host=self.host, ns=ns, name=LOOPBACK), first[ns])
+
+    def forwarding(self) -> None:
+        """Forwarding on where the design routes; left alone elsewhere (mvplan cannot know who set it)."""
+        first: dict[str, int] = {}
+        for w in self.hw.wants:
+            first.setdefault(w.ns, w.index)
+        for ns in sorted(forwarding_namespaces(self.design, self.host)):
+            lns = self.lh.ns(ns)
+            live = lns.forwarding if lns is not None else False  # a new namespace starts with it off
+            if live is True:
+                continue
+            self.em.add(SetForwarding(subject=ns_id(self.host, ns), host=self.host, ns=ns, on=True, old=live),
+                        first.get(ns, 0))
 
     # -- 3. links: create what is missing, change what differs ---------------------------------
     def link(self, w: Want) -> None:

@@ -26,6 +26,7 @@ from ..ops import (
     MoveToNamespace,
     Op,
     SetBridgePort,
+    SetForwarding,
     SetHairpin,
     SetMtu,
     UnsetBridgePort,
@@ -67,6 +68,8 @@ def _tokens(op: Op) -> tuple[set, set, set, set]:
         moves.add(L(op.ns, op.name))
         provides.add(L(op.target_ns, op.new_name))
         needs |= N(op.target_ns)
+    elif isinstance(op, SetForwarding):
+        pass  # a namespace setting: it needs the namespace only
     else:
         needs.add(L(op.ns, getattr(op, "name", "")))  # every other op acts on one named link
         if isinstance(op, SetMtu):

@@ -38,6 +38,7 @@ from ..ops import (
     Op,
     SetAlias,
     SetBridgePort,
+    SetForwarding,
     SetHairpin,
     SetLinkDown,
     SetLinkUp,
@@ -70,21 +71,21 @@ def simulate(live: LiveState, ops: Iterable[Op], *, gateways: bool = True) -> Li
     with such a route still renders."""
     hosts: dict[str, dict[str, dict[str, Any]]] = {
         h.name: {n.name: {"links": {lk.name: lk for lk in n.links}, "addresses": list(n.addresses),
-                          "routes": list(n.routes), "neighbors": list(n.neighbors)}
+                          "routes": list(n.routes), "neighbors": list(n.neighbors), "forwarding": n.forwarding}
                  for n in h.namespaces}
         for h in live.hosts}
     for op in ops:
-        _sim_op(hosts.setdefault(op.host, {"": _sim_ns()}), op, gateways)
+        _sim_op(hosts.setdefault(op.host, {"": {**_sim_ns(), "forwarding": None}}), op, gateways)
     return LiveState(hosts=tuple(
         LiveHost(name=h, namespaces=tuple(
             LiveNamespace(name=k, links=tuple(v["links"].values()), addresses=tuple(v["addresses"]),
-                          routes=tuple(v["routes"]), neighbors=tuple(v["neighbors"]))
+                          routes=tuple(v["routes"]), neighbors=tuple(v["neighbors"]), forwarding=v["forwarding"])
             for k, v in nss.items()))
         for h, nss in hosts.items()))
 
 
 def _sim_ns() -> dict:
-    return {"links": {}, "addresses": [], "routes": [], "neighbors": []}
+    return {"links": {}, "addresses": [], "routes": [], "neighbors": [], "forwarding": False}
 
 
 def _on_link(b: dict, dev: str, via: str) -> bool:
@@ -230,6 +231,9 @@ class _Host:
             self.fail("EINVAL", "passthru cannot be set or cleared in place")
         self.put(op.ns, replace(lk, mode=op.mode))
 
+    def set_forwarding(self, op: SetForwarding) -> None:
+        self.ns(op.ns)["forwarding"] = op.on
+
     def set_mtu(self, op: SetMtu) -> None:
         self.put(op.ns, replace(self.get(op.ns, op.name), mtu=op.mtu))
 
@@ -331,5 +335,5 @@ _HANDLERS: dict[type, Callable[[_Host, Any], None]] = {
     SetBridgePort: _Host.set_bridge_port, UnsetBridgePort: _Host.unset_bridge_port, SetHairpin: _Host.set_hairpin,
     SetLinkUp: _Host.set_up, SetLinkDown: _Host.set_down, AddAddress: _Host.add_address,
     DelAddress: _Host.del_address, AddNeighbor: _Host.add_neighbor, DelNeighbor: _Host.del_neighbor,
-    AddRoute: _Host.add_route, DelRoute: _Host.del_route,
+    AddRoute: _Host.add_route, DelRoute: _Host.del_route, SetForwarding: _Host.set_forwarding,
 }

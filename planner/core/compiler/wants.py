@@ -18,7 +18,7 @@ from ..ops import CreateBridge, CreateMacvlan, CreateVeth, MoveToNamespace, Op, 
 from ..schema import CHILD_TYPES
 
 __all__ = ["Want", "HostWants", "host_wants", "far_end_name", "expected_state", "assumed_state", "as_created",
-           "identity_mismatch", "static_neighbors", "CHILD_KINDS"]
+           "identity_mismatch", "static_neighbors", "forwarding_namespaces", "CHILD_KINDS"]
 
 CHILD_KINDS = CHILD_TYPES
 
@@ -246,15 +246,23 @@ def expected_state(design: Design, hosts: Iterable[str] | None = None) -> LiveSt
             if i.state == "up":
                 b["routes"].extend(LiveRoute(w.name, str(r.to), str(r.via) if r.via else None)
                                    for r in i.routes + i.routes6)
+            if i.forwarding:
+                b["forwarding"] = True
         out.append(LiveHost(name=h.name, namespaces=tuple(
             LiveNamespace(name=k, links=tuple(v["links"]), addresses=tuple(_dedupe(v["addresses"])),
-                          routes=tuple(_dedupe(v["routes"])), neighbors=tuple(_dedupe(v["neighbors"])))
+                          routes=tuple(_dedupe(v["routes"])), neighbors=tuple(_dedupe(v["neighbors"])),
+                          forwarding=v["forwarding"])
             for k, v in nss.items())))
     return LiveState(hosts=tuple(out))
 
 
+def forwarding_namespaces(design: Design, host: str) -> set[str]:
+    """The namespaces of ``host`` (``""``: its own) that the design has route packets."""
+    return {i.namespace for i in design.interfaces if i.host == host and i.forwarding}
+
+
 def _empty_ns() -> dict:
-    return {"links": [], "addresses": [], "routes": [], "neighbors": []}
+    return {"links": [], "addresses": [], "routes": [], "neighbors": [], "forwarding": None}
 
 
 def _dedupe(items):

@@ -24,6 +24,8 @@ def _l3_dict(obj: _L3, resolved: bool) -> dict:
         d["neighbors"] = [n.to_dict() for n in neighbor_entries(obj.neighbors)]
     if obj.routes or obj.routes6:
         d["routes"] = [r.to_dict() for r in obj.routes + obj.routes6]
+    if obj.forwarding:
+        d["forwarding"] = True
     return d
 
 
@@ -39,8 +41,6 @@ def _switch_port_dict(p: SwitchPort) -> dict[str, Any]:
 def _station_dict(s: Station, resolved: bool) -> dict[str, Any]:
     d: dict[str, Any] = {"name": s.name, "uplink": s.uplink.to_dict() if s.uplink else None, "mac": s.mac,
                          **_l3_dict(s, resolved)}
-    if s.forwarding:
-        d["forwarding"] = True
     return d
 
 

@@ -100,7 +100,7 @@ class Flattener:
         return [Iface(id=iface_id(h.name, p.name), kind="parent", host=h.name, namespace="", ns=ns_id(h.name),
                       name=p.name, mac=p.mac, mtu=p.mtu, state=p.state, addresses=p.addresses,
                       neighbors=p.neighbors, routes=p.routes,
-                      addresses6=p.addresses6, routes6=p.routes6, path=f"{pre}parents[{k}]",
+                      addresses6=p.addresses6, routes6=p.routes6, forwarding=p.forwarding, path=f"{pre}parents[{k}]",
                       link=p.uplink.node if p.uplink else None, parent_kind=p.kind, platform=p.platform)
                 for k, p in enumerate(h.parents)]
 
@@ -110,7 +110,7 @@ class Flattener:
         bid = iface_id(h.name, b.name)
         out = [Iface(id=bid, kind="bridge", host=h.name, namespace="", ns=ns_id(h.name), name=b.name, mac=b.mac,
                      mtu=b.mtu, state=b.state, addresses=b.addresses, neighbors=b.neighbors, routes=b.routes,
-                      addresses6=b.addresses6, routes6=b.routes6,
+                      addresses6=b.addresses6, routes6=b.routes6, forwarding=b.forwarding,
                      path=bpath)]
         for j, bp in enumerate(b.ports):
             ppath = f"{bpath}.ports[{j}]"
@@ -126,7 +126,7 @@ class Flattener:
                 out.append(Iface(id=peer_id, kind="veth-peer", host=h.name, namespace=pp.namespace,
                                  ns=ns_id(h.name, pp.namespace), name=pp.name, mac=pp.mac, mtu=pp.mtu,
                                  state=pp.state, addresses=pp.addresses, neighbors=pp.neighbors, routes=pp.routes,
-                      addresses6=pp.addresses6, routes6=pp.routes6,
+                      addresses6=pp.addresses6, routes6=pp.routes6, forwarding=pp.forwarding,
                                  path=f"{ppath}.peer", link=port_id))
         return out
 
@@ -144,7 +144,7 @@ class Flattener:
             out.append(Iface(id=iface_id(h.name, c.name, c.namespace), kind=c.type, host=h.name, namespace=c.namespace,
                              ns=ns_id(h.name, c.namespace), name=c.name, mac=mac, mtu=mtu, state=c.state,
                              addresses=c.addresses, neighbors=c.neighbors, routes=c.routes,
-                      addresses6=c.addresses6, routes6=c.routes6, path=cpath, mode=c.mode,
+                      addresses6=c.addresses6, routes6=c.routes6, forwarding=c.forwarding, path=cpath, mode=c.mode,
                              lower=lower, declared_lower=declared, source_macs=c.source_macs, nopromisc=c.nopromisc,
                              parent_kind=low.kind if low else None))
         return out

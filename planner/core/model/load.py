@@ -335,7 +335,8 @@ class _Builder:
         addresses, addresses6 = self.cidrs(d.get("addresses"), f"{path}.addresses")
         routes, routes6 = self.routes(d.get("routes"), f"{path}.routes")
         return dict(addresses=addresses, addresses6=addresses6, routes=routes, routes6=routes6,
-                    neighbors=self.neighbors(d.get("neighbors"), f"{path}.neighbors"))
+                    neighbors=self.neighbors(d.get("neighbors"), f"{path}.neighbors"),
+                    forwarding=bool(d.get("forwarding", False)))
 
     @staticmethod
     def uplink(d) -> Uplink | None:
@@ -380,7 +381,7 @@ class _Builder:
             p = f"stations[{k}]"
             out.append(Station(name=s["name"], uplink=self.uplink(s.get("uplink")),
                                mac=self.mac(s.get("mac", ""), f"{p}.mac") or stable_mac(station_id(s["name"])),
-                               forwarding=bool(s.get("forwarding", False)), **self.l3(s, p)))
+                               **self.l3(s, p)))
         return tuple(out)
 
     def host(self, h: dict, prefix: str, implicit: bool) -> Host:

@@ -108,6 +108,9 @@ class _L3:
     #: the IPv6 addresses and routes (a document lists both families in one list; the loader splits them)
     addresses6: tuple[ipaddress.IPv6Interface, ...] = ()
     routes6: tuple[Route, ...] = ()
+    #: the interface's namespace routes packets between its subnets (both families; the sysctls are the
+    #: namespace's: ``net.ipv4.ip_forward``, ``net.ipv6.conf.all.forwarding``)
+    forwarding: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,9 +217,6 @@ class Station(_L3):
     name: str = ""
     uplink: Uplink | None = None
     mac: str = ""
-    #: routes packets between its subnets (``net.ipv4.ip_forward=1``)
-    forwarding: bool = False
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +254,7 @@ class Iface:
     nopromisc: bool = False
     parent_kind: str | None = None
     platform: str = ""
-    #: the interface's namespace forwards packets not addressed to it (a routing station)
+    #: the interface's namespace forwards packets not addressed to it (a gateway)
     forwarding: bool = False
     addresses6: tuple[ipaddress.IPv6Interface, ...] = ()
     routes6: tuple[Route, ...] = ()

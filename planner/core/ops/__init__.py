@@ -18,6 +18,7 @@ from .layer3 import (
     DelAddress,
     DelNeighbor,
     DelRoute,
+    SetForwarding,
     SetLinkDown,
     SetLinkUp,
 )
@@ -43,7 +44,7 @@ __all__ = [
     "Op", "NotInvertible", "CreateNamespace", "DeleteNamespace", "CreateBridge", "CreateVeth",
     "CreateMacvlan", "DeleteLink", "SetAlias", "MoveToNamespace", "SetMode", "SetMtu", "SetMac",
     "SetSourceMacs", "SetBridgePort", "UnsetBridgePort", "SetHairpin", "AddAddress", "DelAddress",
-    "AddNeighbor", "DelNeighbor", "AddRoute", "DelRoute", "SetLinkUp", "SetLinkDown",
+    "AddNeighbor", "DelNeighbor", "AddRoute", "DelRoute", "SetLinkUp", "SetLinkDown", "SetForwarding",
     "OP_TYPES", "CREATE_LINK_OPS", "op_from_dict", "owner_alias", "owner_prefix", "alias_owner",
     "temp_name", "ALIAS_PREFIX", "IFALIAS_MAX_BYTES",
 ]
@@ -51,7 +52,7 @@ __all__ = [
 OP_TYPES: dict[str, type[Op]] = {c.kind: c for c in (
     CreateNamespace, DeleteNamespace, CreateBridge, CreateVeth, CreateMacvlan, DeleteLink, SetAlias,
     MoveToNamespace, SetMode, SetMtu, SetMac, SetSourceMacs, SetBridgePort, UnsetBridgePort, SetHairpin,
-    AddAddress, DelAddress, AddNeighbor, DelNeighbor, AddRoute, DelRoute, SetLinkUp, SetLinkDown)}
+    AddAddress, DelAddress, AddNeighbor, DelNeighbor, AddRoute, DelRoute, SetLinkUp, SetLinkDown, SetForwarding)}
 
 #: ops that bring a link into existence (their inverse is a DeleteLink)
 CREATE_LINK_OPS = (CreateBridge, CreateVeth, CreateMacvlan)

@@ -1,4 +1,5 @@
-"""Ops of layer 3 and link state: addresses, permanent neighbours, routes, up and down."""
+"""Ops of layer 3 and link state: addresses, permanent neighbours, routes, up and down, a namespace's
+forwarding."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -165,3 +166,27 @@ class SetLinkDown(Op):
 
     def describe(self) -> str:
         return f"{self.subject}: take {loc(self, self.name)} down"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetForwarding(Op):
+    """``sysctl -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1`` in the op's namespace: it
+    routes packets between its subnets (both families; the setting is the namespace's). ``old`` is the
+    value before, so the inverse restores it."""
+
+    kind: ClassVar[str] = "set-forwarding"
+    phase: ClassVar[int] = 75
+    on: bool
+    old: bool | None = None
+
+    def _value(self) -> str:
+        return "on" if self.on else "off"
+
+    def inverse(self) -> SetForwarding:
+        if self.old is None:
+            raise NotInvertible(f"{self.kind} without the old value cannot be undone")
+        return SetForwarding(subject=self.subject, host=self.host, ns=self.ns, on=self.old, old=self.on)
+
+    def describe(self) -> str:
+        where = f"namespace {self.ns}" if self.ns else "the host namespace"
+        return f"{self.subject}: turn forwarding {'on' if self.on else 'off'} in {where} (IPv4 and IPv6)"
