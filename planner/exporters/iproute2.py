@@ -26,6 +26,7 @@ call); :func:`shell_line` the quoted line.
 from __future__ import annotations
 
 import functools
+import re
 import shlex
 from collections.abc import Iterable
 
@@ -171,8 +172,30 @@ def shell_line(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "")
     if hairpin_style not in HAIRPIN_STYLES + ("ip",):
         raise ValueError(f"hairpin_style must be one of {', '.join(HAIRPIN_STYLES)}, not {hairpin_style!r}")
     if isinstance(op, SetHairpin) and hairpin_style == "sysfs":
-        return " ".join(_q(a) for a in sysfs_argv(op, netns_prefix=netns_prefix))
-    return " ".join(_q(a) for a in argv(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix))
+        return _shell_words(sysfs_argv(op, netns_prefix=netns_prefix))
+    return _shell_words(argv(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix))
+
+
+#: what :func:`shlex.quote` leaves bare, plus the space that joins the words
+_SHELL_SAFE_LINE = re.compile(r"[^\w@%+=:,./ -]", re.ASCII)
+
+
+def _plain_line(words: list[str], unsafe: re.Pattern) -> str | None:
+    """The words joined by spaces when none needs quoting (none is empty, none holds a space or a
+    character ``unsafe`` finds): one scan of the line instead of one quoting call per word."""
+    try:
+        line = " ".join(words)
+    except TypeError:  # a word that is not a str: the careful path converts it
+        return None
+    if "" in words or line.count(" ") != len(words) - 1 or unsafe.search(line):
+        return None
+    return line
+
+
+def _shell_words(words: list[str]) -> str:
+    """The words quoted for sh and joined: each word exactly as :func:`shlex.quote` quotes it."""
+    line = _plain_line(words, _SHELL_SAFE_LINE)
+    return line if line is not None else " ".join(_q(a) for a in words)
 
 
 #: writes "$1" into "$2" through a sysfs mounted by this very process, in a mount namespace of its
@@ -207,6 +230,10 @@ def _batch_token(arg: str) -> str | None:
     return None
 
 
+#: a character that makes :func:`_batch_token` quote a word or refuse it ("$" for ``SELF_NETNS``)
+_BATCH_UNSAFE_LINE = re.compile("[\t'\"\\\\#\n\r$]")
+
+
 def _batch_line(op: Op, prefix: str) -> tuple[str, str] | None:
     """(namespace, batch line) when ``op`` can go in an ``ip -batch`` block, else None."""
     if isinstance(op, SetHairpin):
@@ -221,6 +248,9 @@ def _batch_line(op: Op, prefix: str) -> tuple[str, str] | None:
         ns, rest = rest[1], rest[2:]
     if rest[:2] == ["netns", "exec"]:
         return None
+    line = _plain_line(rest, _BATCH_UNSAFE_LINE)
+    if line is not None:
+        return ns, line
     toks = [_batch_token(a) for a in rest]
     words = [t for t in toks if t is not None]
     if len(words) != len(toks):
@@ -283,10 +313,11 @@ def render(ops: Iterable[Op], *, design_name: str, host: str, hairpin_style: str
     body: list[str] = []
     if not ops:
         body += ["", "# nothing to do: the host already matches the design", ":"]
+    batch_lines = [_batch_line(op, netns_prefix) for op in ops] if batch else [None] * len(ops)
     k = 0
     while k < len(ops):
         op = ops[k]
-        bl = _batch_line(op, netns_prefix) if batch else None
+        bl = batch_lines[k]
         if bl is None:
             body += ["", f"# {comment_text(op.describe())}",
                      shell_line(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix)]
@@ -295,7 +326,7 @@ def render(ops: Iterable[Op], *, design_name: str, host: str, hairpin_style: str
         ns = bl[0]
         block: list[str] = []
         while k < len(ops):
-            nxt = _batch_line(ops[k], netns_prefix)
+            nxt = batch_lines[k]
             if nxt is None or nxt[0] != ns:
                 break
             block += [f"# {comment_text(ops[k].describe())}", nxt[1]]
