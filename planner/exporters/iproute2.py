@@ -171,6 +171,11 @@ def shell_line(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "")
     """One quoted shell command line for ``op``."""
     if hairpin_style not in HAIRPIN_STYLES + ("ip",):
         raise ValueError(f"hairpin_style must be one of {', '.join(HAIRPIN_STYLES)}, not {hairpin_style!r}")
+    return _checked_shell_line(op, hairpin_style, netns_prefix)
+
+
+def _checked_shell_line(op: Op, hairpin_style: str, netns_prefix: str) -> str:
+    """:func:`shell_line` once ``hairpin_style`` is known to be valid (a script checks it once)."""
     if isinstance(op, SetHairpin) and hairpin_style == "sysfs":
         return _shell_words(sysfs_argv(op, netns_prefix=netns_prefix))
     return _shell_words(argv(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix))
@@ -319,8 +324,7 @@ def render(ops: Iterable[Op], *, design_name: str, host: str, hairpin_style: str
         op = ops[k]
         bl = batch_lines[k]
         if bl is None:
-            body += ["", f"# {comment_text(op.describe())}",
-                     shell_line(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix)]
+            body += ["", f"# {comment_text(op.describe())}", _checked_shell_line(op, hairpin_style, netns_prefix)]
             k += 1
             continue
         ns = bl[0]

@@ -80,41 +80,47 @@ def _tokens(op: Op) -> tuple[tuple, tuple, tuple, tuple]:
 def order_ops(ops: list[Op], sort: dict[str, tuple], extra_frees: dict[str, set]) -> list[Op]:
     """The ops in dependency order, ties broken by ``sort[key] + (key,)`` (smallest first)."""
     by_key = {op.key: op for op in ops}
-    after: dict[str, set[str]] = {k: set() for k in by_key}   # a -> the ops that must follow a
+    edges: list[tuple[str, str]] = []   # (a, b): a must run before b; a pair may repeat
 
     def edge(a: str, b: str) -> None:
         if a != b:
-            after[a].add(b)
+            edges.append((a, b))
 
     _resource_edges(ops, extra_frees, edge)
     _per_link_edges(ops, edge)
-    order = _topological(after, lambda k: sort[k] + (k,))
+    order = _topological(list(by_key), edges, _tie_break(sort))
     if len(order) != len(by_key):  # pragma: no cover - would be a compiler bug
-        g = nx.DiGraph((a, b) for a, bs in after.items() for b in bs)
+        g = nx.DiGraph(edges)
         raise CompileError(f"internal error: operations depend on each other in a cycle: {nx.find_cycle(g)}")
     return [by_key[k] for k in order]
 
 
-def _topological(after: dict[str, set[str]], key: Callable[[str], tuple]) -> list[str]:
+def _tie_break(sort: dict[str, tuple]) -> Callable[[str], tuple]:
+    """``sort[key] + (key,)``; just ``sort[key]`` when no two keys share a value (the compiler's
+    values end in a per-host sequence number), which orders the same and builds no tuples."""
+    if len(set(sort.values())) == len(sort):
+        return sort.__getitem__
+    return lambda k: sort[k] + (k,)
+
+
+def _topological(nodes: list[str], edges: list[tuple[str, str]], key: Callable[[str], tuple]) -> list[str]:
     """Kahn's algorithm taking the smallest ready key first (what
     ``networkx.lexicographical_topological_sort`` does, without building a graph object).
 
     The phases are chosen so that the tie-break order itself nearly always respects every edge;
     then it *is* the answer (the smallest node left never waits for a larger one), and one pass
     over the edges proves it. Otherwise Kahn runs on each node's rank in that order (ints, not
-    key tuples, in the heap)."""
-    by_rank = sorted(after, key=key)
+    key tuples, in the heap). A node on a cycle is left out."""
+    by_rank = sorted(nodes, key=key)
     rank = {k: i for i, k in enumerate(by_rank)}
-    if all(rank[a] < rank[b] for a, bs in after.items() for b in bs):
+    if all(rank[a] < rank[b] for a, b in edges):
         return by_rank
     indegree = [0] * len(by_rank)
     succ: list[list[int]] = [[] for _ in by_rank]
-    for a, bs in after.items():
-        ra = rank[a]
-        for b in bs:
-            rb = rank[b]
-            succ[ra].append(rb)
-            indegree[rb] += 1
+    for a, b in edges:
+        rb = rank[b]
+        succ[rank[a]].append(rb)
+        indegree[rb] += 1
     ready = [r for r, n in enumerate(indegree) if n == 0]  # ascending: already a heap
     out = []
     while ready:
@@ -129,28 +135,48 @@ def _topological(after: dict[str, set[str]], key: Callable[[str], tuple]) -> lis
 
 def _resource_edges(ops: list[Op], extra_frees: dict[str, set], edge: Callable[[str, str], None]) -> None:
     """Edges from the resource tokens: who provides, needs, moves away or frees each name."""
-    # token -> [providers, users, movers, freers, deleting users]
-    roles: dict[tuple, tuple[list[str], list[str], list[str], list[str], list[str]]] = {}
-    get = roles.get
+    # token -> the ops that provide it, use it, move it away, free it, use it while deleting
+    providers: dict[tuple, list[str]] = {}
+    users: dict[tuple, list[str]] = {}
+    movers: dict[tuple, list[str]] = {}
+    freers: dict[tuple, list[str]] = {}
+    deleters: dict[tuple, list[str]] = {}
+
+    def note(role: dict[tuple, list[str]], tokens: tuple, key: str) -> None:
+        for t in tokens:
+            got = role.get(t)
+            if got is None:
+                role[t] = [key]
+            else:
+                got.append(key)
+
     for op in ops:
         key = op.key
         p, n, m, f = _tokens(op)
         extra = extra_frees.get(key)
         if extra:
             f = f + tuple(("L",) + t for t in extra)
-        user = 4 if isinstance(op, DeleteLink) else 1
-        for role, tokens in ((0, p), (user, n), (2, m), (3, f)):
-            for t in tokens:
-                got = get(t)
-                if got is None:
-                    got = roles[t] = ([], [], [], [], [])
-                got[role].append(key)
-    for t, (P, U, M, F, D) in roles.items():
-        if F or M:
-            _token_edges(t[0], P, U, M, F, D, edge)
-        else:  # the usual token: made once, then used (what _token_edges reduces to)
-            for a in P:
-                for b in U:
+        for t in p:  # note(providers, p, key), inline: the loop runs once per op
+            got = providers.get(t)
+            if got is None:
+                providers[t] = [key]
+            else:
+                got.append(key)
+        note(deleters if isinstance(op, DeleteLink) else users, n, key)
+        if m:
+            note(movers, m, key)
+        if f:
+            note(freers, f, key)
+    none: list[str] = []
+    special = movers.keys() | freers.keys()
+    for t in special:
+        _token_edges(t[0], providers.get(t, none), users.get(t, none), movers.get(t, none), freers.get(t, none),
+                     deleters.get(t, none), edge)
+    for t, made_by in providers.items():  # the usual token: made, then used (all _token_edges does then)
+        used_by = users.get(t)
+        if used_by and t not in special:
+            for a in made_by:
+                for b in used_by:
                     edge(a, b)
 
 
@@ -190,8 +216,16 @@ def _per_link_edges(ops: list[Op], edge: Callable[[str, str], None]) -> None:
     before routes; port before hairpin."""
     per_link: dict[tuple, dict[str, list[str]]] = {}
     for op in ops:
-        if op.kind in _LAYER3_KINDS:
-            per_link.setdefault((op.host, op.ns, getattr(op, "name", None)), {}).setdefault(op.kind, []).append(op.key)
+        kind = op.kind
+        if kind in _LAYER3_KINDS:
+            link = (op.host, op.ns, getattr(op, "name", None))
+            kinds = per_link.get(link)
+            if kinds is None:
+                per_link[link] = {kind: [op.key]}
+            elif kind in kinds:
+                kinds[kind].append(op.key)
+            else:
+                kinds[kind] = [op.key]
     for kinds in per_link.values():
         if len(kinds) == 1 and len(next(iter(kinds.values()))) == 1:
             continue  # one op alone on its link: nothing to order
