@@ -100,6 +100,23 @@ def _opt(flag: str, value) -> list[str]:
 def argv(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "") -> list[str]:
     """The command for one op as an argument vector (``sysfs`` hairpin: :func:`sysfs_argv`)."""
     p = netns_prefix
+    # layer 3 and state first: most ops of a big plan are these (one test each, not twenty)
+    if isinstance(op, AddAddress):
+        return _ip(op, p, "address", "add", op.address, "dev", op.name)
+    if isinstance(op, DelAddress):
+        return _ip(op, p, "address", "del", op.address, "dev", op.name)
+    if isinstance(op, AddNeighbor):
+        return _ip(op, p, "neigh", "add", op.address, "lladdr", op.mac, "dev", op.name, "nud", "permanent")
+    if isinstance(op, DelNeighbor):
+        return _ip(op, p, "neigh", "del", op.address, "dev", op.name)
+    if isinstance(op, AddRoute):
+        return _ip(op, p, "route", "add", op.to, *_opt("via", op.via), "dev", op.name)
+    if isinstance(op, DelRoute):
+        return _ip(op, p, "route", "del", op.to, *_opt("via", op.via), "dev", op.name)
+    if isinstance(op, SetLinkUp):
+        return _ip(op, p, "link", "set", "dev", op.name, "up")
+    if isinstance(op, SetLinkDown):
+        return _ip(op, p, "link", "set", "dev", op.name, "down")
     if isinstance(op, CreateNamespace):
         return ["ip", "netns", "add", p + op.name]
     if isinstance(op, DeleteNamespace):
@@ -148,22 +165,6 @@ def argv(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "") -> li
         if hairpin_style == "sysfs":
             return sysfs_argv(op, netns_prefix=p)
         raise ValueError(f"unknown hairpin style {hairpin_style!r}")
-    if isinstance(op, AddAddress):
-        return _ip(op, p, "address", "add", op.address, "dev", op.name)
-    if isinstance(op, DelAddress):
-        return _ip(op, p, "address", "del", op.address, "dev", op.name)
-    if isinstance(op, AddNeighbor):
-        return _ip(op, p, "neigh", "add", op.address, "lladdr", op.mac, "dev", op.name, "nud", "permanent")
-    if isinstance(op, DelNeighbor):
-        return _ip(op, p, "neigh", "del", op.address, "dev", op.name)
-    if isinstance(op, AddRoute):
-        return _ip(op, p, "route", "add", op.to, *_opt("via", op.via), "dev", op.name)
-    if isinstance(op, DelRoute):
-        return _ip(op, p, "route", "del", op.to, *_opt("via", op.via), "dev", op.name)
-    if isinstance(op, SetLinkUp):
-        return _ip(op, p, "link", "set", "dev", op.name, "up")
-    if isinstance(op, SetLinkDown):
-        return _ip(op, p, "link", "set", "dev", op.name, "down")
     raise TypeError(f"no iproute2 form for {op.kind}")
 
 
