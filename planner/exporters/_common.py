@@ -87,12 +87,16 @@ def slug(text: str, fallback: str = "mvplan") -> str:
 def external_notes(design: Design, host: str | None = None) -> list[str]:
     """What the design expects of gear outside the hosts (no exporter configures it)."""
     notes = []
+    cabled: dict[str, list[str]] = {}  # link -> ids of the interfaces cabled to it, in design order
+    if any(p.hairpin for sw in design.switches for p in sw.ports):
+        for i in design.interfaces:
+            if i.link and (host is None or i.host in (host, None)):
+                cabled.setdefault(str(i.link), []).append(i.id)
     for sw in design.switches:
         for p in sw.ports:
             if not p.hairpin:
                 continue
-            users = [i.id for i in design.interfaces if i.link == f"switch:{sw.name}/{p.name}"
-                     and (host is None or i.host in (host, None))]
+            users = cabled.get(f"switch:{sw.name}/{p.name}", [])
             if host is not None and not any(u.startswith(f"{host}/") for u in users):
                 continue
             notes.append(f"switch {sw.name} port {p.name} must reflect frames back out the port they came in on "
