@@ -10,7 +10,8 @@ Side by side, in fresh namespaces, alternating, several rounds (median reported)
 * ``no-op``       - the same apply again (nothing to do), with and without the state stamp;
 * ``naive``       - (``--naive``) a per-call pyroute2 ``IPRoute`` loop, for reference.
 
-Targets: apply <= 1.3x ip -batch; no-op re-apply < 10% of the first apply.
+Targets: apply <= 1.3x ip -batch (1,000 children), <= 1.2x at 5,000 children and more (the speed
+issue's row: ``--children 5000``); no-op re-apply < 10% of the first apply.
 The design is checked once before the timed runs (``rules.check_refusals``: the rules that can
 find an error, the gate ``plan``/``export``/``apply`` use); the timed applies pass ``check=False``
 so the figures are about applying, not about the rules engine. (The full ``rules.check`` predicts
@@ -166,7 +167,9 @@ def main() -> int:
     print("\nbreakdown of a first apply (median): " + ", ".join(
         f"{k} {med(p.get(k, 0.0) for p in parts) * 1000:.0f} ms" for k in ("read", "compile", "execute", "verify")))
     ratio = ap_t / ip_t
-    print(f"\napply / ip -batch            = {ratio:.2f}x  (target <= 1.30x)  {'OK' if ratio <= 1.3 else 'MISSED'}")
+    target = 1.2 if args.children >= 5000 else 1.3
+    print(f"\napply / ip -batch            = {ratio:.2f}x  (target <= {target:.2f}x)  "
+          f"{'OK' if ratio <= target else 'MISSED'}")
     print(f"execute only / ip -batch     = {ex_t / ip_t:.2f}x")
     noop_verdict = "OK" if no_t / ap_t < 0.10 else "MISSED"
     print(f"no-op re-apply / first apply = {no_t / ap_t:.1%}  (target < 10%)  {noop_verdict}")
@@ -174,7 +177,7 @@ def main() -> int:
     if args.naive:
         nv = time_naive(args.children, design)
         print(f"naive pyroute2 loop          = {nv:.3f} s = {nv / ip_t:.2f}x ip -batch")
-    return 0 if ratio <= 1.3 and no_t / ap_t < 0.10 else 1
+    return 0 if ratio <= target and no_t / ap_t < 0.10 else 1
 
 
 if __name__ == "__main__":
