@@ -59,7 +59,7 @@ from planner.core.ops import (
     UnsetBridgePort,
 )
 
-from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_notes
+from ._common import GENERATOR, ExportResult, comment_text, comment_texts, external_notes, plan_notes
 
 __all__ = ["argv", "shell_line", "sysfs_argv", "render", "export_iproute2", "HAIRPIN_STYLES", "SELF_NETNS"]
 
@@ -320,12 +320,13 @@ def render(ops: Iterable[Op], *, design_name: str, host: str, hairpin_style: str
     if not ops:
         body += ["", "# nothing to do: the host already matches the design", ":"]
     batch_lines = [_batch_line(op, netns_prefix) for op in ops] if batch else [None] * len(ops)
+    comments = ["# " + c for c in comment_texts([op.describe() for op in ops])]
     k = 0
     while k < len(ops):
         op = ops[k]
         bl = batch_lines[k]
         if bl is None:
-            body += ["", f"# {comment_text(op.describe())}", _checked_shell_line(op, hairpin_style, netns_prefix)]
+            body += ["", comments[k], _checked_shell_line(op, hairpin_style, netns_prefix)]
             k += 1
             continue
         ns = bl[0]
@@ -334,7 +335,7 @@ def render(ops: Iterable[Op], *, design_name: str, host: str, hairpin_style: str
             nxt = batch_lines[k]
             if nxt is None or nxt[0] != ns:
                 break
-            block += [f"# {comment_text(ops[k].describe())}", nxt[1]]
+            block += [comments[k], nxt[1]]
             k += 1
         opener = f"ip -n {shlex.quote(ns)} -batch - <<'MVPLAN_BATCH'" if ns else "ip -batch - <<'MVPLAN_BATCH'"
         body += ["", opener, *block, "MVPLAN_BATCH"]
