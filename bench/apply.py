@@ -10,9 +10,12 @@ Side by side, in fresh namespaces, alternating, several rounds (median reported)
 * ``no-op``       - the same apply again (nothing to do), with and without the state stamp;
 * ``naive``       - (``--naive``) a per-call pyroute2 ``IPRoute`` loop, for reference.
 
-Targets: apply <= 1.3x ip -batch; no-op re-apply < 10% of the first apply.
-The design is checked once (``rules.check``) before the timed runs; the timed applies pass
-``check=False`` so the figures are about applying, not about the rules engine.
+Targets: apply <= 1.3x ip -batch (1,000 children), <= 1.2x at 5,000 children and more (the speed
+issue's row: ``--children 5000``); no-op re-apply < 10% of the first apply.
+The design is checked once before the timed runs (``rules.check_refusals``: the rules that can
+find an error, the gate ``plan``/``export``/``apply`` use); the timed applies pass ``check=False``
+so the figures are about applying, not about the rules engine. (The full ``rules.check`` predicts
+reachability: each child here is alone in its /24, so 5,000 children are 5,000 classes.)
 
 Run as root: ``python bench/apply.py [--children 1000] [--rounds 5] [--naive]``.
 """
@@ -132,12 +135,12 @@ def main() -> int:
         print("bench/apply.py: needs root (network namespaces)", file=sys.stderr)
         return 2
     design = design_from_dict(design_doc(args.children))
-    from planner.core.rules import check
+    from planner.core.rules import check_refusals
 
     t = time.perf_counter()
-    errors = [f for f in check(design) if f.severity == "error"]
-    print(f"design: {args.children} macvlan children on eth0; rules.check once: {time.perf_counter() - t:.2f}s, "
-          f"{len(errors)} error(s)")
+    errors = [f for f in check_refusals(design) if f.severity == "error"]
+    print(f"design: {args.children} macvlan children on eth0; rules.check_refusals once: "
+          f"{time.perf_counter() - t:.2f}s, {len(errors)} error(s)")
     if errors:
         return 1
     text = batch_text(design)
@@ -164,7 +167,9 @@ def main() -> int:
     print("\nbreakdown of a first apply (median): " + ", ".join(
         f"{k} {med(p.get(k, 0.0) for p in parts) * 1000:.0f} ms" for k in ("read", "compile", "execute", "verify")))
     ratio = ap_t / ip_t
-    print(f"\napply / ip -batch            = {ratio:.2f}x  (target <= 1.30x)  {'OK' if ratio <= 1.3 else 'MISSED'}")
+    target = 1.2 if args.children >= 5000 else 1.3
+    print(f"\napply / ip -batch            = {ratio:.2f}x  (target <= {target:.2f}x)  "
+          f"{'OK' if ratio <= target else 'MISSED'}")
     print(f"execute only / ip -batch     = {ex_t / ip_t:.2f}x")
     noop_verdict = "OK" if no_t / ap_t < 0.10 else "MISSED"
     print(f"no-op re-apply / first apply = {no_t / ap_t:.1%}  (target < 10%)  {noop_verdict}")
@@ -172,7 +177,7 @@ def main() -> int:
     if args.naive:
         nv = time_naive(args.children, design)
         print(f"naive pyroute2 loop          = {nv:.3f} s = {nv / ip_t:.2f}x ip -batch")
-    return 0 if ratio <= 1.3 and no_t / ap_t < 0.10 else 1
+    return 0 if ratio <= target and no_t / ap_t < 0.10 else 1
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ from planner.core.compiler import Plan, compile_plan
 from planner.core.errors import CompileError
 from planner.core.model import Design, Host
 
-__all__ = ["ExportResult", "comment_text", "external_notes", "slug", "plan_notes", "final_host", "iface_of",
-           "GENERATOR"]
+__all__ = ["ExportResult", "comment_text", "comment_texts", "external_notes", "slug", "plan_notes", "final_host",
+           "iface_of", "GENERATOR"]
 
 GENERATOR = f"mvplan {__version__}"
 
@@ -78,6 +78,14 @@ def comment_text(text: str) -> str:
     return _CONTROL.sub("?", text)
 
 
+def comment_texts(texts: list[str]) -> list[str]:
+    """:func:`comment_text` of each text; one scan of them all when none needs a change (the usual
+    case: a plan's thousands of descriptions)."""
+    if _CONTROL.search("".join(texts)) is None:
+        return texts
+    return [comment_text(t) for t in texts]
+
+
 def slug(text: str, fallback: str = "mvplan") -> str:
     """A DNS-1123 label-ish slug for file and Kubernetes object names."""
     s = re.sub(r"[^a-z0-9.-]+", "-", text.lower()).strip("-.")
@@ -87,12 +95,16 @@ def slug(text: str, fallback: str = "mvplan") -> str:
 def external_notes(design: Design, host: str | None = None) -> list[str]:
     """What the design expects of gear outside the hosts (no exporter configures it)."""
     notes = []
+    cabled: dict[str, list[str]] = {}  # link -> ids of the interfaces cabled to it, in design order
+    if any(p.hairpin for sw in design.switches for p in sw.ports):
+        for i in design.interfaces:
+            if i.link and (host is None or i.host in (host, None)):
+                cabled.setdefault(str(i.link), []).append(i.id)
     for sw in design.switches:
         for p in sw.ports:
             if not p.hairpin:
                 continue
-            users = [i.id for i in design.interfaces if i.link == f"switch:{sw.name}/{p.name}"
-                     and (host is None or i.host in (host, None))]
+            users = cabled.get(f"switch:{sw.name}/{p.name}", [])
             if host is not None and not any(u.startswith(f"{host}/") for u in users):
                 continue
             notes.append(f"switch {sw.name} port {p.name} must reflect frames back out the port they came in on "

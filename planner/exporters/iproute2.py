@@ -26,6 +26,7 @@ call); :func:`shell_line` the quoted line.
 from __future__ import annotations
 
 import functools
+import re
 import shlex
 from collections.abc import Iterable
 
@@ -59,7 +60,7 @@ from planner.core.ops import (
     UnsetBridgePort,
 )
 
-from ._common import GENERATOR, ExportResult, comment_text, external_notes, plan_notes
+from ._common import GENERATOR, ExportResult, comment_text, comment_texts, external_notes, plan_notes
 
 __all__ = ["argv", "shell_line", "sysfs_argv", "render", "export_iproute2", "HAIRPIN_STYLES", "SELF_NETNS"]
 
@@ -100,6 +101,23 @@ def _opt(flag: str, value) -> list[str]:
 def argv(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "") -> list[str]:
     """The command for one op as an argument vector (``sysfs`` hairpin: :func:`sysfs_argv`)."""
     p = netns_prefix
+    # layer 3 and state first: most ops of a big plan are these (one test each, not twenty)
+    if isinstance(op, AddAddress):
+        return _ip(op, p, "address", "add", op.address, "dev", op.name)
+    if isinstance(op, DelAddress):
+        return _ip(op, p, "address", "del", op.address, "dev", op.name)
+    if isinstance(op, AddNeighbor):
+        return _ip(op, p, "neigh", "add", op.address, "lladdr", op.mac, "dev", op.name, "nud", "permanent")
+    if isinstance(op, DelNeighbor):
+        return _ip(op, p, "neigh", "del", op.address, "dev", op.name)
+    if isinstance(op, AddRoute):
+        return _ip(op, p, "route", "add", op.to, *_opt("via", op.via), "dev", op.name)
+    if isinstance(op, DelRoute):
+        return _ip(op, p, "route", "del", op.to, *_opt("via", op.via), "dev", op.name)
+    if isinstance(op, SetLinkUp):
+        return _ip(op, p, "link", "set", "dev", op.name, "up")
+    if isinstance(op, SetLinkDown):
+        return _ip(op, p, "link", "set", "dev", op.name, "down")
     if isinstance(op, CreateNamespace):
         return ["ip", "netns", "add", p + op.name]
     if isinstance(op, DeleteNamespace):
@@ -148,22 +166,6 @@ def argv(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "") -> li
         if hairpin_style == "sysfs":
             return sysfs_argv(op, netns_prefix=p)
         raise ValueError(f"unknown hairpin style {hairpin_style!r}")
-    if isinstance(op, AddAddress):
-        return _ip(op, p, "address", "add", op.address, "dev", op.name)
-    if isinstance(op, DelAddress):
-        return _ip(op, p, "address", "del", op.address, "dev", op.name)
-    if isinstance(op, AddNeighbor):
-        return _ip(op, p, "neigh", "add", op.address, "lladdr", op.mac, "dev", op.name, "nud", "permanent")
-    if isinstance(op, DelNeighbor):
-        return _ip(op, p, "neigh", "del", op.address, "dev", op.name)
-    if isinstance(op, AddRoute):
-        return _ip(op, p, "route", "add", op.to, *_opt("via", op.via), "dev", op.name)
-    if isinstance(op, DelRoute):
-        return _ip(op, p, "route", "del", op.to, *_opt("via", op.via), "dev", op.name)
-    if isinstance(op, SetLinkUp):
-        return _ip(op, p, "link", "set", "dev", op.name, "up")
-    if isinstance(op, SetLinkDown):
-        return _ip(op, p, "link", "set", "dev", op.name, "down")
     if isinstance(op, SetForwarding):
         v = "1" if op.on else "0"
         # -e: a namespace without IPv6 has no net.ipv6 keys, which is not an error here
@@ -176,9 +178,36 @@ def shell_line(op: Op, *, hairpin_style: str = "bridge", netns_prefix: str = "")
     """One quoted shell command line for ``op``."""
     if hairpin_style not in HAIRPIN_STYLES + ("ip",):
         raise ValueError(f"hairpin_style must be one of {', '.join(HAIRPIN_STYLES)}, not {hairpin_style!r}")
+    return _checked_shell_line(op, hairpin_style, netns_prefix)
+
+
+def _checked_shell_line(op: Op, hairpin_style: str, netns_prefix: str) -> str:
+    """:func:`shell_line` once ``hairpin_style`` is known to be valid (a script checks it once)."""
     if isinstance(op, SetHairpin) and hairpin_style == "sysfs":
-        return " ".join(_q(a) for a in sysfs_argv(op, netns_prefix=netns_prefix))
-    return " ".join(_q(a) for a in argv(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix))
+        return _shell_words(sysfs_argv(op, netns_prefix=netns_prefix))
+    return _shell_words(argv(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix))
+
+
+#: what :func:`shlex.quote` leaves bare, plus the space that joins the words
+_SHELL_SAFE_LINE = re.compile(r"[^\w@%+=:,./ -]", re.ASCII)
+
+
+def _plain_line(words: list[str], unsafe: re.Pattern) -> str | None:
+    """The words joined by spaces when none needs quoting (none is empty, none holds a space or a
+    character ``unsafe`` finds): one scan of the line instead of one quoting call per word."""
+    try:
+        line = " ".join(words)
+    except TypeError:  # a word that is not a str: the careful path converts it
+        return None
+    if "" in words or line.count(" ") != len(words) - 1 or unsafe.search(line):
+        return None
+    return line
+
+
+def _shell_words(words: list[str]) -> str:
+    """The words quoted for sh and joined: each word exactly as :func:`shlex.quote` quotes it."""
+    line = _plain_line(words, _SHELL_SAFE_LINE)
+    return line if line is not None else " ".join(_q(a) for a in words)
 
 
 #: writes "$1" into "$2" through a sysfs mounted by this very process, in a mount namespace of its
@@ -213,6 +242,10 @@ def _batch_token(arg: str) -> str | None:
     return None
 
 
+#: a character that makes :func:`_batch_token` quote a word or refuse it ("$" for ``SELF_NETNS``)
+_BATCH_UNSAFE_LINE = re.compile("[\t'\"\\\\#\n\r$]")
+
+
 def _batch_line(op: Op, prefix: str) -> tuple[str, str] | None:
     """(namespace, batch line) when ``op`` can go in an ``ip -batch`` block, else None."""
     if isinstance(op, SetHairpin):
@@ -227,6 +260,9 @@ def _batch_line(op: Op, prefix: str) -> tuple[str, str] | None:
         ns, rest = rest[1], rest[2:]
     if rest[:2] == ["netns", "exec"]:
         return None
+    line = _plain_line(rest, _BATCH_UNSAFE_LINE)
+    if line is not None:
+        return ns, line
     toks = [_batch_token(a) for a in rest]
     words = [t for t in toks if t is not None]
     if len(words) != len(toks):
@@ -289,22 +325,23 @@ def render(ops: Iterable[Op], *, design_name: str, host: str, hairpin_style: str
     body: list[str] = []
     if not ops:
         body += ["", "# nothing to do: the host already matches the design", ":"]
+    batch_lines = [_batch_line(op, netns_prefix) for op in ops] if batch else [None] * len(ops)
+    comments = ["# " + c for c in comment_texts([op.describe() for op in ops])]
     k = 0
     while k < len(ops):
         op = ops[k]
-        bl = _batch_line(op, netns_prefix) if batch else None
+        bl = batch_lines[k]
         if bl is None:
-            body += ["", f"# {comment_text(op.describe())}",
-                     shell_line(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix)]
+            body += ["", comments[k], _checked_shell_line(op, hairpin_style, netns_prefix)]
             k += 1
             continue
         ns = bl[0]
         block: list[str] = []
         while k < len(ops):
-            nxt = _batch_line(ops[k], netns_prefix)
+            nxt = batch_lines[k]
             if nxt is None or nxt[0] != ns:
                 break
-            block += [f"# {comment_text(ops[k].describe())}", nxt[1]]
+            block += [comments[k], nxt[1]]
             k += 1
         opener = f"ip -n {shlex.quote(ns)} -batch - <<'MVPLAN_BATCH'" if ns else "ip -batch - <<'MVPLAN_BATCH'"
         body += ["", opener, *block, "MVPLAN_BATCH"]

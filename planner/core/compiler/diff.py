@@ -83,14 +83,12 @@ class _Emitter:
         self.ops: list[Op] = []
         self.sort: dict[str, tuple] = {}
         self.frees: dict[str, set] = {}
-        self.seq = 0
 
     def add(self, op: Op, index: int) -> None:
-        if op.key in self.sort:
-            return
-        self.seq += 1
-        self.sort[op.key] = (self.host_index, op.phase, index, self.seq)
-        self.ops.append(op)
+        key = op.key
+        if key not in self.sort:
+            self.ops.append(op)  # the last of the tie-break key: generation order
+            self.sort[key] = (self.host_index, op.phase, index, len(self.ops))
 
 
 @without_gc_pauses

@@ -35,118 +35,152 @@ from ..ops import (
 __all__ = ["order_ops"]
 
 
-def _tokens(op: Op) -> tuple[set, set, set, set]:
-    """(provides, needs, consumes-by-move, frees) resource tokens of an op."""
-    def L(ns: str, name: str) -> tuple:  # noqa: N802 - a link token, as the docs write it
-        return ("L", op.host, ns, name)
+_NONE: tuple = ()
 
-    def N(ns: str) -> set:  # noqa: N802 - a namespace token
-        return {("N", op.host, ns)} if ns else set()
 
-    provides: set = set()
-    needs: set = set(N(op.ns))
-    moves: set = set()
-    frees: set = set()
+def _tokens(op: Op) -> tuple[tuple, tuple, tuple, tuple]:
+    """(provides, needs, consumes-by-move, frees) resource tokens of an op: ``("L", host, ns,
+    name)`` a link, ``("N", host, ns)`` a namespace (none for the host's own), ``("MTU", host,
+    ns, name)`` a link's MTU. A token may repeat (the edges it makes are a set)."""
+    host, ns = op.host, op.ns
+    here = (("N", host, ns),) if ns else _NONE
     if isinstance(op, CreateNamespace):
-        provides.add(("N", op.host, op.name))
-    elif isinstance(op, DeleteNamespace):
-        frees.add(("N", op.host, op.name))
-    elif isinstance(op, CreateBridge):
-        provides.add(L(op.ns, op.name))
-    elif isinstance(op, CreateVeth):
-        provides |= {L(op.ns, op.name), L(op.peer_ns, op.peer)}
-        needs |= N(op.peer_ns)
-    elif isinstance(op, CreateMacvlan):
-        provides.add(L(op.netns or op.ns, op.name))
+        return (("N", host, op.name),), here, _NONE, _NONE
+    if isinstance(op, DeleteNamespace):
+        return _NONE, here, _NONE, (("N", host, op.name),)
+    if isinstance(op, CreateBridge):
+        return (("L", host, ns, op.name),), here, _NONE, _NONE
+    if isinstance(op, CreateVeth):
+        there = (("N", host, op.peer_ns),) if op.peer_ns else _NONE
+        return (("L", host, ns, op.name), ("L", host, op.peer_ns, op.peer)), here + there, _NONE, _NONE
+    if isinstance(op, CreateMacvlan):
         # a new macvlan takes its lower device's MTU (and may not exceed it): the lower's MTU first
-        needs |= {L(op.ns, op.link), ("MTU", op.host, op.ns, op.link)} | N(op.netns)
-    elif isinstance(op, DeleteLink):
-        frees.add(L(op.ns, op.name))
+        into = (("N", host, op.netns),) if op.netns else _NONE
+        return ((("L", host, op.netns or ns, op.name),),
+                here + (("L", host, ns, op.link), ("MTU", host, ns, op.link)) + into, _NONE, _NONE)
+    if isinstance(op, DeleteLink):
+        needs = here
         if isinstance(op.recreate, CreateMacvlan):
-            needs.add(L(op.recreate.ns, op.recreate.link))
-    elif isinstance(op, MoveToNamespace):
-        moves.add(L(op.ns, op.name))
-        provides.add(L(op.target_ns, op.new_name))
-        needs |= N(op.target_ns)
-    elif isinstance(op, SetForwarding):
-        pass  # a namespace setting: it needs the namespace only
-    else:
-        needs.add(L(op.ns, getattr(op, "name", "")))  # every other op acts on one named link
-        if isinstance(op, SetMtu):
-            provides.add(("MTU", op.host, op.ns, op.name))
-        if isinstance(op, (SetBridgePort, UnsetBridgePort)):
-            needs.add(L(op.ns, op.master))
-        if isinstance(op, SetHairpin):
-            needs.add(L(op.ns, op.bridge))
-    return provides, needs, moves, frees
+            needs += (("L", host, op.recreate.ns, op.recreate.link),)
+        return _NONE, needs, _NONE, (("L", host, ns, op.name),)
+    if isinstance(op, MoveToNamespace):
+        target = (("N", host, op.target_ns),) if op.target_ns else _NONE
+        return (("L", host, op.target_ns, op.new_name),), here + target, (("L", host, ns, op.name),), _NONE
+    if isinstance(op, SetForwarding):
+        return _NONE, here, _NONE, _NONE  # a namespace setting: it needs the namespace only
+    # every other op acts on one named link
+    needs = here + (("L", host, ns, getattr(op, "name", "")),)
+    provides = _NONE
+    if isinstance(op, SetMtu):
+        provides = (("MTU", host, ns, op.name),)
+    elif isinstance(op, (SetBridgePort, UnsetBridgePort)):
+        needs += (("L", host, ns, op.master),)
+    elif isinstance(op, SetHairpin):
+        needs += (("L", host, ns, op.bridge),)
+    return provides, needs, _NONE, _NONE
 
 
 def order_ops(ops: list[Op], sort: dict[str, tuple], extra_frees: dict[str, set]) -> list[Op]:
     """The ops in dependency order, ties broken by ``sort[key] + (key,)`` (smallest first)."""
     by_key = {op.key: op for op in ops}
-    after: dict[str, set[str]] = {k: set() for k in by_key}   # a -> the ops that must follow a
+    edges: list[tuple[str, str]] = []   # (a, b): a must run before b; a pair may repeat
 
     def edge(a: str, b: str) -> None:
         if a != b:
-            after[a].add(b)
+            edges.append((a, b))
 
     _resource_edges(ops, extra_frees, edge)
     _per_link_edges(ops, edge)
-    order = _topological(after, lambda k: sort[k] + (k,))
+    order = _topological(list(by_key), edges, _tie_break(sort))
     if len(order) != len(by_key):  # pragma: no cover - would be a compiler bug
-        g = nx.DiGraph((a, b) for a, bs in after.items() for b in bs)
+        g = nx.DiGraph(edges)
         raise CompileError(f"internal error: operations depend on each other in a cycle: {nx.find_cycle(g)}")
     return [by_key[k] for k in order]
 
 
-def _topological(after: dict[str, set[str]], key: Callable[[str], tuple]) -> list[str]:
+def _tie_break(sort: dict[str, tuple]) -> Callable[[str], tuple]:
+    """``sort[key] + (key,)``; just ``sort[key]`` when no two keys share a value (the compiler's
+    values end in a per-host sequence number), which orders the same and builds no tuples."""
+    if len(set(sort.values())) == len(sort):
+        return sort.__getitem__
+    return lambda k: sort[k] + (k,)
+
+
+def _topological(nodes: list[str], edges: list[tuple[str, str]], key: Callable[[str], tuple]) -> list[str]:
     """Kahn's algorithm taking the smallest ready key first (what
-    ``networkx.lexicographical_topological_sort`` does, without building a graph object)."""
-    indegree = dict.fromkeys(after, 0)
-    for bs in after.values():
-        for b in bs:
-            indegree[b] += 1
-    ready = [(key(k), k) for k, n in indegree.items() if n == 0]
-    heapq.heapify(ready)
+    ``networkx.lexicographical_topological_sort`` does, without building a graph object).
+
+    The phases are chosen so that the tie-break order itself nearly always respects every edge;
+    then it *is* the answer (the smallest node left never waits for a larger one), and one pass
+    over the edges proves it. Otherwise Kahn runs on each node's rank in that order (ints, not
+    key tuples, in the heap). A node on a cycle is left out."""
+    by_rank = sorted(nodes, key=key)
+    rank = {k: i for i, k in enumerate(by_rank)}
+    if all(rank[a] < rank[b] for a, b in edges):
+        return by_rank
+    indegree = [0] * len(by_rank)
+    succ: list[list[int]] = [[] for _ in by_rank]
+    for a, b in edges:
+        rb = rank[b]
+        succ[rank[a]].append(rb)
+        indegree[rb] += 1
+    ready = [r for r, n in enumerate(indegree) if n == 0]  # ascending: already a heap
     out = []
     while ready:
-        _, k = heapq.heappop(ready)
-        out.append(k)
-        for b in after[k]:
-            indegree[b] -= 1
-            if indegree[b] == 0:
-                heapq.heappush(ready, (key(b), b))
+        r = heapq.heappop(ready)
+        out.append(by_rank[r])
+        for rb in succ[r]:
+            indegree[rb] -= 1
+            if indegree[rb] == 0:
+                heapq.heappush(ready, rb)
     return out
 
 
 def _resource_edges(ops: list[Op], extra_frees: dict[str, set], edge: Callable[[str, str], None]) -> None:
     """Edges from the resource tokens: who provides, needs, moves away or frees each name."""
-    # token -> [providers, users, movers, freers, deleting users]
-    roles: dict[tuple, tuple[list[str], list[str], list[str], list[str], list[str]]] = {}
+    # token -> the ops that provide it, use it, move it away, free it, use it while deleting
+    providers: dict[tuple, list[str]] = {}
+    users: dict[tuple, list[str]] = {}
+    movers: dict[tuple, list[str]] = {}
+    freers: dict[tuple, list[str]] = {}
+    deleters: dict[tuple, list[str]] = {}
 
-    def of(t: tuple) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
-        got = roles.get(t)
-        if got is None:
-            got = roles[t] = ([], [], [], [], [])
-        return got
+    def note(role: dict[tuple, list[str]], tokens: tuple, key: str) -> None:
+        for t in tokens:
+            got = role.get(t)
+            if got is None:
+                role[t] = [key]
+            else:
+                got.append(key)
 
     for op in ops:
         key = op.key
         p, n, m, f = _tokens(op)
         extra = extra_frees.get(key)
         if extra:
-            f = f | {("L",) + t for t in extra}
-        for t in p:
-            of(t)[0].append(key)
-        user = 4 if isinstance(op, DeleteLink) else 1
-        for t in n:
-            of(t)[user].append(key)
-        for t in m:
-            of(t)[2].append(key)
-        for t in f:
-            of(t)[3].append(key)
-    for t, (P, U, M, F, D) in roles.items():
-        _token_edges(t[0], P, U, M, F, D, edge)
+            f = f + tuple(("L",) + t for t in extra)
+        for t in p:  # note(providers, p, key), inline: the loop runs once per op
+            got = providers.get(t)
+            if got is None:
+                providers[t] = [key]
+            else:
+                got.append(key)
+        note(deleters if isinstance(op, DeleteLink) else users, n, key)
+        if m:
+            note(movers, m, key)
+        if f:
+            note(freers, f, key)
+    none: list[str] = []
+    special = movers.keys() | freers.keys()
+    for t in special:
+        _token_edges(t[0], providers.get(t, none), users.get(t, none), movers.get(t, none), freers.get(t, none),
+                     deleters.get(t, none), edge)
+    for t, made_by in providers.items():  # the usual token: made, then used (all _token_edges does then)
+        used_by = users.get(t)
+        if used_by and t not in special:
+            for a in made_by:
+                for b in used_by:
+                    edge(a, b)
 
 
 def _token_edges(kind: str, P: list[str], U: list[str], M: list[str], F: list[str], D: list[str],  # noqa: N803
@@ -185,8 +219,16 @@ def _per_link_edges(ops: list[Op], edge: Callable[[str, str], None]) -> None:
     before routes; port before hairpin."""
     per_link: dict[tuple, dict[str, list[str]]] = {}
     for op in ops:
-        if op.kind in _LAYER3_KINDS:
-            per_link.setdefault((op.host, op.ns, getattr(op, "name", None)), {}).setdefault(op.kind, []).append(op.key)
+        kind = op.kind
+        if kind in _LAYER3_KINDS:
+            link = (op.host, op.ns, getattr(op, "name", None))
+            kinds = per_link.get(link)
+            if kinds is None:
+                per_link[link] = {kind: [op.key]}
+            elif kind in kinds:
+                kinds[kind].append(op.key)
+            else:
+                kinds[kind] = [op.key]
     for kinds in per_link.values():
         if len(kinds) == 1 and len(next(iter(kinds.values()))) == 1:
             continue  # one op alone on its link: nothing to order

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from ..ops import (
     CREATE_LINK_OPS,
@@ -42,7 +43,15 @@ class Plan:
         return list(dict.fromkeys(op.host for op in self.ops))
 
     def for_host(self, host: str) -> Plan:
-        return replace(self, ops=tuple(op for op in self.ops if op.host == host))
+        return replace(self, ops=self._ops_by_host.get(host, ()))
+
+    @cached_property
+    def _ops_by_host(self) -> dict[str, tuple[Op, ...]]:
+        """Each host's ops in plan order, grouped once: an exporter asks for every host in turn."""
+        groups: dict[str, list[Op]] = {}
+        for op in self.ops:
+            groups.setdefault(op.host, []).append(op)
+        return {host: tuple(ops) for host, ops in groups.items()}
 
     def summary(self) -> dict[str, int]:
         """How many ops of each kind, in order of first appearance."""

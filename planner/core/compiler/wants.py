@@ -9,7 +9,7 @@ looks like after apply; :func:`assumed_state` what a plan without live state sta
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ..ids import iface_id, is_bridge_uplink, parse_bridge_uplink
 from ..livestate import LiveAddress, LiveHost, LiveLink, LiveNamespace, LiveNeighbor, LiveRoute, LiveState
@@ -166,19 +166,21 @@ class _WantBuilder:
         decl = self.decls[(i.namespace, i.name)]
         mac = i.mac if (i.mode != "passthru" or decl.mac_explicit) else None
         mtu = i.mtu if decl.mtu_explicit else None
+        alias = self.alias(i.id)
+        lower = _name_of(self.design, i.lower)
         self.want(Want(i.id, n, host, i.namespace, i.name, LiveLink(
-            name=i.name, kind=i.kind, mode=i.mode, mac=mac, mtu=mtu, state=i.state, alias=self.alias(i.id),
-            link=_name_of(self.design, i.lower), link_ns="",
+            name=i.name, kind=i.kind, mode=i.mode, mac=mac, mtu=mtu, state=i.state, alias=alias,
+            link=lower, link_ns="",
             # a list on another mode is what the kernel refuses (MV103): the plan says it, the kernel decides
             source_macs=tuple(i.source_macs) if (i.mode == "source" or i.source_macs) else None,
             nopromisc=i.nopromisc),
             creator=i.id, iface=i, owned=True))
-        link = _name_of(self.design, i.declared_lower) or _name_of(self.design, i.lower)
+        link = _name_of(self.design, i.declared_lower) or lower
         tmp = temp_name(i.id) if i.namespace else i.name
         recipe: list[Op] = [
             CreateMacvlan(subject=i.id, host=host, link_kind=i.kind, name=tmp, link=str(link), mode=str(i.mode),
                           mac=mac, mtu=mtu, nopromisc=i.nopromisc),
-            SetAlias(subject=i.id, host=host, name=tmp, alias=self.alias(i.id)),
+            SetAlias(subject=i.id, host=host, name=tmp, alias=alias),
         ]
         if i.namespace:
             recipe.append(MoveToNamespace(subject=i.id, host=host, name=tmp, target_ns=i.namespace, new_name=i.name))
@@ -188,8 +190,9 @@ class _WantBuilder:
 def as_created(w: Want, design: Design) -> LiveLink:
     """The link as its recipe leaves it: down, marked, nothing else configured."""
     e = w.expect
-    return replace(e, state="down", master=None, hairpin=None,
-                   source_macs=() if e.source_macs is not None else None)
+    # the fields as keywords, not dataclasses.replace: a third of the cost, once per created link
+    return LiveLink(**{**vars(e), "state": "down", "master": None, "hairpin": None,
+                       "source_macs": () if e.source_macs is not None else None})
 
 
 def identity_mismatch(e: LiveLink, cur: LiveLink) -> str | None:

@@ -244,8 +244,13 @@ def rule_subnet_mismatch(d: Design) -> Iterable[Finding]:
             by_lower[i.lower].add(connected(i)[0])
     for lower, subnets in by_lower.items():
         nets = sorted(subnets, key=lambda n: (int(n.network_address), n.prefixlen))
+        ends = [int(n.broadcast_address) for n in nets]
         for x in range(len(nets)):
+            # sorted by first address: once a subnet starts past the end of nets[x], so do all later
+            # ones, and none of them overlaps it (n log n, not every pair of a parent's subnets)
             for y in range(x + 1, len(nets)):
+                if int(nets[y].network_address) > ends[x]:
+                    break
                 if nets[x].overlaps(nets[y]) and nets[x] != nets[y]:
                     yield finding("MV112", [lower],
                                   f"children of {lower} use overlapping but different subnets {nets[x]} and "
