@@ -41,6 +41,31 @@ export function getAt(doc, path) {
   return cur;
 }
 
+/**
+ * A copy of `doc` for an edit that changes only the object at `path` (one of its fields): the
+ * objects and arrays on the way to it are copied, everything else is shared with `doc`. Old
+ * documents are never changed in place (they are the undo history), so sharing is safe - except
+ * for the layout's positions, which dragging updates in place: every copy gets its own position
+ * map (its entries are replaced on a move, never changed). At 10,000 children this is what keeps
+ * a field edit from copying the whole document (structuredClone: some 70 ms).
+ */
+export function cloneAlong(doc, path) {
+  const out = { ...doc };
+  if (doc.layout && typeof doc.layout === 'object') {
+    const pos = doc.layout.positions;
+    out.layout = { ...doc.layout, ...(pos && typeof pos === 'object' ? { positions: { ...pos } } : {}) };
+  }
+  let src = doc; let dst = out;
+  for (const k of parsePath(path)) {
+    const v = src[k];
+    if (v === null || typeof v !== 'object') break;
+    const copy = Array.isArray(v) ? v.slice() : { ...v };
+    dst[k] = copy;
+    src = v; dst = copy;
+  }
+  return out;
+}
+
 // -------------------------------------------------------------------- drawing elements
 const list = (x) => (Array.isArray(x) ? x : []);
 const addrText = (o) => list(o.addresses).join(', ');
