@@ -20,6 +20,7 @@ from . import applying, core
 from .bodies import in_id_range, json_body
 from .csrf import csrf_token
 from .errors import ApiError, invalid_design
+from .livedocs import LiveDocs, apply_patch
 from .store import Conflict, NotFound
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -412,7 +413,7 @@ def check():
     view = view_arg()
     inline = request.args.get("problems") == "inline"
     if bool_arg("ack"):
-        doc = document_from(body())
+        doc = _acked_document(body())
         phases.lap("parse")
         return _acked_check(doc, view, inline, phases)
     with core.gc_held():
@@ -436,18 +437,38 @@ def check():
     return resp
 
 
+def live_docs() -> LiveDocs:
+    return current_app.extensions["mvplan_live_docs"]
+
+
+def _acked_document(data: dict) -> dict:
+    """The document of an acknowledged check: ``document``, or ``base`` + ``patch`` (the changes
+    since the document of token ``base``, :mod:`planner.web.livedocs`)."""
+    if "document" in data or "base" not in data:
+        return document_from(data)
+    if "patch" not in data:
+        raise ApiError(400, "a request with 'base' needs a 'patch' (a list of operations)", "bad_request")
+    doc = apply_patch(live_docs().take(data["base"]), data["patch"])
+    if not isinstance(doc, dict):
+        raise ApiError(422, "the patched document is not a JSON object", "invalid_design",
+                       {"problems": [{"path": "", "message": "a design must be a mapping"}]})
+    return doc
+
+
 def _acked_check(doc: dict, view: str, inline: bool, phases: Phases) -> Response:
     """``/api/check?ack=1``: the answer in two JSON lines (``application/x-ndjson``). The first,
-    ``{"ack": true, ...}``, leaves as soon as the document is read - the editor shows the edit as
-    received while the check runs (about 1.5 s for 10,000 children); the second is the check
-    answer, or ``{"error": {code, message, details}, "status": N}`` for what would otherwise be an
-    error response (the status line has gone with the first line). The phases, which a header
-    can no longer carry, are the answer's ``timing``."""
+    ``{"ack": true, "doc": TOKEN}``, leaves as soon as the document is read - the editor shows
+    the edit as received while the check runs (about 1.5 s for 10,000 children), and its next
+    check may send only its changes since (``{"base": TOKEN, "patch": [...]}``); the second is
+    the check answer, or ``{"error": {code, message, details}, "status": N}`` for what would
+    otherwise be an error response (the status line has gone with the first line). The phases,
+    which a header can no longer carry, are the answer's ``timing``."""
     dumps = current_app.json.dumps
     log = current_app.logger
+    token = live_docs().put(doc)
 
     def lines():
-        yield dumps({"ack": True, "timing": dict(phases.items)}) + "\n"
+        yield dumps({"ack": True, "doc": token, "timing": dict(phases.items)}) + "\n"
         with core.gc_held():
             try:
                 payload = _check_answer(doc, view, inline, phases)

@@ -629,7 +629,11 @@ function add(kind) {
 // it (?ack=1: a first JSON line, long before the findings of a big design): from the edit to
 // that line is the edit's round trip (S.timings.edit); the findings and matrix on screen say
 // they are being updated until the answer for the current document is drawn.
-const live = { busy: false, want: false, shownBody: null, shownState: null, waiters: [] };
+// After the first check only the changes go out: the server keeps the document it acknowledged
+// (token `base`, standing for `baseDoc`) and the editor sends {base, patch} (planner/web/livedocs.py).
+const live = { busy: false, want: false, shownDoc: null, shownState: null, waiters: [], base: null, baseDoc: null };
+/** Past this size a patch is no cheaper than the document (a new design uploaded, a big undo). */
+const PATCH_MAX_CHARS = 200_000;
 
 /** The document as the server checks it: without the drawing's layout (positions are not checked). */
 function checkedDocument() {
@@ -638,7 +642,8 @@ function checkedDocument() {
   return out;
 }
 
-const checkBody = () => JSON.stringify({ document: checkedDocument() });
+/** Whether two checked documents are the same design (a layout change only, an undo back). */
+const sameDesign = (a, b) => !!a && !!b && M.patchOps(a, b).length === 0;
 
 function scheduleCheck() {
   live.want = true;
@@ -689,17 +694,17 @@ function checkSettled() {
   return new Promise((resolve) => live.waiters.push(resolve));
 }
 
-/** A request body the server already answered, and that answer is on screen: nothing to send. */
-const checkIsCurrent = (body) => body === live.shownBody && live.shownState !== 'error';
+/** A document the server already answered, and that answer is on screen: nothing to send. */
+const checkIsCurrent = (doc) => live.shownState !== 'error' && sameDesign(live.shownDoc, doc);
 
 async function pumpCheck() {
   live.busy = true;
   try {
     while (live.want) {
       live.want = false;
-      const body = checkBody();
+      const doc = checkedDocument();
       const t = { rev: S.rev, edit: S.timings.editAt, sent: performance.now() };
-      if (checkIsCurrent(body)) { // e.g. back to the document on screen: the server has it
+      if (checkIsCurrent(doc)) { // e.g. back to the document on screen: the server has it
         document.body.dataset.check = live.shownState;
         acknowledged(t.rev);
         showCheckState(live.shownState === 'error' ? 'error' : '');
@@ -710,12 +715,12 @@ async function pumpCheck() {
       document.body.dataset.check = 'pending';
       let res = null; let err = null;
       try {
-        res = await acknowledgedCheck(body, t);
+        res = await acknowledgedCheck(doc, t);
       } catch (e) { err = e; }
       t.parsed = performance.now();
-      if (live.want && checkBody() === body) live.want = false; // asked again for this same document: this is its answer
+      if (live.want && sameDesign(checkedDocument(), doc)) live.want = false; // asked again for this same document: this is its answer
       if (live.want) continue; // outdated on arrival: the request for the latest edit goes out now
-      showCheck(res, err, body, t);
+      showCheck(res, err, doc, t);
     }
   } finally {
     live.busy = false;
@@ -723,13 +728,34 @@ async function pumpCheck() {
   }
 }
 
+const CHECK_URL = '/api/check?problems=inline&view=editor&ack=1';
+
+/** Send the check of `doc`: its changes since the document the server has, else all of it. */
+async function sendCheck(doc) {
+  const base = live.base; const baseDoc = live.baseDoc;
+  live.base = null; live.baseDoc = null; // a token serves once
+  if (base) {
+    const ops = M.patchOps(baseDoc, doc);
+    const text = JSON.stringify({ base, patch: ops });
+    if (ops.length <= 1000 && text.length <= PATCH_MAX_CHARS) {
+      try {
+        return await api.post(CHECK_URL, new JSONText(text), { raw: true });
+      } catch (e) {
+        if (e.code !== 'unknown_base') throw e; // the server forgot it (restarted, other tabs): send it all
+      }
+    }
+  }
+  return api.post(CHECK_URL, new JSONText(JSON.stringify({ document: doc })), { raw: true });
+}
+
 /** POST the check; resolves with its answer (throws ApiError for an error line). */
-async function acknowledgedCheck(body, t) {
-  const resp = await api.post('/api/check?problems=inline&view=editor&ack=1', new JSONText(body), { raw: true });
+async function acknowledgedCheck(doc, t) {
+  const resp = await sendCheck(doc);
   const lines = jsonLines(resp);
   const first = await lines.next();
   if (!first.done && first.value.ack) {
     t.acked = performance.now();
+    if (first.value.doc) { live.base = first.value.doc; live.baseDoc = doc; }
     acknowledged(t.rev);
   }
   const second = first.done || !first.value.ack ? first : await lines.next();
@@ -750,7 +776,7 @@ function serverTiming(header) {
   return out;
 }
 
-function showCheck(res, err, body, t) {
+function showCheck(res, err, doc, t) {
   let state;
   if (err) {
     if (err.status === 422) {
@@ -776,7 +802,7 @@ function showCheck(res, err, body, t) {
   markInvalid();
   showFieldProblems($('#props'), S.problems);
   updateStatus();
-  live.shownBody = body;
+  live.shownDoc = doc;
   live.shownState = state;
   document.body.dataset.check = state;
   showCheckState(state === 'error' ? 'error' : '');
@@ -1326,9 +1352,16 @@ cy.on('tap', (e) => {
 
 // ------------------------------------------------------------------ reachability panel
 const explainCache = new Map();
+const serials = new WeakMap();
+let lastSerial = 0;
+/** A number per document state (every edit makes a new S.doc): a cache key that costs nothing to make. */
+function documentSerial(doc) {
+  if (!serials.has(doc)) serials.set(doc, ++lastSerial);
+  return serials.get(doc);
+}
 /** The verdict of one pair worded for it, every hop both ways (cached per document and what-if). */
 function explainPair(from, to) {
-  const key = `${checkBody()}|${JSON.stringify(S.whatIf)}|${from}>${to}`;
+  const key = `${documentSerial(S.doc)}|${JSON.stringify(S.whatIf)}|${from}>${to}`;
   if (!explainCache.has(key)) {
     if (explainCache.size > 500) explainCache.clear();
     const p = api.post('/api/explain', { document: checkedDocument(), from, to, hairpin: S.whatIf.hairpin, down: S.whatIf.down });

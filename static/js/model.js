@@ -66,6 +66,47 @@ export function cloneAlong(doc, path) {
   return out;
 }
 
+const isObject = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** Deep equality of JSON values (shared subtrees compare at once). */
+export function sameJSON(a, b) {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJSON(x, b[i]));
+  if (!isObject(a) || !isObject(b)) return false;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && sameJSON(a[k], b[k]));
+}
+
+/**
+ * The operations that turn JSON document `a` into `b` (planner/web/livedocs.py's patch format):
+ * `{path, value}`, `{path, delete: true}`, `{path, splice: [start, count, items]}`. An array
+ * whose length changed is spliced between its common head and tail; one of the same length is
+ * compared item by item. Subtrees shared by both (an edit copies only its path) cost nothing.
+ */
+export function patchOps(a, b, path = [], ops = []) {
+  if (a === b) return ops;
+  if (isObject(a) && isObject(b)) {
+    for (const k of Object.keys(a)) if (!Object.hasOwn(b, k)) ops.push({ path: [...path, k], delete: true });
+    for (const k of Object.keys(b)) {
+      if (!Object.hasOwn(a, k)) ops.push({ path: [...path, k], value: b[k] });
+      else patchOps(a[k], b[k], [...path, k], ops);
+    }
+    return ops;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    let head = 0;
+    while (head < a.length && head < b.length && sameJSON(a[head], b[head])) head++;
+    let tail = 0;
+    while (tail < a.length - head && tail < b.length - head && sameJSON(a[a.length - 1 - tail], b[b.length - 1 - tail])) tail++;
+    const na = a.length - head - tail; const nb = b.length - head - tail;
+    if (na === nb) for (let i = head; i < head + na; i++) patchOps(a[i], b[i], [...path, i], ops);
+    else ops.push({ path, splice: [head, na, b.slice(head, head + nb)] });
+    return ops;
+  }
+  if (a !== b && !(a === undefined && b === undefined)) ops.push({ path, value: b });
+  return ops;
+}
+
 // -------------------------------------------------------------------- drawing elements
 const list = (x) => (Array.isArray(x) ? x : []);
 const addrText = (o) => list(o.addresses).join(', ');
