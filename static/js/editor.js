@@ -416,7 +416,9 @@ function afterChange(selectId) {
   else if (S.selected && cy.getElementById(S.selected).empty()) selectElement(null);
   else setTimeout(refreshProps, 0); // after the browser has moved focus (Tab out of a field)
   updateUndoButtons();
-  afterPaint(markDirty); // serialises the document to compare it with the saved one: after the edit is on screen
+  // compares the serialised document with the saved one: once the edit is on screen and the
+  // server's acknowledgement read (at 10,000 children some 50 ms the user need not wait for)
+  whenIdle(markDirty);
   scheduleDraft();
   if (!$('#panel-whatif').hidden) renderWhatIfPanel();
   if (applyPanel && !$('#panel-apply').hidden) applyPanel.refresh();
@@ -825,6 +827,12 @@ function stampShown(t) {
     t.painted = performance.now();
     if (!S.timings.shown || S.timings.shown.rev <= t.rev) S.timings.shown = t;
   });
+}
+
+/** Run `fn` when the page has nothing else to do (within half a second). */
+function whenIdle(fn) {
+  if (window.requestIdleCallback) requestIdleCallback(() => fn(), { timeout: 500 });
+  else setTimeout(fn, 50);
 }
 
 function afterPaint(fn) {
