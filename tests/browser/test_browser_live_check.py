@@ -109,7 +109,8 @@ def test_an_edit_sends_its_check_at_once_and_edits_in_flight_coalesce(page, live
     assert page.evaluate("() => window.__checks.length") == 1
     assert page.evaluate("() => window.__checks[0].doc.hosts[0].children[0].mode") == "vepa"
     assert "MV203" not in page.eval_on_selector_all("#findings .finding", "els => els.map(e => e.dataset.code)")
-    assert page.evaluate("() => window.mvplan.timings.shown.rev") == page.evaluate("() => window.mvplan.rev")
+    # the answer on screen is stamped as the current edit's (after the next paint)
+    page.wait_for_function("() => window.mvplan.timings.shown.rev === window.mvplan.rev", timeout=5000)
 
     # moving everything (auto layout) is an undoable edit, but not one the check sees
     page.evaluate(SPY)
@@ -222,12 +223,11 @@ def test_an_edit_is_acknowledged_at_once_sends_only_its_changes_and_the_findings
     states = page.evaluate("""() => {
         window.mvplanEditor.commit('hairpin off', (doc) => { doc.switches[0].ports[0].hairpin = false; });
         return [...document.querySelectorAll('.check-state')].map((el) => [el.hidden, el.textContent,
-            el.nextElementSibling.classList.contains('stale') || !!el.parentElement.querySelector('.stale')]);
-    }""")
+            !!el.parentElement.querySelector('.stale[aria-busy="true"]')]);
+    }""")  # read in the same task as the edit: a small design's answer may come a moment later
     assert len(states) == 2
     for hidden, text, stale in states:
         assert not hidden and "Updating for your last edit" in text and "before it" in text and stale
-    assert page.get_attribute("#findings", "aria-busy") == "true"
     settle(page)
     assert page.eval_on_selector_all(".check-state", "els => els.map(e => e.hidden)") == [True, True]
     assert page.get_attribute("#findings", "aria-busy") == "false"
