@@ -323,22 +323,24 @@ function sync({ initial = false } = {}) {
         if (p && ex.isChildless()) { const q = ex.position(); if (q.x !== p.x || q.y !== p.y) ex.position({ x: p.x, y: p.y }); }
         continue;
       }
-      if (p) known.push({ ...e, position: { x: p.x, y: p.y }, scratch: { mvClasses: e.classes } });
+      // Cytoscape keeps (and later changes) the data object it is given: give it a copy, the
+      // elements of the view are reused by the next build (M.buildElements)
+      if (p) known.push({ ...e, data: { ...e.data }, position: { x: p.x, y: p.y }, scratch: { mvClasses: e.classes } });
       else if (compounds.has(e.data.id)) {
         spotOf = spotOf || compoundSpots(nodes, pos);
-        known.push({ ...e, position: spotOf(e.data.id), scratch: { mvClasses: e.classes } });
+        known.push({ ...e, data: { ...e.data }, position: spotOf(e.data.id), scratch: { mvClasses: e.classes } });
       } else unplaced.push(e);
     }
     if (known.length) added.push(...cy.add(known));
   });
   // new objects of an edit: placed next to what is already drawn, so one at a time
-  for (const e of unplaced) added.push(cy.add({ ...e, position: placeNew(e.data), scratch: { mvClasses: e.classes } }));
+  for (const e of unplaced) added.push(cy.add({ ...e, data: { ...e.data }, position: placeNew(e.data), scratch: { mvClasses: e.classes } }));
   cy.batch(() => {
     const newEdges = [];
     for (const e of edges) {
       const ex = cy.getElementById(e.data.id);
       if (ex.nonempty()) updateElement(ex, e);
-      else newEdges.push({ ...e, scratch: { mvClasses: e.classes } });
+      else newEdges.push({ ...e, data: { ...e.data }, scratch: { mvClasses: e.classes } });
     }
     if (newEdges.length) cy.add(newEdges);
   });

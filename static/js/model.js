@@ -111,6 +111,9 @@ export function patchOps(a, b, path = [], ops = []) {
 const list = (x) => (Array.isArray(x) ? x : []);
 const addrText = (o) => list(o.addresses).join(', ');
 
+/** child object -> {key, node, edge}: its elements as last built (see buildElements). */
+const childElements = new WeakMap();
+
 /**
  * Nodes and edges for Cytoscape. Node ids are the design's own ids: hosts by name, interfaces
  * `host1/eth0`, `host1/ns:web/web0`, switches `switch:sw1`, ports `switch:sw1/p1`, stations
@@ -122,6 +125,8 @@ const addrText = (o) => list(o.addresses).join(', ');
  * child hanging off a down parent (class `down-lower`) and the cables of down devices.
  */
 export function buildElements(doc, { whatIf } = {}) {
+  // children are the bulk of a big design, and an edit leaves all but a few of them the same
+  // objects (cloneAlong): their elements are reused. Callers must not change the elements.
   const nodes = [];
   const edges = [];
   const ids = new Set();
@@ -174,18 +179,30 @@ export function buildElements(doc, { whatIf } = {}) {
       return false;
     };
     list(h.children).forEach((c, k) => {
+      const hasLower = !!c.parent && (parentNames.has(c.parent) || (hostNsChildren.has(c.parent) && c.parent !== c.name));
+      const offLower = hasLower && lowerDown(c);
+      // what the child's elements depend on besides the child itself
+      const key = `${h.name}|${k}|${hasLower}|${offLower}`;
+      const hit = c && typeof c === 'object' ? childElements.get(c) : undefined;
+      if (hit && hit.key === key) {
+        if (!ids.has(hit.node.data.id)) { ids.add(hit.node.data.id); nodes.push(hit.node); }
+        if (hit.edge) pendingEdges.push(hit.edge);
+        return;
+      }
       const id = ifaceId(h.name, c.name, c.namespace || '');
       const mode = c.mode || DEFAULT_MODE;
       const type = c.type || 'macvlan';
       const ns = c.namespace ? `ns ${c.namespace}` : 'host ns';
-      const hasLower = c.parent && (parentNames.has(c.parent) || (hostNsChildren.has(c.parent) && c.parent !== c.name));
-      const offLower = hasLower && lowerDown(c);
+      const first = nodes.length; const firstEdge = pendingEdges.length;
       node({ id, kind: 'child', parent: h.name, host: h.name, name: c.name, mode, type, nsid: nsId(h.name, c.namespace || ''),
         path: `${hp}.children[${k}]`, addrs: list(c.addresses), ns: c.namespace || '', lowerName: hasLower ? c.parent : '',
         label: `${c.name} · ${mode}${type === 'macvtap' ? ' tap' : ''}\n${ns}${addrText(c) ? '\n' + addrText(c) : ''}` },
       `child mode-${mode} ${type}` + (c.state === 'down' ? ' down' : '') + (offLower ? ' down-lower' : '') + (hasLower ? '' : ' orphan'));
       if (hasLower) {
         edge(`lower:${id}`, id, ifaceId(h.name, c.parent), 'lower', { owner: id }, c.state === 'down' || offLower ? ' down' : '');
+      }
+      if (nodes.length > first && c && typeof c === 'object') {
+        childElements.set(c, { key, node: nodes[first], edge: pendingEdges.length > firstEdge ? pendingEdges[firstEdge] : null });
       }
     });
     list(h.bridges).forEach((b, k) => {
