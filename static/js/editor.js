@@ -572,7 +572,10 @@ function deleteSelection() {
   if (!data) { hint('Select something to delete'); return; }
   if (data.kind === 'group') { hint('Expand the group (click it) to delete its children one by one'); return; }
   const what = describe(data, nodeData);
-  if (commit('delete', (doc) => { M.remove(doc, data); }, { select: null })) hint(`Deleted ${what}`);
+  // deleting a child takes it out of its host's list and drops its positions, nothing else: copy
+  // that path only (other kinds change references all over the document: copy it all)
+  const copy = data.kind === 'child' && data.path ? (doc) => M.cloneAlong(doc, data.path) : structuredClone;
+  if (commit('delete', (doc) => { M.remove(doc, data); }, { select: null, copy })) hint(`Deleted ${what}`);
 }
 
 // ------------------------------------------------------------------ palette

@@ -182,7 +182,7 @@ export function buildElements(doc, { whatIf } = {}) {
       const hasLower = !!c.parent && (parentNames.has(c.parent) || (hostNsChildren.has(c.parent) && c.parent !== c.name));
       const offLower = hasLower && lowerDown(c);
       // what the child's elements depend on besides the child itself
-      const key = `${h.name}|${k}|${hasLower}|${offLower}`;
+      const key = `${hp}|${h.name}|${k}|${hasLower}|${offLower}`;
       const hit = c && typeof c === 'object' ? childElements.get(c) : undefined;
       if (hit && hit.key === key) {
         if (!ids.has(hit.node.data.id)) { ids.add(hit.node.data.id); nodes.push(hit.node); }
