@@ -124,3 +124,4 @@ def shot():
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     return _shot
+

@@ -10,9 +10,8 @@ import sys
 
 import pytest
 import yaml
+from editorpage import open_design, settle
 from test_browser_canvas import open_copy
-from test_browser_editor import settle, wait_ready
-from test_browser_live_check import create_design
 
 pytestmark = pytest.mark.browser
 
@@ -36,10 +35,7 @@ def test_children_collapse_per_parent_expand_on_click_and_search_finds_them(page
     from planner.lab.shapes import scale_design
 
     document = scale_design(children=300, parents=3)
-    design_id = create_design(page, document)
-    page.goto(f"/designs/{design_id}")
-    wait_ready(page)
-    settle(page)
+    open_design(page, document)
     groups = page.evaluate("() => window.cy.nodes('.group').map(n => n.data())")
     # one node per parent (each child has a namespace of its own), holding all 300 children
     assert len(groups) == 3 and sum(g["count"] for g in groups) == 300
@@ -97,10 +93,7 @@ def test_matrix_lists_members_and_counts_ordered_pairs_like_the_cli(page, live_s
     m = re.search(r"(\d+) endpoints, (\d+)/(\d+) ordered pairs reachable", cli)
     assert m, cli
     endpoints, reachable, pairs = (int(x) for x in m.groups())
-    design_id = create_design(page, document)
-    page.goto(f"/designs/{design_id}")
-    wait_ready(page)
-    settle(page)
+    open_design(page, document)
     page.click("#tab-matrix")
     summary = page.inner_text("#matrix .matrix-summary")
     assert f"{reachable} of {pairs} ordered pairs reachable, {pairs - reachable} blocked" in summary, summary
@@ -165,11 +158,8 @@ def test_children_sharing_a_namespace_collapse_per_namespace_group(page, live_se
                  "addresses": [f"10.9.{n}.{k + 1}/16"]} for n, ns in enumerate(("a", "b")) for k in range(12)]
     children += [{"name": f"solo{k}", "parent": "eth0", "mode": "private", "addresses": [f"10.9.5.{k + 1}/16"]}
                  for k in range(3)]
-    design_id = create_design(page, {"name": "shared namespaces", "hosts": [
+    open_design(page, {"name": "shared namespaces", "hosts": [
         {"name": "host1", "parents": [{"name": "eth0"}], "children": children}]})
-    page.goto(f"/designs/{design_id}")
-    wait_ready(page)
-    settle(page)
     assert page.evaluate("() => window.cy.nodes('.group').length") == 0  # small: not grouped until asked
     page.focus("#cy")
     page.keyboard.press("g")
@@ -197,9 +187,7 @@ def test_reused_child_elements_match_a_fresh_build_after_every_kind_of_edit(page
     document = scale_design(children=60, parents=3)
     document["hosts"].append({"name": "h2", "parents": [{"name": "eth0"}],
                               "children": [{"name": "a", "parent": "eth0"}, {"name": "b", "parent": "a"}]})
-    design_id = create_design(page, document)
-    page.goto(f"/designs/{design_id}")
-    wait_ready(page)
+    open_design(page, document, settled=False)
     mismatches = page.evaluate("""async () => {
         const M = await import('/static/js/model.js');
         let doc = structuredClone(window.mvplan.doc);

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_browser_editor import settle, wait_ready
+from editorpage import open_design, settle, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -53,18 +53,6 @@ def open_example(page, name):
     page.wait_for_url(re.compile(r"/designs/\d+$"))
     wait_ready(page)
     settle(page)
-
-
-def create_design(page, doc) -> int:
-    page.goto("/")
-    wait_ready(page)
-    return page.evaluate("""async (doc) => {
-        const tok = document.querySelector('meta[name="csrf-token"]').content;
-        const r = await fetch('/api/designs', {method: 'POST',
-            headers: {'Content-Type': 'application/json', 'X-CSRF-Token': tok},
-            body: JSON.stringify({document: doc})});
-        return (await r.json()).id;
-    }""", doc)
 
 
 def test_an_edit_sends_its_check_at_once_and_edits_in_flight_coalesce(page, live_server):
@@ -157,10 +145,7 @@ def test_findings_and_matrix_are_updated_in_place(page, live_server):
 def test_a_big_design_is_grouped_by_class_from_the_compact_answer(page, live_server):
     from planner.lab.shapes import scale_design
 
-    design_id = create_design(page, scale_design(children=120, parents=4))
-    page.goto(f"/designs/{design_id}")
-    wait_ready(page)
-    settle(page)
+    open_design(page, scale_design(children=120, parents=4))
     assert page.evaluate("() => window.mvplan.check.prediction.classes === undefined")  # the compact answer
     page.click("#tab-matrix")
     labels = page.eval_on_selector_all("#matrix th.col-head span", "els => els.map(e => e.textContent)")
@@ -187,10 +172,7 @@ def test_redrawing_the_canvas_does_not_restyle_a_hosts_children(page, live_serve
     'none' every such draw restyled the compound and all its children (style.js)."""
     from planner.lab.shapes import scale_design
 
-    design_id = create_design(page, scale_design(children=60, parents=3))
-    page.goto(f"/designs/{design_id}")
-    wait_ready(page)
-    settle(page)
+    open_design(page, scale_design(children=60, parents=3))
     restyled = page.evaluate("""async () => {
         const cy = window.cy; let n = 0;
         const count = () => { n += 1; };
@@ -215,10 +197,9 @@ def test_an_edit_is_acknowledged_at_once_sends_only_its_changes_and_the_findings
     and Reachability panels say they show the design before the edit. The findings drawn are those
     of a whole-document check of the current design, also when the server has forgotten the base."""
     page.add_init_script(f"({SPY})()")
-    design_id = create_design(page, yaml.safe_load((EXAMPLES / "vepa-hairpin.yaml").read_text()))
-    page.goto(f"/designs/{design_id}")
-    wait_ready(page)
-    settle(page)
+    document = yaml.safe_load((EXAMPLES / "vepa-hairpin.yaml").read_text())
+    document["name"] = "acknowledged edits"  # not the example's name: the index lists the example by it
+    open_design(page, document)
     page.evaluate(SPY)
     states = page.evaluate("""() => {
         window.mvplanEditor.commit('hairpin off', (doc) => { doc.switches[0].ports[0].hairpin = false; });
