@@ -668,7 +668,8 @@ const CHECK_STATE_TEXT = {
 /** Say on the Findings and Reachability panels whether they show the current document. */
 function showCheckState(state) {
   const text = CHECK_STATE_TEXT[state] || '';
-  for (const el of $$('.check-state')) { el.textContent = text; el.hidden = !text; }
+  // shown and hidden by visibility: the line keeps its place, so the matrix below never moves
+  for (const el of $$('.check-state')) { el.textContent = text; el.classList.toggle('on', !!text); }
   for (const el of [$('#findings'), $('#matrix')]) {
     el.classList.toggle('stale', !!text);
     el.setAttribute('aria-busy', text ? 'true' : 'false');

@@ -203,14 +203,15 @@ def test_an_edit_is_acknowledged_at_once_sends_only_its_changes_and_the_findings
     page.evaluate(SPY)
     states = page.evaluate("""() => {
         window.mvplanEditor.commit('hairpin off', (doc) => { doc.switches[0].ports[0].hairpin = false; });
-        return [...document.querySelectorAll('.check-state')].map((el) => [el.hidden, el.textContent,
+        return [...document.querySelectorAll('.check-state')].map((el) => [!el.classList.contains('on'), el.textContent,
             !!el.parentElement.querySelector('.stale[aria-busy="true"]')]);
     }""")  # read in the same task as the edit: a small design's answer may come a moment later
     assert len(states) == 2
     for hidden, text, stale in states:
         assert not hidden and "Updating for your last edit" in text and "before it" in text and stale
     settle(page)
-    assert page.eval_on_selector_all(".check-state", "els => els.map(e => e.hidden)") == [True, True]
+    assert page.eval_on_selector_all(".check-state", "els => els.map(e => getComputedStyle(e).visibility)") == [
+        "hidden", "hidden"]
     assert page.get_attribute("#findings", "aria-busy") == "false"
     checks = page.evaluate("() => window.__checks.map(c => ({patch: c.patch, url: c.url, size: c.body.length}))")
     assert len(checks) == 1 and checks[0]["patch"] and "ack=1" in checks[0]["url"]
