@@ -674,6 +674,12 @@ function showCheckState(state) {
     el.classList.toggle('stale', !!text);
     el.setAttribute('aria-busy', text ? 'true' : 'false');
   }
+  // the tabs too (their panels may be hidden): the count and the rings on the canvas are the
+  // previous design's until the answer comes
+  for (const tab of [$('#tab-findings'), $('#tab-matrix')]) {
+    tab.classList.toggle('updating', !!text);
+    if (text) tab.title = text; else tab.removeAttribute('title');
+  }
 }
 
 /** The server has read the document of edit `rev` (or of a later one, which includes it). */

@@ -202,11 +202,14 @@ def test_an_edit_is_acknowledged_at_once_sends_only_its_changes_and_the_findings
     open_design(page, document)
     page.evaluate(SPY)
     states = page.evaluate("""() => {
+        const $ = (sel) => document.querySelector(sel);
         window.mvplanEditor.commit('hairpin off', (doc) => { doc.switches[0].ports[0].hairpin = false; });
+        window.__tabs = ['#tab-findings', '#tab-matrix'].map((t) => $(t).classList.contains('updating'));
         return [...document.querySelectorAll('.check-state')].map((el) => [!el.classList.contains('on'), el.textContent,
             !!el.parentElement.querySelector('.stale[aria-busy="true"]')]);
     }""")  # read in the same task as the edit: a small design's answer may come a moment later
     assert len(states) == 2
+    assert page.evaluate("() => window.__tabs") == [True, True]  # the tabs say so too (their panels may be hidden)
     for hidden, text, stale in states:
         assert not hidden and "Updating for your last edit" in text and "before it" in text and stale
     settle(page)
