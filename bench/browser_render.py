@@ -8,30 +8,35 @@ example, a handful of nodes), what the user waits for:
 * first render: navigation start -> the canvas painted (Cytoscape's first draw of the whole
   design, then the browser's paint after it);
 * first check: navigation start -> the first live check's findings and matrix painted;
-* edit trip (props): the user changes a child's mode in the properties panel -> the findings
-  and matrix for the changed design are painted. Starts at the ``change`` event's timestamp
-  (taken by the bench's own listener, before the editor sees the event); ends after the first
-  paint that follows the editor writing the check answer for that edit (or a later one) into the
-  DOM (``requestAnimationFrame``, then a message, which arrives after that frame's paint).
-  So it includes everything in between: the editor's own work on the edit (document copy,
-  canvas update), serialising and sending the document, the server's validation, rules and
-  prediction, the answer's transfer and parsing, rendering the findings and matrix, layout and
-  paint. There is no debounce left to subtract: the editor sends the check at once.
-* edit trip (matrix on screen): with the Reachability tab open, the user presses Delete on a
-  selected child, then Ctrl+Z, alternately -> the grid updated and painted. Timed from the
-  ``keydown`` event in the same way; this is the case where the matrix's layout and paint are
-  on screen, not in a hidden tab.
+* edit (props): the user changes a child's mode in the properties panel -> the edit is drawn
+  on the canvas (the paint after the editor's redraw) AND the server has acknowledged it (the
+  first line of ``/api/check?ack=1``'s answer, sent as soon as the server has read the
+  document), whichever comes last. This is the edit round trip of issue 10. Starts at the
+  ``change`` event's timestamp (taken by the bench's own listener, before the editor sees the
+  event). "Painted" is the first paint after the DOM/canvas change (``requestAnimationFrame``,
+  then a message, which arrives after that frame's paint).
+* findings (props): from the same event to the findings and matrix of the changed design
+  painted: the editor's own work on the edit (document copy, canvas update), serialising and
+  sending the document, the server's validation, rules and prediction, the answer's transfer
+  and parsing, rendering the findings and matrix, layout and paint. Until then the Findings and
+  Reachability panels say that they show the design before the edit. There is no debounce to
+  subtract: the editor sends the check at once.
+* edit / findings (matrix on screen): with the Reachability tab open, the user presses Delete on
+  a selected child, then Ctrl+Z, alternately; timed from the ``keydown`` event in the same way;
+  this is the case where the matrix's layout and paint are on screen, not in a hidden tab.
 
 Each trip is the median of ``--edits`` edits (min and max are printed too), spaced ``--pause`` ms
 apart like a user's edits, so the autosave of the previous edit is not in the way. The bench
-checks that each edit really changed the findings or the matrix. Below the table, the big
-design's median trip is split into its phases (editor's ``window.mvplan.timings.shown`` and the
-server's ``Server-Timing`` header).
+checks that each edit really changed the findings or the matrix. Below the table, each big
+design's first render is split by the editor's ``mvplan:*`` performance marks, and its median
+trip into phases (the editor's ``window.mvplan.timings`` and the server's timing of the check:
+parse, validate, analyse, encode).
 
 Usage: python bench/browser_render.py [--children 975,10000] [--parents 10] [--edits 5] [--pause 1000]
 (975 children + 10 parents + 12 switch ports + 2 stations + host + switch = 1,001 nodes; the
 10,000-child design gets 103 parents, and opens with each parent's children collapsed into one
-node - issue 10's target: rendered in under 3 s, edit round trip under 300 ms)
+node - issue 10's target: rendered in under 3 s, edit round trip under 300 ms; the findings of
+an edit follow when the server's check of the whole design is done)
 """
 from __future__ import annotations
 
@@ -63,6 +68,16 @@ FINGERPRINT = ("() => document.getElementById('findings').textContent + '|' + "
                "document.getElementById('matrix').textContent")
 SHOWN_AFTER = """rev => { const s = window.mvplan.timings.shown;
   return !!(s && s.rev > rev && s.painted && ['ok', 'invalid'].includes(document.body.dataset.check)); }"""
+EDIT_SETTLED = """rev => { const e = window.mvplan.timings.edit;
+  return !!(e && e.rev > rev && e.canvas !== undefined && e.acked !== undefined); }"""
+# the first render's phases: the editor's performance marks and the page's own arrival
+BOOT_PHASES = """() => { const nav = performance.getEntriesByType('navigation')[0];
+  const out = [['page: first byte', nav.responseStart], ['page: last byte', nav.responseEnd]];
+  for (const m of performance.getEntriesByType('mark')) {
+    if (m.name.startsWith('mvplan:')) out.push([m.name, m.startTime]);
+  }
+  out.push(['canvas painted', window.mvplan.timings.drawn]);
+  return out; }"""
 
 
 def _console_errors_into(errors: list[str]):
@@ -132,10 +147,13 @@ def trip(page, act, event: str) -> dict:
     rev = page.evaluate("() => window.mvplan.rev")
     before = page.evaluate(FINGERPRINT)
     act()
+    page.wait_for_function(EDIT_SETTLED, arg=rev, timeout=120_000)
     page.wait_for_function(SHOWN_AFTER, arg=rev, timeout=120_000)
     t0 = page.evaluate(f"() => window.__benchInput[{event!r}]")
     shown = page.evaluate("() => window.mvplan.timings.shown")
-    return {"trip": shown["painted"] - t0, "input": t0, "shown": shown, "net": page.evaluate(NET, t0),
+    edit = page.evaluate("() => window.mvplan.timings.edit")
+    return {"trip": max(edit["canvas"], edit["acked"]) - t0, "findings": shown["painted"] - t0, "input": t0,
+            "edit": edit, "shown": shown, "net": page.evaluate(NET, t0),
             "changed": page.evaluate(FINGERPRINT) != before}
 
 
@@ -144,6 +162,7 @@ def measure(page, url: str, edits: int, pause_ms: int) -> dict:
     page.wait_for_selector("body[data-ready='true']", timeout=120_000)
     page.wait_for_function("() => window.mvplan.timings.drawn && window.mvplan.timings.shown", timeout=120_000)
     t = page.evaluate("() => ({...window.mvplan.timings, nodes: window.cy.nodes().length})")
+    boot = page.evaluate(BOOT_PHASES)
     page.evaluate(LISTEN)
     # children of the design (a big one opens with its children collapsed into groups: selecting
     # one draws its group's members, as a search hit or a click on the group would)
@@ -177,7 +196,7 @@ def measure(page, url: str, edits: int, pause_ms: int) -> dict:
                                  "window.cy.nodes().length")
     first_check = t["shown"]["painted"] if t["shown"]["rev"] == 0 else float("nan")
     return {"nodes": t["nodes"], "design_nodes": design_nodes, "drawn": t["drawn"], "first_check": first_check,
-            "props": props, "matrix": matrix}
+            "props": props, "matrix": matrix, "boot": boot}
 
 
 def med(trips: list[dict], key=lambda x: x["trip"]) -> float:
@@ -213,7 +232,14 @@ def phases(trips: list[dict]) -> list[tuple[str, float]]:
             return None
         return x["shown"]["answered"] - n["responseEnd"]
 
+    def edit(key):
+        return lambda x: (x["edit"][key] - x["input"]) if x["edit"].get(key) is not None else None
+
     return [
+        ph("input event -> the editor's edit handler done", edit("handled")),
+        ph("input event -> canvas painted (the edit drawn)", edit("canvas")),
+        ph("input event -> acknowledged by the server", edit("acked")),
+        ph("  sent -> acknowledged (upload, read)", span("sent", "acked")),
         ph("input event -> editor's edit handler",
            lambda x: (x["shown"]["edit"] - x["input"]) if x["shown"].get("edit") else None),
         ph("edit -> request sent (copy, serialise)", span("edit", "sent")),
@@ -280,13 +306,17 @@ def main(argv=None) -> int:
     print(f"chromium at 1280x800; {args.edits} mode edits in the properties panel and {args.edits} Delete + "
           f"{args.edits} Ctrl+Z with the matrix on screen, {args.pause} ms apart; ms, medians (min-max)")
     print("nodes: drawn (the design's, when its children are collapsed into groups)")
-    print(f"{'':40} {'nodes':>13} {'first render':>13} {'first check':>12} {'edit trip (props)':>20} "
-          f"{'edit trip (matrix)':>20}")
+    print("edit: the input event -> the edit drawn on the canvas (painted) and acknowledged by the server")
+    print("findings: the input event -> the findings and matrix of the edited design painted")
+    print(f"{'':40} {'nodes':>13} {'first render':>13} {'first check':>12} {'edit (props)':>16} "
+          f"{'findings (props)':>20} {'edit (matrix)':>16} {'findings (matrix)':>20}")
+
+    def cell(xs, key):
+        return f"{med(xs, lambda x: x[key]):5.0f} ({min(x[key] for x in xs):.0f}-{max(x[key] for x in xs):.0f})"
+
     for label, r in results.items():
-        cells = []
-        for key in ("props", "matrix"):
-            xs = r[key]
-            cells.append(f"{med(xs):5.0f} ({min(x['trip'] for x in xs):.0f}-{max(x['trip'] for x in xs):.0f})")
+        cells = [cell(r["props"], "trip"), cell(r["props"], "findings"),
+                 cell(r["matrix"], "trip"), cell(r["matrix"], "findings")]
         note = ""
         unchanged = sum(not x["changed"] for x in r["props"] + r["matrix"])
         if unchanged:
@@ -294,10 +324,13 @@ def main(argv=None) -> int:
         if r["errors"]:
             note += f"   ({len(r['errors'])} console/page errors: {r['errors'][0]})"
         shown = f"{r['nodes']}" + (f" ({r['design_nodes']})" if r["design_nodes"] != r["nodes"] else "")
-        print(f"{label:40} {shown:>13} {r['drawn']:13.0f} {r['first_check']:12.0f} {cells[0]:>20} {cells[1]:>20}{note}")
+        print(f"{label:40} {shown:>13} {r['drawn']:13.0f} {r['first_check']:12.0f} {cells[0]:>16} {cells[1]:>20} "
+              f"{cells[2]:>16} {cells[3]:>20}{note}")
     for big_label in list(results)[1:]:
+        print(f"\nthe {big_label} first render, ms after navigation start:")
+        print("  " + ", ".join(f"{name.removeprefix('mvplan:')} {at:.0f}" for name, at in results[big_label]["boot"]))
         trips = results[big_label]["props"] + results[big_label]["matrix"]
-        print(f"\nwhere the {big_label} trip goes (median of each phase over all its edits; the canvas redraws "
+        print(f"\nwhere the {big_label} trips go (median of each phase over all its edits; the canvas redraws "
               "while the server works, so the phases need not add up to the trip):")
         for name, v in phases(trips):
             print(f"  {name:44} {v:6.1f}")

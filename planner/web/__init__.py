@@ -103,12 +103,14 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 def init_app(app: Flask) -> None:
     from . import api, applying, blueprints, csrf, hostcheck, ui
     from .errors import register_error_handlers
+    from .livedocs import LiveDocs
     from .store import Store
 
     store = Store(app.config["DATABASE"])
     if app.config.get("SEED_EXAMPLES"):
         store.seed(_example_documents())
     app.extensions["mvplan_store"] = store
+    app.extensions["mvplan_live_docs"] = LiveDocs()  # what editors last sent to /api/check?ack=1
 
     hostcheck.init_app(app)  # before the CSRF check: a rebound name gets no token
     csrf.init_app(app)

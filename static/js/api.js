@@ -35,6 +35,32 @@ export async function request(method, url, data, { raw = false, signal, headers 
   return resp.json();
 }
 
+/**
+ * The JSON lines of an ``application/x-ndjson`` answer, each parsed as soon as it has arrived
+ * (an async iterator): /api/check?ack=1 sends an acknowledgement line long before its answer.
+ */
+export async function* jsonLines(resp) {
+  const reader = resp.body.getReader();
+  const decoder = new TextDecoder();
+  let parts = []; // text after the last newline, in pieces (a 2 MB answer comes in many chunks)
+  for (;;) {
+    const { value, done } = await reader.read();
+    const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      parts.push(text.slice(from, nl));
+      const line = parts.join('');
+      parts = [];
+      from = nl + 1;
+      if (line.trim()) yield JSON.parse(line);
+    }
+    if (from < text.length) parts.push(text.slice(from));
+    if (done) break;
+  }
+  const rest = parts.join('');
+  if (rest.trim()) yield JSON.parse(rest);
+}
+
 export const api = {
   get: (url, o) => request('GET', url, undefined, o),
   post: (url, data, o) => request('POST', url, data, o),

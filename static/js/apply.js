@@ -2,9 +2,9 @@
 // Everything shown goes through textContent (dom.js h()); the token stays in its field only.
 import { api } from './api.js';
 import { h, $, clear } from './dom.js';
+import { pollJob } from './jobs.js';
 
 const NETNS_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
-const POLL_MS = 250;
 
 const OUTCOME = {
   verified: 'verified',
@@ -248,27 +248,6 @@ export function initApply(S) {
     status(job.status === 'verified' ? `Done: ${where} verified.` : `Done: ${label}.`, level);
   }
 
-  const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
-
-  async function poll(jobId) {
-    let failures = 0;
-    for (;;) {
-      let job;
-      try {
-        job = await api.get(`/api/apply/${encodeURIComponent(jobId)}`, { headers: headers() });
-        failures = 0;
-      } catch (e) {
-        if (e.status && e.status < 500) throw e;
-        if (++failures > 20) throw e;
-        await sleep(POLL_MS * 2);
-        continue;
-      }
-      if (job.finished) return job;
-      renderProgress(job);
-      await sleep(POLL_MS);
-    }
-  }
-
   async function runApply() {
     if (busy || !dry) return;
     const bad = validate(true);
@@ -280,7 +259,7 @@ export function initApply(S) {
     try {
       const started = await api.post(`/api/designs/${S.id}/apply`, { ...body(true), plan_digest: dry.digest }, { headers: headers() });
       renderProgress(started);
-      const job = await poll(started.job);
+      const job = await pollJob(`/api/apply/${encodeURIComponent(started.job)}`, { headers, onProgress: renderProgress });
       renderJob(job);
       document.body.dataset.apply = job.status;
     } catch (e) {

@@ -1,7 +1,7 @@
 // The designer: canvas, palette, properties, live check, what-if, plan, undo/redo, autosave.
 import cytoscape from '../vendor/cytoscape/cytoscape.esm.min.mjs';
 import * as M from './model.js';
-import { api, download, JSONText } from './api.js';
+import { api, ApiError, download, jsonLines, JSONText } from './api.js';
 import { h, $, $$, debounce, clear } from './dom.js';
 import * as P from './panels.js';
 import { renderProps, showFieldProblems } from './props.js';
@@ -16,14 +16,20 @@ import { stylesheetFor, zoomBand } from './style.js';
 
 if (window.cytoscapeEdgehandles) cytoscape.use(window.cytoscapeEdgehandles);
 
+// performance marks 'mvplan:*' split the first render into phases (bench/browser_render.py prints them)
+performance.mark('mvplan:module');
 const boot = JSON.parse($('#design-data').textContent);
 const start = M.normalize(boot.draft ? boot.draft.document : boot.document);
+// the saved version as the editor holds it; without a draft it is where the editor starts (one
+// normalisation and one serialisation of a 10,000-child document, not three)
+const savedJSON = JSON.stringify(boot.draft ? M.normalize(boot.document).doc : start.doc);
+const savedLayoutJSON = boot.draft ? null : JSON.stringify(start.doc.layout || null);
 const S = {
   id: boot.id,
   version: boot.draft ? boot.draft.base_version : boot.version,
   latest: boot.version,
   doc: start.doc,
-  savedJSON: JSON.stringify(M.normalize(boot.document).doc),
+  savedJSON,
   draftOnServer: !!boot.draft,
   undo: [],
   redo: [],
@@ -46,6 +52,7 @@ const S = {
 };
 const grouping = G.initialState(start.doc); // semantic zoom: which children are drawn as one node
 window.mvplan = S;
+performance.mark('mvplan:state');
 let applyPanel = null; // the Apply tab (apply.js), when the server allows applying
 
 // ------------------------------------------------------------------ canvas
@@ -199,13 +206,53 @@ function fitIfOutside(eles) {
 
 const ensureVisible = (id) => fitIfOutside(cy.getElementById(drawnId(id)));
 
+const FIT_PADDING = 40;
+const FIT_MAX_ZOOM = 1.4;
+
 /** Fit the whole drawing, but no closer than 1.4x: a few nodes do not fill the screen. */
 function fitView() {
-  cy.fit(undefined, 40);
-  if (cy.zoom() > 1.4) { cy.zoom(1.4); cy.center(); }
+  cy.fit(undefined, FIT_PADDING);
+  if (cy.zoom() > FIT_MAX_ZOOM) { cy.zoom(FIT_MAX_ZOOM); cy.center(); }
+}
+
+/** Use the stylesheet of zoom band `b` (label sizes, style.js): a new stylesheet restyles every
+ * element, so only when the band changes. */
+function setBand(b) {
+  if (b === band) return;
+  band = b;
+  cy.style(stylesheetFor(band));
+}
+
+/**
+ * The zoom fitView() will choose for these nodes, from their stored places (a node's own size and
+ * label are guessed). Setting the stylesheet of that zoom before the first draw styles a big
+ * design once: styled at band 0 and restyled after the fit, a 10,000-child design (300 drawn
+ * nodes, two compound boxes holding them) spent about a second on the second styling.
+ */
+function fitZoomOf(nodes, pos) {
+  let x1 = Infinity; let y1 = Infinity; let x2 = -Infinity; let y2 = -Infinity;
+  for (const n of nodes) {
+    const p = n.position || pos[n.data.id];
+    if (!p) continue;
+    const w = (n.data.w || 60) / 2; const hh = (n.data.h || 60) / 2;
+    x1 = Math.min(x1, p.x - w); x2 = Math.max(x2, p.x + w); y1 = Math.min(y1, p.y - hh); y2 = Math.max(y2, p.y + hh);
+  }
+  if (x1 === Infinity) return 1;
+  const fit = Math.min((cy.width() - 2 * FIT_PADDING) / Math.max(1, x2 - x1), (cy.height() - 2 * FIT_PADDING) / Math.max(1, y2 - y1));
+  return Math.min(FIT_MAX_ZOOM, fit);
 }
 
 const IMMUTABLE = new Set(['id', 'parent', 'source', 'target']);
+
+/** Equal data values: a group's `members` and `modes` are rebuilt on every sync, equal or not. */
+function sameValue(a, b) {
+  if (a === b) return true;
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => x === b[i]);
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
 /** Copy the mutable fields of `want` onto the element only when one differs: setting data or
  * classes on an element restyles it, and restyling all 1,000 nodes on every edit is what made
  * an edit cost tens of milliseconds before the check could even start. */
@@ -213,7 +260,7 @@ function updateElement(el, want) {
   const cur = el.data();
   let changed = null;
   for (const [k, v] of Object.entries(want.data)) {
-    if (!IMMUTABLE.has(k) && cur[k] !== v) (changed = changed || {})[k] = v;
+    if (!IMMUTABLE.has(k) && !sameValue(cur[k], v)) (changed = changed || {})[k] = v;
   }
   if (changed) el.data(changed);
   if (el.scratch('mvClasses') !== want.classes) {
@@ -243,6 +290,7 @@ function sync({ initial = false } = {}) {
   const pos = positions();
   if (initial && !Object.keys(pos).length) Object.assign(pos, M.tidyLayout(S.doc));
   const { nodes, edges } = buildView(pos);
+  if (initial) setBand(zoomBand(fitZoomOf(nodes, pos)));
   const want = new Map();
   for (const e of nodes) want.set(e.data.id, e);
   for (const e of edges) want.set(e.data.id, e);
@@ -276,27 +324,30 @@ function sync({ initial = false } = {}) {
         if (p && ex.isChildless()) { const q = ex.position(); if (q.x !== p.x || q.y !== p.y) ex.position({ x: p.x, y: p.y }); }
         continue;
       }
-      if (p) known.push({ ...e, position: { x: p.x, y: p.y }, scratch: { mvClasses: e.classes } });
+      // Cytoscape keeps (and later changes) the data object it is given: give it a copy, the
+      // elements of the view are reused by the next build (M.buildElements)
+      if (p) known.push({ ...e, data: { ...e.data }, position: { x: p.x, y: p.y }, scratch: { mvClasses: e.classes } });
       else if (compounds.has(e.data.id)) {
         spotOf = spotOf || compoundSpots(nodes, pos);
-        known.push({ ...e, position: spotOf(e.data.id), scratch: { mvClasses: e.classes } });
+        known.push({ ...e, data: { ...e.data }, position: spotOf(e.data.id), scratch: { mvClasses: e.classes } });
       } else unplaced.push(e);
     }
     if (known.length) added.push(...cy.add(known));
   });
   // new objects of an edit: placed next to what is already drawn, so one at a time
-  for (const e of unplaced) added.push(cy.add({ ...e, position: placeNew(e.data), scratch: { mvClasses: e.classes } }));
+  for (const e of unplaced) added.push(cy.add({ ...e, data: { ...e.data }, position: placeNew(e.data), scratch: { mvClasses: e.classes } }));
   cy.batch(() => {
     const newEdges = [];
     for (const e of edges) {
       const ex = cy.getElementById(e.data.id);
       if (ex.nonempty()) updateElement(ex, e);
-      else newEdges.push({ ...e, scratch: { mvClasses: e.classes } });
+      else newEdges.push({ ...e, data: { ...e.data }, scratch: { mvClasses: e.classes } });
     }
     if (newEdges.length) cy.add(newEdges);
   });
   // remember where new leaves went so a reload draws the same picture (a group is not a leaf of the design)
   for (const n of added) if (n.isChildless() && !G.isGroup(n)) pos[n.id()] = roundPos(n.position());
+  if (added.length) forgetDirty();
   cy.nodes('.group').forEach((n) => { n.scratch('mvAt', { ...n.position() }); });
   markInvalid();
   applyCanvasMarks();
@@ -340,9 +391,10 @@ function markInvalid() {
 }
 
 // ------------------------------------------------------------------ edits, undo, redo
-function commit(label, fn, { select } = {}) {
+/** Make an edit: `fn` changes a copy of the document (`copy`: how to copy it; by default all of it). */
+function commit(label, fn, { select, copy = structuredClone } = {}) {
   S.timings.editAt = performance.now();
-  const next = structuredClone(S.doc);
+  const next = copy(S.doc);
   let result;
   try {
     result = fn(next);
@@ -362,14 +414,18 @@ function afterChange(selectId) {
   S.rev += 1;
   scheduleCheck(); // first: the server checks while the canvas and panels catch up
   sync();
+  const edit = stampEdit();
   if (selectId !== undefined) selectElement(selectId);
   else if (S.selected && cy.getElementById(S.selected).empty()) selectElement(null);
   else setTimeout(refreshProps, 0); // after the browser has moved focus (Tab out of a field)
   updateUndoButtons();
-  markDirty();
+  // compares the serialised document with the saved one: once the edit is on screen and the
+  // server's acknowledgement read (at 10,000 children some 50 ms the user need not wait for)
+  whenIdle(markDirty);
   scheduleDraft();
   if (!$('#panel-whatif').hidden) renderWhatIfPanel();
   if (applyPanel && !$('#panel-apply').hidden) applyPanel.refresh();
+  edit.handled = performance.now();
 }
 
 function undo() {
@@ -395,8 +451,22 @@ function updateUndoButtons() {
   $('#redo').disabled = !S.redo.length;
 }
 
+const dirtyMemo = { doc: null, saved: null, dirty: false };
+/** Whether the document differs from the saved version; serialised once per document state (each
+ * edit makes a new S.doc object; saving sets a new S.savedJSON; what changes positions in place
+ * calls forgetDirty()): at 10,000 children a serialisation costs some 50 ms, and the status and
+ * the title ask on every edit. */
+function isDirty() {
+  if (dirtyMemo.doc !== S.doc || dirtyMemo.saved !== S.savedJSON) {
+    Object.assign(dirtyMemo, { doc: S.doc, saved: S.savedJSON, dirty: JSON.stringify(S.doc) !== S.savedJSON });
+  }
+  return dirtyMemo.dirty;
+}
+
+function forgetDirty() { dirtyMemo.doc = null; }
+
 function markDirty() {
-  const dirty = JSON.stringify(S.doc) !== S.savedJSON;
+  const dirty = isDirty();
   document.title = `${dirty ? '• ' : ''}${S.doc.name || 'design'} · mvplan`;
   $('#design-title').textContent = S.doc.name || 'design';
   return dirty;
@@ -474,7 +544,13 @@ function refreshProps() {
   }
 }
 
+// the fields whose edit changes more than their own object (renames follow every reference)
+const FIELDS_EDITED_ELSEWHERE = new Set(['name', 'namespace']);
+
 function editField(data, key, value) {
+  // a plain field changes the object at data.path only: copy that path, share the rest
+  const own = data.kind !== 'design' && data.path && !FIELDS_EDITED_ELSEWHERE.has(key);
+  const copy = own ? (doc) => M.cloneAlong(doc, data.path) : data.kind === 'design' ? (doc) => M.cloneAlong(doc, '') : structuredClone;
   commit(`edit ${key}`, (doc) => {
     if (data.kind === 'design') {
       if (value === undefined) delete doc[key]; else doc[key] = value;
@@ -489,7 +565,7 @@ function editField(data, key, value) {
       return newId;
     }
     return data.id;
-  });
+  }, { copy });
 }
 
 function deleteSelection() {
@@ -497,7 +573,10 @@ function deleteSelection() {
   if (!data) { hint('Select something to delete'); return; }
   if (data.kind === 'group') { hint('Expand the group (click it) to delete its children one by one'); return; }
   const what = describe(data, nodeData);
-  if (commit('delete', (doc) => { M.remove(doc, data); }, { select: null })) hint(`Deleted ${what}`);
+  // deleting a child takes it out of its host's list and drops its positions, nothing else: copy
+  // that path only (other kinds change references all over the document: copy it all)
+  const copy = data.kind === 'child' && data.path ? (doc) => M.cloneAlong(doc, data.path) : structuredClone;
+  if (commit('delete', (doc) => { M.remove(doc, data); }, { select: null, copy })) hint(`Deleted ${what}`);
 }
 
 // ------------------------------------------------------------------ palette
@@ -554,8 +633,15 @@ function add(kind) {
 // an aborted request still costs the server its whole check (2 cores: it would slow the request
 // that matters), and an answer that is already outdated when it arrives is not drawn.
 // Only what the check needs is sent (the document without its layout) and asked for
-// (?view=editor: the compact answer).
-const live = { busy: false, want: false, shownBody: null, shownState: null, waiters: [] };
+// (?view=editor: the compact answer). The server acknowledges the document as soon as it has read
+// it (?ack=1: a first JSON line, long before the findings of a big design): from the edit to
+// that line is the edit's round trip (S.timings.edit); the findings and matrix on screen say
+// they are being updated until the answer for the current document is drawn.
+// After the first check only the changes go out: the server keeps the document it acknowledged
+// (token `base`, standing for `baseDoc`) and the editor sends {base, patch} (planner/web/livedocs.py).
+const live = { busy: false, want: false, shownDoc: null, shownState: null, waiters: [], base: null, baseDoc: null };
+/** Past this size a patch is no cheaper than the document (a new design uploaded, a big undo). */
+const PATCH_MAX_CHARS = 200_000;
 
 /** The document as the server checks it: without the drawing's layout (positions are not checked). */
 function checkedDocument() {
@@ -564,12 +650,57 @@ function checkedDocument() {
   return out;
 }
 
-const checkBody = () => JSON.stringify({ document: checkedDocument() });
+/** Whether two checked documents are the same design (a layout change only, an undo back). */
+const sameDesign = (a, b) => !!a && !!b && M.patchOps(a, b).length === 0;
 
 function scheduleCheck() {
   live.want = true;
   document.body.dataset.check = 'pending';
+  showCheckState('pending');
   if (!live.busy) pumpCheck();
+}
+
+const CHECK_STATE_TEXT = {
+  pending: 'Updating for your last edit… what is shown is the design before it.',
+  received: 'Checking your last edit (the server has it)… what is shown is the design before it.',
+  error: 'The check of your last edit failed: what is shown is the design before it. The next edit checks again.',
+};
+
+/** Say on the Findings and Reachability panels whether they show the current document. */
+function showCheckState(state) {
+  const text = CHECK_STATE_TEXT[state] || '';
+  // shown and hidden by visibility: the line keeps its place, so the matrix below never moves
+  for (const el of $$('.check-state')) { el.textContent = text; el.classList.toggle('on', !!text); }
+  for (const el of [$('#findings'), $('#matrix')]) {
+    el.classList.toggle('stale', !!text);
+    el.setAttribute('aria-busy', text ? 'true' : 'false');
+  }
+  // the tabs too (their panels may be hidden): the count and the rings on the canvas are the
+  // previous design's until the answer comes
+  for (const tab of [$('#tab-findings'), $('#tab-matrix')]) {
+    tab.classList.toggle('updating', !!text);
+    if (text) tab.title = text; else tab.removeAttribute('title');
+  }
+}
+
+/** The server has read the document of edit `rev` (or of a later one, which includes it). */
+function acknowledged(rev) {
+  const e = S.timings.edit;
+  if (e && e.rev <= rev && e.acked === undefined) { e.acked = performance.now(); settleEdit(e); }
+  if (rev === S.rev && document.body.dataset.check === 'pending') showCheckState('received');
+}
+
+/** An edit's round trip is over once it is drawn and the server has acknowledged it. */
+function settleEdit(e) {
+  if (e.canvas !== undefined && e.acked !== undefined) e.trip = Math.max(e.canvas, e.acked) - e.input;
+}
+
+/** Record edit S.rev for the round trip: its input time, then when the canvas showing it was painted. */
+function stampEdit() {
+  const e = { rev: S.rev, input: S.timings.editAt };
+  S.timings.edit = e;
+  afterPaint(() => { e.canvas = performance.now(); settleEdit(e); });
+  return e;
 }
 
 /** Resolves once the check shows the current document (or failed for it). */
@@ -578,18 +709,20 @@ function checkSettled() {
   return new Promise((resolve) => live.waiters.push(resolve));
 }
 
-/** A request body the server already answered, and that answer is on screen: nothing to send. */
-const checkIsCurrent = (body) => body === live.shownBody && live.shownState !== 'error';
+/** A document the server already answered, and that answer is on screen: nothing to send. */
+const checkIsCurrent = (doc) => live.shownState !== 'error' && sameDesign(live.shownDoc, doc);
 
 async function pumpCheck() {
   live.busy = true;
   try {
     while (live.want) {
       live.want = false;
-      const body = checkBody();
+      const doc = checkedDocument();
       const t = { rev: S.rev, edit: S.timings.editAt, sent: performance.now() };
-      if (checkIsCurrent(body)) { // e.g. a layout change only
+      if (checkIsCurrent(doc)) { // e.g. back to the document on screen: the server has it
         document.body.dataset.check = live.shownState;
+        acknowledged(t.rev);
+        showCheckState(live.shownState === 'error' ? 'error' : '');
         S.timings.last = t; stampShown(t);
         continue;
       }
@@ -597,20 +730,56 @@ async function pumpCheck() {
       document.body.dataset.check = 'pending';
       let res = null; let err = null;
       try {
-        const resp = await api.post('/api/check?problems=inline&view=editor', new JSONText(body), { raw: true });
-        t.answered = performance.now();
-        t.server = serverTiming(resp.headers.get('Server-Timing'));
-        res = await resp.json();
+        res = await acknowledgedCheck(doc, t);
       } catch (e) { err = e; }
       t.parsed = performance.now();
-      if (live.want && checkBody() === body) live.want = false; // asked again for this same document: this is its answer
+      if (live.want && sameDesign(checkedDocument(), doc)) live.want = false; // asked again for this same document: this is its answer
       if (live.want) continue; // outdated on arrival: the request for the latest edit goes out now
-      showCheck(res, err, body, t);
+      showCheck(res, err, doc, t);
     }
   } finally {
     live.busy = false;
     for (const w of live.waiters.splice(0)) w();
   }
+}
+
+const CHECK_URL = '/api/check?problems=inline&view=editor&ack=1';
+
+/** Send the check of `doc`: its changes since the document the server has, else all of it. */
+async function sendCheck(doc) {
+  const base = live.base; const baseDoc = live.baseDoc;
+  live.base = null; live.baseDoc = null; // a token serves once
+  if (base) {
+    const ops = M.patchOps(baseDoc, doc);
+    const text = JSON.stringify({ base, patch: ops });
+    if (ops.length <= 1000 && text.length <= PATCH_MAX_CHARS) {
+      try {
+        return await api.post(CHECK_URL, new JSONText(text), { raw: true });
+      } catch (e) {
+        if (e.code !== 'unknown_base') throw e; // the server forgot it (restarted, other tabs): send it all
+      }
+    }
+  }
+  return api.post(CHECK_URL, new JSONText(JSON.stringify({ document: doc })), { raw: true });
+}
+
+/** POST the check; resolves with its answer (throws ApiError for an error line). */
+async function acknowledgedCheck(doc, t) {
+  const resp = await sendCheck(doc);
+  const lines = jsonLines(resp);
+  const first = await lines.next();
+  if (!first.done && first.value.ack) {
+    t.acked = performance.now();
+    if (first.value.doc) { live.base = first.value.doc; live.baseDoc = doc; }
+    acknowledged(t.rev);
+  }
+  const second = first.done || !first.value.ack ? first : await lines.next();
+  t.answered = performance.now();
+  if (second.done) throw new ApiError(502, 'check_cut_off', 'the check answer was cut off; the next edit checks again');
+  const res = second.value;
+  t.server = res.timing || serverTiming(resp.headers.get('Server-Timing'));
+  if (res.error) throw new ApiError(res.status || 500, res.error.code, res.error.message, res.error.details);
+  return res;
 }
 
 function serverTiming(header) {
@@ -622,7 +791,7 @@ function serverTiming(header) {
   return out;
 }
 
-function showCheck(res, err, body, t) {
+function showCheck(res, err, doc, t) {
   let state;
   if (err) {
     if (err.status === 422) {
@@ -648,9 +817,10 @@ function showCheck(res, err, body, t) {
   markInvalid();
   showFieldProblems($('#props'), S.problems);
   updateStatus();
-  live.shownBody = body;
+  live.shownDoc = doc;
   live.shownState = state;
   document.body.dataset.check = state;
+  showCheckState(state === 'error' ? 'error' : '');
   S.timings.checkDone = performance.now();
   S.timings.checkSeq = S.checkSeq;
   S.timings.last = t;
@@ -670,6 +840,12 @@ function stampShown(t) {
     t.painted = performance.now();
     if (!S.timings.shown || S.timings.shown.rev <= t.rev) S.timings.shown = t;
   });
+}
+
+/** Run `fn` when the page has nothing else to do (within half a second). */
+function whenIdle(fn) {
+  if (window.requestIdleCallback) requestIdleCallback(() => fn(), { timeout: 500 });
+  else setTimeout(fn, 50);
 }
 
 function afterPaint(fn) {
@@ -980,6 +1156,7 @@ cy.on('dragfree', 'node', (e) => {
     if (G.isGroup(n)) { moveGroupMembers(n, pos); return; }
     pos[n.id()] = roundPos(n.position());
   });
+  forgetDirty(); // the positions changed in place
   markDirty();
   updateStatus();
   scheduleDraft();
@@ -1207,9 +1384,16 @@ cy.on('tap', (e) => {
 
 // ------------------------------------------------------------------ reachability panel
 const explainCache = new Map();
+const serials = new WeakMap();
+let lastSerial = 0;
+/** A number per document state (every edit makes a new S.doc): a cache key that costs nothing to make. */
+function documentSerial(doc) {
+  if (!serials.has(doc)) serials.set(doc, ++lastSerial);
+  return serials.get(doc);
+}
 /** The verdict of one pair worded for it, every hop both ways (cached per document and what-if). */
 function explainPair(from, to) {
-  const key = `${checkBody()}|${JSON.stringify(S.whatIf)}|${S.family}|${from}>${to}`;
+  const key = `${documentSerial(S.doc)}|${JSON.stringify(S.whatIf)}|${S.family}|${from}>${to}`;
   if (!explainCache.has(key)) {
     if (explainCache.size > 500) explainCache.clear();
     const p = api.post('/api/explain', { document: checkedDocument(), from, to, hairpin: S.whatIf.hairpin, down: S.whatIf.down,
@@ -1315,25 +1499,24 @@ cy.on('zoom', () => {
   bandPending = true;
   requestAnimationFrame(() => {
     bandPending = false;
-    const b = zoomBand(cy.zoom());
-    if (b !== band) { band = b; cy.style(stylesheetFor(band)); }
+    setBand(zoomBand(cy.zoom()));
   });
 });
 
 let livePanels = null; // Rehearse and Drift tabs (live.js)
 
 // ------------------------------------------------------------------ start
+performance.mark('mvplan:editor');
 scheduleCheck(); // the first check goes out before the canvas is built: the server works meanwhile
+performance.mark('mvplan:check-sent');
 sync({ initial: true });
-// positions computed for a design that had none are not an edit of the user's
-if (!boot.draft && JSON.stringify(M.normalize(boot.document).doc.layout || null) !== JSON.stringify(S.doc.layout)) {
-  const base = M.normalize(boot.document).doc;
-  base.layout = S.doc.layout;
-  if (JSON.stringify(base) === JSON.stringify(S.doc)) S.savedJSON = JSON.stringify(S.doc);
-}
+performance.mark('mvplan:synced');
+// positions computed for a design that had none are not an edit of the user's (the first sync
+// touches nothing but the layout)
+if (!boot.draft && JSON.stringify(S.doc.layout || null) !== savedLayoutJSON) S.savedJSON = JSON.stringify(S.doc);
 fitView();
-band = zoomBand(cy.zoom());
-cy.style(stylesheetFor(band));
+performance.mark('mvplan:fitted');
+setBand(zoomBand(cy.zoom())); // unchanged unless the guess of sync() was off
 updateGroupButton();
 if (grouping.on) hint(`${S.drawn.drawnAs.size} children are drawn in ${S.drawn.groups.size} groups (per parent); click one to expand it, G draws them all`);
 if (start.converted) hint('This design used the single-host shorthand; it is drawn as host "host".');
@@ -1342,6 +1525,7 @@ refreshProps();
 livePanels = initLive(S, { checkedDocument });
 updateUndoButtons();
 updateStatus();
+performance.mark('mvplan:ready');
 S.timings.ready = performance.now();
 // the canvas is on screen after Cytoscape's first draw and the paint that follows it
 cy.one('render', () => afterPaint(() => { S.timings.drawn = performance.now(); }));

@@ -4,12 +4,11 @@
 // field filled fills the others (the token stays in the page, never in storage).
 import { api } from './api.js';
 import { h, $, $$, clear } from './dom.js';
+import { pollJob } from './jobs.js';
 
-const POLL_MS = 300;
 const TOKEN_HEADER = 'X-Apply-Token';
 const NETNS_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 const TIMING = 'timing-dependent: a race in the kernel decides it';
-const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
 
 function status(el, text, level = 'info') {
   el.textContent = text;
@@ -93,25 +92,6 @@ function initRehearse(S, checkedDocument, token, headers) {
     document.body.dataset.rehearse = s.disagree ? 'disagree' : 'agree';
   }
 
-  async function poll(id) {
-    let failures = 0;
-    for (;;) {
-      let job;
-      try {
-        job = await api.get(`/api/rehearse/${encodeURIComponent(id)}`, { headers: headers() });
-        failures = 0;
-      } catch (e) {
-        if (e.status && e.status < 500) throw e;
-        if (++failures > 20) throw e;
-        await sleep(POLL_MS * 2);
-        continue;
-      }
-      if (job.finished) return job;
-      renderProgress(job);
-      await sleep(POLL_MS);
-    }
-  }
-
   async function run() {
     if (busy) return;
     if (!token()) { el.token.focus(); el.token.setAttribute('aria-invalid', 'true'); status(el.status, 'Enter the apply token that mvplan serve --allow-apply printed.', 'error'); return; }
@@ -124,7 +104,7 @@ function initRehearse(S, checkedDocument, token, headers) {
     try {
       const started = await api.post('/api/rehearse', { document: checkedDocument() }, { headers: headers() });
       renderProgress(started);
-      renderResult(await poll(started.job));
+      renderResult(await pollJob(`/api/rehearse/${encodeURIComponent(started.job)}`, { headers, onProgress: renderProgress }));
     } catch (e) {
       el.progress.hidden = true;
       status(el.status, `Rehearsal failed: ${e.message}`, 'error');

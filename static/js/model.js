@@ -41,9 +41,78 @@ export function getAt(doc, path) {
   return cur;
 }
 
+/**
+ * A copy of `doc` for an edit that changes only the object at `path` (one of its fields): the
+ * objects and arrays on the way to it are copied, everything else is shared with `doc`. Old
+ * documents are never changed in place (they are the undo history), so sharing is safe - except
+ * for the layout's positions, which dragging updates in place: every copy gets its own position
+ * map (its entries are replaced on a move, never changed). At 10,000 children this is what keeps
+ * a field edit from copying the whole document (structuredClone: some 70 ms).
+ */
+export function cloneAlong(doc, path) {
+  const out = { ...doc };
+  if (doc.layout && typeof doc.layout === 'object') {
+    const pos = doc.layout.positions;
+    out.layout = { ...doc.layout, ...(pos && typeof pos === 'object' ? { positions: { ...pos } } : {}) };
+  }
+  let src = doc; let dst = out;
+  for (const k of parsePath(path)) {
+    const v = src[k];
+    if (v === null || typeof v !== 'object') break;
+    const copy = Array.isArray(v) ? v.slice() : { ...v };
+    dst[k] = copy;
+    src = v; dst = copy;
+  }
+  return out;
+}
+
+const isObject = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** Deep equality of JSON values (shared subtrees compare at once). */
+export function sameJSON(a, b) {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJSON(x, b[i]));
+  if (!isObject(a) || !isObject(b)) return false;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && sameJSON(a[k], b[k]));
+}
+
+/**
+ * The operations that turn JSON document `a` into `b` (planner/web/livedocs.py's patch format):
+ * `{path, value}`, `{path, delete: true}`, `{path, splice: [start, count, items]}`. An array
+ * whose length changed is spliced between its common head and tail; one of the same length is
+ * compared item by item. Subtrees shared by both (an edit copies only its path) cost nothing.
+ */
+export function patchOps(a, b, path = [], ops = []) {
+  if (a === b) return ops;
+  if (isObject(a) && isObject(b)) {
+    for (const k of Object.keys(a)) if (!Object.hasOwn(b, k)) ops.push({ path: [...path, k], delete: true });
+    for (const k of Object.keys(b)) {
+      if (!Object.hasOwn(a, k)) ops.push({ path: [...path, k], value: b[k] });
+      else patchOps(a[k], b[k], [...path, k], ops);
+    }
+    return ops;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    let head = 0;
+    while (head < a.length && head < b.length && sameJSON(a[head], b[head])) head++;
+    let tail = 0;
+    while (tail < a.length - head && tail < b.length - head && sameJSON(a[a.length - 1 - tail], b[b.length - 1 - tail])) tail++;
+    const na = a.length - head - tail; const nb = b.length - head - tail;
+    if (na === nb) for (let i = head; i < head + na; i++) patchOps(a[i], b[i], [...path, i], ops);
+    else ops.push({ path, splice: [head, na, b.slice(head, head + nb)] });
+    return ops;
+  }
+  if (a !== b && !(a === undefined && b === undefined)) ops.push({ path, value: b });
+  return ops;
+}
+
 // -------------------------------------------------------------------- drawing elements
 const list = (x) => (Array.isArray(x) ? x : []);
 const addrText = (o) => list(o.addresses).join(', ');
+
+/** child object -> {key, node, edge}: its elements as last built (see buildElements). */
+const childElements = new WeakMap();
 
 /**
  * Nodes and edges for Cytoscape. Node ids are the design's own ids: hosts by name, interfaces
@@ -56,6 +125,8 @@ const addrText = (o) => list(o.addresses).join(', ');
  * child hanging off a down parent (class `down-lower`) and the cables of down devices.
  */
 export function buildElements(doc, { whatIf } = {}) {
+  // children are the bulk of a big design, and an edit leaves all but a few of them the same
+  // objects (cloneAlong): their elements are reused. Callers must not change the elements.
   const nodes = [];
   const edges = [];
   const ids = new Set();
@@ -108,18 +179,30 @@ export function buildElements(doc, { whatIf } = {}) {
       return false;
     };
     list(h.children).forEach((c, k) => {
+      const hasLower = !!c.parent && (parentNames.has(c.parent) || (hostNsChildren.has(c.parent) && c.parent !== c.name));
+      const offLower = hasLower && lowerDown(c);
+      // what the child's elements depend on besides the child itself
+      const key = `${hp}|${h.name}|${k}|${hasLower}|${offLower}`;
+      const hit = c && typeof c === 'object' ? childElements.get(c) : undefined;
+      if (hit && hit.key === key) {
+        if (!ids.has(hit.node.data.id)) { ids.add(hit.node.data.id); nodes.push(hit.node); }
+        if (hit.edge) pendingEdges.push(hit.edge);
+        return;
+      }
       const id = ifaceId(h.name, c.name, c.namespace || '');
       const mode = c.mode || DEFAULT_MODE;
       const type = c.type || 'macvlan';
       const ns = c.namespace ? `ns ${c.namespace}` : 'host ns';
-      const hasLower = c.parent && (parentNames.has(c.parent) || (hostNsChildren.has(c.parent) && c.parent !== c.name));
-      const offLower = hasLower && lowerDown(c);
+      const first = nodes.length; const firstEdge = pendingEdges.length;
       node({ id, kind: 'child', parent: h.name, host: h.name, name: c.name, mode, type, nsid: nsId(h.name, c.namespace || ''),
         path: `${hp}.children[${k}]`, addrs: list(c.addresses), ns: c.namespace || '', lowerName: hasLower ? c.parent : '',
         label: `${c.name} · ${mode}${type === 'macvtap' ? ' tap' : ''}\n${ns}${addrText(c) ? '\n' + addrText(c) : ''}` },
       `child mode-${mode} ${type}` + (c.state === 'down' ? ' down' : '') + (offLower ? ' down-lower' : '') + (hasLower ? '' : ' orphan'));
       if (hasLower) {
         edge(`lower:${id}`, id, ifaceId(h.name, c.parent), 'lower', { owner: id }, c.state === 'down' || offLower ? ' down' : '');
+      }
+      if (nodes.length > first && c && typeof c === 'object') {
+        childElements.set(c, { key, node: nodes[first], edge: pendingEdges.length > firstEdge ? pendingEdges[firstEdge] : null });
       }
     });
     list(h.bridges).forEach((b, k) => {

@@ -78,22 +78,43 @@ def live_server(tmp_path_factory):
         yield srv
 
 
-@pytest.fixture
-def page(browser, live_server, request):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True, base_url=live_server.url)
-    pg = ctx.new_page()
+def _record_errors(pg) -> None:
+    """Keep the page's console errors and warnings and its uncaught exceptions in ``pg.console_errors``
+    (``console.error: ...``, ``console.warning: ...``, ``pageerror: ...``)."""
     pg.console_errors = []
     pg.on("console", lambda m: pg.console_errors.append(f"console.{m.type}: {m.text}")
           if m.type in ("error", "warning") else None)
     pg.on("pageerror", lambda e: pg.console_errors.append(f"pageerror: {e}"))
-    pg.set_default_timeout(15000)
-    yield pg
+
+
+@pytest.fixture
+def open_page(browser, request):
+    """open_page(base_url, timeout_ms=15000): a new 1280x800 page on its own browser context,
+    recording its errors (``page.console_errors``); at teardown a screenshot of how it ended goes
+    to test-artifacts/ and the context is closed. For tests that start a server of their own."""
+    opened = []
+
+    def _open(base_url: str, timeout_ms: int = 15000):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True, base_url=base_url)
+        pg = ctx.new_page()
+        _record_errors(pg)
+        pg.set_default_timeout(timeout_ms)
+        opened.append((ctx, pg))
+        return pg
+
+    yield _open
     ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-end.png"))
-    except Exception:  # noqa: BLE001 - best effort
-        pass
-    ctx.close()
+    for n, (ctx, pg) in enumerate(opened):
+        try:
+            pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}{f'-{n}' if n else ''}-end.png"))
+        except Exception:  # noqa: BLE001 - best effort
+            pass
+        ctx.close()
+
+
+@pytest.fixture
+def page(open_page, live_server):
+    return open_page(live_server.url)
 
 
 @pytest.fixture
@@ -103,3 +124,4 @@ def shot():
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     return _shot
+

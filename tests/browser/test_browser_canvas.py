@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_browser_editor import click_node, doc, node_xy, settle, upload_into_editor, wait_ready
-from test_browser_live_check import create_design
+from editorpage import open_design, settle, wait_ready
+from test_browser_editor import click_node, doc, node_xy, upload_into_editor
 
 pytestmark = pytest.mark.browser
 
@@ -24,11 +24,7 @@ def open_copy(page, example: str, rename: bool = True) -> int:
     document = yaml.safe_load((EXAMPLES / f"{example}.yaml").read_text())
     if rename:
         document["name"] = f"copy {next(_copies)} of {example.replace('-', ' ')}"
-    design_id = create_design(page, document)
-    page.goto(f"/designs/{design_id}")
-    wait_ready(page)
-    settle(page)
-    return design_id
+    return open_design(page, document)
 
 # every drawn node whose design object sits in a box (host, switch): is it drawn inside that box?
 OUTSIDE = """async () => {
@@ -205,10 +201,7 @@ def test_a_click_inside_a_box_selects_the_box_and_messages_use_words(page, live_
 
 
 def test_an_unattached_child_says_what_to_do(page, live_server):
-    design_id = create_design(page, {"name": "orphan", "hosts": [{"name": "host1", "parents": [{"name": "eth0"}]}]})
-    page.goto(f"/designs/{design_id}")
-    wait_ready(page)
-    settle(page)
+    open_design(page, {"name": "orphan", "hosts": [{"name": "host1", "parents": [{"name": "eth0"}]}]})
     page.evaluate("""() => window.mvplanEditor.commit('add child', (d) => {
         d.hosts[0].children = [{name: 'mv1', parent: '', mode: 'bridge'}]; })""")
     wait_ready(page)

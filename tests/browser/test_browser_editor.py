@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from editorpage import settle, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -14,23 +15,6 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.y*m
 
 
 # --------------------------------------------------------------------------- helpers
-def wait_ready(page):
-    page.wait_for_selector("body[data-ready='true']")
-
-
-def wait_check(page, state="ok"):
-    """Wait until the live check settled: no check pending and the last answer shown is `state`."""
-    page.evaluate("() => window.mvplanEditor.runCheck()")  # resolves once no check is pending
-    page.wait_for_function("s => document.body.dataset.check === s", arg=state)
-
-
-def settle(page, state="ok"):
-    # An edit sends its check at once (no debounce) and marks the page pending at once; the short
-    # wait covers edits that land a moment after the action (a drag's mouseup, a change on blur).
-    page.wait_for_timeout(50)
-    wait_check(page, state)
-
-
 def node_xy(page, node_id):
     return page.evaluate("""(id) => {
         const n = window.cy.getElementById(id);

@@ -10,9 +10,8 @@ import sys
 
 import pytest
 import yaml
+from editorpage import open_design, settle
 from test_browser_canvas import open_copy
-from test_browser_editor import settle, wait_ready
-from test_browser_live_check import create_design
 
 pytestmark = pytest.mark.browser
 
@@ -36,10 +35,7 @@ def test_children_collapse_per_parent_expand_on_click_and_search_finds_them(page
     from planner.lab.shapes import scale_design
 
     document = scale_design(children=300, parents=3)
-    design_id = create_design(page, document)
-    page.goto(f"/designs/{design_id}")
-    wait_ready(page)
-    settle(page)
+    open_design(page, document)
     groups = page.evaluate("() => window.cy.nodes('.group').map(n => n.data())")
     # one node per parent (each child has a namespace of its own), holding all 300 children
     assert len(groups) == 3 and sum(g["count"] for g in groups) == 300
@@ -97,10 +93,7 @@ def test_matrix_lists_members_and_counts_ordered_pairs_like_the_cli(page, live_s
     m = re.search(r"(\d+) endpoints, (\d+)/(\d+) ordered pairs reachable", cli)
     assert m, cli
     endpoints, reachable, pairs = (int(x) for x in m.groups())
-    design_id = create_design(page, document)
-    page.goto(f"/designs/{design_id}")
-    wait_ready(page)
-    settle(page)
+    open_design(page, document)
     page.click("#tab-matrix")
     summary = page.inner_text("#matrix .matrix-summary")
     assert f"{reachable} of {pairs} ordered pairs reachable, {pairs - reachable} blocked" in summary, summary
@@ -165,11 +158,8 @@ def test_children_sharing_a_namespace_collapse_per_namespace_group(page, live_se
                  "addresses": [f"10.9.{n}.{k + 1}/16"]} for n, ns in enumerate(("a", "b")) for k in range(12)]
     children += [{"name": f"solo{k}", "parent": "eth0", "mode": "private", "addresses": [f"10.9.5.{k + 1}/16"]}
                  for k in range(3)]
-    design_id = create_design(page, {"name": "shared namespaces", "hosts": [
+    open_design(page, {"name": "shared namespaces", "hosts": [
         {"name": "host1", "parents": [{"name": "eth0"}], "children": children}]})
-    page.goto(f"/designs/{design_id}")
-    wait_ready(page)
-    settle(page)
     assert page.evaluate("() => window.cy.nodes('.group').length") == 0  # small: not grouped until asked
     page.focus("#cy")
     page.keyboard.press("g")
@@ -186,3 +176,49 @@ def test_children_sharing_a_namespace_collapse_per_namespace_group(page, live_se
     page.mouse.click(x, y)
     page.wait_for_function("() => window.cy.nodes('.child').length === 15")
     assert "Expanded 12 children of eth0" in page.inner_text("#hint")
+
+
+def test_reused_child_elements_match_a_fresh_build_after_every_kind_of_edit(page, live_server):
+    """The canvas reuses a child's elements while the child object and its context are unchanged
+    (M.buildElements): after renames, deletes of children, hosts and parents, mode and parent
+    changes and what-if overrides, the elements built equal those built from a fresh copy."""
+    from planner.lab.shapes import scale_design
+
+    document = scale_design(children=60, parents=3)
+    document["hosts"].append({"name": "h2", "parents": [{"name": "eth0"}],
+                              "children": [{"name": "a", "parent": "eth0"}, {"name": "b", "parent": "a"}]})
+    open_design(page, document, settled=False)
+    mismatches = page.evaluate("""async () => {
+        const M = await import('/static/js/model.js');
+        let doc = structuredClone(window.mvplan.doc);
+        const out = [];
+        const same = (label, whatIf) => {
+            const a = JSON.stringify(M.buildElements(doc, { whatIf }));
+            const b = JSON.stringify(M.buildElements(structuredClone(doc), { whatIf }));
+            if (a !== b) out.push(label);
+        };
+        const child = (h, k) => ({ kind: 'child', host: doc.hosts[h].name, name: doc.hosts[h].children[k].name,
+            path: `hosts[${h}].children[${k}]`, id: M.ifaceId(doc.hosts[h].name, doc.hosts[h].children[k].name,
+            doc.hosts[h].children[k].namespace || '') });
+        same('start');
+        const edits = [
+            ['mode', () => { doc = M.cloneAlong(doc, 'hosts[0].children[5]');
+                doc.hosts[0].children[5].mode = 'private'; }],
+            ['delete child', () => { const d = child(0, 3); doc = M.cloneAlong(doc, d.path); M.remove(doc, d); }],
+            ['lower changed', () => { doc = M.cloneAlong(doc, 'hosts[0].children[7]');
+                doc.hosts[0].children[7].parent = 'nope'; }],
+            ['parent down', () => { doc = structuredClone(doc); doc.hosts[0].parents[0].state = 'down'; }],
+            ['rename host', () => { doc = structuredClone(doc);
+                const h = doc.hosts[0];
+                M.rename(doc, { kind: 'host', name: h.name, id: h.name, path: 'hosts[0]' }, 'renamed'); }],
+            ['delete host before', () => { doc = { ...doc, hosts: doc.hosts.slice(1) }; }],
+            ['chained child down', () => { const i = doc.hosts.findIndex((h) => h.name === 'h2');
+                doc = M.cloneAlong(doc, `hosts[${i}].children[0]`); doc.hosts[i].children[0].state = 'down'; }],
+        ];
+        for (const [label, edit] of edits) { edit(); same(label); }
+        same('what-if down', { hairpin: {}, down: ['h2/eth0'] });
+        same('what-if off');
+        return out;
+    }""")
+    assert mismatches == []
+    assert page.console_errors == [], "\n".join(page.console_errors)

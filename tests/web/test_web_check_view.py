@@ -116,3 +116,51 @@ def test_gc_held_counts_overlapping_holders():
     release.set()
     t.join(5)
     assert gc.isenabled()
+
+
+# --------------------------------------------------------------------------- ?ack=1
+def _lines(resp) -> list[dict]:
+    import json
+
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/x-ndjson"
+    text = resp.get_data(as_text=True)
+    assert text.endswith("\n")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_acked_check_answers_the_same_check_after_an_ack_line(api, vepa_doc):
+    doc = no_hairpin(vepa_doc)
+    plain = api.post("/api/check?view=editor", json={"document": doc}).get_json()
+    ack, answer = _lines(api.post("/api/check?view=editor&ack=1", json={"document": doc}))
+    assert ack["ack"] is True and set(ack["timing"]) == {"parse"}
+    assert set(answer["timing"]) == {"parse", "validate", "analyse", "encode"}
+    for x in (plain, answer):
+        x.pop("elapsed_ms")
+    answer.pop("timing")
+    assert answer == plain
+
+
+def test_acked_check_of_a_broken_document_keeps_problems_inline_or_reports_the_error(api, vepa_doc):
+    broken = {**vepa_doc, "hosts": [{"name": "h1", "children": [{"name": "mv0", "mode": "sideways"}]}]}
+    ack, answer = _lines(api.post("/api/check?ack=1&problems=inline", json={"document": broken}))
+    assert ack["ack"] is True
+    assert answer["valid"] is False and answer["problems"] and "timing" in answer
+    ack, answer = _lines(api.post("/api/check?ack=1", json={"document": broken}))
+    assert answer["status"] == 422 and answer["error"]["code"] == "invalid_design"
+    assert answer["error"]["details"]["problems"]
+
+
+def test_acked_check_refuses_a_bad_body_before_the_stream_starts(api):
+    assert_envelope(api.post("/api/check?ack=1", json={"no": "document"}), 400, "bad_request")
+    assert_envelope(api.post("/api/check?ack=1", data="{", content_type="application/json"), 400)
+
+
+def test_acked_check_turns_a_crash_into_an_error_line(api, vepa_doc, monkeypatch):
+    def boom(design, view="full"):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("planner.web.api.check_payload", boom)
+    ack, answer = _lines(api.post("/api/check?ack=1", json={"document": vepa_doc}))
+    assert answer["status"] == 500 and answer["error"]["code"] == "internal_error"
+    assert "bug" not in answer["error"]["message"]
