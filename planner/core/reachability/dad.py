@@ -16,11 +16,10 @@ other's frames. Those collisions pass DAD; a third station on the link then gets
 """
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 from ..model import Design, Iface, IPAddress
-from .sim import Frame, Outcome, Ping, Trail, solicited_node_mac
+from .sim import Frame, Ping, Trail, solicited_node_mac
 from .verdict import Hop, Step
 from .world import World
 
@@ -49,18 +48,7 @@ class _Probe(Ping):
     """A DAD solicitation from one holder, run through the frame world; records who hears it."""
 
     def __init__(self, world: World, sender: Iface, address: IPAddress, holders: list[Iface]):
-        self.w, self.a, self.b = world, sender, sender
-        self.eager_broadcast = False
-        self.aip = self.bip = address
-        self.out = Outcome()
-        self.queue = deque()
-        self.lane = deque()
-        self.in_lane = False
-        self.bcq = deque()
-        self.fdb = {}
-        self.neigh = {}
-        self.waiting = {}
-        self.relevant = {h.ns for h in holders}
+        super().__init__(world, sender, sender, addresses=(address, address), relevant={h.ns for h in holders})
         self.address = address
         self.heard: set[str] = set()
 

@@ -127,12 +127,15 @@ class Outcome:
 class Ping:
     """``Ping(world, a, b).run()``: the outcome of A pinging B (A and B endpoints in other namespaces)."""
 
-    def __init__(self, world: World, a: Iface, b: Iface, *, eager_broadcast: bool = False):
+    def __init__(self, world: World, a: Iface, b: Iface, *, eager_broadcast: bool = False,
+                 addresses: tuple[IP4, IP4] | None = None, relevant: set[str] | None = None):
+        """``addresses`` and ``relevant`` (the namespaces whose stacks run) default to the ping's own:
+        the two endpoint addresses, and the namespaces a ping between them can involve."""
         self.w, self.a, self.b = world, a, b
         #: serve the macvlan broadcast queue at once (its worker on another CPU winning every race)
         #: instead of when the backlog is empty (the usual order)
         self.eager_broadcast = eager_broadcast
-        self.aip, self.bip = a.ips[0], b.ips[0]
+        self.aip, self.bip = addresses if addresses is not None else (a.ips[0], b.ips[0])
         self.out = Outcome()
         self.queue: deque[tuple[bool, str, Frame, Trail]] = deque()   # (to a stack?, node, frame, trail)
         #: with ``eager_broadcast``: what the broadcast worker's deliveries set off, run to the end
@@ -143,7 +146,7 @@ class Ping:
         self.fdb: dict[str, dict[str, int]] = {}
         self.neigh: dict[tuple[str, IP4], str | None] = {}             # learned entries; None: resolving
         self.waiting: dict[tuple[str, IP4], list[tuple[str, IP4, IP4, Trail, int]]] = {}
-        self.relevant = self._relevant()
+        self.relevant = self._relevant() if relevant is None else relevant
 
     def _relevant(self) -> set[str]:
         w = self.w
