@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from designs_routed import C1, C2, GW, NET, NIC, looped_routers, routed_lan
-from judge import agree
+from judge import agree, agree6
 
 from planner.core.reachability import Reason
 
@@ -47,7 +47,6 @@ def test_a_host_namespace_that_routes(where, forwarding):
     """A container namespace (or the host's own) with forwarding: true routes between its subnets,
     over IPv4 and IPv6 - built by the applier (its set-forwarding op), judged by the kernel."""
     from designs_routed import host_router
-    from test_ipv6 import agree6
 
     doc = host_router(where=where, forwarding=forwarding)
     near = "h/ns:a/a" if where == "ns" else "station:st"

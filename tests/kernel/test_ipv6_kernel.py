@@ -8,13 +8,13 @@ import copy
 import os
 
 import pytest
+from judge import agree, agree6
 
 from planner.core.model import design_from_dict
 from planner.core.reachability import predict_families
 from planner.core.rules import check
-from planner.lab import Lab, measure, prerequisites
+from planner.lab import Lab, prerequisites
 from planner.lab.generate import mirror6
-from tests.kernel.judge import agree
 
 pytestmark = pytest.mark.kernel
 
@@ -27,18 +27,6 @@ def kernel_prerequisites():
         if os.environ.get("MVPLAN_REQUIRE_ALL") == "1":
             pytest.fail(msg)
         pytest.skip(msg)
-
-
-def agree6(doc: dict) -> dict[tuple[str, str], bool]:
-    """Measure the IPv6 pairs of ``doc`` and assert they agree with the IPv6 prediction (races excused)."""
-    design = design_from_dict(doc)
-    pred = predict_families(design)[6]
-    measured = measure(design, family=6)
-    assert set(measured) == set(pred.matrix())
-    wrong = [f"{a} -> {b}: predicted {pred.reachable(a, b)} ({pred.verdict(a, b).reason}), kernel {got}"
-             for (a, b), got in sorted(measured.items()) if got != pred.reachable(a, b) and not pred.timing(a, b)]
-    assert not wrong, "IPv6 prediction and kernel disagree:\n" + "\n".join(wrong)
-    return measured
 
 
 def dual_stack(doc: dict) -> dict:
