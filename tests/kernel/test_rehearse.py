@@ -56,10 +56,11 @@ def test_rehearse_disagreement_exits_1(kernel, capsys, monkeypatch, lab_namespac
     """A wrong prediction (here: forced) is reported side by side and makes the exit code 1."""
     import planner.core.reachability as reach
 
-    real = reach.predict
+    real = reach.predict_families
 
     def wrong(design, **kw):
-        pred = real(design, **kw)
+        preds = real(design, **kw)
+        pred = preds[4]
         verdict = pred.verdict
 
         def flipped(a, b):
@@ -69,9 +70,9 @@ def test_rehearse_disagreement_exits_1(kernel, capsys, monkeypatch, lab_namespac
             return v
 
         pred.verdict = flipped
-        return pred
+        return preds
 
-    monkeypatch.setattr(reach, "predict", wrong)
+    monkeypatch.setattr(reach, "predict_families", wrong)
     assert cli.main(["rehearse", VEPA]) == 1
     out = capsys.readouterr().out
     assert "DISAGREE" in out and "forced-by-test" in out and "5/6 pairs agree" in out

@@ -4,8 +4,9 @@ When an IPv6 address comes up it is *tentative*: after a random delay (up to a s
 interface sends a neighbour solicitation for it from the unspecified address to the address's
 solicited-node group. A holder whose copy is still tentative and hears it marks its own copy
 ``dadfailed``; one whose copy is already in use answers, and the newcomer's copy fails. Which copy
-survives is therefore a race between the probes (measured here: of a station and a child brought up
-together, either one may lose; both do when their probes cross). A dadfailed address neither sends
+survives is therefore a race between the probes (measured here: a child coming up beside a station
+whose copy is in use loses; brought up together, either may lose, both when the probes cross, or
+neither when a probe leaves before its twin's link has carrier). A dadfailed address neither sends
 nor accepts packets; the verdicts of pairs that use a raced address are marked timing-dependent.
 
 Whether a solicitation is heard is a frame question, answered by the same simulation as a ping:
