@@ -306,7 +306,7 @@ class Executor:
     def _forwarding(self, op: SetForwarding) -> None:
         """Both families' forwarding sysctls of the namespace (not a netlink request: /proc/sys)."""
         try:
-            sysctls_in(_forwarding_fd(self.target, op.ns), FORWARDING_SYSCTLS, "1" if op.on else "0")
+            sysctls_in(self.target.enter_fd(op.ns), FORWARDING_SYSCTLS, "1" if op.on else "0")
         except OSError as exc:
             raise NetlinkError(exc.errno or 1, f"cannot set forwarding in {self.target.describe(op.ns)}: {exc}") \
                 from None
@@ -353,10 +353,6 @@ class Executor:
         else:
             ch.request(RTM["DELROUTE"], F_REQ,
                        rtmsg(net.prefixlen, RT_SCOPE_NOWHERE, protocol=0, family=family) + attrs)
-
-
-def _forwarding_fd(target: Target, ns: str) -> int | None:
-    return None if (not ns and target.netns is None) else target.fd(ns)
 
 
 def _family(version: int) -> int:

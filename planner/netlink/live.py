@@ -249,9 +249,8 @@ def read_namespaces(target: Target, namespaces: Iterable[str]) -> dict[str, NsSn
 def read_forwarding(target: Target, ns: str) -> bool | None:
     """Whether a namespace routes: ``net.ipv4.ip_forward`` and, where IPv6 is there, its ``all``
     forwarding both 1 (None: the files cannot be read)."""
-    fd = None if (not ns and target.netns is None) else target.fd(ns)
     try:
-        got = sysctls_in(fd, FORWARDING_SYSCTLS)
+        got = sysctls_in(target.enter_fd(ns), FORWARDING_SYSCTLS)
     except OSError:
         return None
     v4, v6 = got[FORWARDING_SYSCTLS[0]], got[FORWARDING_SYSCTLS[1]]

@@ -75,11 +75,14 @@ class Target:
             fd = self._fds[ns] = ns_fd(self.real_name(ns))
         return fd
 
+    def enter_fd(self, ns: str) -> int | None:
+        """The fd to enter namespace ``ns`` with; None: it is the calling process's own."""
+        return None if (not ns and self.netns is None) else self.fd(ns)
+
     def channel(self, ns: str) -> Channel:
         ch = self._channels.get(ns)
         if ch is None:
-            fd = None if (not ns and self.netns is None) else self.fd(ns)
-            ch = self._channels[ns] = Channel(fd, label=self.describe(ns))
+            ch = self._channels[ns] = Channel(self.enter_fd(ns), label=self.describe(ns))
         return ch
 
     def forget(self, ns: str) -> None:

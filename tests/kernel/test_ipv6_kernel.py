@@ -5,7 +5,6 @@ cannot see - and routing through an IPv6 gateway. Every test builds throwaway na
 from __future__ import annotations
 
 import copy
-import os
 
 import pytest
 from judge import agree, agree6
@@ -13,20 +12,10 @@ from judge import agree, agree6
 from planner.core.model import design_from_dict
 from planner.core.reachability import predict_families
 from planner.core.rules import check
-from planner.lab import Lab, prerequisites
+from planner.lab import Lab
 from planner.lab.generate import mirror6
 
-pytestmark = pytest.mark.kernel
-
-
-@pytest.fixture(scope="module", autouse=True)
-def kernel_prerequisites():
-    missing = prerequisites()
-    if missing:
-        msg = "kernel tests need: " + "; ".join(missing)
-        if os.environ.get("MVPLAN_REQUIRE_ALL") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
+pytestmark = [pytest.mark.kernel, pytest.mark.usefixtures("lab_prereqs")]
 
 
 def dual_stack(doc: dict) -> dict:

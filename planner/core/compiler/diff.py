@@ -321,7 +321,7 @@ class _HostDiff:
         first: dict[str, int] = {}
         for w in self.hw.wants:
             first.setdefault(w.ns, w.index)
-        for ns in sorted(forwarding_namespaces(self.design, self.host)):
+        for ns in sorted(forwarding_namespaces(self.hw)):
             lns = self.lh.ns(ns)
             live = lns.forwarding if lns is not None else False  # a new namespace starts with it off
             if live is True:

@@ -259,9 +259,9 @@ def expected_state(design: Design, hosts: Iterable[str] | None = None) -> LiveSt
     return LiveState(hosts=tuple(out))
 
 
-def forwarding_namespaces(design: Design, host: str) -> set[str]:
-    """The namespaces of ``host`` (``""``: its own) that the design has route packets."""
-    return {i.namespace for i in design.interfaces if i.host == host and i.forwarding}
+def forwarding_namespaces(hw: HostWants) -> set[str]:
+    """The namespaces of a host (``""``: its own) whose wanted interfaces say ``forwarding``."""
+    return {w.ns for w in hw.wants if w.iface is not None and w.iface.forwarding}
 
 
 def _empty_ns() -> dict:

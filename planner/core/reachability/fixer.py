@@ -35,7 +35,7 @@ class Fixer:
             return v
         fix, remedy, ports = self.fix_for(v, a, b)
         if fix and v.family == 6:
-            fix = ndp_words(fix.replace("sysctl -w net.ipv4.ip_forward=1", "sysctl -w net.ipv6.conf.all.forwarding=1"))
+            fix = ndp_words(fix)
         return v.with_fix(fix, remedy, ports) if fix else v
 
     def fix_for(self, v: Verdict, a: Iface, b: Iface) -> tuple[str, Remedy, tuple[str, ...]]:

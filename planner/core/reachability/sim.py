@@ -34,7 +34,7 @@ IP4 = ipaddress.IPv4Address | ipaddress.IPv6Address  # either family: the world 
 
 def is_group(mac: str) -> bool:
     """A broadcast or multicast destination (the group bit of the first octet): flooded like a broadcast."""
-    return mac == BCAST or mac.startswith("33:33:") or int(mac[1], 16) & 1 == 1
+    return mac == BCAST or int(mac[1], 16) & 1 == 1
 
 
 def solicited_node_mac(ip: IP4) -> str:

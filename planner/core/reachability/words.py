@@ -82,7 +82,8 @@ _NDP_WORDS = (("ARP request (broadcast)", "neighbour solicitation (multicast)"),
               ("ARP reply (unicast)", "neighbour advertisement (unicast)"),
               ("ARP request", "neighbour solicitation"), ("ARP reply", "neighbour advertisement"),
               ("ARP answer", "neighbour advertisement"), ("ARP cannot work", "neighbour discovery cannot work"),
-              ("net.ipv4.ip_forward=0", "net.ipv6.conf.all.forwarding=0"), ("broadcast", "multicast"),
+              ("net.ipv4.ip_forward=0", "net.ipv6.conf.all.forwarding=0"),
+              ("net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"), ("broadcast", "multicast"),
               (" ARP", " neighbour discovery"), ("TTL", "hop limit"))
 
 
