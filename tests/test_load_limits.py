@@ -20,9 +20,11 @@ from planner.core.errors import DesignError, InputLimitError
 from planner.core.model import design_from_dict, load_design, parse_design_text
 from planner.core.model.limits import (
     INT_MAX,
+    LOCAL,
     MAX_ALIASES,
     MAX_DEPTH,
     MAX_EXPANDED_BYTES,
+    MAX_LOCAL_NODES,
     MAX_NODES,
     check_document,
     parse_json_text,
@@ -61,9 +63,30 @@ def test_the_alias_bomb_on_the_command_line_is_exit_2_with_the_reason(tmp_path, 
     f.write_text(alias_bomb())
     assert main(["check", str(f)]) == 2
     err = capsys.readouterr().err
-    assert "more than 250,000 values" in err and "Traceback" not in err
-    with pytest.raises(InputLimitError):
+    assert f"more than {MAX_LOCAL_NODES:,} values" in err and "Traceback" not in err
+    with pytest.raises(InputLimitError) as info:
         load_design(f)
+    assert info.value.maximum == MAX_LOCAL_NODES
+
+
+def test_a_local_file_may_be_larger_than_an_upload(tmp_path):
+    """Issue 8: a 100,000-child design is ~1.2M values; the user's own file loads, a request body of
+    the same size is refused (the server's limits are for documents from anyone)."""
+    doc = dict(GOOD, layout={"notes": list(range(MAX_NODES + 10))})
+    with pytest.raises(InputLimitError) as info:
+        design_from_dict(doc)
+    assert info.value.limit == "nodes" and info.value.maximum == MAX_NODES
+    assert design_from_dict(doc, sizes=LOCAL).name == "ok"
+    f = tmp_path / "big.json"
+    f.write_text(json.dumps(doc))
+    assert load_design(f).name == "ok"
+    assert main(["check", str(f)]) == 0
+    with pytest.raises(InputLimitError):
+        parse_design_text(f.read_text(), "big.json")
+    over = dict(GOOD, layout={"notes": [0] * (MAX_LOCAL_NODES + 1)})
+    with pytest.raises(InputLimitError) as info:
+        design_from_dict(over, sizes=LOCAL)
+    assert info.value.maximum == MAX_LOCAL_NODES
 
 
 def test_too_many_aliases_are_refused_before_they_expand():

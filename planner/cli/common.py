@@ -9,6 +9,7 @@ from pathlib import Path
 
 from planner.core.errors import DesignError, InputProblem
 from planner.core.model import Design, design_from_dict, load_design, parse_design_text, read_design_text
+from planner.core.model.limits import LOCAL
 
 __all__ = ["EXIT_OK", "EXIT_FAIL", "EXIT_INPUT", "STDIO", "load", "input_error", "print_problems",
            "load_with_what_if", "read_input", "write_output"]
@@ -38,7 +39,7 @@ def load(path: str) -> Design:
     """The design named on the command line (``-``: read from standard input)."""
     if path == STDIO:
         text, name = read_input(path)
-        return design_from_dict(parse_design_text(text, name))
+        return design_from_dict(parse_design_text(text, name, LOCAL), sizes=LOCAL)
     return load_design(path)
 
 
@@ -61,7 +62,7 @@ def load_with_what_if(args) -> Design:
     path = args.design
     if not (args.hairpin or args.down):
         return load(path)
-    doc = parse_design_text(*read_input(path))
+    doc = parse_design_text(*read_input(path), LOCAL)
     hairpin = {}
     for item in args.hairpin or ():
         port, _, val = item.rpartition("=")
@@ -72,4 +73,4 @@ def load_with_what_if(args) -> Design:
         doc = apply_what_if(doc, hairpin=hairpin, down=args.down or ())
     except ValueError as exc:
         raise input_error(str(exc)) from None
-    return design_from_dict(doc)
+    return design_from_dict(doc, sizes=LOCAL)

@@ -7,6 +7,7 @@ from typing import TextIO
 from planner.core.compiler import Plan
 from planner.core.livestate import LiveHost
 from planner.core.model import design_from_dict
+from planner.core.model.limits import LOCAL
 from planner.core.ops import op_from_dict
 
 from .execute import Executor
@@ -55,7 +56,7 @@ def recover(mode: str, *, netns: str | None = None, run_dir_path: str | os.PathL
                 journal.state("rolled-back" if not res.rollback_errors else "rollback-failed")
                 journal.finish(keep=bool(res.rollback_errors))
                 return res
-            design = design_from_dict(header["design"])
+            design = design_from_dict(header["design"], sizes=LOCAL)  # our own journal
             journal.finish()  # the new apply writes its own journal
         finally:
             target.close()

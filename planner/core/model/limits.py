@@ -11,7 +11,8 @@ document:
 * while parsing JSON (:func:`parse_json_text`): no ``NaN``/``Infinity``, no integer past
   :data:`INT_MAX` (checked on the digits, before Python converts them), no stack overflow;
 * on the parsed document (:func:`check_document`, iterative, counting every alias expansion): at
-  most :data:`MAX_DEPTH` levels, :data:`MAX_NODES` values and :data:`MAX_EXPANDED_BYTES` of JSON;
+  most :data:`MAX_DEPTH` levels, :data:`MAX_NODES` values and :data:`MAX_EXPANDED_BYTES` of JSON
+  (:data:`UPLOAD`, the server's limits; a local file may hold 20 times more, :data:`LOCAL`);
   only JSON types (a YAML ``!!timestamp`` or ``!!binary`` is not one), string keys, finite floats,
   integers within 64 bits, strings without lone surrogates and at most :data:`MAX_STRING_CHARS`
   long.
@@ -30,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -40,7 +42,7 @@ from ..errors import DesignError, InputLimitError, InputProblem
 
 __all__ = [
     "MAX_DEPTH", "MAX_NODES", "MAX_ALIASES", "MAX_EXPANDED_BYTES", "MAX_STRING_CHARS", "INT_MAX",
-    "LimitedComposer", "check_document", "parse_json_text", "limits",
+    "LimitedComposer", "check_document", "parse_json_text", "limits", "Sizes", "UPLOAD", "LOCAL",
 ]
 
 #: levels of nesting (a real design has under 10; the editor's layout adds two)
@@ -56,6 +58,29 @@ MAX_STRING_CHARS = 65_536
 #: integers must fit SQLite's and the browser's 64-bit range
 INT_MAX = 2**63 - 1
 _INT_DIGITS = len(str(INT_MAX))
+#: values and JSON bytes a *local* document may expand to (see :data:`LOCAL`)
+MAX_LOCAL_NODES = 5_000_000
+MAX_LOCAL_EXPANDED_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How far a document may expand: values (aliases counted where they expand) and JSON bytes.
+
+    Two callers differ in whom they trust. The server takes documents from anyone who reaches it
+    (:data:`UPLOAD`); a file the user names on the command line, the applier's own journal or a
+    Python caller's dict come from the machine's owner, and a real 100,000-child design (about
+    1.2 million values, 15 MB of JSON) must load (:data:`LOCAL`). Depth, aliases, strings and
+    integers have the same limits on both paths: no honest design comes near them."""
+
+    nodes: int
+    expanded_bytes: int
+
+
+#: a request body, an upload, a stored row: the server's limits
+UPLOAD = Sizes(MAX_NODES, MAX_EXPANDED_BYTES)
+#: a local file, standard input of the CLI, a journal: room for four 100,000-child designs
+LOCAL = Sizes(MAX_LOCAL_NODES, MAX_LOCAL_EXPANDED_BYTES)
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -183,61 +208,81 @@ def _string_problem(s: str) -> str | None:
     return None
 
 
-def check_document(doc: Any) -> None:
+def _scalar_size(value: Any, trail: tuple | None) -> int:
+    """The JSON size of a number, boolean or null; raise for anything that is not a JSON value."""
+    kind = type(value)
+    if kind is int:
+        if not -INT_MAX - 1 <= value <= INT_MAX:
+            raise DesignError(InputProblem(_path(trail), f"integer outside ±{INT_MAX} (64 bits)"))
+        return 8
+    if kind is float:
+        if not math.isfinite(value):
+            raise DesignError(InputProblem(_path(trail), f"{value!r} is not a finite number; JSON has no NaN or "
+                                                         "Infinity"))
+        return 8
+    if kind is bool or value is None:
+        return 5
+    raise DesignError(InputProblem(_path(trail), f"a {kind.__name__} is not a JSON value (strings, numbers, "
+                                                 "true/false, null, lists and mappings only)"))
+
+
+def check_document(doc: Any, sizes: Sizes = UPLOAD) -> None:
     """Raise unless ``doc`` is a plain JSON value within the limits (see the module docstring).
 
-    Iterative (a stack, not recursion) and counting a shared object once per place it appears, so
-    an alias bomb costs at most :data:`MAX_NODES` steps before it is refused."""
-    nodes = 0
-    size = 0
+    Iterative (a stack of containers, not recursion) and counting a shared object once per place it
+    appears, so an alias bomb is refused before more than ``sizes.nodes`` values are walked. A
+    container's members are counted before they are looked at, and the place of a problem is put
+    together only when there is one: this walk sees every value of a 100,000-child design."""
+    max_nodes, max_bytes = sizes.nodes, sizes.expanded_bytes
+    if type(doc) is str:
+        problem = _string_problem(doc)
+        if problem:
+            raise DesignError(InputProblem("", problem))
+        return
+    if type(doc) is not dict and type(doc) is not list:
+        _scalar_size(doc, None)
+        return
+    nodes, size = 1, 0
     stack: list[tuple[Any, int, tuple | None]] = [(doc, 0, None)]
     pop, push = stack.pop, stack.append
     while stack:
         value, depth, trail = pop()
-        nodes += 1
-        if nodes > MAX_NODES:
-            raise _too_large("nodes", MAX_NODES, f"the document has more than {MAX_NODES:,} values (YAML aliases "
+        if depth >= MAX_DEPTH:
+            raise DesignError(InputProblem(_path(trail), f"nested deeper than {MAX_DEPTH} levels (or it contains "
+                                                         "itself); a design is a few levels deep"))
+        nodes += len(value)
+        if nodes > max_nodes:
+            raise _too_large("nodes", max_nodes, f"the document has more than {max_nodes:,} values (YAML aliases "
                                                  "counted where they expand); split the design")
-        kind = type(value)
-        if kind is str:
-            size += len(value) + 2
-            problem = _string_problem(value)
-            if problem:
-                raise DesignError(InputProblem(_path(trail), problem))
-        elif kind is dict or kind is list:
-            if depth >= MAX_DEPTH:
-                raise DesignError(InputProblem(_path(trail), f"nested deeper than {MAX_DEPTH} levels (or it contains "
-                                                             "itself); a design is a few levels deep"))
-            if kind is dict:
-                size += 2
-                for key, item in value.items():
-                    if type(key) is not str:
-                        raise DesignError(InputProblem(_path(trail), f"key {key!r} is not a string; JSON and design "
-                                                                     "keys are strings"))
-                    size += len(key) + 4
+        members: Any
+        if type(value) is dict:
+            size += 2
+            for key in value:
+                if type(key) is not str:
+                    raise DesignError(InputProblem(_path(trail), f"key {key!r} is not a string; JSON and design "
+                                                                 "keys are strings"))
+                size += len(key) + 4
+                if len(key) > MAX_STRING_CHARS or not key.isascii():
                     problem = _string_problem(key)
                     if problem:
                         raise DesignError(InputProblem(_path(trail), f"a key {problem}"))
-                    push((item, depth + 1, (trail, key)))
-            else:
-                size += 2 + len(value)
-                for k in range(len(value) - 1, -1, -1):
-                    push((value[k], depth + 1, (trail, k)))
-        elif kind is int:
-            size += 8
-            if not -INT_MAX - 1 <= value <= INT_MAX:
-                raise DesignError(InputProblem(_path(trail), f"integer outside ±{INT_MAX} (64 bits)"))
-        elif kind is float:
-            size += 8
-            if not math.isfinite(value):
-                raise DesignError(InputProblem(_path(trail), f"{value!r} is not a finite number; JSON has no NaN or "
-                                                             "Infinity"))
-        elif kind is bool or value is None:
-            size += 5
+            members = value.items()
         else:
-            raise DesignError(InputProblem(_path(trail), f"a {kind.__name__} is not a JSON value (strings, numbers, "
-                                                         "true/false, null, lists and mappings only)"))
-        if size > MAX_EXPANDED_BYTES:
-            raise _too_large("expanded_bytes", MAX_EXPANDED_BYTES,
-                             f"the document expands to more than {MAX_EXPANDED_BYTES // (1024 * 1024)} MiB (YAML "
+            size += 2 + len(value)
+            members = enumerate(value)
+        for key, item in members:
+            kind = type(item)
+            if kind is str:
+                size += len(item) + 2
+                if len(item) > MAX_STRING_CHARS or not item.isascii():
+                    problem = _string_problem(item)
+                    if problem:
+                        raise DesignError(InputProblem(_path((trail, key)), problem))
+            elif kind is dict or kind is list:
+                push((item, depth + 1, (trail, key)))
+            else:
+                size += _scalar_size(item, (trail, key))
+        if size > max_bytes:
+            raise _too_large("expanded_bytes", max_bytes,
+                             f"the document expands to more than {max_bytes // (1024 * 1024)} MiB (YAML "
                              "aliases counted where they expand); split the design")

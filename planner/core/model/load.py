@@ -35,7 +35,7 @@ from ..schema import (
     design_schema,
 )
 from .flatten import Flattener
-from .limits import check_document
+from .limits import LOCAL, UPLOAD, Sizes, check_document
 from .ports import accepted_macs, allowed_mac_conflicts
 from .shorthand import host_documents
 from .text import parse_design_text, read_design_text
@@ -63,21 +63,28 @@ __all__ = ["load_design", "design_from_dict", "stable_mac"]
 
 
 def load_design(source: str | Path) -> Design:
-    """Load a design from a file path."""
+    """Load a design from a file path (the user's own file: :data:`.limits.LOCAL` sizes)."""
     text, name = read_design_text(source)
-    return design_from_dict(parse_design_text(text, name))
+    return _validated_design(parse_design_text(text, name, LOCAL))
 
 
 @without_gc_pauses
-def design_from_dict(doc: Any) -> Design:
+def design_from_dict(doc: Any, *, sizes: Sizes = UPLOAD) -> Design:
     """Validate a document and build the model; raise :class:`DesignError` listing every problem.
 
     Whatever path the document took (a file, an upload, a JSON body, a Python caller), it first
     passes :func:`.limits.check_document`: sizes, depth, JSON types, 64-bit integers, no NaN, no
-    lone surrogates."""
+    lone surrogates. ``sizes`` is the server's :data:`.limits.UPLOAD` unless the caller passes
+    :data:`.limits.LOCAL` for a document of the machine's owner (a file named on the command line)."""
     if not isinstance(doc, dict):
         raise DesignError(InputProblem("", "a design must be a mapping"))
-    check_document(doc)
+    check_document(doc, sizes)
+    return _validated_design(doc)
+
+
+@without_gc_pauses
+def _validated_design(doc: dict) -> Design:
+    """The schema's verdict, then the model (``doc`` has passed :func:`.limits.check_document`)."""
     try:
         _fast_validator()(doc)  # compiled: ~50x faster on big designs than walking the schema
     except Exception:  # noqa: BLE001 - any failure: let jsonschema name every problem precisely

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from ..errors import DesignError, InputProblem
-from .limits import LimitedComposer, check_document, parse_json_text, yaml_int
+from .limits import UPLOAD, LimitedComposer, Sizes, check_document, parse_json_text, yaml_int
 
 __all__ = ["parse_design_text", "read_design_text"]
 
@@ -38,8 +38,9 @@ _StrictLoader.add_implicit_resolver(
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", yaml_int)
 
 
-def parse_design_text(text: str, filename: str = "") -> dict[str, Any]:
-    """Parse JSON or YAML text into a plain document (no validation beyond syntax)."""
+def parse_design_text(text: str, filename: str = "", sizes: Sizes = UPLOAD) -> dict[str, Any]:
+    """Parse JSON or YAML text into a plain document (no validation beyond syntax and ``sizes``:
+    :data:`.limits.UPLOAD` unless the caller knows the text is the user's own, :data:`.limits.LOCAL`)."""
     text = text.lstrip("\ufeff")
     stripped = text.lstrip()
     try:
@@ -59,7 +60,7 @@ def parse_design_text(text: str, filename: str = "") -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise DesignError(InputProblem("", "a design must be a mapping with keys such as 'hosts', 'switches', "
                                            "'stations'"))
-    check_document(doc)
+    check_document(doc, sizes)
     return doc
 
 
