@@ -70,6 +70,7 @@ def _small_doc(row: Row) -> dict:
 def run_row(name: str) -> dict:
     """One row, in this interpreter: medians, peak RSS, answer size, baselines."""
     from planner.core.model import design_from_dict
+    from planner.core.model.limits import LOCAL
     from planner.core.reachability import predict
     from planner.core.rules import check_with_prediction
     from planner.exporters import export
@@ -81,7 +82,7 @@ def run_row(name: str) -> dict:
         return json.loads(text)
 
     def full():
-        d = design_from_dict(json.loads(text))
+        d = design_from_dict(json.loads(text), sizes=LOCAL)  # a file of the user's, as `mvplan check` reads it
         if row.export:
             return d, export(d, "iproute2")
         findings, pred = check_with_prediction(d)

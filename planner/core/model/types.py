@@ -7,10 +7,11 @@ follow :mod:`planner.core.ids`.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 from ..ids import STATION, bridge_uplink_id, switch_port_id
+from ..record import record
 from ..schema import DEFAULT_MODE
 
 __all__ = [
@@ -25,7 +26,7 @@ ALL_PEERS = "all-peers"
 DEFAULT_MTU = 1500
 
 # --------------------------------------------------------------------------- small values
-@dataclass(frozen=True)
+@record
 class Route:
     """A static route on an interface: ``ip route add TO [via VIA] dev IFACE``."""
 
@@ -39,7 +40,7 @@ class Route:
         return d
 
 
-@dataclass(frozen=True)
+@record
 class StaticNeighbor:
     """A permanent neighbour entry; either names a peer endpoint or gives address and MAC."""
 
@@ -58,7 +59,7 @@ class StaticNeighbor:
         return d
 
 
-@dataclass(frozen=True)
+@record
 class Uplink:
     """Where a parent NIC or a station is cabled: a switch port or a Linux bridge port."""
 
@@ -98,7 +99,7 @@ def neighbor_entries(neighbors: Neighbors) -> tuple[StaticNeighbor, ...]:
     return () if isinstance(neighbors, str) else neighbors
 
 
-@dataclass(frozen=True)
+@record
 class _L3:
     """Layer-3 configuration shared by every addressable interface."""
 
@@ -113,7 +114,7 @@ class _L3:
     forwarding: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Parent(_L3):
     """A NIC of a host that children hang off. Exists before mvplan runs (or is a veth)."""
 
@@ -129,7 +130,7 @@ class Parent(_L3):
     platform: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Child(_L3):
     """A macvlan or macvtap interface on a parent, optionally moved into a namespace."""
 
@@ -147,7 +148,7 @@ class Child(_L3):
     namespace: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class VethPeer(_L3):
     """The far end of a bridge port's veth pair, living in a namespace."""
 
@@ -158,7 +159,7 @@ class VethPeer(_L3):
     state: str = "up"
 
 
-@dataclass(frozen=True)
+@record
 class BridgePort:
     """A port of a Linux bridge: a veth end (with a peer, or cabled to a parent) or an enslaved device."""
 
@@ -169,7 +170,7 @@ class BridgePort:
     mac: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Bridge(_L3):
     """A Linux bridge on a host (host namespace)."""
 
@@ -180,7 +181,7 @@ class Bridge(_L3):
     ports: tuple[BridgePort, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Host:
     name: str
     parents: tuple[Parent, ...] = ()
@@ -189,7 +190,7 @@ class Host:
     implicit: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class SwitchPort:
     name: str
     hairpin: bool = False
@@ -199,7 +200,7 @@ class SwitchPort:
     allowed_macs: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Switch:
     """An external switch; ports may reflect frames (hairpin / reflective relay)."""
 
@@ -210,7 +211,7 @@ class Switch:
         return next((p for p in self.ports if p.name == name), None)
 
 
-@dataclass(frozen=True)
+@record
 class Station(_L3):
     """An external machine on a switch port (a gateway, a server)."""
 
@@ -219,7 +220,7 @@ class Station(_L3):
     mac: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Iface:
     """One interface of the design, flattened, with every default resolved.
 
@@ -287,7 +288,7 @@ class Iface:
 
 
 # --------------------------------------------------------------------------- design
-@dataclass(frozen=True)
+@record
 class Design:
     name: str = "design"
     description: str = ""

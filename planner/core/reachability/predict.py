@@ -64,6 +64,7 @@ class Prediction:
         self.fixer = Fixer(design, world)
         self._worded: dict[tuple[str, str], Verdict] = {}
         self._counts: dict[Key, int] | None = None
+        self._by_anchor: list[dict[str, list[str]]] | None = None
 
     @property
     def graph(self):
@@ -121,11 +122,18 @@ class Prediction:
         return self._anchor[endpoint_id]
 
     def members_by_anchor(self, ci: int) -> dict[str, list[str]]:
-        """Members of class ``ci`` grouped by the parent they hang off."""
-        got: dict[str, list[str]] = {}
-        for m in self.classes[ci]:
-            got.setdefault(self._anchor[m], []).append(m)
-        return got
+        """Members of class ``ci`` grouped by the parent they hang off (computed once for every class:
+        the rules ask per class pair, and a class of 100,000 children is walked once, not per pair;
+        the answer is shared - read it, do not change it)."""
+        if self._by_anchor is None:
+            groups = []
+            for members in self.classes:
+                got: dict[str, list[str]] = {}
+                for m in members:
+                    got.setdefault(self._anchor[m], []).append(m)
+                groups.append(got)
+            self._by_anchor = groups
+        return self._by_anchor[ci]
 
     def groups(self) -> Iterator[tuple[Verdict, tuple[str, str], int]]:
         """Every distinct verdict with its example pair and how many ordered pairs it stands for."""
@@ -144,12 +152,8 @@ class Prediction:
         return self._counts.get(key, 0)
 
     def _count_pairs(self) -> dict[Key, int]:
-        per_anchor: list[dict[str, int]] = []
-        for members in self.classes:
-            ca: dict[str, int] = {}
-            for m in members:
-                ca[self._anchor[m]] = ca.get(self._anchor[m], 0) + 1
-            per_anchor.append(ca)
+        per_anchor = [{anc: len(ms) for anc, ms in self.members_by_anchor(ci).items()}
+                      for ci in range(len(self.classes))]
         counts: dict[Key, int] = {}
         for (ci, cj, same) in self.verdicts:
             ai, aj = per_anchor[ci], per_anchor[cj]
@@ -208,12 +212,8 @@ def predict_families(design: Design, *, merge: bool = True) -> dict[int, Predict
 
 def _fill(p: Prediction) -> None:
     d, w = p.design, p.world
-    by_anchor: list[dict[str, list[Iface]]] = []
-    for members in p.classes:
-        g: dict[str, list[Iface]] = {}
-        for m in members:
-            g.setdefault(p._anchor[m], []).append(d.iface(m))
-        by_anchor.append(g)
+    by_anchor = [{anc: [d.iface(m) for m in ms] for anc, ms in p.members_by_anchor(ci).items()}
+                 for ci in range(len(p.classes))]
     local: dict[str, Verdict] = {}
     excluded = p.exception_keys
     for ci in range(len(p.classes)):
