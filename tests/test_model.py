@@ -167,3 +167,35 @@ def test_fast_address_parsing_equals_the_stdlib():
         assert got in {want} and ipaddress.IPv4Address(str(want.ip)) == got.ip
     for bad in ("10.0.0.0/24", "10.0.0.255/24", "0.1.2.3/8", "224.0.0.1/4", "10.1.2.3", "10.01.2.3/24", "10.1.2.3/33"):
         assert _quick_cidr(bad) is None, bad
+
+
+def test_fast_address_parsing_takes_exactly_the_unicast_host_addresses_the_stdlib_takes():
+    """A seeded sweep of edge octets, leading zeros and prefixes: the fast path accepts a text exactly
+    when the stdlib parses it as a unicast host address (not network/broadcast below /31), and then
+    gives the same address; everything else goes to the slow path, which words the problem."""
+    import ipaddress
+    import random
+
+    from planner.core.model.load import _quick_cidr
+
+    rnd, accepted = random.Random(8), 0
+    for _ in range(20_000):
+        parts = [str(rnd.choice([0, 1, 9, 10, 99, 100, 127, 199, 200, 224, 249, 250, 255, 256, rnd.randint(0, 255)]))
+                 for _ in range(4)]
+        if rnd.random() < 0.05:
+            parts[rnd.randrange(4)] = "0" + parts[0]
+        text = ".".join(parts) + "/" + str(rnd.choice([0, 1, 8, 16, 24, 30, 31, 32, 33, rnd.randint(0, 40)]))
+        try:
+            want = ipaddress.IPv4Interface(text)
+        except ValueError:
+            usable = False
+        else:
+            net = want.network
+            usable = (net.prefixlen >= 1 and 0 < int(want.ip) >> 24 < 224 and not want.ip.is_loopback
+                      and (net.prefixlen >= 31 or want.ip not in (net.network_address, net.broadcast_address)))
+        got = _quick_cidr(text)
+        assert (got is not None) == usable, text
+        if got is not None:
+            assert (got, str(got), got.network) == (want, str(want), want.network), text
+            accepted += 1
+    assert accepted > 3000

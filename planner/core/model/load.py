@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -123,25 +124,27 @@ def _dedupe(problems: list[InputProblem]) -> list[InputProblem]:
     return out
 
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+#: dotted decimal without leading zeros, and a prefix of one or two digits
+_DOTTED_CIDR = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}/([0-9]{{1,2}})")
+
+
 def _quick_cidr(text: str) -> ipaddress.IPv4Interface | None:
     """The common case, fast: a plain unicast ``a.b.c.d/n`` host address (anything else: None, and
-    :meth:`_Builder.cidr` parses it and says what is wrong). ``ip_interface`` costs twice as much."""
-    ip, sep, plen = text.partition("/")
-    parts = ip.split(".")
-    if not sep or len(parts) != 4 or not plen.isdigit() or len(plen) > 2:
+    :meth:`_Builder.cidr` parses it and says what is wrong). ``ip_interface`` costs six times as much;
+    one regular expression does the syntax (each loaded child has an address)."""
+    m = _DOTTED_CIDR.fullmatch(text)
+    if m is None:
         return None
-    try:
-        octets = [int(x) for x in parts]
-    except ValueError:
-        return None
-    prefix = int(plen)
-    if any(x > 255 or str(x) != p for x, p in zip(octets, parts, strict=True)) or not 1 <= prefix <= 32:
-        return None
-    n = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
+    a, b, c, d, plen = m.groups()
+    first, prefix = int(a), int(plen)
+    if not 1 <= prefix <= 32 or first in (0, 127) or first >= 224:
+        return None  # the slow path words the problem
+    n = (first << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
     host_bits = 32 - prefix
     host = n & ((1 << host_bits) - 1)
-    if octets[0] in (0, 127) or octets[0] >= 224 or (prefix < 31 and host in (0, (1 << host_bits) - 1)):
-        return None  # the slow path words the problem
+    if prefix < 31 and host in (0, (1 << host_bits) - 1):
+        return None
     return _interface(n, prefix)
 
 
