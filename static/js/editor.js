@@ -13,6 +13,7 @@ import { initReach } from './reach.js';
 import { findingIndex, search } from './search.js';
 import { initLive } from './live.js';
 import { stylesheetFor, zoomBand } from './style.js';
+import { speedUp } from './cyfast.js';
 
 if (window.cytoscapeEdgehandles) cytoscape.use(window.cytoscapeEdgehandles);
 
@@ -67,6 +68,7 @@ const cy = cytoscape({
   maxZoom: 3,
 });
 window.cy = cy;
+speedUp(cy); // styling with compound boxes without a collection per style property (cyfast.js)
 
 const eh = cy.edgehandles ? cy.edgehandles({
   canConnect: (s, t) => !!M.planConnect(S.doc, s.data(), t.data()),

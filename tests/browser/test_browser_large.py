@@ -222,3 +222,40 @@ def test_reused_child_elements_match_a_fresh_build_after_every_kind_of_edit(page
     }""")
     assert mismatches == []
     assert page.console_errors == [], "\n".join(page.console_errors)
+
+
+def test_cheaper_style_cache_forgets_what_cytoscapes_own_does(page, live_server):
+    """static/js/cyfast.js replaces Cytoscape's dirtyStyleCache (compound graphs): for a box, one of
+    its members, a nested member, a cable and a node outside any box, it forgets the cached style
+    values of exactly the elements the original forgets."""
+    host = {"name": "h1", "parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}}],
+            "children": [{"name": "a", "parent": "eth0"}, {"name": "b", "parent": "a"}],
+            "bridges": [{"name": "br0", "ports": [{"name": "v0", "peer": {"name": "v0p", "namespace": "x"}}]}]}
+    document = {"name": "boxes", "hosts": [host],
+                "switches": [{"name": "sw", "ports": [{"name": "p1"}, {"name": "p2"}]}],
+                "stations": [{"name": "st", "uplink": {"switch": "sw", "port": "p2"}}]}
+    open_design(page, document)
+    diff = page.evaluate("""async () => {
+        const { originalDirtyStyleCache } = await import('/static/js/cyfast.js');
+        const cy = window.cy;
+        const proto = Object.getPrototypeOf(cy.collection());
+        if (proto.dirtyStyleCache === originalDirtyStyleCache()) return 'not installed';
+        const forgotten = (fn, ele) => {
+            cy.elements().forEach((e) => { e._private.styleCache = ['kept']; });
+            fn.call(ele);
+            return cy.elements().filter((e) => e._private.styleCache === null).map((e) => e.id()).sort();
+        };
+        const out = [];
+        for (const id of ['h1', 'h1/eth0', 'h1/a', 'h1/v0', 'switch:sw', 'switch:sw/p1', 'station:st', 'lower:h1/b',
+                          'uplink:h1/eth0']) {
+            const ele = cy.getElementById(id);
+            if (ele.empty()) { out.push(`no ${id}`); continue; }
+            const want = forgotten(originalDirtyStyleCache(), ele);
+            const got = forgotten(proto.dirtyStyleCache, ele);
+            if (JSON.stringify(want) !== JSON.stringify(got)) out.push(`${id}: ${want} != ${got}`);
+        }
+        return out;
+    }""")
+    assert diff == [], diff
+    assert page.console_errors == [], "\n".join(page.console_errors)
+
