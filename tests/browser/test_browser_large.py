@@ -259,3 +259,12 @@ def test_cheaper_style_cache_forgets_what_cytoscapes_own_does(page, live_server)
     assert diff == [], diff
     assert page.console_errors == [], "\n".join(page.console_errors)
 
+
+def test_every_module_of_the_editor_is_preloaded(page, live_server):
+    """The editor page names each of its modules in a modulepreload link (fetched side by side
+    while a big design's page arrives): a module added to the editor without one is found here."""
+    open_design(page, {"name": "tiny", "hosts": [{"name": "h1", "parents": [{"name": "eth0"}]}]})
+    preloaded = set(page.eval_on_selector_all("link[rel=modulepreload]", "ls => ls.map(l => new URL(l.href).pathname)"))
+    loaded = set(page.evaluate("""() => performance.getEntriesByType('resource').map(r => new URL(r.name).pathname)
+        .filter(p => /\\.m?js$/.test(p) && !p.includes('cytoscape-edgehandles'))"""))
+    assert loaded and loaded <= preloaded, sorted(loaded - preloaded)
