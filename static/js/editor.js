@@ -285,13 +285,15 @@ function buildView(pos) {
   const view = M.buildElements(S.doc, { whatIf: S.whatIf });
   S.allData = new Map();
   S.nsIndex = new Map();
+  S.pathIndex = new Map();
   for (const n of view.nodes) {
-    S.allData.set(n.data.id, n.data);
-    if (n.data.nsid) { const l = S.nsIndex.get(n.data.nsid) || []; l.push(n.data.id); S.nsIndex.set(n.data.nsid, l); }
+    const d = n.data;
+    S.allData.set(d.id, d);
+    S.pathIndex.set(d.path, d.id);
+    if (d.nsid) { const l = S.nsIndex.get(d.nsid); if (l) l.push(d.id); else S.nsIndex.set(d.nsid, [d.id]); }
   }
   for (const e of view.edges) S.allData.set(e.data.id, e.data);
-  S.pathIndex = new Map(view.nodes.map((n) => [n.data.path, n.data.id]));
-  S.drawn = G.collapse(view, grouping, pos);
+  S.drawn = G.collapse(view, grouping, pos, (id) => S.allData.get(id));
   return S.drawn;
 }
 

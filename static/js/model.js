@@ -181,10 +181,13 @@ export function buildElements(doc, { whatIf } = {}) {
     list(h.children).forEach((c, k) => {
       const hasLower = !!c.parent && (parentNames.has(c.parent) || (hostNsChildren.has(c.parent) && c.parent !== c.name));
       const offLower = hasLower && lowerDown(c);
-      // what the child's elements depend on besides the child itself
-      const key = `${hp}|${h.name}|${k}|${hasLower}|${offLower}`;
+      // what the child's elements depend on besides the child itself and its place in the list
+      const key = `${hp}|${h.name}|${hasLower}|${offLower}`;
       const hit = c && typeof c === 'object' ? childElements.get(c) : undefined;
       if (hit && hit.key === key) {
+        // deleting a child moves the ones after it up the list: only their path changes
+        const path = `${hp}.children[${k}]`;
+        if (hit.node.data.path !== path) hit.node = { ...hit.node, data: { ...hit.node.data, path } };
         if (!ids.has(hit.node.data.id)) { ids.add(hit.node.data.id); nodes.push(hit.node); }
         if (hit.edge) pendingEdges.push(hit.edge);
         return;
