@@ -224,10 +224,11 @@ def test_reused_child_elements_match_a_fresh_build_after_every_kind_of_edit(page
     assert page.console_errors == [], "\n".join(page.console_errors)
 
 
-def test_cheaper_style_cache_forgets_what_cytoscapes_own_does(page, live_server):
-    """static/js/cyfast.js replaces Cytoscape's dirtyStyleCache (compound graphs): for a box, one of
-    its members, a nested member, a cable and a node outside any box, it forgets the cached style
-    values of exactly the elements the original forgets."""
+def test_cheaper_cytoscape_internals_give_what_cytoscapes_own_give(page, live_server):
+    """static/js/cyfast.js replaces two Cytoscape internals for compound graphs. For a box, one of
+    its members, a nested member, a cable and a node outside any box: dirtyStyleCache forgets the
+    cached style values of exactly the elements the original forgets, and zDepth (the z-order of
+    boxes) is the original's for every element."""
     host = {"name": "h1", "parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}}],
             "children": [{"name": "a", "parent": "eth0"}, {"name": "b", "parent": "a"}],
             "bridges": [{"name": "br0", "ports": [{"name": "v0", "peer": {"name": "v0p", "namespace": "x"}}]}]}
@@ -236,24 +237,30 @@ def test_cheaper_style_cache_forgets_what_cytoscapes_own_does(page, live_server)
                 "stations": [{"name": "st", "uplink": {"switch": "sw", "port": "p2"}}]}
     open_design(page, document)
     diff = page.evaluate("""async () => {
-        const { originalDirtyStyleCache } = await import('/static/js/cyfast.js');
+        const { originalOf } = await import('/static/js/cyfast.js');
         const cy = window.cy;
         const proto = Object.getPrototypeOf(cy.collection());
-        if (proto.dirtyStyleCache === originalDirtyStyleCache()) return 'not installed';
+        const out = [];
+        for (const name of ['dirtyStyleCache', 'zDepth']) {
+            if (!originalOf(name) || proto[name] === originalOf(name)) out.push(`${name} not installed`);
+        }
         const forgotten = (fn, ele) => {
             cy.elements().forEach((e) => { e._private.styleCache = ['kept']; });
             fn.call(ele);
             return cy.elements().filter((e) => e._private.styleCache === null).map((e) => e.id()).sort();
         };
-        const out = [];
         for (const id of ['h1', 'h1/eth0', 'h1/a', 'h1/v0', 'switch:sw', 'switch:sw/p1', 'station:st', 'lower:h1/b',
                           'uplink:h1/eth0']) {
             const ele = cy.getElementById(id);
             if (ele.empty()) { out.push(`no ${id}`); continue; }
-            const want = forgotten(originalDirtyStyleCache(), ele);
+            const want = forgotten(originalOf('dirtyStyleCache'), ele);
             const got = forgotten(proto.dirtyStyleCache, ele);
             if (JSON.stringify(want) !== JSON.stringify(got)) out.push(`${id}: ${want} != ${got}`);
         }
+        cy.elements().forEach((ele) => {
+            const want = originalOf('zDepth').call(ele); const got = ele.zDepth();
+            if (want !== got) out.push(`zDepth ${ele.id()}: ${want} != ${got}`);
+        });
         return out;
     }""")
     assert diff == [], diff
