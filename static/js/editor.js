@@ -20,11 +20,12 @@ if (window.cytoscapeEdgehandles) cytoscape.use(window.cytoscapeEdgehandles);
 // performance marks 'mvplan:*' split the first render into phases (bench/browser_render.py prints them)
 performance.mark('mvplan:module');
 const boot = JSON.parse($('#design-data').textContent);
-const start = M.normalize(boot.draft ? boot.draft.document : boot.document);
-// the saved version as the editor holds it; without a draft it is where the editor starts (one
-// normalisation and one serialisation of a 10,000-child document, not three)
-const savedJSON = JSON.stringify(boot.draft ? M.normalize(boot.document).doc : start.doc);
-const savedLayoutJSON = boot.draft ? null : JSON.stringify(start.doc.layout || null);
+// the documents were just parsed: normalised in place, not copied
+const start = M.normalize(boot.draft ? boot.draft.document : boot.document, { copy: false });
+// the saved version as the editor holds it; without a draft it is where the editor starts, and
+// it is serialised once its first drawing has placed what had no place (see the start below):
+// one normalisation and one serialisation of a 10,000-child document
+const savedJSON = boot.draft ? JSON.stringify(M.normalize(boot.document, { copy: false }).doc) : null;
 const S = {
   id: boot.id,
   version: boot.draft ? boot.draft.base_version : boot.version,
@@ -1529,8 +1530,12 @@ performance.mark('mvplan:check-sent');
 sync({ initial: true });
 performance.mark('mvplan:synced');
 // positions computed for a design that had none are not an edit of the user's (the first sync
-// touches nothing but the layout)
-if (!boot.draft && JSON.stringify(S.doc.layout || null) !== savedLayoutJSON) S.savedJSON = JSON.stringify(S.doc);
+// touches nothing but the layout): the saved version is the document as first drawn, and the
+// editor starts with nothing to save (isDirty() need not serialise it again to know)
+if (!boot.draft) {
+  S.savedJSON = JSON.stringify(S.doc);
+  Object.assign(dirtyMemo, { doc: S.doc, saved: S.savedJSON, dirty: false });
+}
 fitView();
 performance.mark('mvplan:fitted');
 setBand(zoomBand(cy.zoom())); // unchanged unless the guess of sync() was off

@@ -7,9 +7,12 @@ export const IMPLICIT_HOST = 'host';
 export const ifaceId = (host, name, ns = '') => (ns ? `${host}/ns:${ns}/${name}` : `${host}/${name}`);
 export const nsId = (host, ns = '') => (ns ? `${host}/ns:${ns}` : host);
 
-/** Turn the single-host shorthand into an explicit host so every object has a host. */
-export function normalize(doc) {
-  const out = structuredClone(doc || {});
+/**
+ * Turn the single-host shorthand into an explicit host so every object has a host. `copy: false`
+ * changes `doc` itself (a document just parsed, shared with nothing: no copy of 10,000 children).
+ */
+export function normalize(doc, { copy = true } = {}) {
+  const out = copy ? structuredClone(doc || {}) : (doc || {});
   const short = ['parents', 'children', 'bridges'].filter((k) => k in out);
   let converted = false;
   if (short.length && !(out.hosts && out.hosts.length)) {

@@ -354,3 +354,21 @@ def test_an_edit_at_large_size_restyles_only_what_changed_and_draws_what_a_fresh
     settle(page)
     same_as_fresh("redo")
     assert page.console_errors == [] and fresh.console_errors == [], page.console_errors + fresh.console_errors
+
+
+def test_a_design_without_positions_opens_saved_and_an_edit_and_its_undo_say_so(page, live_server):
+    """A design stored without positions gets them on its first drawing; that is not an edit: the
+    editor opens saved (the saved version is serialised once, as first drawn), an edit makes it
+    unsaved and its undo saved again."""
+    from planner.lab.shapes import scale_design
+
+    open_design(page, scale_design(children=300, parents=3))
+    status = "() => document.getElementById('save-status').textContent"
+    assert page.evaluate(status).startswith("Saved v1") and not page.title().startswith("•")
+    assert page.evaluate(EDIT_CHILD, [0, "private"])
+    page.wait_for_function(f"() => ({status})().startsWith('Unsaved changes')")
+    page.wait_for_function("() => document.title.startsWith('•')")
+    page.evaluate("() => window.mvplanEditor.undo()")
+    page.wait_for_function(f"() => ({status})().startsWith('Saved v1')")
+    page.wait_for_function("() => !document.title.startsWith('•')")
+    assert page.console_errors == [], "\n".join(page.console_errors)
