@@ -13,17 +13,19 @@ import { initReach } from './reach.js';
 import { findingIndex, search } from './search.js';
 import { initLive } from './live.js';
 import { stylesheetFor, zoomBand } from './style.js';
+import { speedUp } from './cyfast.js';
 
 if (window.cytoscapeEdgehandles) cytoscape.use(window.cytoscapeEdgehandles);
 
 // performance marks 'mvplan:*' split the first render into phases (bench/browser_render.py prints them)
 performance.mark('mvplan:module');
 const boot = JSON.parse($('#design-data').textContent);
-const start = M.normalize(boot.draft ? boot.draft.document : boot.document);
-// the saved version as the editor holds it; without a draft it is where the editor starts (one
-// normalisation and one serialisation of a 10,000-child document, not three)
-const savedJSON = JSON.stringify(boot.draft ? M.normalize(boot.document).doc : start.doc);
-const savedLayoutJSON = boot.draft ? null : JSON.stringify(start.doc.layout || null);
+// the documents were just parsed: normalised in place, not copied
+const start = M.normalize(boot.draft ? boot.draft.document : boot.document, { copy: false });
+// the saved version as the editor holds it; without a draft it is where the editor starts, and
+// it is serialised once its first drawing has placed what had no place (see the start below):
+// one normalisation and one serialisation of a 10,000-child document
+const savedJSON = boot.draft ? JSON.stringify(M.normalize(boot.document, { copy: false }).doc) : null;
 const S = {
   id: boot.id,
   version: boot.draft ? boot.draft.base_version : boot.version,
@@ -67,6 +69,7 @@ const cy = cytoscape({
   maxZoom: 3,
 });
 window.cy = cy;
+speedUp(cy); // styling with compound boxes without a collection per style property (cyfast.js)
 
 const eh = cy.edgehandles ? cy.edgehandles({
   canConnect: (s, t) => !!M.planConnect(S.doc, s.data(), t.data()),
@@ -253,6 +256,13 @@ function sameValue(a, b) {
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
+// The classes each drawn element got from the view, and where each group node was at the last
+// sync. Kept here, not in Cytoscape's scratch: setting scratch data restyles the element and its
+// compound parent, and doing it for 100 groups on every edit cost a 10,000-child design some
+// 100 ms of restyling (labels measured again, the host box's bounds recomputed) before each paint.
+const drawnClasses = new WeakMap();
+const groupAt = new Map();
+
 /** Copy the mutable fields of `want` onto the element only when one differs: setting data or
  * classes on an element restyles it, and restyling all 1,000 nodes on every edit is what made
  * an edit cost tens of milliseconds before the check could even start. */
@@ -263,11 +273,11 @@ function updateElement(el, want) {
     if (!IMMUTABLE.has(k) && !sameValue(cur[k], v)) (changed = changed || {})[k] = v;
   }
   if (changed) el.data(changed);
-  if (el.scratch('mvClasses') !== want.classes) {
-    const old = el.scratch('mvClasses');
+  const old = drawnClasses.get(el);
+  if (old !== want.classes) {
     if (old) el.removeClass(old);
     el.addClass(want.classes);
-    el.scratch('mvClasses', want.classes);
+    drawnClasses.set(el, want.classes);
   }
 }
 
@@ -276,13 +286,15 @@ function buildView(pos) {
   const view = M.buildElements(S.doc, { whatIf: S.whatIf });
   S.allData = new Map();
   S.nsIndex = new Map();
+  S.pathIndex = new Map();
   for (const n of view.nodes) {
-    S.allData.set(n.data.id, n.data);
-    if (n.data.nsid) { const l = S.nsIndex.get(n.data.nsid) || []; l.push(n.data.id); S.nsIndex.set(n.data.nsid, l); }
+    const d = n.data;
+    S.allData.set(d.id, d);
+    S.pathIndex.set(d.path, d.id);
+    if (d.nsid) { const l = S.nsIndex.get(d.nsid); if (l) l.push(d.id); else S.nsIndex.set(d.nsid, [d.id]); }
   }
   for (const e of view.edges) S.allData.set(e.data.id, e.data);
-  S.pathIndex = new Map(view.nodes.map((n) => [n.data.path, n.data.id]));
-  S.drawn = G.collapse(view, grouping, pos);
+  S.drawn = G.collapse(view, grouping, pos, (id) => S.allData.get(id));
   return S.drawn;
 }
 
@@ -297,6 +309,11 @@ function sync({ initial = false } = {}) {
   const added = [];
   const unplaced = [];
   const placeOf = (e) => e.position || pos[e.data.id];
+  const addDrawn = (json) => {
+    const eles = cy.add(json);
+    eles.forEach((el) => { drawnClasses.set(el, want.get(el.id()).classes); });
+    return eles;
+  };
   cy.batch(() => {
     cy.elements().forEach((el) => {
       if (el.removed()) return;
@@ -326,29 +343,30 @@ function sync({ initial = false } = {}) {
       }
       // Cytoscape keeps (and later changes) the data object it is given: give it a copy, the
       // elements of the view are reused by the next build (M.buildElements)
-      if (p) known.push({ ...e, data: { ...e.data }, position: { x: p.x, y: p.y }, scratch: { mvClasses: e.classes } });
+      if (p) known.push({ ...e, data: { ...e.data }, position: { x: p.x, y: p.y } });
       else if (compounds.has(e.data.id)) {
         spotOf = spotOf || compoundSpots(nodes, pos);
-        known.push({ ...e, data: { ...e.data }, position: spotOf(e.data.id), scratch: { mvClasses: e.classes } });
+        known.push({ ...e, data: { ...e.data }, position: spotOf(e.data.id) });
       } else unplaced.push(e);
     }
-    if (known.length) added.push(...cy.add(known));
+    if (known.length) added.push(...addDrawn(known));
   });
   // new objects of an edit: placed next to what is already drawn, so one at a time
-  for (const e of unplaced) added.push(cy.add({ ...e, data: { ...e.data }, position: placeNew(e.data), scratch: { mvClasses: e.classes } }));
+  for (const e of unplaced) added.push(addDrawn({ ...e, data: { ...e.data }, position: placeNew(e.data) }));
   cy.batch(() => {
     const newEdges = [];
     for (const e of edges) {
       const ex = cy.getElementById(e.data.id);
       if (ex.nonempty()) updateElement(ex, e);
-      else newEdges.push({ ...e, data: { ...e.data }, scratch: { mvClasses: e.classes } });
+      else newEdges.push({ ...e, data: { ...e.data } });
     }
-    if (newEdges.length) cy.add(newEdges);
+    if (newEdges.length) addDrawn(newEdges);
   });
   // remember where new leaves went so a reload draws the same picture (a group is not a leaf of the design)
   for (const n of added) if (n.isChildless() && !G.isGroup(n)) pos[n.id()] = roundPos(n.position());
   if (added.length) forgetDirty();
-  cy.nodes('.group').forEach((n) => { n.scratch('mvAt', { ...n.position() }); });
+  groupAt.clear();
+  cy.nodes('.group').forEach((n) => { groupAt.set(n.id(), { ...n.position() }); });
   markInvalid();
   applyCanvasMarks();
   applyFocusClasses();
@@ -1164,12 +1182,12 @@ cy.on('dragfree', 'node', (e) => {
 
 /** A group was dragged: its collapsed members move with it, so expanding it draws them there. */
 function moveGroupMembers(n, pos) {
-  const at = n.scratch('mvAt'); const now = n.position();
+  const at = groupAt.get(n.id()); const now = n.position();
   const g = S.drawn && S.drawn.groups.get(n.id());
   if (!at || !g) return;
   const dx = now.x - at.x; const dy = now.y - at.y;
   for (const m of g.members) { const p = pos[m.data.id]; if (p) pos[m.data.id] = roundPos({ x: p.x + dx, y: p.y + dy }); }
-  n.scratch('mvAt', { ...now });
+  groupAt.set(n.id(), { ...now });
 }
 
 // ------------------------------------------------------------------ upload
@@ -1512,8 +1530,12 @@ performance.mark('mvplan:check-sent');
 sync({ initial: true });
 performance.mark('mvplan:synced');
 // positions computed for a design that had none are not an edit of the user's (the first sync
-// touches nothing but the layout)
-if (!boot.draft && JSON.stringify(S.doc.layout || null) !== savedLayoutJSON) S.savedJSON = JSON.stringify(S.doc);
+// touches nothing but the layout): the saved version is the document as first drawn, and the
+// editor starts with nothing to save (isDirty() need not serialise it again to know)
+if (!boot.draft) {
+  S.savedJSON = JSON.stringify(S.doc);
+  Object.assign(dirtyMemo, { doc: S.doc, saved: S.savedJSON, dirty: false });
+}
 fitView();
 performance.mark('mvplan:fitted');
 setBand(zoomBand(cy.zoom())); // unchanged unless the guess of sync() was off

@@ -7,9 +7,12 @@ export const IMPLICIT_HOST = 'host';
 export const ifaceId = (host, name, ns = '') => (ns ? `${host}/ns:${ns}/${name}` : `${host}/${name}`);
 export const nsId = (host, ns = '') => (ns ? `${host}/ns:${ns}` : host);
 
-/** Turn the single-host shorthand into an explicit host so every object has a host. */
-export function normalize(doc) {
-  const out = structuredClone(doc || {});
+/**
+ * Turn the single-host shorthand into an explicit host so every object has a host. `copy: false`
+ * changes `doc` itself (a document just parsed, shared with nothing: no copy of 10,000 children).
+ */
+export function normalize(doc, { copy = true } = {}) {
+  const out = copy ? structuredClone(doc || {}) : (doc || {});
   const short = ['parents', 'children', 'bridges'].filter((k) => k in out);
   let converted = false;
   if (short.length && !(out.hosts && out.hosts.length)) {
@@ -181,10 +184,13 @@ export function buildElements(doc, { whatIf } = {}) {
     list(h.children).forEach((c, k) => {
       const hasLower = !!c.parent && (parentNames.has(c.parent) || (hostNsChildren.has(c.parent) && c.parent !== c.name));
       const offLower = hasLower && lowerDown(c);
-      // what the child's elements depend on besides the child itself
-      const key = `${hp}|${h.name}|${k}|${hasLower}|${offLower}`;
+      // what the child's elements depend on besides the child itself and its place in the list
+      const key = `${hp}|${h.name}|${hasLower}|${offLower}`;
       const hit = c && typeof c === 'object' ? childElements.get(c) : undefined;
       if (hit && hit.key === key) {
+        // deleting a child moves the ones after it up the list: only their path changes
+        const path = `${hp}.children[${k}]`;
+        if (hit.node.data.path !== path) hit.node = { ...hit.node, data: { ...hit.node.data, path } };
         if (!ids.has(hit.node.data.id)) { ids.add(hit.node.data.id); nodes.push(hit.node); }
         if (hit.edge) pendingEdges.push(hit.edge);
         return;

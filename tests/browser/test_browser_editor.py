@@ -248,8 +248,12 @@ def test_autosaved_draft_survives_a_reload_and_upload_replaces_the_design(page, 
     new_design(page)
     page.keyboard.press("h")
     page.keyboard.press("Escape")
-    page.fill("#prop-design-name", "drafted")
-    page.press("#prop-design-name", "Tab")
+    # the draft that holds both edits: on a loaded machine the host's own draft (autosaved 800 ms
+    # after it) can go out before the name is typed, and its "draft autosaved" is not this one's
+    with page.expect_response(lambda r: r.request.method == "PUT" and r.url.endswith("/draft")
+                              and "drafted" in (r.request.post_data or "")):
+        page.fill("#prop-design-name", "drafted")
+        page.press("#prop-design-name", "Tab")
     page.wait_for_function("() => /draft autosaved/.test(document.getElementById('save-status').textContent)")
     page.reload()
     wait_ready(page)

@@ -222,3 +222,153 @@ def test_reused_child_elements_match_a_fresh_build_after_every_kind_of_edit(page
     }""")
     assert mismatches == []
     assert page.console_errors == [], "\n".join(page.console_errors)
+
+
+def test_cheaper_cytoscape_internals_give_what_cytoscapes_own_give(page, live_server):
+    """static/js/cyfast.js replaces two Cytoscape internals for compound graphs. For a box, one of
+    its members, a nested member, a cable and a node outside any box: dirtyStyleCache forgets the
+    cached style values of exactly the elements the original forgets, and zDepth (the z-order of
+    boxes) is the original's for every element."""
+    host = {"name": "h1", "parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}}],
+            "children": [{"name": "a", "parent": "eth0"}, {"name": "b", "parent": "a"}],
+            "bridges": [{"name": "br0", "ports": [{"name": "v0", "peer": {"name": "v0p", "namespace": "x"}}]}]}
+    document = {"name": "boxes", "hosts": [host],
+                "switches": [{"name": "sw", "ports": [{"name": "p1"}, {"name": "p2"}]}],
+                "stations": [{"name": "st", "uplink": {"switch": "sw", "port": "p2"}}]}
+    open_design(page, document)
+    diff = page.evaluate("""async () => {
+        const { originalOf } = await import('/static/js/cyfast.js');
+        const cy = window.cy;
+        const proto = Object.getPrototypeOf(cy.collection());
+        const out = [];
+        for (const name of ['dirtyStyleCache', 'zDepth']) {
+            if (!originalOf(name) || proto[name] === originalOf(name)) out.push(`${name} not installed`);
+        }
+        const forgotten = (fn, ele) => {
+            cy.elements().forEach((e) => { e._private.styleCache = ['kept']; });
+            fn.call(ele);
+            return cy.elements().filter((e) => e._private.styleCache === null).map((e) => e.id()).sort();
+        };
+        for (const id of ['h1', 'h1/eth0', 'h1/a', 'h1/v0', 'switch:sw', 'switch:sw/p1', 'station:st', 'lower:h1/b',
+                          'uplink:h1/eth0']) {
+            const ele = cy.getElementById(id);
+            if (ele.empty()) { out.push(`no ${id}`); continue; }
+            const want = forgotten(originalOf('dirtyStyleCache'), ele);
+            const got = forgotten(proto.dirtyStyleCache, ele);
+            if (JSON.stringify(want) !== JSON.stringify(got)) out.push(`${id}: ${want} != ${got}`);
+        }
+        cy.elements().forEach((ele) => {
+            const want = originalOf('zDepth').call(ele); const got = ele.zDepth();
+            if (want !== got) out.push(`zDepth ${ele.id()}: ${want} != ${got}`);
+        });
+        return out;
+    }""")
+    assert diff == [], diff
+    assert page.console_errors == [], "\n".join(page.console_errors)
+
+
+def test_every_module_of_the_editor_is_preloaded(page, live_server):
+    """The editor page names each of its modules in a modulepreload link (fetched side by side
+    while a big design's page arrives): a module added to the editor without one is found here."""
+    open_design(page, {"name": "tiny", "hosts": [{"name": "h1", "parents": [{"name": "eth0"}]}]})
+    preloaded = set(page.eval_on_selector_all("link[rel=modulepreload]", "ls => ls.map(l => new URL(l.href).pathname)"))
+    loaded = set(page.evaluate("""() => performance.getEntriesByType('resource').map(r => new URL(r.name).pathname)
+        .filter(p => /\\.m?js$/.test(p) && !p.includes('cytoscape-edgehandles'))"""))
+    assert loaded and loaded <= preloaded, sorted(loaded - preloaded)
+
+
+# what the canvas draws, element by element: data, the classes that come from the design (not the
+# selection's, search's or focus's), a leaf's place; and every member outside its box
+DRAWING = """() => {
+    const transient = new Set(['hl', 'reach', 'block', 'focus', 'match', 'dimmed']);
+    const out = {};
+    window.cy.elements().forEach((el) => {
+        const d = { ...el.data() };
+        out[el.id()] = { data: d, classes: el.classes().filter((c) => !transient.has(c)).sort(),
+                         position: el.isNode() && el.isChildless() ? el.position() : null };
+    });
+    const outside = window.cy.nodes().filter((n) => {
+        const p = n.parent();
+        if (p.empty()) return false;
+        const a = p.boundingBox({includeLabels: false}), b = n.boundingBox({includeLabels: false});
+        return !(b.x1 >= a.x1 && b.x2 <= a.x2 && b.y1 >= a.y1 && b.y2 <= a.y2);
+    }).map((n) => n.id());
+    return { elements: out, outside };
+}"""
+
+# an edit of one child as the properties panel or Delete makes it (only the child's path copied)
+EDIT_CHILD = """([k, what]) => {
+    const S = window.mvplan; const E = window.mvplanEditor; const M = E.model;
+    const path = `hosts[0].children[${k}]`;
+    const c = M.getAt(S.doc, path);
+    const data = S.allData.get(M.ifaceId(S.doc.hosts[0].name, c.name, c.namespace || ''));
+    const copy = (d) => M.cloneAlong(d, path);
+    if (what === 'delete') return E.commit('delete', (doc) => { M.remove(doc, data); }, { select: null, copy });
+    return E.commit('mode', (doc) => { M.getAt(doc, path).mode = what; }, { copy });
+}"""
+
+
+def test_an_edit_at_large_size_restyles_only_what_changed_and_draws_what_a_fresh_load_draws(
+        page, live_server, open_page):
+    """A 600-child design opens with its children collapsed into groups. Editing one collapsed
+    child's mode restyles its group node and its host box only (the other groups and the host's
+    other members are left alone), and after that edit, a delete, an undo and a redo the canvas
+    draws exactly what opening the edited document afresh draws: the same elements with the same
+    data (group counts and modes), classes and places, every member inside its box."""
+    from planner.lab.shapes import scale_design
+
+    open_design(page, scale_design(children=600, parents=6))
+    assert page.evaluate("() => window.cy.nodes('.group').length") == 6
+    fresh = open_page(live_server.url)
+
+    def same_as_fresh(step):
+        doc = page.evaluate("() => window.mvplan.doc")
+        doc["name"] = f"fresh after {step}"
+        open_design(fresh, doc)
+        want, got = fresh.evaluate(DRAWING), page.evaluate(DRAWING)
+        assert got["outside"] == [] and want["outside"] == [], (step, got["outside"], want["outside"])
+        assert set(got["elements"]) == set(want["elements"]), (step, set(got["elements"]) ^ set(want["elements"]))
+        wrong = [i for i in want["elements"] if got["elements"][i] != want["elements"][i]]
+        assert wrong == [], (step, wrong[:3], [(got["elements"][i], want["elements"][i]) for i in wrong[:1]])
+
+    # child 0 is a bridge child of eth0 (all of whose children are bridges), collapsed in group:host1/eth0
+    page.evaluate("() => { window.__styled = new Set();"
+                  " window.cy.on('style', (e) => window.__styled.add(e.target.id())); }")
+    before = page.evaluate("() => window.cy.getElementById('group:host1/eth0').data('modes')")
+    assert page.evaluate(EDIT_CHILD, [0, "private"])
+    assert page.evaluate("() => [...window.__styled].sort()") == ["group:host1/eth0", "host1"]
+    after = page.evaluate("() => window.cy.getElementById('group:host1/eth0').data('modes')")
+    assert after == {**before, "bridge": before["bridge"] - 1, "private": before.get("private", 0) + 1}
+    settle(page)
+    same_as_fresh("mode edit")
+
+    assert page.evaluate(EDIT_CHILD, [3, "delete"])
+    assert page.evaluate("() => window.cy.getElementById('group:host1/eth3').data('count')") == 99
+    settle(page)
+    same_as_fresh("delete")
+    page.evaluate("() => window.mvplanEditor.undo()")
+    assert page.evaluate("() => window.cy.getElementById('group:host1/eth3').data('count')") == 100
+    settle(page)
+    same_as_fresh("undo")
+    page.evaluate("() => window.mvplanEditor.redo()")
+    settle(page)
+    same_as_fresh("redo")
+    assert page.console_errors == [] and fresh.console_errors == [], page.console_errors + fresh.console_errors
+
+
+def test_a_design_without_positions_opens_saved_and_an_edit_and_its_undo_say_so(page, live_server):
+    """A design stored without positions gets them on its first drawing; that is not an edit: the
+    editor opens saved (the saved version is serialised once, as first drawn), an edit makes it
+    unsaved and its undo saved again."""
+    from planner.lab.shapes import scale_design
+
+    open_design(page, scale_design(children=300, parents=3))
+    status = "() => document.getElementById('save-status').textContent"
+    assert page.evaluate(status).startswith("Saved v1") and not page.title().startswith("•")
+    assert page.evaluate(EDIT_CHILD, [0, "private"])
+    page.wait_for_function(f"() => ({status})().startsWith('Unsaved changes')")
+    page.wait_for_function("() => document.title.startsWith('•')")
+    page.evaluate("() => window.mvplanEditor.undo()")
+    page.wait_for_function(f"() => ({status})().startsWith('Saved v1')")
+    page.wait_for_function("() => !document.title.startsWith('•')")
+    assert page.console_errors == [], "\n".join(page.console_errors)
