@@ -6,9 +6,18 @@ effects; the edges (:mod:`planner.netlink`, :mod:`planner.lab`, :mod:`planner.we
 """
 from __future__ import annotations
 
-from importlib import metadata
+#: read from the metadata on first use (``importlib.metadata`` costs ~0.1 s of every CLI start)
+__version__: str
 
-try:
-    __version__ = metadata.version("mvplan")
-except metadata.PackageNotFoundError:  # a checkout that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    if name != "__version__":
+        raise AttributeError(f"module 'planner' has no attribute {name!r}")
+    from importlib import metadata
+
+    try:
+        version = metadata.version("mvplan")
+    except metadata.PackageNotFoundError:  # a checkout that was never installed
+        version = "0+unknown"
+    globals()["__version__"] = version
+    return version

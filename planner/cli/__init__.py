@@ -10,7 +10,6 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from planner import __version__
 from planner.core.errors import DesignError, MvplanError
 
 from . import analyse, apply, completion, importing, plan, rehearse, serve
@@ -26,9 +25,19 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
 )
 
 
+class _Version(argparse.Action):
+    """``--version``, reading the package metadata only when asked (not on every start)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        import planner
+
+        print(f"mvplan {planner.__version__}")  # standard output, as argparse's own version action
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="mvplan", description="Plan, check, predict and apply Linux macvlan topologies.")
-    ap.add_argument("-V", "--version", action="version", version=f"mvplan {__version__}")
+    ap.add_argument("-V", "--version", action=_Version, nargs=0, help="print the version and exit")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
         add(sub)

@@ -22,15 +22,26 @@ Common options: ``plan`` (a precompiled :class:`~planner.core.compiler.Plan`), `
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from planner.core.gcpause import without_gc_pauses
 from planner.core.model import Design
 
-from ._common import ExportResult
+if TYPE_CHECKING:
+    from ._common import ExportResult
 
 __all__ = ["export", "ExportResult", "FORMATS"]
 
 FORMATS = ("iproute2", "nmstate", "networkd", "docker", "multus", "libvirt", "containerlab")
+
+
+def __getattr__(name: str) -> Any:
+    """``ExportResult`` on first use: naming the formats (the CLI's parser) needs no compiler."""
+    if name == "ExportResult":
+        from ._common import ExportResult
+
+        return ExportResult
+    raise AttributeError(f"module 'planner.exporters' has no attribute {name!r}")
 
 
 @without_gc_pauses
