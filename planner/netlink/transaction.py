@@ -14,6 +14,7 @@ from typing import TextIO
 
 from planner import __version__
 from planner.core.compiler import Plan, compile_plan, expected_state
+from planner.core.compiler.wants import HostWants
 from planner.core.livestate import LiveHost, LiveState, compare
 from planner.core.model import Design, design_to_dict
 from planner.core.ops import Op
@@ -53,10 +54,11 @@ def carrier_warnings(design: Design, live: LiveHost | None) -> list[str]:
     return out
 
 
-def _verify(target: Target, design: Design, host: str, live: LiveState | None = None) -> list[str]:
+def _verify(target: Target, design: Design, host: str, live: LiveState | None = None,
+            wants: dict[str, HostWants] | None = None) -> list[str]:
     if live is None:
         live, _ = _read(target, design, host)
-    return compare(expected_state(design, hosts=[host]), live)
+    return compare(expected_state(design, hosts=[host], wants=wants), live)
 
 
 def verify(design: Design, *, netns: str | None = None, prefix: str | None = None,
@@ -101,6 +103,8 @@ class _Transaction:
         self.lock: Lock | None = None
         self.rdir: Path | None = None
         self.journal: Journal | None = None
+        #: the host's wants, built by the compile and reused by the verification
+        self.wants: dict[str, HostWants] = {}
 
     def lap(self, name: str, since: float) -> None:
         self.timings[name] = time.perf_counter() - since
@@ -120,7 +124,7 @@ class _Transaction:
                                          plan=Plan(design=self.design.name), dry_run=False, verified=True,
                                          cached=True, timings=self.timings))
         t1 = time.perf_counter()
-        plan = compile_plan(self.design, live, check=self.check, hosts=[self.host])
+        plan = compile_plan(self.design, live, check=self.check, hosts=[self.host], wants=self.wants)
         self.lap("compile", t1)
         res = ApplyResult(host=self.host, target=self.target.describe(), plan=plan, dry_run=not self.yes,
                           timings=self.timings, warnings=carrier_warnings(self.design, live.host(self.host)))
@@ -160,7 +164,7 @@ class _Transaction:
     def nothing_to_do(self, res: ApplyResult, live: LiveState, stamp_key: dict | None) -> ApplyResult:
         if self.verify:
             t2 = time.perf_counter()
-            res.mismatches = _verify(self.target, self.design, self.host, live)
+            res.mismatches = _verify(self.target, self.design, self.host, live, self.wants)
             res.verified = True
             self.lap("verify", t2)
             if not res.mismatches and stamp_key:
@@ -193,7 +197,7 @@ class _Transaction:
             t3 = time.perf_counter()
             ex.forget_all()
             after, _ = _read(self.target, self.design, self.host)
-            res.mismatches = compare(expected_state(self.design, hosts=[self.host]), after)
+            res.mismatches = compare(expected_state(self.design, hosts=[self.host], wants=self.wants), after)
             res.verified = True
             res.warnings = carrier_warnings(self.design, after.host(self.host))
             self.lap("verify", t3)

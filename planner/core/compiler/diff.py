@@ -9,7 +9,7 @@ addresses, neighbours, state and routes are then planned as the difference.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import replace
 
 from ..errors import CompileError
@@ -93,7 +93,7 @@ class _Emitter:
 
 @without_gc_pauses
 def compile_plan(design: Design, live: LiveState | None = None, *, check: bool = True,
-                 hosts: Iterable[str] | None = None) -> Plan:
+                 hosts: Iterable[str] | None = None, wants: MutableMapping[str, HostWants] | None = None) -> Plan:
     """Plan the operations that turn ``live`` into the design, in a deterministic order.
 
     Without ``live``, plan from the state the design assumes (:func:`assumed_state`): every
@@ -102,6 +102,8 @@ def compile_plan(design: Design, live: LiveState | None = None, *, check: bool =
     deleted and rebuilt - deletion limited to links whose ifalias marks them as this design's.
     ``hosts`` restricts the plan to some hosts. With ``check``, a design with check errors
     (:func:`planner.core.rules.check_refusals`) raises :class:`CompileError` listing them.
+    ``wants`` (host -> :func:`host_wants`) is used and filled: a caller that goes on to verify
+    passes it to :func:`expected_state` instead of building the same wants twice.
     """
     if check:
         _check(design)
@@ -118,8 +120,13 @@ def compile_plan(design: Design, live: LiveState | None = None, *, check: bool =
         lh = live.host(h.name)
         if lh is None:
             continue
+        hw = wants.get(h.name) if wants is not None else None
+        if hw is None:
+            hw = host_wants(design, h.name)
+            if wants is not None:
+                wants[h.name] = hw
         em = _Emitter(hi)
-        _diff_host(design, host_wants(design, h.name), lh, em, notes)
+        _diff_host(design, hw, lh, em, notes)
         ops.extend(em.ops)
         sort.update(em.sort)
         frees.update(em.frees)
