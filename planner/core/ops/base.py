@@ -92,15 +92,27 @@ class Op:
     # -- data ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
         d: dict[str, Any] = {"op": self.kind}
-        for f in fields(self):
-            v = getattr(self, f.name)
+        for name in _field_names(type(self)):
+            v = getattr(self, name)
             if isinstance(v, Op):
                 v = v.to_dict()
             elif isinstance(v, tuple):
                 v = list(v)
-            d[f.name] = v
+            d[name] = v
         d["key"] = self.key
         return d
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The dataclass field names of an op type, in order, remembered: :func:`dataclasses.fields`
+    builds them anew on every call, and the applier's journal asks once per op of the plan."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 def loc(op: Op, name: str) -> str:
