@@ -92,7 +92,7 @@ def _netns(ns: str, prefix: str) -> str:
 
 def _ip(op: Op, prefix: str, *args) -> list[str]:
     base = ["ip", "-n", prefix + op.ns] if op.ns else ["ip"]
-    return base + [a for a in args if a is not None]
+    return base + ([a for a in args if a is not None] if None in args else list(args))
 
 
 def _opt(flag: str, value) -> list[str]:

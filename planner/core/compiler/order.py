@@ -232,16 +232,26 @@ def _resource_edges(ops: list[Op], rank: dict[str, int], extra_frees: dict[str, 
         key = op.key
         r = rank[key]
         p, n, m, f = _tokens(op)
-        extra = extra_frees.get(key)
-        if extra:
-            f = f + tuple(("L",) + t for t in extra)
-        for t in p:  # note(providers, p, r), inline: the loop runs once per op
+        # providers and users inline (every op has some): this loop runs once per op of the plan
+        for t in p:
             got = providers.get(t)
             if got is None:
                 providers[t] = [r]
             else:
                 got.append(r)
-        note(deleters if isinstance(op, DeleteLink) else users, n, r)
+        if extra_frees:
+            extra = extra_frees.get(key)
+            if extra:
+                f = f + tuple(("L",) + t for t in extra)
+        if isinstance(op, DeleteLink):
+            note(deleters, n, r)
+        else:
+            for t in n:
+                got = users.get(t)
+                if got is None:
+                    users[t] = [r]
+                else:
+                    got.append(r)
         if m:
             note(movers, m, r)
         if f:
