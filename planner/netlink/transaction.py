@@ -15,6 +15,7 @@ from typing import TextIO
 from planner import __version__
 from planner.core.compiler import Plan, compile_plan, expected_state
 from planner.core.compiler.wants import HostWants
+from planner.core.gcpause import gc_paused, without_gc_pauses
 from planner.core.livestate import LiveHost, LiveState, compare
 from planner.core.model import Design, design_to_dict
 from planner.core.ops import Op
@@ -31,6 +32,7 @@ from .undo import repair_ops, run_undo, undo_ops
 __all__ = ["apply", "verify", "undo_and_repair", "execute", "rollback"]
 
 
+@without_gc_pauses  # reading 5,000 links is one burst of objects that all stay (planner.core.gcpause)
 def _read(target: Target, design: Design, host: str) -> tuple[LiveState, dict[str, dict[str, int]]]:
     namespaces = list(dict.fromkeys(i.namespace for i in design.interfaces if i.host == host and i.namespace))
     if target.prefix:
@@ -54,6 +56,7 @@ def carrier_warnings(design: Design, live: LiveHost | None) -> list[str]:
     return out
 
 
+@without_gc_pauses
 def _verify(target: Target, design: Design, host: str, live: LiveState | None = None,
             wants: dict[str, HostWants] | None = None) -> list[str]:
     if live is None:
@@ -180,10 +183,11 @@ class _Transaction:
         confirm_path(self.rdir, self.target.key).unlink(missing_ok=True)  # only a confirmation of this apply counts
         before = live.host(self.host)
         assert before is not None
-        journal.start({"mvplan": __version__, "started": time.time(), "pid": os.getpid(), "host": self.host,
-                       "netns": self.target.netns, "prefix": self.target.prefix,
-                       "design": design_to_dict(self.design, resolved=False), "before": before.to_dict(),
-                       "ops": [op.to_dict() for op in plan.ops]})
+        with gc_paused():  # the journal's header: the design and every op as plain data, at once
+            journal.start({"mvplan": __version__, "started": time.time(), "pid": os.getpid(), "host": self.host,
+                           "netns": self.target.netns, "prefix": self.target.prefix,
+                           "design": design_to_dict(self.design, resolved=False), "before": before.to_dict(),
+                           "ops": [op.to_dict() for op in plan.ops]})
         ex = Executor(self.target, index_hint)
         t2 = time.perf_counter()
         done = execute(ex, plan.ops, journal, fault, Progress(len(plan.ops), self.stream, progress), kill_at, res)
@@ -197,7 +201,8 @@ class _Transaction:
             t3 = time.perf_counter()
             ex.forget_all()
             after, _ = _read(self.target, self.design, self.host)
-            res.mismatches = compare(expected_state(self.design, hosts=[self.host], wants=self.wants), after)
+            with gc_paused():
+                res.mismatches = compare(expected_state(self.design, hosts=[self.host], wants=self.wants), after)
             res.verified = True
             res.warnings = carrier_warnings(self.design, after.host(self.host))
             self.lap("verify", t3)
