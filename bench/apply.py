@@ -104,13 +104,14 @@ def time_ip_batch(text: str, cpu: list[float] | None = None) -> float:
         return wall
 
 
-def time_apply(design, rundir: str, cpu: list[float]) -> tuple[float, float, float, dict]:
+def time_apply(design, rundir: str, cpu: list[float] | None = None) -> tuple[float, float, float, dict]:
     with Netns() as ns:
         c = _cpu(resource.RUSAGE_SELF)
         t = time.perf_counter()
         r = apply(design, netns=ns, yes=True, check=False, run_dir_path=rundir, progress=False)
         first = time.perf_counter() - t
-        cpu.append(_cpu(resource.RUSAGE_SELF) - c)
+        if cpu is not None:
+            cpu.append(_cpu(resource.RUSAGE_SELF) - c)
         assert r.ok, (r.error, r.mismatches[:5])
         t = time.perf_counter()
         r2 = apply(design, netns=ns, yes=True, check=False, run_dir_path=rundir, progress=False)
