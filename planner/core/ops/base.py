@@ -66,16 +66,13 @@ class Op:
     ns: str = ""
 
     # -- identity ---------------------------------------------------------------------
-    def _ident(self) -> str:
-        return getattr(self, "name", "")
-
     def _value(self) -> str:
         return ""
 
     @_Remembered
     def key(self) -> str:
         """Stable identity: ``kind|host|ns|link|value``. Two ops with one key do the same thing."""
-        return "|".join((self.kind, self.host, self.ns, self._ident(), self._value()))
+        return "|".join((self.kind, self.host, self.ns, getattr(self, "name", ""), self._value()))
 
     @property
     def where(self) -> str:
