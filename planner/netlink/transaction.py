@@ -14,6 +14,8 @@ from typing import TextIO
 
 from planner import __version__
 from planner.core.compiler import Plan, compile_plan, expected_state
+from planner.core.compiler.wants import HostWants
+from planner.core.gcpause import gc_paused, without_gc_pauses
 from planner.core.livestate import LiveHost, LiveState, compare
 from planner.core.model import Design, design_to_dict
 from planner.core.ops import Op
@@ -30,6 +32,7 @@ from .undo import repair_ops, run_undo, undo_ops
 __all__ = ["apply", "verify", "undo_and_repair", "execute", "rollback"]
 
 
+@without_gc_pauses  # reading 5,000 links is one burst of objects that all stay (planner.core.gcpause)
 def _read(target: Target, design: Design, host: str) -> tuple[LiveState, dict[str, dict[str, int]]]:
     namespaces = list(dict.fromkeys(i.namespace for i in design.interfaces if i.host == host and i.namespace))
     if target.prefix:
@@ -53,10 +56,12 @@ def carrier_warnings(design: Design, live: LiveHost | None) -> list[str]:
     return out
 
 
-def _verify(target: Target, design: Design, host: str, live: LiveState | None = None) -> list[str]:
+@without_gc_pauses
+def _verify(target: Target, design: Design, host: str, live: LiveState | None = None,
+            wants: dict[str, HostWants] | None = None) -> list[str]:
     if live is None:
         live, _ = _read(target, design, host)
-    return compare(expected_state(design, hosts=[host]), live)
+    return compare(expected_state(design, hosts=[host], wants=wants), live)
 
 
 def verify(design: Design, *, netns: str | None = None, prefix: str | None = None,
@@ -101,6 +106,8 @@ class _Transaction:
         self.lock: Lock | None = None
         self.rdir: Path | None = None
         self.journal: Journal | None = None
+        #: the host's wants, built by the compile and reused by the verification
+        self.wants: dict[str, HostWants] = {}
 
     def lap(self, name: str, since: float) -> None:
         self.timings[name] = time.perf_counter() - since
@@ -120,7 +127,7 @@ class _Transaction:
                                          plan=Plan(design=self.design.name), dry_run=False, verified=True,
                                          cached=True, timings=self.timings))
         t1 = time.perf_counter()
-        plan = compile_plan(self.design, live, check=self.check, hosts=[self.host])
+        plan = compile_plan(self.design, live, check=self.check, hosts=[self.host], wants=self.wants)
         self.lap("compile", t1)
         res = ApplyResult(host=self.host, target=self.target.describe(), plan=plan, dry_run=not self.yes,
                           timings=self.timings, warnings=carrier_warnings(self.design, live.host(self.host)))
@@ -160,7 +167,7 @@ class _Transaction:
     def nothing_to_do(self, res: ApplyResult, live: LiveState, stamp_key: dict | None) -> ApplyResult:
         if self.verify:
             t2 = time.perf_counter()
-            res.mismatches = _verify(self.target, self.design, self.host, live)
+            res.mismatches = _verify(self.target, self.design, self.host, live, self.wants)
             res.verified = True
             self.lap("verify", t2)
             if not res.mismatches and stamp_key:
@@ -176,10 +183,11 @@ class _Transaction:
         confirm_path(self.rdir, self.target.key).unlink(missing_ok=True)  # only a confirmation of this apply counts
         before = live.host(self.host)
         assert before is not None
-        journal.start({"mvplan": __version__, "started": time.time(), "pid": os.getpid(), "host": self.host,
-                       "netns": self.target.netns, "prefix": self.target.prefix,
-                       "design": design_to_dict(self.design, resolved=False), "before": before.to_dict(),
-                       "ops": [op.to_dict() for op in plan.ops]})
+        with gc_paused():  # the journal's header: the design and every op as plain data, at once
+            journal.start({"mvplan": __version__, "started": time.time(), "pid": os.getpid(), "host": self.host,
+                           "netns": self.target.netns, "prefix": self.target.prefix,
+                           "design": design_to_dict(self.design, resolved=False), "before": before.to_dict(),
+                           "ops": [op.to_dict() for op in plan.ops]})
         ex = Executor(self.target, index_hint)
         t2 = time.perf_counter()
         done = execute(ex, plan.ops, journal, fault, Progress(len(plan.ops), self.stream, progress), kill_at, res)
@@ -193,7 +201,8 @@ class _Transaction:
             t3 = time.perf_counter()
             ex.forget_all()
             after, _ = _read(self.target, self.design, self.host)
-            res.mismatches = compare(expected_state(self.design, hosts=[self.host]), after)
+            with gc_paused():
+                res.mismatches = compare(expected_state(self.design, hosts=[self.host], wants=self.wants), after)
             res.verified = True
             res.warnings = carrier_warnings(self.design, after.host(self.host))
             self.lap("verify", t3)

@@ -9,7 +9,7 @@ addresses, neighbours, state and routes are then planned as the difference.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import replace
 
 from ..errors import CompileError
@@ -93,7 +93,7 @@ class _Emitter:
 
 @without_gc_pauses
 def compile_plan(design: Design, live: LiveState | None = None, *, check: bool = True,
-                 hosts: Iterable[str] | None = None) -> Plan:
+                 hosts: Iterable[str] | None = None, wants: MutableMapping[str, HostWants] | None = None) -> Plan:
     """Plan the operations that turn ``live`` into the design, in a deterministic order.
 
     Without ``live``, plan from the state the design assumes (:func:`assumed_state`): every
@@ -102,6 +102,8 @@ def compile_plan(design: Design, live: LiveState | None = None, *, check: bool =
     deleted and rebuilt - deletion limited to links whose ifalias marks them as this design's.
     ``hosts`` restricts the plan to some hosts. With ``check``, a design with check errors
     (:func:`planner.core.rules.check_refusals`) raises :class:`CompileError` listing them.
+    ``wants`` (host -> :func:`host_wants`) is used and filled: a caller that goes on to verify
+    passes it to :func:`expected_state` instead of building the same wants twice.
     """
     if check:
         _check(design)
@@ -118,8 +120,13 @@ def compile_plan(design: Design, live: LiveState | None = None, *, check: bool =
         lh = live.host(h.name)
         if lh is None:
             continue
+        hw = wants.get(h.name) if wants is not None else None
+        if hw is None:
+            hw = host_wants(design, h.name)
+            if wants is not None:
+                wants[h.name] = hw
         em = _Emitter(hi)
-        _diff_host(design, host_wants(design, h.name), lh, em, notes)
+        _diff_host(design, hw, lh, em, notes)
         ops.extend(em.ops)
         sort.update(em.sort)
         frees.update(em.frees)
@@ -353,27 +360,53 @@ class _HostDiff:
     # -- 4. layer 3 and state, in design order ---------------------------------------------------
     def layer3(self, w: Want) -> None:
         loc = (w.ns, w.name)
+        if loc in self.created:
+            self.fresh_layer3(w)
+            return
         lk = self.current[loc]
-        fresh = loc in self.created
         lns = self.lh.ns(w.ns)
-        mine = fresh or self.mine(lk)
-        live_addrs = [] if fresh or lns is None else lns.addresses_of(w.name)
+        mine = self.mine(lk)
+        live_addrs = [] if lns is None else lns.addresses_of(w.name)
         i = w.iface
         base = dict(subject=w.subject, host=self.host, ns=w.ns, name=w.name)
         going_down = w.expect.state == "down" and lk.state == "up"
         removed = self.addresses(w, base, live_addrs, [str(a) for a in i.addresses + i.addresses6] if i else [], mine)
         flush = _flushes(last_address_gone=bool(live_addrs) and set(live_addrs) <= set(removed),
                          going_down=going_down, mac_changed=loc in self.mac_changed)
-        live_neigh = [] if fresh or lns is None else lns.neighbors_of(w.name)
+        live_neigh = [] if lns is None else lns.neighbors_of(w.name)
         self.neighbors(w, base, {n.address: n.mac for n in live_neigh},
                        dict(static_neighbors(self.design, i)) if i else {}, mine, flush)
         if w.expect.state == "up" and lk.state != "up":
             self.em.add(SetLinkUp(**base), w.index)
         elif going_down:
             self.em.add(SetLinkDown(**base), w.index)
-        live_routes = [] if fresh or lns is None else lns.routes_of(w.name)
+        live_routes = [] if lns is None else lns.routes_of(w.name)
         want_routes = [(str(r.to), str(r.via) if r.via else None) for r in i.routes + i.routes6] if i else []
         self.routes(w, base, lk, [(r.to, r.via) for r in live_routes], want_routes, mine, flush)
+
+    def fresh_layer3(self, w: Want) -> None:
+        """:meth:`layer3` of a link this plan creates: it has no address, neighbour or route yet
+        and is down (:func:`as_created`), nothing flushes; so everything the design wants is added,
+        in the same order, and routes only when it comes up. Most links of a big plan are these."""
+        add, index, i = self.em.add, w.index, w.iface
+        host, ns, name, subject = self.host, w.ns, w.name, w.subject
+        if i is not None:
+            for a in i.addresses + i.addresses6:
+                add(AddAddress(subject=subject, host=host, ns=ns, name=name, address=str(a)), index)
+            for addr, mac in static_neighbors(self.design, i):
+                add(AddNeighbor(subject=subject, host=host, ns=ns, name=name, address=addr, mac=mac), index)
+        up = w.expect.state == "up"
+        if up:
+            add(SetLinkUp(subject=subject, host=host, ns=ns, name=name), index)
+        if i is None or not (i.routes or i.routes6):
+            return
+        if not up:
+            self.notes.append(f"{w.subject}: routes not planned because the interface is down "
+                              "(the kernel refuses a route through a down device)")
+            return
+        for r in i.routes + i.routes6:
+            add(AddRoute(subject=subject, host=host, ns=ns, name=name, to=str(r.to),
+                         via=str(r.via) if r.via else None), index)
 
     def addresses(self, w: Want, base: dict, live_addrs: list[str], want_addrs: list[str], mine: bool) -> list[str]:
         """Plan address changes; returns the addresses removed."""
@@ -487,7 +520,7 @@ def _settings(w: Want, lk: LiveLink, em: _Emitter, design: Design, master_mine: 
     mvplan's (a NIC someone else enslaved elsewhere is left alone)."""
     e = w.expect
     base = dict(subject=w.subject, host=w.host, ns=w.ns, name=w.name)
-    if e.alias and alias_owner(lk.alias, design.name) is not None and lk.alias != e.alias:
+    if e.alias and lk.alias != e.alias and alias_owner(lk.alias, design.name) is not None:
         em.add(SetAlias(**base, alias=e.alias, old=lk.alias or ""), w.index)
     if e.mode and lk.mode != e.mode:
         em.add(SetMode(**base, link_kind=e.kind or "macvlan", mode=e.mode, old=lk.mode), w.index)

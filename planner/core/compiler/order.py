@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
+from typing import Any
 
 import networkx as nx
 
@@ -42,34 +43,61 @@ def _tokens(op: Op) -> tuple[tuple, tuple, tuple, tuple]:
     """(provides, needs, consumes-by-move, frees) resource tokens of an op: ``("L", host, ns,
     name)`` a link, ``("N", host, ns)`` a namespace (none for the host's own), ``("MTU", host,
     ns, name)`` a link's MTU. A token may repeat (the edges it makes are a set)."""
+    return _TOKENS.get(type(op), _link_op_tokens)(op)
+
+
+def _here(op: Op) -> tuple:
+    return (("N", op.host, op.ns),) if op.ns else _NONE
+
+
+def _create_namespace_tokens(op: CreateNamespace) -> tuple[tuple, tuple, tuple, tuple]:
+    return (("N", op.host, op.name),), _here(op), _NONE, _NONE
+
+
+def _delete_namespace_tokens(op: DeleteNamespace) -> tuple[tuple, tuple, tuple, tuple]:
+    return _NONE, _here(op), _NONE, (("N", op.host, op.name),)
+
+
+def _create_bridge_tokens(op: CreateBridge) -> tuple[tuple, tuple, tuple, tuple]:
+    return (("L", op.host, op.ns, op.name),), _here(op), _NONE, _NONE
+
+
+def _create_veth_tokens(op: CreateVeth) -> tuple[tuple, tuple, tuple, tuple]:
+    host = op.host
+    there = (("N", host, op.peer_ns),) if op.peer_ns else _NONE
+    return (("L", host, op.ns, op.name), ("L", host, op.peer_ns, op.peer)), _here(op) + there, _NONE, _NONE
+
+
+def _create_macvlan_tokens(op: CreateMacvlan) -> tuple[tuple, tuple, tuple, tuple]:
+    # a new macvlan takes its lower device's MTU (and may not exceed it): the lower's MTU first
     host, ns = op.host, op.ns
-    here = (("N", host, ns),) if ns else _NONE
-    if isinstance(op, CreateNamespace):
-        return (("N", host, op.name),), here, _NONE, _NONE
-    if isinstance(op, DeleteNamespace):
-        return _NONE, here, _NONE, (("N", host, op.name),)
-    if isinstance(op, CreateBridge):
-        return (("L", host, ns, op.name),), here, _NONE, _NONE
-    if isinstance(op, CreateVeth):
-        there = (("N", host, op.peer_ns),) if op.peer_ns else _NONE
-        return (("L", host, ns, op.name), ("L", host, op.peer_ns, op.peer)), here + there, _NONE, _NONE
-    if isinstance(op, CreateMacvlan):
-        # a new macvlan takes its lower device's MTU (and may not exceed it): the lower's MTU first
-        into = (("N", host, op.netns),) if op.netns else _NONE
-        return ((("L", host, op.netns or ns, op.name),),
-                here + (("L", host, ns, op.link), ("MTU", host, ns, op.link)) + into, _NONE, _NONE)
-    if isinstance(op, DeleteLink):
-        needs = here
-        if isinstance(op.recreate, CreateMacvlan):
-            needs += (("L", host, op.recreate.ns, op.recreate.link),)
-        return _NONE, needs, _NONE, (("L", host, ns, op.name),)
-    if isinstance(op, MoveToNamespace):
-        target = (("N", host, op.target_ns),) if op.target_ns else _NONE
-        return (("L", host, op.target_ns, op.new_name),), here + target, (("L", host, ns, op.name),), _NONE
-    if isinstance(op, SetForwarding):
-        return _NONE, here, _NONE, _NONE  # a namespace setting: it needs the namespace only
-    # every other op acts on one named link
-    needs = here + (("L", host, ns, getattr(op, "name", "")),)
+    into = (("N", host, op.netns),) if op.netns else _NONE
+    return ((("L", host, op.netns or ns, op.name),),
+            _here(op) + (("L", host, ns, op.link), ("MTU", host, ns, op.link)) + into, _NONE, _NONE)
+
+
+def _delete_link_tokens(op: DeleteLink) -> tuple[tuple, tuple, tuple, tuple]:
+    needs = _here(op)
+    if isinstance(op.recreate, CreateMacvlan):
+        needs += (("L", op.host, op.recreate.ns, op.recreate.link),)
+    return _NONE, needs, _NONE, (("L", op.host, op.ns, op.name),)
+
+
+def _move_tokens(op: MoveToNamespace) -> tuple[tuple, tuple, tuple, tuple]:
+    host = op.host
+    target = (("N", host, op.target_ns),) if op.target_ns else _NONE
+    return (("L", host, op.target_ns, op.new_name),), _here(op) + target, (("L", host, op.ns, op.name),), _NONE
+
+
+def _forwarding_tokens(op: SetForwarding) -> tuple[tuple, tuple, tuple, tuple]:
+    return _NONE, _here(op), _NONE, _NONE  # a namespace setting: it needs the namespace only
+
+
+def _link_op_tokens(op: Op) -> tuple[tuple, tuple, tuple, tuple]:
+    """Every other op acts on one named link (and a few on a second one)."""
+    host, ns = op.host, op.ns
+    link = ("L", host, ns, getattr(op, "name", ""))
+    needs: tuple = (("N", host, ns), link) if ns else (link,)
     provides = _NONE
     if isinstance(op, SetMtu):
         provides = (("MTU", host, ns, op.name),)
@@ -80,22 +108,67 @@ def _tokens(op: Op) -> tuple[tuple, tuple, tuple, tuple]:
     return provides, needs, _NONE, _NONE
 
 
+#: the ops whose tokens are not those of "one op on one named link", by exact type (one lookup
+#: instead of a chain of isinstance tests: a big plan asks 70,000 times)
+_TOKENS: dict[type, Callable[[Any], tuple[tuple, tuple, tuple, tuple]]] = {
+    CreateNamespace: _create_namespace_tokens, DeleteNamespace: _delete_namespace_tokens,
+    CreateBridge: _create_bridge_tokens, CreateVeth: _create_veth_tokens, CreateMacvlan: _create_macvlan_tokens,
+    DeleteLink: _delete_link_tokens, MoveToNamespace: _move_tokens, SetForwarding: _forwarding_tokens,
+}
+
+
 def order_ops(ops: list[Op], sort: dict[str, tuple], extra_frees: dict[str, set]) -> list[Op]:
-    """The ops in dependency order, ties broken by ``sort[key] + (key,)`` (smallest first)."""
+    """The ops in dependency order, ties broken by ``sort[key] + (key,)`` (smallest first).
+
+    The dependencies are stated on each op's rank in the tie-break order. The phases are chosen so
+    that this order nearly always respects every one of them; then it *is* the answer (the
+    smallest op left never waits for a larger one) and no graph is built, else Kahn's algorithm
+    runs on the ranks (see :func:`_topological`)."""
     by_key = {op.key: op for op in ops}
-    edges: list[tuple[str, str]] = []   # (a, b): a must run before b; a pair may repeat
-
-    def edge(a: str, b: str) -> None:
-        if a != b:
-            edges.append((a, b))
-
-    _resource_edges(ops, extra_frees, edge)
-    _per_link_edges(ops, edge)
-    order = _topological(list(by_key), edges, _tie_break(sort))
-    if len(order) != len(by_key):  # pragma: no cover - would be a compiler bug
-        g = nx.DiGraph(edges)
+    by_rank = sorted(by_key, key=_tie_break(sort))
+    rank = {k: i for i, k in enumerate(by_rank)}
+    deps = _Deps()
+    _resource_edges(ops, rank, extra_frees, deps)
+    _per_link_edges(ops, rank, deps)
+    if deps.respected():
+        return [by_key[k] for k in by_rank]
+    edges = deps.all_edges()
+    order = _kahn(len(by_rank), edges)
+    if len(order) != len(by_rank):  # pragma: no cover - would be a compiler bug
+        g = nx.DiGraph([(by_rank[a], by_rank[b]) for a, b in edges])
         raise CompileError(f"internal error: operations depend on each other in a cycle: {nx.find_cycle(g)}")
-    return [by_key[k] for k in order]
+    return [by_key[by_rank[r]] for r in order]
+
+
+class _Deps:
+    """"a before b" between ranks: single edges, and groups (every op of one list before every op
+    of another) that are checked by their ends instead of pair by pair. An op never waits for
+    itself (an edge from a rank to the same rank is none)."""
+
+    def __init__(self) -> None:
+        self.edges: list[tuple[int, int]] = []
+        self.groups: list[tuple[list[int], list[int]]] = []
+
+    def edge(self, a: int, b: int) -> None:
+        if a != b:
+            self.edges.append((a, b))
+
+    def before(self, first: list[int], then: list[int]) -> None:
+        if not first or not then:
+            return
+        if len(first) == 1 and len(then) == 1:
+            self.edge(first[0], then[0])
+        else:
+            self.groups.append((first, then))
+
+    def respected(self) -> bool:
+        """Every dependency goes from a smaller rank to a larger one."""
+        return (all(a < b for a, b in self.edges)
+                and all(max(first) < min(then) or all(a < b for a in first for b in then if a != b)
+                        for first, then in self.groups))
+
+    def all_edges(self) -> list[tuple[int, int]]:
+        return self.edges + [(a, b) for first, then in self.groups for a in first for b in then if a != b]
 
 
 def _tie_break(sort: dict[str, tuple]) -> Callable[[str], tuple]:
@@ -108,27 +181,29 @@ def _tie_break(sort: dict[str, tuple]) -> Callable[[str], tuple]:
 
 def _topological(nodes: list[str], edges: list[tuple[str, str]], key: Callable[[str], tuple]) -> list[str]:
     """Kahn's algorithm taking the smallest ready key first (what
-    ``networkx.lexicographical_topological_sort`` does, without building a graph object).
-
-    The phases are chosen so that the tie-break order itself nearly always respects every edge;
-    then it *is* the answer (the smallest node left never waits for a larger one), and one pass
-    over the edges proves it. Otherwise Kahn runs on each node's rank in that order (ints, not
-    key tuples, in the heap). A node on a cycle is left out."""
+    ``networkx.lexicographical_topological_sort`` does, without building a graph object); the
+    tie-break order itself when it respects every edge. A node on a cycle is left out."""
     by_rank = sorted(nodes, key=key)
     rank = {k: i for i, k in enumerate(by_rank)}
-    if all(rank[a] < rank[b] for a, b in edges):
+    pairs = [(rank[a], rank[b]) for a, b in edges]
+    if all(a < b for a, b in pairs):
         return by_rank
-    indegree = [0] * len(by_rank)
-    succ: list[list[int]] = [[] for _ in by_rank]
+    return [by_rank[r] for r in _kahn(len(by_rank), pairs)]
+
+
+def _kahn(n: int, edges: list[tuple[int, int]]) -> list[int]:
+    """Kahn's algorithm on ranks ``0..n-1``, the smallest ready rank first (ints, not key tuples,
+    in the heap). The answer does not depend on the order of ``edges``; a rank on a cycle is left out."""
+    indegree = [0] * n
+    succ: list[list[int]] = [[] for _ in range(n)]
     for a, b in edges:
-        rb = rank[b]
-        succ[rank[a]].append(rb)
-        indegree[rb] += 1
-    ready = [r for r, n in enumerate(indegree) if n == 0]  # ascending: already a heap
+        succ[a].append(b)
+        indegree[b] += 1
+    ready = [r for r, k in enumerate(indegree) if k == 0]  # ascending: already a heap
     out = []
     while ready:
         r = heapq.heappop(ready)
-        out.append(by_rank[r])
+        out.append(r)
         for rb in succ[r]:
             indegree[rb] -= 1
             if indegree[rb] == 0:
@@ -136,55 +211,64 @@ def _topological(nodes: list[str], edges: list[tuple[str, str]], key: Callable[[
     return out
 
 
-def _resource_edges(ops: list[Op], extra_frees: dict[str, set], edge: Callable[[str, str], None]) -> None:
-    """Edges from the resource tokens: who provides, needs, moves away or frees each name."""
-    # token -> the ops that provide it, use it, move it away, free it, use it while deleting
-    providers: dict[tuple, list[str]] = {}
-    users: dict[tuple, list[str]] = {}
-    movers: dict[tuple, list[str]] = {}
-    freers: dict[tuple, list[str]] = {}
-    deleters: dict[tuple, list[str]] = {}
+def _resource_edges(ops: list[Op], rank: dict[str, int], extra_frees: dict[str, set], deps: _Deps) -> None:
+    """Dependencies from the resource tokens: who provides, needs, moves away or frees each name."""
+    # token -> the ranks of the ops that provide it, use it, move it away, free it, use it while deleting
+    providers: dict[tuple, list[int]] = {}
+    users: dict[tuple, list[int]] = {}
+    movers: dict[tuple, list[int]] = {}
+    freers: dict[tuple, list[int]] = {}
+    deleters: dict[tuple, list[int]] = {}
 
-    def note(role: dict[tuple, list[str]], tokens: tuple, key: str) -> None:
+    def note(role: dict[tuple, list[int]], tokens: tuple, r: int) -> None:
         for t in tokens:
             got = role.get(t)
             if got is None:
-                role[t] = [key]
+                role[t] = [r]
             else:
-                got.append(key)
+                got.append(r)
 
     for op in ops:
         key = op.key
+        r = rank[key]
         p, n, m, f = _tokens(op)
-        extra = extra_frees.get(key)
-        if extra:
-            f = f + tuple(("L",) + t for t in extra)
-        for t in p:  # note(providers, p, key), inline: the loop runs once per op
+        # providers and users inline (every op has some): this loop runs once per op of the plan
+        for t in p:
             got = providers.get(t)
             if got is None:
-                providers[t] = [key]
+                providers[t] = [r]
             else:
-                got.append(key)
-        note(deleters if isinstance(op, DeleteLink) else users, n, key)
+                got.append(r)
+        if extra_frees:
+            extra = extra_frees.get(key)
+            if extra:
+                f = f + tuple(("L",) + t for t in extra)
+        if isinstance(op, DeleteLink):
+            note(deleters, n, r)
+        else:
+            for t in n:
+                got = users.get(t)
+                if got is None:
+                    users[t] = [r]
+                else:
+                    got.append(r)
         if m:
-            note(movers, m, key)
+            note(movers, m, r)
         if f:
-            note(freers, f, key)
-    none: list[str] = []
+            note(freers, f, r)
+    none: list[int] = []
     special = movers.keys() | freers.keys()
     for t in special:
         _token_edges(t[0], providers.get(t, none), users.get(t, none), movers.get(t, none), freers.get(t, none),
-                     deleters.get(t, none), edge)
+                     deleters.get(t, none), deps.edge)
     for t, made_by in providers.items():  # the usual token: made, then used (all _token_edges does then)
         used_by = users.get(t)
         if used_by and t not in special:
-            for a in made_by:
-                for b in used_by:
-                    edge(a, b)
+            deps.before(made_by, used_by)
 
 
-def _token_edges(kind: str, P: list[str], U: list[str], M: list[str], F: list[str], D: list[str],  # noqa: N803
-                 edge: Callable[[str, str], None]) -> None:
+def _token_edges(kind: str, P: list[int], U: list[int], M: list[int], F: list[int], D: list[int],  # noqa: N803
+                 edge: Callable[[int, int], None]) -> None:
     """The order one token imposes on its providers, users, movers, freers and deleting users."""
     for f in F:
         for d in D:
@@ -212,43 +296,37 @@ _LAYER3_KINDS = frozenset({"del-route", "del-neighbor", "del-address", "set-link
                            "add-neighbor", "add-route", "set-link-up", "set-bridge-port", "set-hairpin"})
 
 
-def _per_link_edges(ops: list[Op], edge: Callable[[str, str], None]) -> None:
+def _per_link_edges(ops: list[Op], rank: dict[str, int], deps: _Deps) -> None:
     """Layer 3, per link: what is removed goes before what flushes (else it is already gone), and
     both before what is added (a flush would take it; an equal route would collide); addresses
     before routes (a gateway is reachable through them); addresses and neighbours before up, up
     before routes; port before hairpin."""
-    per_link: dict[tuple, dict[str, list[str]]] = {}
+    per_link: dict[tuple, dict[str, list[int]]] = {}
     for op in ops:
         kind = op.kind
         if kind in _LAYER3_KINDS:
             link = (op.host, op.ns, getattr(op, "name", None))
+            r = rank[op.key]
             kinds = per_link.get(link)
             if kinds is None:
-                per_link[link] = {kind: [op.key]}
+                per_link[link] = {kind: [r]}
             elif kind in kinds:
-                kinds[kind].append(op.key)
+                kinds[kind].append(r)
             else:
-                kinds[kind] = [op.key]
+                kinds[kind] = [r]
+    none: list[int] = []
+    before = deps.before
     for kinds in per_link.values():
         if len(kinds) == 1 and len(next(iter(kinds.values()))) == 1:
             continue  # one op alone on its link: nothing to order
-        removals = kinds.get("del-route", []) + kinds.get("del-neighbor", [])
-        flushers = kinds.get("del-address", []) + kinds.get("set-link-down", []) + kinds.get("set-mac", [])
-        additions = kinds.get("add-address", []) + kinds.get("add-neighbor", []) + kinds.get("add-route", [])
-        for r in removals:
-            for k in flushers + additions:
-                edge(r, k)
-        for f in flushers:
-            for k in additions:
-                edge(f, k)
-        for a in kinds.get("add-address", []):
-            for k in kinds.get("add-route", []):
-                edge(a, k)
-        for up in kinds.get("set-link-up", []):
-            for k in kinds.get("add-address", []) + kinds.get("add-neighbor", []):
-                edge(k, up)
-            for k in kinds.get("add-route", []):
-                edge(up, k)
-        for sp in kinds.get("set-bridge-port", []):
-            for k in kinds.get("set-hairpin", []):
-                edge(sp, k)
+        add_address, add_route = kinds.get("add-address", none), kinds.get("add-route", none)
+        removals = kinds.get("del-route", none) + kinds.get("del-neighbor", none)
+        flushers = kinds.get("del-address", none) + kinds.get("set-link-down", none) + kinds.get("set-mac", none)
+        additions = add_address + kinds.get("add-neighbor", none) + add_route
+        before(removals, flushers + additions)
+        before(flushers, additions)
+        before(add_address, add_route)
+        for up in kinds.get("set-link-up", none):
+            before(add_address + kinds.get("add-neighbor", none), [up])
+            before([up], add_route)
+        before(kinds.get("set-bridge-port", none), kinds.get("set-hairpin", none))

@@ -8,7 +8,7 @@ looks like after apply; :func:`assumed_state` what a plan without live state sta
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..ids import iface_id, is_bridge_uplink, parse_bridge_uplink
@@ -227,14 +227,20 @@ def assumed_state(design: Design, hosts: Iterable[str] | None = None) -> LiveSta
     return LiveState(hosts=tuple(out))
 
 
-def expected_state(design: Design, hosts: Iterable[str] | None = None) -> LiveState:
+def expected_state(design: Design, hosts: Iterable[str] | None = None, *,
+                   wants: Mapping[str, HostWants] | None = None) -> LiveState:
     """What each host should look like after the plan is applied (None fields: not decided by the
-    design). Used for verification, and ``compile_plan(d, expected_state(d))`` is empty."""
+    design). Used for verification, and ``compile_plan(d, expected_state(d))`` is empty.
+
+    ``wants`` (host -> :func:`host_wants`) reuses wants already built, e.g. by the compile of the
+    same apply; a host not in it gets its wants built here."""
     out = []
     for h in design.hosts:
         if hosts is not None and h.name not in hosts:
             continue
-        hw = host_wants(design, h.name)
+        hw = wants.get(h.name) if wants is not None else None
+        if hw is None:
+            hw = host_wants(design, h.name)
         nss: dict[str, dict] = {"": _empty_ns()}
         for ns in hw.namespaces:
             nss[ns] = _empty_ns()

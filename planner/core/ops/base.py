@@ -66,16 +66,13 @@ class Op:
     ns: str = ""
 
     # -- identity ---------------------------------------------------------------------
-    def _ident(self) -> str:
-        return getattr(self, "name", "")
-
     def _value(self) -> str:
         return ""
 
     @_Remembered
     def key(self) -> str:
         """Stable identity: ``kind|host|ns|link|value``. Two ops with one key do the same thing."""
-        return "|".join((self.kind, self.host, self.ns, self._ident(), self._value()))
+        return "|".join((self.kind, self.host, self.ns, getattr(self, "name", ""), self._value()))
 
     @property
     def where(self) -> str:
@@ -92,15 +89,27 @@ class Op:
     # -- data ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
         d: dict[str, Any] = {"op": self.kind}
-        for f in fields(self):
-            v = getattr(self, f.name)
+        for name in _field_names(type(self)):
+            v = getattr(self, name)
             if isinstance(v, Op):
                 v = v.to_dict()
             elif isinstance(v, tuple):
                 v = list(v)
-            d[f.name] = v
+            d[name] = v
         d["key"] = self.key
         return d
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The dataclass field names of an op type, in order, remembered: :func:`dataclasses.fields`
+    builds them anew on every call, and the applier's journal asks once per op of the plan."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 def loc(op: Op, name: str) -> str:
