@@ -58,6 +58,7 @@ from .wants import (
     host_wants,
     identity_mismatch,
     static_neighbors,
+    wants_of,
 )
 
 __all__ = ["compile_plan", "compile_teardown", "LOOPBACK"]
@@ -120,11 +121,7 @@ def compile_plan(design: Design, live: LiveState | None = None, *, check: bool =
         lh = live.host(h.name)
         if lh is None:
             continue
-        hw = wants.get(h.name) if wants is not None else None
-        if hw is None:
-            hw = host_wants(design, h.name)
-            if wants is not None:
-                wants[h.name] = hw
+        hw = wants_of(design, h.name, wants)
         em = _Emitter(hi)
         _diff_host(design, hw, lh, em, notes)
         ops.extend(em.ops)
@@ -360,12 +357,10 @@ class _HostDiff:
     # -- 4. layer 3 and state, in design order ---------------------------------------------------
     def layer3(self, w: Want) -> None:
         loc = (w.ns, w.name)
-        if loc in self.created:
-            self.fresh_layer3(w)
-            return
         lk = self.current[loc]
-        lns = self.lh.ns(w.ns)
-        mine = self.mine(lk)
+        fresh = loc in self.created
+        lns = None if fresh else self.lh.ns(w.ns)  # a link this plan creates has nothing live yet
+        mine = fresh or self.mine(lk)
         live_addrs = [] if lns is None else lns.addresses_of(w.name)
         i = w.iface
         base = dict(subject=w.subject, host=self.host, ns=w.ns, name=w.name)
@@ -383,30 +378,6 @@ class _HostDiff:
         live_routes = [] if lns is None else lns.routes_of(w.name)
         want_routes = [(str(r.to), str(r.via) if r.via else None) for r in i.routes + i.routes6] if i else []
         self.routes(w, base, lk, [(r.to, r.via) for r in live_routes], want_routes, mine, flush)
-
-    def fresh_layer3(self, w: Want) -> None:
-        """:meth:`layer3` of a link this plan creates: it has no address, neighbour or route yet
-        and is down (:func:`as_created`), nothing flushes; so everything the design wants is added,
-        in the same order, and routes only when it comes up. Most links of a big plan are these."""
-        add, index, i = self.em.add, w.index, w.iface
-        host, ns, name, subject = self.host, w.ns, w.name, w.subject
-        if i is not None:
-            for a in i.addresses + i.addresses6:
-                add(AddAddress(subject=subject, host=host, ns=ns, name=name, address=str(a)), index)
-            for addr, mac in static_neighbors(self.design, i):
-                add(AddNeighbor(subject=subject, host=host, ns=ns, name=name, address=addr, mac=mac), index)
-        up = w.expect.state == "up"
-        if up:
-            add(SetLinkUp(subject=subject, host=host, ns=ns, name=name), index)
-        if i is None or not (i.routes or i.routes6):
-            return
-        if not up:
-            self.notes.append(f"{w.subject}: routes not planned because the interface is down "
-                              "(the kernel refuses a route through a down device)")
-            return
-        for r in i.routes + i.routes6:
-            add(AddRoute(subject=subject, host=host, ns=ns, name=name, to=str(r.to),
-                         via=str(r.via) if r.via else None), index)
 
     def addresses(self, w: Want, base: dict, live_addrs: list[str], want_addrs: list[str], mine: bool) -> list[str]:
         """Plan address changes; returns the addresses removed."""

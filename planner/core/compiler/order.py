@@ -11,6 +11,7 @@ design order - which decides which connected route wins when subnets overlap.
 from __future__ import annotations
 
 import heapq
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -214,48 +215,23 @@ def _kahn(n: int, edges: list[tuple[int, int]]) -> list[int]:
 def _resource_edges(ops: list[Op], rank: dict[str, int], extra_frees: dict[str, set], deps: _Deps) -> None:
     """Dependencies from the resource tokens: who provides, needs, moves away or frees each name."""
     # token -> the ranks of the ops that provide it, use it, move it away, free it, use it while deleting
-    providers: dict[tuple, list[int]] = {}
-    users: dict[tuple, list[int]] = {}
-    movers: dict[tuple, list[int]] = {}
-    freers: dict[tuple, list[int]] = {}
-    deleters: dict[tuple, list[int]] = {}
-
-    def note(role: dict[tuple, list[int]], tokens: tuple, r: int) -> None:
-        for t in tokens:
-            got = role.get(t)
-            if got is None:
-                role[t] = [r]
-            else:
-                got.append(r)
-
+    providers: defaultdict[tuple, list[int]] = defaultdict(list)
+    users: defaultdict[tuple, list[int]] = defaultdict(list)
+    movers: defaultdict[tuple, list[int]] = defaultdict(list)
+    freers: defaultdict[tuple, list[int]] = defaultdict(list)
+    deleters: defaultdict[tuple, list[int]] = defaultdict(list)
     for op in ops:
         key = op.key
         r = rank[key]
         p, n, m, f = _tokens(op)
-        # providers and users inline (every op has some): this loop runs once per op of the plan
-        for t in p:
-            got = providers.get(t)
-            if got is None:
-                providers[t] = [r]
-            else:
-                got.append(r)
         if extra_frees:
             extra = extra_frees.get(key)
             if extra:
                 f = f + tuple(("L",) + t for t in extra)
-        if isinstance(op, DeleteLink):
-            note(deleters, n, r)
-        else:
-            for t in n:
-                got = users.get(t)
-                if got is None:
-                    users[t] = [r]
-                else:
-                    got.append(r)
-        if m:
-            note(movers, m, r)
-        if f:
-            note(freers, f, r)
+        needs = deleters if isinstance(op, DeleteLink) else users
+        for role, tokens in ((providers, p), (needs, n), (movers, m), (freers, f)):
+            for t in tokens:
+                role[t].append(r)
     none: list[int] = []
     special = movers.keys() | freers.keys()
     for t in special:

@@ -8,7 +8,7 @@ looks like after apply; :func:`assumed_state` what a plan without live state sta
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 
 from ..ids import iface_id, is_bridge_uplink, parse_bridge_uplink
@@ -17,7 +17,7 @@ from ..model import Design, Iface
 from ..ops import CreateBridge, CreateMacvlan, CreateVeth, MoveToNamespace, Op, SetAlias, owner_alias, temp_name
 from ..schema import CHILD_TYPES
 
-__all__ = ["Want", "HostWants", "host_wants", "far_end_name", "expected_state", "assumed_state", "as_created",
+__all__ = ["Want", "HostWants", "host_wants", "wants_of", "far_end_name", "expected_state", "assumed_state", "as_created",
            "identity_mismatch", "static_neighbors", "forwarding_namespaces", "CHILD_KINDS"]
 
 CHILD_KINDS = CHILD_TYPES
@@ -228,7 +228,7 @@ def assumed_state(design: Design, hosts: Iterable[str] | None = None) -> LiveSta
 
 
 def expected_state(design: Design, hosts: Iterable[str] | None = None, *,
-                   wants: Mapping[str, HostWants] | None = None) -> LiveState:
+                   wants: MutableMapping[str, HostWants] | None = None) -> LiveState:
     """What each host should look like after the plan is applied (None fields: not decided by the
     design). Used for verification, and ``compile_plan(d, expected_state(d))`` is empty.
 
@@ -238,9 +238,7 @@ def expected_state(design: Design, hosts: Iterable[str] | None = None, *,
     for h in design.hosts:
         if hosts is not None and h.name not in hosts:
             continue
-        hw = wants.get(h.name) if wants is not None else None
-        if hw is None:
-            hw = host_wants(design, h.name)
+        hw = wants_of(design, h.name, wants)
         nss: dict[str, dict] = {"": _empty_ns()}
         for ns in hw.namespaces:
             nss[ns] = _empty_ns()
@@ -263,6 +261,17 @@ def expected_state(design: Design, hosts: Iterable[str] | None = None, *,
                           forwarding=v["forwarding"])
             for k, v in nss.items())))
     return LiveState(hosts=tuple(out))
+
+
+def wants_of(design: Design, host: str, cache: MutableMapping[str, HostWants] | None) -> HostWants:
+    """:func:`host_wants`, taken from ``cache`` when it has the host and kept there when built
+    (the compile and the verification of one apply share one cache)."""
+    hw = cache.get(host) if cache is not None else None
+    if hw is None:
+        hw = host_wants(design, host)
+        if cache is not None:
+            cache[host] = hw
+    return hw
 
 
 def forwarding_namespaces(hw: HostWants) -> set[str]:
