@@ -17,8 +17,10 @@ from ..model import Design, Iface
 from ..ops import CreateBridge, CreateMacvlan, CreateVeth, MoveToNamespace, Op, SetAlias, owner_alias, temp_name
 from ..schema import CHILD_TYPES
 
-__all__ = ["Want", "HostWants", "host_wants", "wants_of", "far_end_name", "expected_state", "assumed_state", "as_created",
-           "identity_mismatch", "static_neighbors", "forwarding_namespaces", "CHILD_KINDS"]
+__all__ = [
+    "Want", "HostWants", "host_wants", "wants_of", "far_end_name", "expected_state",
+    "assumed_state", "as_created", "identity_mismatch", "static_neighbors", "forwarding_namespaces", "CHILD_KINDS",
+]
 
 CHILD_KINDS = CHILD_TYPES
 
