@@ -132,21 +132,29 @@ class Flattener:
 
     def children(self, h: Host, pre: str) -> list[Iface]:
         lowers = _lowers(h)
+        lower_ids = {name: iface_id(h.name, name) for name in lowers}
         host_ns_children = {c.name: c for c in h.children if not c.namespace}
         out = []
         for k, c in enumerate(h.children):
             cpath = f"{pre}children[{k}]"
-            lower, declared = self.lower_of(h, c, cpath, lowers, host_ns_children)
-            low = lowers[ids_short(lower)] if lower else None
+            lower: str | None
+            declared: str | None
+            if c.parent in lowers:  # the common case: a child of a NIC, a bridge or a bridge port
+                lower = declared = lower_ids[c.parent]
+                low: _Lower | None = lowers[c.parent]
+            else:
+                lower, declared = self.lower_of(h, c, cpath, lowers, host_ns_children)
+                low = lowers[ids_short(lower)] if lower else None
             # passthru takes the parent's MAC; a new macvlan takes its lower device's MTU
             mac = low.mac if (low and c.mode == "passthru" and not c.mac_explicit) else c.mac
             mtu = low.mtu if (low and not c.mtu_explicit) else c.mtu
-            out.append(Iface(id=iface_id(h.name, c.name, c.namespace), kind=c.type, host=h.name, namespace=c.namespace,
-                             ns=ns_id(h.name, c.namespace), name=c.name, mac=mac, mtu=mtu, state=c.state,
+            ns = ns_id(h.name, c.namespace)
+            out.append(Iface(id=f"{ns}/{c.name}", kind=c.type, host=h.name, namespace=c.namespace,
+                             ns=ns, name=c.name, mac=mac, mtu=mtu, state=c.state,
                              addresses=c.addresses, neighbors=c.neighbors, routes=c.routes,
-                      addresses6=c.addresses6, routes6=c.routes6, forwarding=c.forwarding, path=cpath, mode=c.mode,
-                             lower=lower, declared_lower=declared, source_macs=c.source_macs, nopromisc=c.nopromisc,
-                             parent_kind=low.kind if low else None))
+                             addresses6=c.addresses6, routes6=c.routes6, forwarding=c.forwarding, path=cpath,
+                             mode=c.mode, lower=lower, declared_lower=declared, source_macs=c.source_macs,
+                             nopromisc=c.nopromisc, parent_kind=low.kind if low else None))
         return out
 
     def lower_of(self, h: Host, c: Child, cpath: str, lowers: dict[str, _Lower],

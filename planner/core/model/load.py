@@ -13,6 +13,7 @@ the document (``hosts[0].children[3].parent``) and what is allowed there.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import ipaddress
 import re
@@ -38,6 +39,7 @@ from ..schema import (
 from .flatten import Flattener
 from .limits import LOCAL, UPLOAD, Sizes, check_document
 from .ports import accepted_macs, allowed_mac_conflicts
+from .quickcheck import RecordCheck, children_check, strip_accepted_children
 from .shorthand import host_documents
 from .text import parse_design_text, read_design_text
 from .types import (
@@ -87,7 +89,8 @@ def design_from_dict(doc: Any, *, sizes: Sizes = UPLOAD) -> Design:
 def _validated_design(doc: dict) -> Design:
     """The schema's verdict, then the model (``doc`` has passed :func:`.limits.check_document`)."""
     try:
-        _fast_validator()(doc)  # compiled: ~50x faster on big designs than walking the schema
+        # compiled: ~50x faster on big designs than walking the schema; children it needs not see
+        _fast_validator()(strip_accepted_children(doc, _child_check()))
     except Exception:  # noqa: BLE001 - any failure: let jsonschema name every problem precisely
         pass
     else:
@@ -112,7 +115,15 @@ def _validated_design(doc: dict) -> Design:
 def _fast_validator():
     import fastjsonschema
 
-    return fastjsonschema.compile(design_schema())
+    # a copy: fastjsonschema rewrites the references of the schema it compiles in place, and the
+    # schema is shared (``mvplan schema``, ``/api/schema``, the quick child check read it)
+    return fastjsonschema.compile(copy.deepcopy(design_schema()))
+
+
+@lru_cache(maxsize=1)
+def _child_check() -> RecordCheck:
+    """The schema's child definition as a quick accept (a few us a child instead of ~13)."""
+    return children_check(design_schema()) or (lambda child: False)
 
 
 def _dedupe(problems: list[InputProblem]) -> list[InputProblem]:
@@ -342,11 +353,20 @@ class _Builder:
         return tuple(out)
 
     def l3(self, d, path) -> dict:
-        addresses, addresses6 = self.cidrs(d.get("addresses"), f"{path}.addresses")
-        routes, routes6 = self.routes(d.get("routes"), f"{path}.routes")
+        """The layer-3 fields of a record (most children have just addresses: those go straight)."""
+        texts = d.get("addresses")
+        if texts and len(texts) == 1 and (address := _quick_cidr(texts[0])) is not None:
+            addresses: tuple = (address,)
+            addresses6: tuple = ()
+        else:
+            addresses, addresses6 = self.cidrs(texts, f"{path}.addresses")
+        if "routes" in d or "neighbors" in d:
+            routes, routes6 = self.routes(d.get("routes"), f"{path}.routes")
+            neighbors = self.neighbors(d.get("neighbors"), f"{path}.neighbors")
+        else:
+            routes = routes6 = neighbors = ()
         return dict(addresses=addresses, addresses6=addresses6, routes=routes, routes6=routes6,
-                    neighbors=self.neighbors(d.get("neighbors"), f"{path}.neighbors"),
-                    forwarding=bool(d.get("forwarding", False)))
+                    neighbors=neighbors, forwarding=bool(d.get("forwarding", False)))
 
     @staticmethod
     def uplink(d) -> Uplink | None:
@@ -417,14 +437,16 @@ class _Builder:
 
     def child(self, host: str, c: dict, path: str) -> Child:
         ns = c.get("namespace", "")
-        mac = self.mac(c.get("mac", ""), f"{path}.mac")
+        text = c.get("mac")
+        mac = self.mac(text, f"{path}.mac") if text else ""
+        sources = c.get("source_macs")
         return Child(
             name=c["name"], type=c.get("type", "macvlan"), parent=c["parent"],
             mode=c.get("mode", DEFAULT_MODE), mac=mac or stable_mac(iface_id(host, c["name"], ns)),
             mac_explicit=bool(mac), mtu=c.get("mtu", DEFAULT_MTU), mtu_explicit="mtu" in c,
             state=c.get("state", "up"), nopromisc=bool(c.get("nopromisc", False)),
-            source_macs=tuple(self.mac(m, f"{path}.source_macs[{j}]")
-                              for j, m in enumerate(c.get("source_macs") or ())),
+            source_macs=tuple(self.mac(m, f"{path}.source_macs[{j}]") for j, m in enumerate(sources))
+            if sources else (),
             namespace=ns, **self.l3(c, path))
 
     def bridge(self, host: str, b: dict, path: str) -> Bridge:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..ids import STATION, bridge_uplink_id, switch_port_id
 from ..record import record
-from ..schema import DEFAULT_MODE
+from ..schema import CHILD_TYPES, DEFAULT_MODE
 
 __all__ = [
     "Route", "StaticNeighbor", "Uplink", "Parent", "Child", "VethPeer", "BridgePort", "Bridge",
@@ -263,13 +263,12 @@ class Iface:
     link_local: ipaddress.IPv6Address | None = None
     #: the addresses without their prefixes (``IPv4Interface.ip`` builds a new object on every access)
     ips: tuple[IPAddress, ...] = field(init=False, repr=False, compare=False)
+    #: a macvlan or macvtap device (asked ~20 times per interface by the rules and the prediction)
+    is_child: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ips", tuple(a.ip for a in self.addresses))
-
-    @property
-    def is_child(self) -> bool:
-        return self.kind in ("macvlan", "macvtap")
+        object.__setattr__(self, "is_child", self.kind in CHILD_TYPES)
 
     @property
     def up(self) -> bool:
