@@ -199,3 +199,24 @@ def test_fast_address_parsing_takes_exactly_the_unicast_host_addresses_the_stdli
             assert (got, str(got), got.network) == (want, str(want), want.network), text
             accepted += 1
     assert accepted > 3000
+
+
+def test_subnet_key_is_equal_exactly_when_the_networks_are():
+    import ipaddress
+    import random
+
+    from planner.core.model import subnet_key
+
+    rng = random.Random(3)
+    nets = []
+    for _ in range(400):
+        if rng.random() < 0.5:
+            first, prefix = rng.choice([0, 1, 167772160, 167772161]), rng.randint(8, 32)
+        else:
+            first, prefix = rng.choice([0, 1, 167772160, 2**127]), rng.randint(8, 128)
+        nets.append(ipaddress.ip_network((first, prefix), strict=False))
+    nets.append(ipaddress.ip_interface("10.0.0.5/24").network)
+    for a in nets[:120]:
+        for b in nets:
+            assert (subnet_key(a) == subnet_key(b)) == (a == b), (a, b)
+    assert subnet_key(ipaddress.ip_network("0.0.0.0/8")) != subnet_key(ipaddress.ip_network("::/8"))

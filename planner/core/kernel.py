@@ -50,7 +50,16 @@ def _lower_refusal(lower: Iface) -> Refusal | None:
 
 
 def refused_children(design: Design) -> dict[str, Refusal]:
-    """Child id -> why the kernel refuses it (or refuses to bring it up)."""
+    """Child id -> why the kernel refuses it (or refuses to bring it up). Computed once per design
+    (the rules, the world and the fixer's world all ask); callers read it, never change it."""
+    known = design.__dict__.get("_refused_children")
+    if known is None:
+        known = _refusals(design)
+        object.__setattr__(design, "_refused_children", known)
+    return known
+
+
+def _refusals(design: Design) -> dict[str, Refusal]:
     out: dict[str, Refusal] = {}
     for lower_id, kids in children_by_lower(design).items():
         lower = design.iface(lower_id)

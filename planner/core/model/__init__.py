@@ -25,6 +25,7 @@ from .types import (
     Iface,
     IPAddress,
     IPInterface,
+    IPNetwork,
     Neighbors,
     Parent,
     Route,
@@ -37,6 +38,7 @@ from .types import (
     eui64_link_local,
     neighbor_entries,
     resolve_ref,
+    subnet_key,
 )
 
 __all__ = [
@@ -44,5 +46,6 @@ __all__ = [
     "Host", "SwitchPort", "Switch", "Station", "Design", "Iface", "Neighbors",
     "load_design", "parse_design_text", "read_design_text", "design_from_dict", "design_to_dict", "stable_mac",
     "resolve_ref", "neighbor_entries", "host_documents", "uses_shorthand", "iface_id", "ns_id", "IMPLICIT_HOST",
-    "ALL_PEERS", "DEFAULT_MTU", "IPAddress", "IPInterface", "eui64_link_local",
+    "ALL_PEERS", "DEFAULT_MTU", "IPAddress", "IPInterface", "IPNetwork", "subnet_key",
+    "eui64_link_local",
 ]

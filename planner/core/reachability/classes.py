@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from ..graph import loops_of
 from ..ids import is_switch_port, parse_switch_port
-from ..model import ALL_PEERS, Iface, IPAddress
+from ..model import ALL_PEERS, Iface, IPAddress, subnet_key
 from .world import Port, World
 
 __all__ = ["Classes", "classify"]
@@ -140,8 +140,8 @@ class _References:
                 self.unique.update(e.id for e in self.by_ip.get(ip, ()))
         for t in self.shared:
             self.unique.update(e.id for e in self.owners(t))
-        for ip, owners in self.by_ip.items():
-            if len(owners) > 1 or len(w.ip_owners.get(ip, ())) > 1:
+        for owners in self.by_ip.values():  # by_ip is the world's ip_owners
+            if len(owners) > 1:
                 self.unique.update(e.id for e in owners)
         by_anchor: dict[str, list[Iface]] = {}
         for e in self.endpoints:
@@ -286,7 +286,7 @@ def _looped_bridges(world: World) -> Iterable[str]:
 def _key(world: World, e: Iface, refs: _References, positions: _Positions) -> tuple:
     if e.id in refs.unique:
         return ("unique", e.id)
-    own = (e.kind, e.mode, e.state, world.alive[e.id], e.nopromisc, tuple(a.network for a in e.addresses))
+    own = (e.kind, e.mode, e.state, world.alive[e.id], e.nopromisc, tuple(subnet_key(a.network) for a in e.addresses))
     if e.ns in positions.single:
         return ("one", positions.of(e), own, refs.key_settings(e.ns))
     # several interfaces share the namespace: routing and ARP are the namespace's, not the address's

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from ..findings import Finding, finding
-from ..model import Design
+from ..model import Design, subnet_key
 from .common import children_by_lower
 
 __all__ = ["ADVICE", "MANY_MACS_THRESHOLD"]
@@ -42,7 +42,7 @@ def rule_advice(d: Design) -> Iterable[Finding]:
         kids = [i for i in d.interfaces if i.host == h.name and i.is_child and i.addresses]
         groups: dict[tuple, int] = defaultdict(int)
         for k in kids:
-            groups[(k.lower, k.addresses[0].network)] += 1
+            groups[(k.lower, subnet_key(k.addresses[0].network))] += 1
         talkers = sum(n * (n - 1) // 2 for n in groups.values())
         if len(kids) >= 2:
             yield finding("MV301", [h.name],

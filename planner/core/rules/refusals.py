@@ -12,7 +12,7 @@ from ..commands import allow_mac_command, hairpin_command
 from ..findings import WARNING, Finding, finding
 from ..graph import loops_of, wire_graph
 from ..kernel import refused_children
-from ..model import ALL_PEERS, Design, Iface, neighbor_entries
+from ..model import ALL_PEERS, Design, Iface, neighbor_entries, subnet_key
 from ..upstream import filtering_platform, port_filters
 from .common import children_by_lower, connected, q, same_subnet, short
 from .ipv6 import IPV6_RULES
@@ -144,12 +144,11 @@ def rule_duplicate_address(d: Design) -> Iterable[Finding]:
     seen: dict = {}
     for i in d.interfaces:
         for ip in i.ips:
-            if ip in seen and seen[ip] != i.id:
-                yield finding("MV109", [i.id, seen[ip]],
-                              f"{ip} is configured on both {seen[ip]} and {i.id}; ARP answers will flap "
+            first = seen.setdefault(ip, i.id)
+            if first != i.id:
+                yield finding("MV109", [i.id, first],
+                              f"{ip} is configured on both {first} and {i.id}; ARP answers will flap "
                               "between them", fix=f"give {short(i.id)} another address")
-            else:
-                seen.setdefault(ip, i.id)
 
 
 def rule_ambiguous_egress(d: Design) -> Iterable[Finding]:
@@ -238,12 +237,12 @@ def rule_passthru_mac(d: Design) -> Iterable[Finding]:
 
 
 def rule_subnet_mismatch(d: Design) -> Iterable[Finding]:
-    by_lower: dict[str, set] = defaultdict(set)
+    by_lower: dict[str, dict] = defaultdict(dict)
     for i in d.interfaces:
-        if i.is_child and i.lower and connected(i):
-            by_lower[i.lower].add(connected(i)[0])
+        if i.is_child and i.lower and (nets := connected(i)):
+            by_lower[i.lower].setdefault(subnet_key(nets[0]), nets[0])
     for lower, subnets in by_lower.items():
-        nets = sorted(subnets, key=lambda n: (int(n.network_address), n.prefixlen))
+        nets = [subnets[key] for key in sorted(subnets, key=lambda k: k[1:])]
         ends = [int(n.broadcast_address) for n in nets]
         for x in range(len(nets)):
             # sorted by first address: once a subnet starts past the end of nets[x], so do all later
