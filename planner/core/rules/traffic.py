@@ -138,7 +138,7 @@ def _free_address(net: ipaddress.IPv4Network | ipaddress.IPv6Network, used: set[
 
 
 def rule_host_cannot_reach_children(d: Design, p: Prediction) -> Iterable[Finding]:
-    used: set[IPAddress] = {ip for e in d.endpoints() for ip in e.ips}
+    used: set[IPAddress] | None = None  # every address in the design: only a finding needs them
     for lower, kids in children_by_lower(d).items():
         li = d.iface(lower)
         if not li.addresses or li.id not in p.class_of:
@@ -149,6 +149,8 @@ def rule_host_cannot_reach_children(d: Design, p: Prediction) -> Iterable[Findin
                 blocked.append(k)
         if not blocked:
             continue
+        if used is None:
+            used = {ip for e in d.endpoints() for ip in e.ips}
         shim_ip = _free_address(li.addresses[0].network, used)
         name = "mvshim0"
         cmds = [f"ip link add {name} link {q(li.name)} type macvlan mode bridge",
