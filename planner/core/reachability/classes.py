@@ -177,10 +177,13 @@ class _References:
 
     def key_settings(self, ns: str) -> tuple:
         """The settings of a namespace that apply to every counterpart alike (canonical)."""
+        ifaces = self.w.stack_ifaces.get(ns, ())
+        if len(ifaces) == 1 and not (ifaces[0].routes or ifaces[0].neighbors or ifaces[0].source_macs):
+            return _PLAIN  # most namespaces: one interface, nothing set
         out: list[tuple | None] = []
         gws = self.gateways.get(ns, set())
         shared = self.shared
-        for i in self.w.stack_ifaces.get(ns, ()):
+        for i in ifaces:
             if not (i.routes or i.neighbors or i.source_macs):
                 out.append(None)
                 continue
@@ -195,6 +198,10 @@ class _References:
             sources = tuple(sorted(m for m in i.source_macs if ("mac", m) in shared))
             out.append((routes, nbr, bool(i.source_macs), sources))
         return tuple(out)
+
+
+#: the key settings of a namespace with one interface and no routes, neighbours or source list
+_PLAIN: tuple = (None,)
 
 
 # --------------------------------------------------------------------------- where an endpoint sits
@@ -286,7 +293,7 @@ def _looped_bridges(world: World) -> Iterable[str]:
 def _key(world: World, e: Iface, refs: _References, positions: _Positions) -> tuple:
     if e.id in refs.unique:
         return ("unique", e.id)
-    own = (e.kind, e.mode, e.state, world.alive[e.id], e.nopromisc, tuple(subnet_key(a.network) for a in e.addresses))
+    own = (e.kind, e.mode, e.state, world.alive[e.id], e.nopromisc, tuple([subnet_key(a.network) for a in e.addresses]))
     if e.ns in positions.single:
         return ("one", positions.of(e), own, refs.key_settings(e.ns))
     # several interfaces share the namespace: routing and ARP are the namespace's, not the address's
