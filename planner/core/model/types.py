@@ -26,7 +26,7 @@ ALL_PEERS = "all-peers"
 DEFAULT_MTU = 1500
 
 # --------------------------------------------------------------------------- small values
-@record
+@record(slots=True)
 class Route:
     """A static route on an interface: ``ip route add TO [via VIA] dev IFACE``."""
 
@@ -40,7 +40,7 @@ class Route:
         return d
 
 
-@record
+@record(slots=True)
 class StaticNeighbor:
     """A permanent neighbour entry; either names a peer endpoint or gives address and MAC."""
 
@@ -107,7 +107,7 @@ def neighbor_entries(neighbors: Neighbors) -> tuple[StaticNeighbor, ...]:
     return () if isinstance(neighbors, str) else neighbors
 
 
-@record
+@record(slots=True)
 class _L3:
     """Layer-3 configuration shared by every addressable interface."""
 
@@ -122,7 +122,7 @@ class _L3:
     forwarding: bool = False
 
 
-@record
+@record(slots=True)
 class Parent(_L3):
     """A NIC of a host that children hang off. Exists before mvplan runs (or is a veth)."""
 
@@ -138,7 +138,7 @@ class Parent(_L3):
     platform: str = ""
 
 
-@record
+@record(slots=True)
 class Child(_L3):
     """A macvlan or macvtap interface on a parent, optionally moved into a namespace."""
 
@@ -156,7 +156,7 @@ class Child(_L3):
     namespace: str = ""
 
 
-@record
+@record(slots=True)
 class VethPeer(_L3):
     """The far end of a bridge port's veth pair, living in a namespace."""
 
@@ -178,7 +178,7 @@ class BridgePort:
     mac: str = ""
 
 
-@record
+@record(slots=True)
 class Bridge(_L3):
     """A Linux bridge on a host (host namespace)."""
 
@@ -219,7 +219,7 @@ class Switch:
         return next((p for p in self.ports if p.name == name), None)
 
 
-@record
+@record(slots=True)
 class Station(_L3):
     """An external machine on a switch port (a gateway, a server)."""
 
