@@ -266,6 +266,21 @@ def _plain_line(words: list[str], unsafe: re.Pattern) -> str | None:
     return line
 
 
+def _shell_lines(ops: list[Op], hairpin_style: str, netns_prefix: str) -> list[str]:
+    """:func:`_checked_shell_line` of each op. The unsafe-character scan runs once over all the
+    lines joined by spaces (safe, and what joins the words anyway) instead of once per line; only
+    when it finds one does every line go through :func:`_shell_words` on its own."""
+    words = [argv(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix) for op in ops]
+    try:
+        lines = [" ".join(w) for w in words]
+    except TypeError:  # a word that is not a str: the careful path converts it
+        return [_shell_words(w) for w in words]
+    if _SHELL_SAFE_LINE.search(" ".join(lines)) is not None:
+        return [_shell_words(w) for w in words]
+    return [line if "" not in w and line.count(" ") == len(w) - 1 else _shell_words(w)
+            for line, w in zip(lines, words, strict=True)]
+
+
 def _shell_words(words: list[str]) -> str:
     """The words quoted for sh and joined: each word exactly as :func:`shlex.quote` quotes it."""
     line = _plain_line(words, _SHELL_SAFE_LINE)
@@ -389,12 +404,14 @@ def render(ops: Iterable[Op], *, design_name: str, host: str, hairpin_style: str
         body += ["", "# nothing to do: the host already matches the design", ":"]
     batch_lines = [_batch_line(op, netns_prefix) for op in ops] if batch else [None] * len(ops)
     comments = ["# " + c for c in comment_texts([op.describe() for op in ops])]
+    alone = [k for k, bl in enumerate(batch_lines) if bl is None]  # the ops not in an ip -batch block
+    shell_lines = dict(zip(alone, _shell_lines([ops[k] for k in alone], hairpin_style, netns_prefix),
+                           strict=True))
     k = 0
     while k < len(ops):
-        op = ops[k]
         bl = batch_lines[k]
         if bl is None:
-            body += ["", comments[k], _checked_shell_line(op, hairpin_style, netns_prefix)]
+            body += ["", comments[k], shell_lines[k]]
             k += 1
             continue
         ns = bl[0]
