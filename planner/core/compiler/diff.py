@@ -81,8 +81,8 @@ class _Emitter:
 
     def __init__(self) -> None:
         self.ops: list[Op] = []
-        self.places: list[tuple[int, int]] = []  # (phase, index) of each op of ``ops``
         self.seen: set[str] = set()
+        self.indexes: list[int] = []  # the index (interface position) each op of ``ops`` was added with
         self.frees: dict[str, set] = {}
 
     def add(self, op: Op, index: int) -> None:
@@ -90,20 +90,21 @@ class _Emitter:
         if key not in self.seen:
             self.seen.add(key)
             self.ops.append(op)  # the last of the tie-break key: generation order
-            self.places.append((op.phase, index))
+            self.indexes.append(index)
 
     def ranked(self) -> list[Op]:
         """The ops in tie-break order: (phase, index, generation order); the host comes first in the
-        key and one emitter has one host. A stable sort on (phase, index) as one integer when every
-        index fits in 32 bits (the order is the same, the keys cost less to compare)."""
-        places = self.places
-        if all(-(1 << 31) <= index < 1 << 31 for _, index in places):
-            keys: list = [(phase << 32) + index for phase, index in places]
+        key and one emitter has one host. A stable sort on (phase, index), as one integer when every
+        index fits in 32 bits (the same order; the keys cost less to compare)."""
+        ops, indexes = self.ops, self.indexes
+        keys: list
+        if not ops:
+            return []
+        if -(1 << 31) <= min(indexes) and max(indexes) < 1 << 31:
+            keys = [(op.phase << 32) + index for op, index in zip(ops, indexes, strict=True)]
         else:
-            keys = places
-        order = sorted(range(len(keys)), key=keys.__getitem__)
-        ops = self.ops
-        return [ops[i] for i in order]
+            keys = [(op.phase, index) for op, index in zip(ops, indexes, strict=True)]
+        return [ops[i] for i in sorted(range(len(ops)), key=keys.__getitem__)]
 
 
 @without_gc_pauses

@@ -95,18 +95,25 @@ def _forwarding_tokens(op: SetForwarding) -> tuple[tuple, tuple, tuple, tuple]:
 
 
 def _link_op_tokens(op: Op) -> tuple[tuple, tuple, tuple, tuple]:
-    """Every other op acts on one named link (and a few on a second one)."""
+    """Every other op acts on one named link: it needs that link (and its namespace)."""
     host, ns = op.host, op.ns
     link = ("L", host, ns, getattr(op, "name", ""))
-    needs: tuple = (("N", host, ns), link) if ns else (link,)
-    provides = _NONE
-    if isinstance(op, SetMtu):
-        provides = (("MTU", host, ns, op.name),)
-    elif isinstance(op, (SetBridgePort, UnsetBridgePort)):
-        needs += (("L", host, ns, op.master),)
-    elif isinstance(op, SetHairpin):
-        needs += (("L", host, ns, op.bridge),)
-    return provides, needs, _NONE, _NONE
+    return _NONE, ((("N", host, ns), link) if ns else (link,)), _NONE, _NONE
+
+
+def _mtu_tokens(op: SetMtu) -> tuple[tuple, tuple, tuple, tuple]:
+    _, needs, _, _ = _link_op_tokens(op)
+    return (("MTU", op.host, op.ns, op.name),), needs, _NONE, _NONE
+
+
+def _port_tokens(op: SetBridgePort | UnsetBridgePort) -> tuple[tuple, tuple, tuple, tuple]:
+    _, needs, _, _ = _link_op_tokens(op)
+    return _NONE, needs + (("L", op.host, op.ns, op.master),), _NONE, _NONE
+
+
+def _hairpin_tokens(op: SetHairpin) -> tuple[tuple, tuple, tuple, tuple]:
+    _, needs, _, _ = _link_op_tokens(op)
+    return _NONE, needs + (("L", op.host, op.ns, op.bridge),), _NONE, _NONE
 
 
 #: the ops whose tokens are not those of "one op on one named link", by exact type (one lookup
@@ -115,6 +122,7 @@ _TOKENS: dict[type, Callable[[Any], tuple[tuple, tuple, tuple, tuple]]] = {
     CreateNamespace: _create_namespace_tokens, DeleteNamespace: _delete_namespace_tokens,
     CreateBridge: _create_bridge_tokens, CreateVeth: _create_veth_tokens, CreateMacvlan: _create_macvlan_tokens,
     DeleteLink: _delete_link_tokens, MoveToNamespace: _move_tokens, SetForwarding: _forwarding_tokens,
+    SetMtu: _mtu_tokens, SetBridgePort: _port_tokens, UnsetBridgePort: _port_tokens, SetHairpin: _hairpin_tokens,
 }
 
 
@@ -363,12 +371,36 @@ def _rank_order_respected(ranked: list[Op], extra_frees: dict[str, set]) -> bool
     used_after_freed: list[tuple] = []  # link tokens where that breaks an order only if nothing makes them
     tokens_of, link_op_tokens, layer3 = _TOKENS.get, _link_op_tokens, _LAYER3_ORDER.get
     on_link, on_namespace = _AFTER_ON_LINK, _AFTER_ON_NAMESPACE
+    used_on_link, used_in_namespace = _AFTER_ON_LINK[_USED], _AFTER_ON_NAMESPACE[_USED]
     for op in ranked:
-        made, needs, moved, freed = tokens_of(type(op), link_op_tokens)(op)
-        if extra_frees:
-            extra = extra_frees.get(op.key)
-            if extra:
-                freed = freed + tuple(("L",) + t for t in extra)
+        tokens = tokens_of(type(op))
+        extra = extra_frees.get(op.key) if extra_frees else None
+        if tokens is None and not extra:
+            # one op on one named link (most of a plan): _link_op_tokens, inline
+            host, ns = op.host, op.ns
+            link = ("L", host, ns, getattr(op, "name", ""))
+            if ns:
+                t = ("N", host, ns)
+                seen = roles_of(t, 0)
+                if seen & used_in_namespace:
+                    return False
+                seen_roles[t] = seen | _USED
+            seen = roles_of(link, 0)
+            if seen & used_on_link:
+                return False
+            if seen & _FREED:
+                used_after_freed.append(link)
+            seen_roles[link] = seen | _USED
+            kind = layer3(op.kind)
+            if kind is not None:
+                seen = kinds_of(link, 0)
+                if seen & kind[1]:
+                    return False
+                seen_kinds[link] = seen | kind[0]
+            continue
+        made, needs, moved, freed = (tokens or link_op_tokens)(op)
+        if extra:
+            freed = freed + tuple(("L",) + t for t in extra)
         for t in made:
             seen = roles_of(t, 0)
             if seen & (on_namespace if t[0] == "N" else on_link)[_MADE]:
@@ -400,7 +432,7 @@ def _rank_order_respected(ranked: list[Op], extra_frees: dict[str, set]) -> bool
             seen_roles[t] = seen | _FREED
         kind = layer3(op.kind)
         if kind is not None:
-            link = (op.host, op.ns, getattr(op, "name", None))
+            link = ("L", op.host, op.ns, getattr(op, "name", None))
             seen = kinds_of(link, 0)
             if seen & kind[1]:
                 return False
