@@ -252,6 +252,8 @@ def _checked_shell_line(op: Op, hairpin_style: str, netns_prefix: str) -> str:
 
 #: what :func:`shlex.quote` leaves bare, plus the space that joins the words
 _SHELL_SAFE_LINE = re.compile(r"[^\w@%+=:,./ -]", re.ASCII)
+#: a text of nothing but those characters
+_SHELL_SAFE_TEXT = re.compile(r"[\w@%+=:,./ -]*", re.ASCII)
 
 
 def _plain_line(words: list[str], unsafe: re.Pattern) -> str | None:
@@ -267,18 +269,20 @@ def _plain_line(words: list[str], unsafe: re.Pattern) -> str | None:
 
 
 def _shell_lines(ops: list[Op], hairpin_style: str, netns_prefix: str) -> list[str]:
-    """:func:`_checked_shell_line` of each op. The unsafe-character scan runs once over all the
-    lines joined by spaces (safe, and what joins the words anyway) instead of once per line; only
-    when it finds one does every line go through :func:`_shell_words` on its own."""
+    """:func:`_checked_shell_line` of each op. Whether any word needs quoting is seen in one scan
+    of all the lines joined by spaces: no character outside the safe ones, and one space between
+    each two words (none more: no empty word, no word holding a space). Only when some word does
+    is each line quoted word by word on its own (:func:`_shell_words`)."""
     words = [argv(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix) for op in ops]
     try:
         lines = [" ".join(w) for w in words]
     except TypeError:  # a word that is not a str: the careful path converts it
         return [_shell_words(w) for w in words]
-    if _SHELL_SAFE_LINE.search(" ".join(lines)) is not None:
-        return [_shell_words(w) for w in words]
-    return [line if "" not in w and line.count(" ") == len(w) - 1 else _shell_words(w)
-            for line, w in zip(lines, words, strict=True)]
+    text = " ".join(lines)
+    if (text and text[0] != " " and text[-1] != " " and "  " not in text
+            and text.count(" ") == sum(map(len, words)) - 1 and _SHELL_SAFE_TEXT.fullmatch(text)):
+        return lines
+    return [_shell_words(w) for w in words]
 
 
 def _shell_words(words: list[str]) -> str:
