@@ -252,6 +252,8 @@ def _checked_shell_line(op: Op, hairpin_style: str, netns_prefix: str) -> str:
 
 #: what :func:`shlex.quote` leaves bare, plus the space that joins the words
 _SHELL_SAFE_LINE = re.compile(r"[^\w@%+=:,./ -]", re.ASCII)
+#: a text of nothing but those characters
+_SHELL_SAFE_TEXT = re.compile(r"[\w@%+=:,./ -]*", re.ASCII)
 
 
 def _plain_line(words: list[str], unsafe: re.Pattern) -> str | None:
@@ -264,6 +266,23 @@ def _plain_line(words: list[str], unsafe: re.Pattern) -> str | None:
     if "" in words or line.count(" ") != len(words) - 1 or unsafe.search(line):
         return None
     return line
+
+
+def _shell_lines(ops: list[Op], hairpin_style: str, netns_prefix: str) -> list[str]:
+    """:func:`_checked_shell_line` of each op. Whether any word needs quoting is seen in one scan
+    of all the lines joined by spaces: no character outside the safe ones, and one space between
+    each two words (none more: no empty word, no word holding a space). Only when some word does
+    is each line quoted word by word on its own (:func:`_shell_words`)."""
+    words = [argv(op, hairpin_style=hairpin_style, netns_prefix=netns_prefix) for op in ops]
+    try:
+        lines = [" ".join(w) for w in words]
+    except TypeError:  # a word that is not a str: the careful path converts it
+        return [_shell_words(w) for w in words]
+    text = " ".join(lines)
+    if (text and text[0] != " " and text[-1] != " " and "  " not in text
+            and text.count(" ") == sum(map(len, words)) - 1 and _SHELL_SAFE_TEXT.fullmatch(text)):
+        return lines
+    return [_shell_words(w) for w in words]
 
 
 def _shell_words(words: list[str]) -> str:
@@ -389,12 +408,14 @@ def render(ops: Iterable[Op], *, design_name: str, host: str, hairpin_style: str
         body += ["", "# nothing to do: the host already matches the design", ":"]
     batch_lines = [_batch_line(op, netns_prefix) for op in ops] if batch else [None] * len(ops)
     comments = ["# " + c for c in comment_texts([op.describe() for op in ops])]
+    alone = [k for k, bl in enumerate(batch_lines) if bl is None]  # the ops not in an ip -batch block
+    shell_lines = dict(zip(alone, _shell_lines([ops[k] for k in alone], hairpin_style, netns_prefix),
+                           strict=True))
     k = 0
     while k < len(ops):
-        op = ops[k]
         bl = batch_lines[k]
         if bl is None:
-            body += ["", comments[k], _checked_shell_line(op, hairpin_style, netns_prefix)]
+            body += ["", comments[k], shell_lines[k]]
             k += 1
             continue
         ns = bl[0]

@@ -46,7 +46,7 @@ from ..ops import (
     alias_owner,
 )
 from ..rules import check_refusals
-from .order import order_ops
+from .order import order_ranked
 from .plan import Plan
 from .wants import (
     CHILD_KINDS,
@@ -77,19 +77,34 @@ def _check(design: Design) -> None:
 
 
 class _Emitter:
-    """Collects ops with their tie-break keys; drops exact duplicates."""
+    """Collects one host's ops with their tie-break keys; drops exact duplicates."""
 
-    def __init__(self, host_index: int):
-        self.host_index = host_index
+    def __init__(self) -> None:
         self.ops: list[Op] = []
-        self.sort: dict[str, tuple] = {}
+        self.seen: set[str] = set()
+        self.indexes: list[int] = []  # the index (interface position) each op of ``ops`` was added with
         self.frees: dict[str, set] = {}
 
     def add(self, op: Op, index: int) -> None:
         key = op.key
-        if key not in self.sort:
+        if key not in self.seen:
+            self.seen.add(key)
             self.ops.append(op)  # the last of the tie-break key: generation order
-            self.sort[key] = (self.host_index, op.phase, index, len(self.ops))
+            self.indexes.append(index)
+
+    def ranked(self) -> list[Op]:
+        """The ops in tie-break order: (phase, index, generation order); the host comes first in the
+        key and one emitter has one host. A stable sort on (phase, index), as one integer when every
+        index fits in 32 bits (the same order; the keys cost less to compare)."""
+        ops, indexes = self.ops, self.indexes
+        keys: list
+        if not ops:
+            return []
+        if -(1 << 31) <= min(indexes) and max(indexes) < 1 << 31:
+            keys = [(op.phase << 32) + index for op, index in zip(ops, indexes, strict=True)]
+        else:
+            keys = [(op.phase, index) for op, index in zip(ops, indexes, strict=True)]
+        return [ops[i] for i in sorted(range(len(ops)), key=keys.__getitem__)]
 
 
 @without_gc_pauses
@@ -111,23 +126,21 @@ def compile_plan(design: Design, live: LiveState | None = None, *, check: bool =
     wanted_hosts = set(hosts) if hosts is not None else None
     if live is None:
         live = assumed_state(design, wanted_hosts)
-    ops: list[Op] = []
+    ranked: list[Op] = []
     notes: list[str] = []
-    sort: dict[str, tuple] = {}
     frees: dict[str, set] = {}
-    for hi, h in enumerate(design.hosts):
+    for h in design.hosts:
         if wanted_hosts is not None and h.name not in wanted_hosts:
             continue
         lh = live.host(h.name)
         if lh is None:
             continue
         hw = wants_of(design, h.name, wants)
-        em = _Emitter(hi)
+        em = _Emitter()
         _diff_host(design, hw, lh, em, notes)
-        ops.extend(em.ops)
-        sort.update(em.sort)
+        ranked.extend(em.ranked())  # hosts in design order: the first of the tie-break key
         frees.update(em.frees)
-    return Plan(design=design.name, ops=tuple(order_ops(ops, sort, frees)), notes=tuple(notes))
+    return Plan(design=design.name, ops=tuple(order_ranked(ranked, frees)), notes=tuple(notes))
 
 
 def compile_teardown(design: Design, live: LiveState | None = None, *,
@@ -143,18 +156,17 @@ def compile_teardown(design: Design, live: LiveState | None = None, *,
     if live is None:
         return compile_plan(design, check=False, hosts=hosts).inverse()
     wanted_hosts = set(hosts) if hosts is not None else None
-    ops: list[Op] = []
+    ranked: list[Op] = []
     notes: list[str] = []
-    sort: dict[str, tuple] = {}
     frees: dict[str, set] = {}
-    for hi, h in enumerate(design.hosts):
+    for h in design.hosts:
         lh = live.host(h.name)
         if lh is None or (wanted_hosts is not None and h.name not in wanted_hosts):
             continue
         full = host_wants(design, h.name)
         nics = [w for w in full.wants if w.creator is None]
         stripped = HostWants(host=h.name, wants=[replace(w, expect=LiveLink(name=w.name), iface=None) for w in nics])
-        em = _Emitter(hi)
+        em = _Emitter()
         _diff_host(design, stripped, lh, em, notes)
         root = lh.ns("")
         for w in nics:
@@ -185,10 +197,9 @@ def compile_teardown(design: Design, live: LiveState | None = None, *,
                 notes.append(f"{ns_id(h.name, ns)}: namespace kept: it also holds {', '.join(leftovers)}")
                 continue
             em.add(DeleteNamespace(subject=ns_id(h.name, ns), host=h.name, name=ns), 1 << 30)
-        ops.extend(em.ops)
-        sort.update(em.sort)
+        ranked.extend(em.ranked())
         frees.update(em.frees)
-    return Plan(design=design.name, ops=tuple(order_ops(ops, sort, frees)), notes=tuple(notes))
+    return Plan(design=design.name, ops=tuple(order_ranked(ranked, frees)), notes=tuple(notes))
 
 
 def _snapshot_create(host: str, ns: str, subject: str, lk: LiveLink) -> Op | None:

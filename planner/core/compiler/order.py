@@ -34,7 +34,7 @@ from ..ops import (
     UnsetBridgePort,
 )
 
-__all__ = ["order_ops"]
+__all__ = ["order_ops", "order_ranked"]
 
 
 _NONE: tuple = ()
@@ -95,18 +95,25 @@ def _forwarding_tokens(op: SetForwarding) -> tuple[tuple, tuple, tuple, tuple]:
 
 
 def _link_op_tokens(op: Op) -> tuple[tuple, tuple, tuple, tuple]:
-    """Every other op acts on one named link (and a few on a second one)."""
+    """Every other op acts on one named link: it needs that link (and its namespace)."""
     host, ns = op.host, op.ns
     link = ("L", host, ns, getattr(op, "name", ""))
-    needs: tuple = (("N", host, ns), link) if ns else (link,)
-    provides = _NONE
-    if isinstance(op, SetMtu):
-        provides = (("MTU", host, ns, op.name),)
-    elif isinstance(op, (SetBridgePort, UnsetBridgePort)):
-        needs += (("L", host, ns, op.master),)
-    elif isinstance(op, SetHairpin):
-        needs += (("L", host, ns, op.bridge),)
-    return provides, needs, _NONE, _NONE
+    return _NONE, ((("N", host, ns), link) if ns else (link,)), _NONE, _NONE
+
+
+def _mtu_tokens(op: SetMtu) -> tuple[tuple, tuple, tuple, tuple]:
+    _, needs, _, _ = _link_op_tokens(op)
+    return (("MTU", op.host, op.ns, op.name),), needs, _NONE, _NONE
+
+
+def _port_tokens(op: SetBridgePort | UnsetBridgePort) -> tuple[tuple, tuple, tuple, tuple]:
+    _, needs, _, _ = _link_op_tokens(op)
+    return _NONE, needs + (("L", op.host, op.ns, op.master),), _NONE, _NONE
+
+
+def _hairpin_tokens(op: SetHairpin) -> tuple[tuple, tuple, tuple, tuple]:
+    _, needs, _, _ = _link_op_tokens(op)
+    return _NONE, needs + (("L", op.host, op.ns, op.bridge),), _NONE, _NONE
 
 
 #: the ops whose tokens are not those of "one op on one named link", by exact type (one lookup
@@ -115,30 +122,38 @@ _TOKENS: dict[type, Callable[[Any], tuple[tuple, tuple, tuple, tuple]]] = {
     CreateNamespace: _create_namespace_tokens, DeleteNamespace: _delete_namespace_tokens,
     CreateBridge: _create_bridge_tokens, CreateVeth: _create_veth_tokens, CreateMacvlan: _create_macvlan_tokens,
     DeleteLink: _delete_link_tokens, MoveToNamespace: _move_tokens, SetForwarding: _forwarding_tokens,
+    SetMtu: _mtu_tokens, SetBridgePort: _port_tokens, UnsetBridgePort: _port_tokens, SetHairpin: _hairpin_tokens,
 }
 
 
 def order_ops(ops: list[Op], sort: dict[str, tuple], extra_frees: dict[str, set]) -> list[Op]:
-    """The ops in dependency order, ties broken by ``sort[key] + (key,)`` (smallest first).
+    """The ops in dependency order, ties broken by ``sort[key] + (key,)`` (smallest first)."""
+    by_key = {op.key: op for op in ops}
+    return order_ranked([by_key[k] for k in sorted(by_key, key=_tie_break(sort))], extra_frees)
+
+
+def order_ranked(ranked: list[Op], extra_frees: dict[str, set]) -> list[Op]:
+    """``ranked`` (ops of distinct keys, in tie-break order) in dependency order.
 
     The dependencies are stated on each op's rank in the tie-break order. The phases are chosen so
     that this order nearly always respects every one of them; then it *is* the answer (the
-    smallest op left never waits for a larger one) and no graph is built, else Kahn's algorithm
-    runs on the ranks (see :func:`_topological`)."""
-    by_key = {op.key: op for op in ops}
-    by_rank = sorted(by_key, key=_tie_break(sort))
-    rank = {k: i for i, k in enumerate(by_rank)}
+    smallest op left never waits for a larger one): :func:`_rank_order_respected` sees that in one
+    walk, without listing a single edge. Else the edges are listed and Kahn's algorithm runs on
+    the ranks (see :func:`_topological`)."""
+    if _rank_order_respected(ranked, extra_frees):
+        return ranked
+    rank = {op.key: i for i, op in enumerate(ranked)}
     deps = _Deps()
-    _resource_edges(ops, rank, extra_frees, deps)
-    _per_link_edges(ops, rank, deps)
+    _resource_edges(ranked, rank, extra_frees, deps)
+    _per_link_edges(ranked, rank, deps)
     if deps.respected():
-        return [by_key[k] for k in by_rank]
+        return ranked
     edges = deps.all_edges()
-    order = _kahn(len(by_rank), edges)
-    if len(order) != len(by_rank):  # pragma: no cover - would be a compiler bug
-        g = nx.DiGraph([(by_rank[a], by_rank[b]) for a, b in edges])
+    order = _kahn(len(ranked), edges)
+    if len(order) != len(ranked):  # pragma: no cover - would be a compiler bug
+        g = nx.DiGraph([(ranked[a].key, ranked[b].key) for a, b in edges])
         raise CompileError(f"internal error: operations depend on each other in a cycle: {nx.find_cycle(g)}")
-    return [by_key[by_rank[r]] for r in order]
+    return [ranked[r] for r in order]
 
 
 class _Deps:
@@ -306,3 +321,121 @@ def _per_link_edges(ops: list[Op], rank: dict[str, int], deps: _Deps) -> None:
             before(add_address + kinds.get("add-neighbor", none), [up])
             before([up], add_route)
         before(kinds.get("set-bridge-port", none), kinds.get("set-hairpin", none))
+
+
+# --------------------------------------------------------------------------- the fast check
+# "Every op of X before every op of Y" is broken exactly when an op of X comes after one of Y
+# (another op: one op in both waits for nobody). Walking the ops in rank order, it is enough to
+# remember, per token and per link, which roles (kinds) were seen so far: an op breaks an order
+# when a role that must come after its own was seen already.
+_MADE, _USED, _MOVED, _FREED, _USED_BY_DELETE = 1, 2, 4, 8, 16
+
+#: role -> the roles that must come after it, for a link or MTU token (see :func:`_token_edges`;
+#: "used before moved" is checked for every user, also one that made the token: unsure then)
+_AFTER_ON_LINK = {_MADE: _USED | _MOVED, _USED: _MOVED, _MOVED: 0, _FREED: _MADE, _USED_BY_DELETE: _FREED}
+#: the same for a namespace token: everything in a namespace before deleting it
+_AFTER_ON_NAMESPACE = {_MADE: _USED | _MOVED | _FREED, _USED: _MOVED | _FREED, _MOVED: _FREED, _FREED: _MADE,
+                       _USED_BY_DELETE: _FREED}
+
+
+def _layer3_kinds() -> dict[str, tuple[int, int]]:
+    """Layer-3 kind -> (its bit, the bits of the kinds that must come after it on the same link):
+    :func:`_per_link_edges` as a table."""
+    kinds = sorted(_LAYER3_KINDS)
+    bit = {k: 1 << n for n, k in enumerate(kinds)}
+
+    def bits(*names: str) -> int:
+        return sum(bit[k] for k in names)
+
+    additions = ("add-address", "add-neighbor", "add-route")
+    after = {
+        "del-route": bits("del-address", "set-link-down", "set-mac", *additions),
+        "del-neighbor": bits("del-address", "set-link-down", "set-mac", *additions),
+        "del-address": bits(*additions), "set-link-down": bits(*additions), "set-mac": bits(*additions),
+        "add-address": bits("add-route", "set-link-up"), "add-neighbor": bits("set-link-up"),
+        "set-link-up": bits("add-route"), "set-bridge-port": bits("set-hairpin"),
+    }
+    return {k: (bit[k], after.get(k, 0)) for k in kinds}
+
+
+_LAYER3_ORDER = _layer3_kinds()
+
+
+def _rank_order_respected(ranked: list[Op], extra_frees: dict[str, set]) -> bool:
+    """True when the tie-break order respects every dependency of :func:`_resource_edges` and
+    :func:`_per_link_edges` (False may also mean "unsure": the caller then lists the edges)."""
+    seen_roles: dict[tuple, int] = {}
+    roles_of = seen_roles.get
+    seen_kinds: dict[tuple, int] = {}
+    kinds_of = seen_kinds.get
+    used_after_freed: list[tuple] = []  # link tokens where that breaks an order only if nothing makes them
+    tokens_of, link_op_tokens, layer3 = _TOKENS.get, _link_op_tokens, _LAYER3_ORDER.get
+    on_link, on_namespace = _AFTER_ON_LINK, _AFTER_ON_NAMESPACE
+    used_on_link, used_in_namespace = _AFTER_ON_LINK[_USED], _AFTER_ON_NAMESPACE[_USED]
+    for op in ranked:
+        tokens = tokens_of(type(op))
+        extra = extra_frees.get(op.key) if extra_frees else None
+        if tokens is None and not extra:
+            # one op on one named link (most of a plan): _link_op_tokens, inline
+            host, ns = op.host, op.ns
+            link = ("L", host, ns, getattr(op, "name", ""))
+            if ns:
+                t = ("N", host, ns)
+                seen = roles_of(t, 0)
+                if seen & used_in_namespace:
+                    return False
+                seen_roles[t] = seen | _USED
+            seen = roles_of(link, 0)
+            if seen & used_on_link:
+                return False
+            if seen & _FREED:
+                used_after_freed.append(link)
+            seen_roles[link] = seen | _USED
+            kind = layer3(op.kind)
+            if kind is not None:
+                seen = kinds_of(link, 0)
+                if seen & kind[1]:
+                    return False
+                seen_kinds[link] = seen | kind[0]
+            continue
+        made, needs, moved, freed = (tokens or link_op_tokens)(op)
+        if extra:
+            freed = freed + tuple(("L",) + t for t in extra)
+        for t in made:
+            seen = roles_of(t, 0)
+            if seen & (on_namespace if t[0] == "N" else on_link)[_MADE]:
+                return False
+            seen_roles[t] = seen | _MADE
+        if isinstance(op, DeleteLink):
+            for t in needs:
+                seen = roles_of(t, 0)
+                if seen & _FREED:
+                    return False
+                seen_roles[t] = seen | _USED_BY_DELETE
+        else:
+            for t in needs:
+                seen = roles_of(t, 0)
+                if seen & (on_namespace if t[0] == "N" else on_link)[_USED]:
+                    return False
+                if seen & _FREED and t[0] == "L":
+                    used_after_freed.append(t)
+                seen_roles[t] = seen | _USED
+        for t in moved:
+            seen = roles_of(t, 0)
+            if seen & (on_namespace if t[0] == "N" else on_link)[_MOVED]:
+                return False
+            seen_roles[t] = seen | _MOVED
+        for t in freed:
+            seen = roles_of(t, 0)
+            if seen & _MADE:
+                return False
+            seen_roles[t] = seen | _FREED
+        kind = layer3(op.kind)
+        if kind is not None:
+            link = ("L", op.host, op.ns, getattr(op, "name", None))
+            seen = kinds_of(link, 0)
+            if seen & kind[1]:
+                return False
+            seen_kinds[link] = seen | kind[0]
+    # a link's users before what frees it, when no op (re)makes it
+    return all(seen_roles[t] & _MADE for t in used_after_freed)

@@ -5,6 +5,8 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import groupby
+from operator import attrgetter
 
 from ..ops import (
     CREATE_LINK_OPS,
@@ -47,10 +49,11 @@ class Plan:
 
     @cached_property
     def _ops_by_host(self) -> dict[str, tuple[Op, ...]]:
-        """Each host's ops in plan order, grouped once: an exporter asks for every host in turn."""
+        """Each host's ops in plan order, grouped once: an exporter asks for every host in turn. A
+        plan holds each host's ops in one run: one group per run, not one look-up per op."""
         groups: dict[str, list[Op]] = {}
-        for op in self.ops:
-            groups.setdefault(op.host, []).append(op)
+        for host, run in groupby(self.ops, key=attrgetter("host")):
+            groups.setdefault(host, []).extend(run)
         return {host: tuple(ops) for host, ops in groups.items()}
 
     def summary(self) -> dict[str, int]:
