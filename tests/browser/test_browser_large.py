@@ -331,6 +331,12 @@ def test_every_module_of_the_editor_is_preloaded(page, live_server):
     loaded = set(page.evaluate("""() => performance.getEntriesByType('resource').map(r => new URL(r.name).pathname)
         .filter(p => /\\.m?js$/.test(p) && !p.includes('cytoscape-edgehandles'))"""))
     assert loaded and loaded <= preloaded, sorted(loaded - preloaded)
+    # the classic scripts (edgehandles) too: found late by the parser, after a big design's document
+    paths = "els => els.map(e => new URL(e.href || e.src).pathname)"
+    scripts = set(page.eval_on_selector_all("link[rel=preload][as=script]", paths))
+    classic = set(page.eval_on_selector_all("script[src]:not([type=module])", paths))
+    assert classic and classic <= scripts, sorted(classic - scripts)
+    assert page.eval_on_selector_all("script[src]:not([type=module])", "ss => ss.every(s => s.defer)")
 
 
 # what the canvas draws, element by element: data, the classes that come from the design (not the
