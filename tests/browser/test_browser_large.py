@@ -323,6 +323,30 @@ def test_first_styling_runs_its_triggers_once_and_leaves_no_stale_bounds(page, l
     assert page.console_errors == [], "\n".join(page.console_errors)
 
 
+def test_a_design_too_big_for_the_least_zoom_opens_centred_at_it_as_a_fit_would(page, live_server):
+    """A design whose stored places do not fit the screen even at the least zoom opens at that
+    zoom, centred on its places without measuring every element first (editor.js firstFit): the
+    view is the one the Fit button gives, and so is the label band of the stylesheet; a design
+    that fits opens as the Fit button shows it too."""
+    far = {"name": "far", "hosts": [{"name": "h1", "parents": [{"name": "eth0"}, {"name": "eth1"}]}],
+           "layout": {"positions": {"h1/eth0": {"x": 0, "y": 0}, "h1/eth1": {"x": 200000, "y": 30000}}}}
+    near = {**far, "layout": {"positions": {"h1/eth0": {"x": 0, "y": 0}, "h1/eth1": {"x": 300, "y": 40}}}}
+    view = """() => ({ zoom: window.cy.zoom(), pan: window.cy.pan(), min: window.cy.minZoom(),
+                     font: window.cy.getElementById('h1/eth0').style('font-size'),
+                     shown: window.cy.getElementById('h1/eth0').renderedPosition() })"""
+    for doc, clamped in ((far, True), (near, False)):
+        open_design(page, doc)
+        first = page.evaluate(view)
+        assert (first["zoom"] == first["min"]) is clamped, first
+        page.evaluate("() => window.mvplanEditor.fitView()")
+        fitted = page.evaluate(view)
+        assert abs(first["zoom"] - fitted["zoom"]) < 1e-9, (first, fitted)
+        assert abs(first["pan"]["x"] - fitted["pan"]["x"]) < 3 and abs(first["pan"]["y"] - fitted["pan"]["y"]) < 3, \
+            (first, fitted)
+        assert first["font"] == fitted["font"], (first, fitted)
+    assert page.console_errors == [], "\n".join(page.console_errors)
+
+
 def test_every_module_of_the_editor_is_preloaded(page, live_server):
     """The editor page names each of its modules in a modulepreload link (fetched side by side
     while a big design's page arrives): a module added to the editor without one is found here."""
