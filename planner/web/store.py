@@ -210,8 +210,9 @@ class Store:
             raise NotFound(f"design {design_id} does not exist")
         return row
 
-    def get(self, design_id: int, version: int | None = None) -> dict:
-        """The design summary with the document of ``version`` (default: latest)."""
+    def get(self, design_id: int, version: int | None = None, *, document_text: bool = False) -> dict:
+        """The design summary with the document of ``version`` (default: latest); with
+        ``document_text``, the document as stored (JSON text, under ``document_text``), not parsed."""
         with self._lock:
             row = self._row(design_id)
             v = row["latest"] if version is None else version
@@ -222,7 +223,8 @@ class Store:
             if vrow is None:
                 raise NotFound(f"design {design_id} has no version {v} (latest is {row['latest']})")
             draft = self._conn.execute("SELECT * FROM drafts WHERE design_id = ?", (design_id,)).fetchone()
-        out = {**self._summary(row), "document": json.loads(vrow["document"]),
+        doc_field = ("document_text", vrow["document"]) if document_text else ("document", json.loads(vrow["document"]))
+        out = {**self._summary(row), doc_field[0]: doc_field[1],
                "version_info": {"version": vrow["version"], "created": vrow["created"], "message": vrow["message"]}}
         if version is None:
             out["draft"] = self._draft(design_id, draft)

@@ -58,7 +58,19 @@ performance.mark('mvplan:state');
 let applyPanel = null; // the Apply tab (apply.js), when the server allows applying
 
 // ------------------------------------------------------------------ canvas
-let band = 0; // the label size band of the zoom level (style.js)
+// The first drawing's view is built before the canvas: the zoom fitView() will choose for it
+// picks the stylesheet Cytoscape starts with. Started with band 0's and given the fitted band's
+// in the first sync, Cytoscape parsed a stylesheet (and its own default one) twice.
+const FIT_PADDING = 40; // fitView()
+const FIT_MAX_ZOOM = 1.4;
+const firstView = (() => {
+  const pos = positions();
+  if (!Object.keys(pos).length) Object.assign(pos, M.tidyLayout(S.doc));
+  const view = buildView(pos);
+  const box = $('#cy');
+  return { view, band: zoomBand(fitZoomOf(view.nodes, pos, box.clientWidth, box.clientHeight)) };
+})();
+let band = firstView.band; // the label size band of the zoom level (style.js)
 const cy = cytoscape({
   container: $('#cy'),
   style: stylesheetFor(band),
@@ -209,9 +221,6 @@ function fitIfOutside(eles) {
 
 const ensureVisible = (id) => fitIfOutside(cy.getElementById(drawnId(id)));
 
-const FIT_PADDING = 40;
-const FIT_MAX_ZOOM = 1.4;
-
 /** Fit the whole drawing, but no closer than 1.4x: a few nodes do not fill the screen. */
 function fitView() {
   cy.fit(undefined, FIT_PADDING);
@@ -232,7 +241,15 @@ function setBand(b) {
  * design once: styled at band 0 and restyled after the fit, a 10,000-child design (300 drawn
  * nodes, two compound boxes holding them) spent about a second on the second styling.
  */
-function fitZoomOf(nodes, pos) {
+function fitZoomOf(nodes, pos, width = cy.width(), height = cy.height()) {
+  const ext = extentOf(nodes, pos);
+  if (!ext) return 1;
+  const fit = Math.min((width - 2 * FIT_PADDING) / Math.max(1, ext.x2 - ext.x1), (height - 2 * FIT_PADDING) / Math.max(1, ext.y2 - ext.y1));
+  return Math.min(FIT_MAX_ZOOM, fit);
+}
+
+/** The box of these nodes' stored places (a node's own size guessed, its label left out), or null. */
+function extentOf(nodes, pos) {
   let x1 = Infinity; let y1 = Infinity; let x2 = -Infinity; let y2 = -Infinity;
   for (const n of nodes) {
     const p = n.position || pos[n.data.id];
@@ -240,9 +257,22 @@ function fitZoomOf(nodes, pos) {
     const w = (n.data.w || 60) / 2; const hh = (n.data.h || 60) / 2;
     x1 = Math.min(x1, p.x - w); x2 = Math.max(x2, p.x + w); y1 = Math.min(y1, p.y - hh); y2 = Math.max(y2, p.y + hh);
   }
-  if (x1 === Infinity) return 1;
-  const fit = Math.min((cy.width() - 2 * FIT_PADDING) / Math.max(1, x2 - x1), (cy.height() - 2 * FIT_PADDING) / Math.max(1, y2 - y1));
-  return Math.min(FIT_MAX_ZOOM, fit);
+  return x1 === Infinity ? null : { x1, y1, x2, y2 };
+}
+
+/**
+ * The first fit. A design too big for the screen even at the least zoom (by its stored places,
+ * with room to spare: the labels and boxes they leave out only make it bigger) is centred on its
+ * places at that zoom. cy.fit() would style and measure every element to find the zoom it cannot
+ * use, and the first frame measures them all again: on the 10,000-child design, a second pass
+ * over every label and cable before the canvas is painted.
+ */
+function firstFit() {
+  const pos = positions();
+  const ext = extentOf(S.drawn.nodes, pos);
+  const z = cy.minZoom();
+  if (!ext || fitZoomOf(S.drawn.nodes, pos) > 0.8 * z) { fitView(); return; }
+  cy.viewport({ zoom: z, pan: { x: cy.width() / 2 - z * (ext.x1 + ext.x2) / 2, y: cy.height() / 2 - z * (ext.y1 + ext.y2) / 2 } });
 }
 
 const IMMUTABLE = new Set(['id', 'parent', 'source', 'target']);
@@ -300,8 +330,11 @@ function buildView(pos) {
 
 function sync({ initial = false } = {}) {
   const pos = positions();
+  // the first drawing: the view built before the canvas (with the tidy layout of a design that
+  // had no positions), unless an edit came first
+  const reuse = initial && firstView.view === S.drawn;
   if (initial && !Object.keys(pos).length) Object.assign(pos, M.tidyLayout(S.doc));
-  const { nodes, edges } = buildView(pos);
+  const { nodes, edges } = reuse ? S.drawn : buildView(pos);
   if (initial) setBand(zoomBand(fitZoomOf(nodes, pos)));
   const want = new Map();
   for (const e of nodes) want.set(e.data.id, e);
@@ -1536,7 +1569,7 @@ if (!boot.draft) {
   S.savedJSON = JSON.stringify(S.doc);
   Object.assign(dirtyMemo, { doc: S.doc, saved: S.savedJSON, dirty: false });
 }
-fitView();
+firstFit();
 performance.mark('mvplan:fitted');
 setBand(zoomBand(cy.zoom())); // unchanged unless the guess of sync() was off
 updateGroupButton();

@@ -267,6 +267,86 @@ def test_cheaper_cytoscape_internals_give_what_cytoscapes_own_give(page, live_se
     assert page.console_errors == [], "\n".join(page.console_errors)
 
 
+def test_first_styling_runs_its_triggers_once_and_leaves_no_stale_bounds(page, live_server):
+    """cyfast.js runs the style triggers of an element's first styling (bounds of the element and of
+    its boxes, its cables, the z-order) once after it instead of once per property: a node added to
+    a box and a cable added between two nodes emit 'bounds' a few times, not once per property as
+    with Cytoscape's own triggers, and afterwards every element's cached bounds
+    are what a fresh computation gives, with the box around its new member."""
+    host = {"name": "h1", "parents": [{"name": "eth0", "uplink": {"switch": "sw", "port": "p1"}}],
+            "children": [{"name": "a", "parent": "eth0"}, {"name": "b", "parent": "a"}]}
+    document = {"name": "boxes", "hosts": [host], "switches": [{"name": "sw", "ports": [{"name": "p1"}]}]}
+    open_design(page, document)
+    got = page.evaluate("""async () => {
+        const { originalOf } = await import('/static/js/cyfast.js');
+        const cy = window.cy;
+        const style = Object.getPrototypeOf(cy.style());
+        const out = { installed: ['apply', 'checkTriggers'].every((n) => originalOf(n) && style[n] !== originalOf(n)) };
+        // 'bounds' events on any element (the node, its box, cables) while `fn` runs
+        const count = (fn) => {
+            let k = 0; const on = () => { k += 1; };
+            cy.on('bounds', on); fn(); cy.off('bounds', on);
+            return k;
+        };
+        const far = cy.getElementById('h1').boundingBox();
+        const n = cy.add({ group: 'nodes', data: { id: 'extra', parent: 'h1', label: 'extra' },
+                           position: { x: far.x2 + 300, y: far.y2 + 300 } });
+        const nodeEvents = count(() => n.boundingBox());
+        const e = cy.add({ group: 'edges', data: { id: 'extra-cable', source: 'extra', target: 'switch:sw/p1' } });
+        out.events = [nodeEvents, count(() => e.boundingBox())];
+        // the same first styling by Cytoscape's own functions, for comparison
+        const mine = { apply: style.apply, checkTriggers: style.checkTriggers };
+        Object.assign(style, { apply: originalOf('apply'), checkTriggers: originalOf('checkTriggers') });
+        try {
+            const o = cy.add({ group: 'nodes', data: { id: 'extra2', parent: 'h1', label: 'extra2' },
+                               position: { x: far.x2 + 400, y: far.y2 + 300 } });
+            out.ownEvents = count(() => o.boundingBox());
+        } finally {
+            Object.assign(style, mine);
+        }
+        const box = (el) => { const b = el.boundingBox(); return [b.x1, b.y1, b.x2, b.y2].map(Math.round).join(','); };
+        const cached = cy.elements().map((el) => [el.id(), box(el)]);
+        cy.elements().dirtyCompoundBoundsCache();
+        cy.elements().dirtyBoundingBoxCache();
+        out.stale = cached.filter(([id, b]) => box(cy.getElementById(id)) !== b).map(([id]) => id);
+        const hb = cy.getElementById('h1').boundingBox({ includeLabels: false });
+        const nb = n.boundingBox({ includeLabels: false });
+        out.enclosed = nb.x1 >= hb.x1 && nb.x2 <= hb.x2 && nb.y1 >= hb.y1 && nb.y2 <= hb.y2;
+        out.styled = [n.style('width'), e.style('curve-style')];
+        return out;
+    }""")
+    assert got["installed"], got
+    # (3.34: 21 for the node with Cytoscape's triggers; 3 for it and 7 for the cable with these)
+    assert got["ownEvents"] >= 15 and 1 <= got["events"][0] <= 5 and 1 <= got["events"][1] <= 10, got
+    assert got["stale"] == [] and got["enclosed"], got
+    assert got["styled"] == ["28px", "bezier"], got
+    assert page.console_errors == [], "\n".join(page.console_errors)
+
+
+def test_a_design_too_big_for_the_least_zoom_opens_centred_at_it_as_a_fit_would(page, live_server):
+    """A design whose stored places do not fit the screen even at the least zoom opens at that
+    zoom, centred on its places without measuring every element first (editor.js firstFit): the
+    view is the one the Fit button gives, and so is the label band of the stylesheet; a design
+    that fits opens as the Fit button shows it too."""
+    far = {"name": "far", "hosts": [{"name": "h1", "parents": [{"name": "eth0"}, {"name": "eth1"}]}],
+           "layout": {"positions": {"h1/eth0": {"x": 0, "y": 0}, "h1/eth1": {"x": 200000, "y": 30000}}}}
+    near = {**far, "layout": {"positions": {"h1/eth0": {"x": 0, "y": 0}, "h1/eth1": {"x": 300, "y": 40}}}}
+    view = """() => ({ zoom: window.cy.zoom(), pan: window.cy.pan(), min: window.cy.minZoom(),
+                     font: window.cy.getElementById('h1/eth0').style('font-size'),
+                     shown: window.cy.getElementById('h1/eth0').renderedPosition() })"""
+    for doc, clamped in ((far, True), (near, False)):
+        open_design(page, doc)
+        first = page.evaluate(view)
+        assert (first["zoom"] == first["min"]) is clamped, first
+        page.evaluate("() => window.mvplanEditor.fitView()")
+        fitted = page.evaluate(view)
+        assert abs(first["zoom"] - fitted["zoom"]) < 1e-9, (first, fitted)
+        assert abs(first["pan"]["x"] - fitted["pan"]["x"]) < 3 and abs(first["pan"]["y"] - fitted["pan"]["y"]) < 3, \
+            (first, fitted)
+        assert first["font"] == fitted["font"], (first, fitted)
+    assert page.console_errors == [], "\n".join(page.console_errors)
+
+
 def test_every_module_of_the_editor_is_preloaded(page, live_server):
     """The editor page names each of its modules in a modulepreload link (fetched side by side
     while a big design's page arrives): a module added to the editor without one is found here."""
@@ -275,6 +355,12 @@ def test_every_module_of_the_editor_is_preloaded(page, live_server):
     loaded = set(page.evaluate("""() => performance.getEntriesByType('resource').map(r => new URL(r.name).pathname)
         .filter(p => /\\.m?js$/.test(p) && !p.includes('cytoscape-edgehandles'))"""))
     assert loaded and loaded <= preloaded, sorted(loaded - preloaded)
+    # the classic scripts (edgehandles) too: found late by the parser, after a big design's document
+    paths = "els => els.map(e => new URL(e.href || e.src).pathname)"
+    scripts = set(page.eval_on_selector_all("link[rel=preload][as=script]", paths))
+    classic = set(page.eval_on_selector_all("script[src]:not([type=module])", paths))
+    assert classic and classic <= scripts, sorted(classic - scripts)
+    assert page.eval_on_selector_all("script[src]:not([type=module])", "ss => ss.every(s => s.defer)")
 
 
 # what the canvas draws, element by element: data, the classes that come from the design (not the

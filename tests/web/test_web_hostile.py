@@ -128,6 +128,28 @@ def test_nan_in_a_draft_is_refused_and_the_editor_page_stays_valid(api, vepa_doc
     json.loads(blob, parse_constant=lambda c: pytest.fail(f"{c} in the page"))
 
 
+def test_the_editor_page_embeds_the_stored_document_as_is_and_script_safe(api, vepa_doc):
+    """The editor page's #design-data carries the document as the database holds it (the JSON text,
+    in the document's own key order, not parsed and serialised again) beside the summary, draft
+    and capabilities, and nothing in it can end the script element or open a comment."""
+    doc = {**vepa_doc, "description": "</script><!-- & 'quoted' \u2028 caf\u00e9 -->"}
+    rec = api.post("/api/designs", json={"document": doc}).get_json()
+    draft = {**doc, "name": "draft </script>"}
+    assert api.put(f"/api/designs/{rec['id']}/draft", json={"document": draft}).status_code == 200
+    page = api.get(f"/designs/{rec['id']}").get_data(as_text=True)
+    blob = page.split('id="design-data">', 1)[1].split("</script>", 1)[0]
+    assert not any(c in blob for c in "<>&'")
+    data = json.loads(blob)
+    assert list(data) == ["id", "name", "version", "document", "draft", "capabilities"]
+    assert (data["id"], data["name"], data["version"]) == (rec["id"], rec["name"], rec["version"])
+    stored = api.get(f"/api/designs/{rec['id']}").get_json()
+    assert data["document"] == stored["document"] and data["document"]["description"] == doc["description"]
+    assert list(data["document"]) == list(stored["document"])  # the document's own order, as stored
+    assert data["draft"]["document"]["name"] == "draft </script>" and data["draft"]["base_version"] == rec["version"]
+    assert set(data["capabilities"]) >= {"check", "apply"}
+    assert api.get("/designs/999999").status_code == 404
+
+
 def test_a_draft_with_nan_left_by_an_older_version_does_not_break_the_page(app, api, vepa_doc):
     rec = api.post("/api/designs", json={"document": vepa_doc}).get_json()
     conn = sqlite3.connect(app.config["DATABASE"])
