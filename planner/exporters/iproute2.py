@@ -252,8 +252,6 @@ def _checked_shell_line(op: Op, hairpin_style: str, netns_prefix: str) -> str:
 
 #: what :func:`shlex.quote` leaves bare, plus the space that joins the words
 _SHELL_SAFE_LINE = re.compile(r"[^\w@%+=:,./ -]", re.ASCII)
-#: a text of nothing but those characters
-_SHELL_SAFE_TEXT = re.compile(r"[\w@%+=:,./ -]*", re.ASCII)
 
 
 def _plain_line(words: list[str], unsafe: re.Pattern) -> str | None:
@@ -280,7 +278,7 @@ def _shell_lines(ops: list[Op], hairpin_style: str, netns_prefix: str) -> list[s
         return [_shell_words(w) for w in words]
     text = " ".join(lines)
     if (text and text[0] != " " and text[-1] != " " and "  " not in text
-            and text.count(" ") == sum(map(len, words)) - 1 and _SHELL_SAFE_TEXT.fullmatch(text)):
+            and text.count(" ") == sum(map(len, words)) - 1 and _SHELL_SAFE_LINE.search(text) is None):
         return lines
     return [_shell_words(w) for w in words]
 

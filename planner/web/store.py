@@ -223,8 +223,8 @@ class Store:
             if vrow is None:
                 raise NotFound(f"design {design_id} has no version {v} (latest is {row['latest']})")
             draft = self._conn.execute("SELECT * FROM drafts WHERE design_id = ?", (design_id,)).fetchone()
-        doc_field = ("document_text", vrow["document"]) if document_text else ("document", json.loads(vrow["document"]))
-        out = {**self._summary(row), doc_field[0]: doc_field[1],
+        doc = {"document_text": vrow["document"]} if document_text else {"document": json.loads(vrow["document"])}
+        out = {**self._summary(row), **doc,
                "version_info": {"version": vrow["version"], "created": vrow["created"], "message": vrow["message"]}}
         if version is None:
             out["draft"] = self._draft(design_id, draft)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from planner.core.diff import diff_designs
@@ -21,9 +22,9 @@ def store():
     return current_app.extensions["mvplan_store"]
 
 
-def _get(design_id: int, version: int | None = None) -> dict:
+def _get(design_id: int, version: int | None = None, *, document_text: bool = False) -> dict:
     try:
-        return store().get(design_id, version)
+        return store().get(design_id, version, document_text=document_text)
     except NotFound as exc:
         raise ApiError(404, str(exc), "not_found") from None
 
@@ -105,12 +106,6 @@ def index():
     return render_template("index.html", designs=store().list())
 
 
-def _html_safe(text: str) -> Markup:
-    """JSON text made safe inside a <script> element, as Jinja's ``tojson`` makes it."""
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-                  .replace("'", "\\u0027"))
-
-
 def _editor_boot(rec: dict, capabilities: dict) -> Markup:
     """The editor's #design-data: what ``{...} | tojson`` gave, with the document embedded as the
     database holds it (JSON text) instead of parsed and serialised again - for a 10,000-child
@@ -119,15 +114,12 @@ def _editor_boot(rec: dict, capabilities: dict) -> Markup:
     head = dumps({"id": rec["id"], "name": rec["name"], "version": rec["version"]})[:-1]
     text = (f'{head}, "document": {rec["document_text"]}, "draft": {dumps(rec["draft"])}, '
             f'"capabilities": {dumps(capabilities)}}}')
-    return _html_safe(text)
+    return htmlsafe_json_dumps(text, dumps=lambda already_json: already_json)  # what tojson does to it
 
 
 @bp.get("/designs/<int:design_id>")
 def editor(design_id: int):
-    try:
-        rec = store().get(design_id, document_text=True)
-    except NotFound as exc:
-        raise ApiError(404, str(exc), "not_found") from None
+    rec = _get(design_id, document_text=True)
     allow = bool(current_app.config["ALLOW_APPLY"])
     caps = core.capabilities(allow)
     return render_template("editor.html", design=rec, allow_apply=allow, capabilities=caps,

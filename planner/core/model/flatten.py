@@ -159,9 +159,8 @@ class Flattener:
 
     def lower_of(self, h: Host, c: Child, cpath: str, lowers: dict[str, _Lower],
                  host_ns_children: dict[str, Child]) -> tuple[str | None, str | None]:
-        """(effective parent, declared parent) ids of a child; a problem when there is none."""
-        if c.parent in lowers:
-            return iface_id(h.name, c.parent), iface_id(h.name, c.parent)
+        """(effective parent, declared parent) ids of a child whose parent is not a NIC, bridge or
+        bridge port (:meth:`children` takes those directly); a problem when there is none."""
         if c.parent in host_ns_children and c.parent != c.name:
             # the kernel re-parents a macvlan created on a macvlan onto the lower device
             cur, hops = host_ns_children[c.parent], 0

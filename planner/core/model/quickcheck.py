@@ -16,10 +16,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["RecordCheck", "record_check", "children_check", "strip_accepted_children"]
+__all__ = ["Check", "record_check", "children_check", "strip_accepted_children"]
 
-RecordCheck = Callable[[Any], bool]
-_Value = Callable[[Any], bool]
+#: a check of one value or record: True only if the schema accepts it (False: "cannot tell")
+Check = Callable[[Any], bool]
 _NOTES = {"description", "title"}  # keys of a schema that constrain nothing
 
 
@@ -32,7 +32,7 @@ def _resolve(schema: dict, defs: dict) -> dict:
     return defs[ref.removeprefix("#/$defs/")]
 
 
-def _string(schema: dict) -> _Value | None:
+def _string(schema: dict) -> Check | None:
     if set(schema) - _NOTES - {"type", "pattern", "minLength", "maxLength"}:
         return None
     pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
@@ -45,14 +45,14 @@ def _string(schema: dict) -> _Value | None:
     return lambda v: type(v) is str and search(v) is not None
 
 
-def _integer(schema: dict) -> _Value | None:
+def _integer(schema: dict) -> Check | None:
     if set(schema) - _NOTES - {"type", "minimum", "maximum"}:
         return None
     low, high = schema.get("minimum", float("-inf")), schema.get("maximum", float("inf"))
     return lambda v: type(v) is int and low <= v <= high  # a bool is not an int here; 3.0 goes the slow way
 
 
-def _value(schema: dict, defs: dict, depth: int = 0) -> _Value | None:
+def _value(schema: dict, defs: dict, depth: int = 0) -> Check | None:
     """A check of one value that accepts only what ``schema`` accepts, or None if it cannot say."""
     schema = _resolve(schema, defs)
     kind = schema.get("type")
@@ -80,7 +80,7 @@ def _value(schema: dict, defs: dict, depth: int = 0) -> _Value | None:
     return None
 
 
-def _record(record: dict, defs: dict, depth: int) -> _Value | None:
+def _record(record: dict, defs: dict, depth: int) -> Check | None:
     """An object with ``additionalProperties: false``: every key known and its value accepted."""
     if set(record) - _NOTES - {"type", "additionalProperties", "properties", "required"} or \
             record.get("additionalProperties") is not False:
@@ -101,7 +101,7 @@ def _record(record: dict, defs: dict, depth: int) -> _Value | None:
     return accepts
 
 
-def record_check(name: str, schema: dict) -> RecordCheck | None:
+def record_check(name: str, schema: dict) -> Check | None:
     """A check of one record of ``$defs[name]`` (an object with ``additionalProperties: false``):
     True only if the schema accepts it; False means "cannot tell", not "invalid"."""
     record = schema["$defs"][name]
@@ -116,7 +116,7 @@ def _is_list_of(schema: dict, name: str) -> bool:
             and schema["items"] == {"$ref": f"#/$defs/{name}"})
 
 
-def children_check(schema: dict) -> RecordCheck | None:
+def children_check(schema: dict) -> Check | None:
     """The child check, if every list of children in ``schema`` is a plain array of children
     (so a document whose children all pass validates exactly as it would with empty lists)."""
     host = schema["$defs"]["host"]["properties"]
@@ -126,7 +126,7 @@ def children_check(schema: dict) -> RecordCheck | None:
     return record_check("child", schema)
 
 
-def strip_accepted_children(doc: dict, accepts: RecordCheck) -> dict:
+def strip_accepted_children(doc: dict, accepts: Check) -> dict:
     """``doc`` with every list of children that ``accepts`` vouches for emptied (a shallow copy),
     or ``doc`` itself when some child needs the full validator (or nothing would be stripped)."""
     out = dict(doc)
