@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 
 from planner.core.errors import DesignError, InputProblem
-from planner.core.model import Design, design_from_dict, load_design, parse_design_text, read_design_text
+from planner.core.model import (
+    Design,
+    design_from_dict,
+    design_from_text,
+    load_design,
+    parse_design_text,
+    read_design_text,
+)
 from planner.core.model.limits import LOCAL
 
 __all__ = ["EXIT_OK", "EXIT_FAIL", "EXIT_INPUT", "STDIO", "load", "input_error", "print_problems",
@@ -38,8 +45,7 @@ def write_output(path: str, text: str) -> None:
 def load(path: str) -> Design:
     """The design named on the command line (``-``: read from standard input)."""
     if path == STDIO:
-        text, name = read_input(path)
-        return design_from_dict(parse_design_text(text, name, LOCAL), sizes=LOCAL)
+        return design_from_text(*read_input(path))
     return load_design(path)
 
 

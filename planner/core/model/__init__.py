@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..ids import iface_id, ns_id
 from .dump import design_to_dict
-from .load import design_from_dict, load_design, stable_mac
+from .load import design_from_dict, design_from_text, load_design, stable_mac
 from .shorthand import host_documents, uses_shorthand
 from .text import parse_design_text, read_design_text
 from .types import (
@@ -44,7 +44,8 @@ from .types import (
 __all__ = [
     "Route", "StaticNeighbor", "Uplink", "Parent", "Child", "VethPeer", "BridgePort", "Bridge",
     "Host", "SwitchPort", "Switch", "Station", "Design", "Iface", "Neighbors",
-    "load_design", "parse_design_text", "read_design_text", "design_from_dict", "design_to_dict", "stable_mac",
+    "load_design", "design_from_text", "parse_design_text", "read_design_text", "design_from_dict", "design_to_dict",
+    "stable_mac",
     "resolve_ref", "neighbor_entries", "host_documents", "uses_shorthand", "iface_id", "ns_id", "IMPLICIT_HOST",
     "ALL_PEERS", "DEFAULT_MTU", "IPAddress", "IPInterface", "IPNetwork", "subnet_key",
     "eui64_link_local",

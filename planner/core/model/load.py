@@ -62,12 +62,18 @@ from .types import (
     VethPeer,
 )
 
-__all__ = ["load_design", "design_from_dict", "stable_mac"]
+__all__ = ["load_design", "design_from_text", "design_from_dict", "stable_mac"]
 
 
 def load_design(source: str | Path) -> Design:
     """Load a design from a file path (the user's own file: :data:`.limits.LOCAL` sizes)."""
-    text, name = read_design_text(source)
+    return design_from_text(*read_design_text(source))
+
+
+@without_gc_pauses  # the parsed document is one burst of objects that all stay (planner.core.gcpause)
+def design_from_text(text: str, name: str = "") -> Design:
+    """A design from the text of the user's own file (JSON or YAML by ``name`` and content;
+    :data:`.limits.LOCAL` sizes)."""
     return _validated_design(parse_design_text(text, name, LOCAL))
 
 
