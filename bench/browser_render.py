@@ -32,7 +32,11 @@ design's first render is split by the editor's ``mvplan:*`` performance marks, a
 trip into phases (the editor's ``window.mvplan.timings`` and the server's timing of the check:
 parse, validate, analyse, encode).
 
-Usage: python bench/browser_render.py [--children 975,10000] [--parents 10] [--edits 5] [--pause 1000]
+Beside them, ``--routed`` sizes (default 500) add designs of containers that each have a default
+route via the gateway: issue 8's row, edit round trip under 300 ms at 500 containers.
+
+Usage: python bench/browser_render.py [--children 975,10000] [--routed 500] [--parents 10] [--edits 5]
+[--pause 1000]
 (975 children + 10 parents + 12 switch ports + 2 stations + host + switch = 1,001 nodes; the
 10,000-child design gets 103 parents, and opens with each parent's children collapsed into one
 node - issue 10's target: rendered in under 3 s, edit round trip under 300 ms; the findings of
@@ -259,6 +263,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--children", default="975,10000",
                     help="comma-separated sizes: one scale design per size (default 975,10000)")
+    ap.add_argument("--routed", default="500",
+                    help="comma-separated sizes: one design per size of containers, each with a default route "
+                         "via the gateway (issue 8's row: edit round trip under 300 ms at 500; default 500; "
+                         "'' for none)")
     ap.add_argument("--parents", type=int, default=10)
     ap.add_argument("--edits", type=int, default=5)
     ap.add_argument("--pause", type=int, default=1000, help="ms between edits (default 1000)")
@@ -271,10 +279,11 @@ def main(argv=None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from planner.lab.shapes import scale_design
+    from planner.lab.shapes import containers_design, scale_design
     from planner.web import create_app
 
     sizes = [int(x) for x in str(args.children).split(",") if x.strip()]
+    routed = [int(x) for x in str(args.routed).split(",") if x.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"SECRET_KEY": "bench", "DATABASE": f"{tmp}/db.sqlite3"}, instance_path=tmp)
         store = app.extensions["mvplan_store"]
@@ -284,6 +293,9 @@ def main(argv=None) -> int:
             # 10 parents per 975 children (the 1,000-node design), at least as many as asked
             big = scale_design(children=n, parents=max(args.parents, round(n * args.parents / 975)))
             designs.append((f"scale design ({big['name']})", store.create(big, "bench")["id"]))
+        for n in routed:
+            doc = containers_design(n, parents=args.parents, route=True)
+            designs.append((f"routed containers ({doc['name']})", store.create(doc, "bench")["id"]))
         del app, store
         server, base = serve_process(tmp)
         try:
