@@ -9,7 +9,7 @@ nested and concurrent uses end with the collector enabled as before.
 
 On exit the burst's objects join the oldest generation instead of the youngest: otherwise the
 first allocation after the pause makes a young collection walk every one of them (and a middle
-one walks them again later), ~0.1 s of the 0.5 s of loading and checking 10,000 children. The
+one walks them again later): ~8% of loading and checking 10,000 or 100,000 children. The
 survivors are long-lived anyway; garbage among them is still freed by reference counting at once,
 and the few reference cycles a check leaves (a few hundred objects, whatever the design's size:
 tests/test_gcpause.py) wait for the next full collection instead of the next young one.
