@@ -220,3 +220,16 @@ def test_subnet_key_is_equal_exactly_when_the_networks_are():
         for b in nets:
             assert (subnet_key(a) == subnet_key(b)) == (a == b), (a, b)
     assert subnet_key(ipaddress.ip_network("0.0.0.0/8")) != subnet_key(ipaddress.ip_network("::/8"))
+
+
+def test_stable_mac_is_the_first_five_bytes_of_the_seeds_sha256_behind_02():
+    """Derived MACs are part of every saved plan and export: the formula must never drift."""
+    import hashlib
+
+    from planner.core.model import stable_mac
+
+    assert stable_mac("host1/eth0") == "02:" + ":".join(
+        f"{b:02x}" for b in hashlib.sha256(b"mvplan:host1/eth0").digest()[:5])
+    for seed in ("h/ns:web/mv0", "station:gw", "h\u00e9/ns:\u00fc/x", ""):
+        digest = hashlib.sha256(("mvplan:" + seed).encode()).digest()
+        assert stable_mac(seed) == "02:" + ":".join(f"{b:02x}" for b in digest[:5])

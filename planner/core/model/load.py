@@ -190,8 +190,7 @@ def _interface(n: int, prefix: int) -> ipaddress.IPv4Interface:
 
 def stable_mac(seed: str) -> str:
     """A locally administered unicast MAC derived from ``seed`` (stable across runs)."""
-    digest = hashlib.sha256(("mvplan:" + seed).encode()).digest()
-    return "02:" + ":".join(f"{b:02x}" for b in digest[:5])
+    return "02:" + hashlib.sha256(("mvplan:" + seed).encode()).digest()[:5].hex(":")
 
 
 def _schema_path(error) -> str:
