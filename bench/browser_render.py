@@ -259,6 +259,11 @@ def phases(trips: list[dict]) -> list[tuple[str, float]]:
     ]
 
 
+def _sizes(text: str) -> list[int]:
+    """A comma-separated list of design sizes (empty for none)."""
+    return [int(x) for x in str(text).split(",") if x.strip()]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--children", default="975,10000",
@@ -282,8 +287,7 @@ def main(argv=None) -> int:
     from planner.lab.shapes import containers_design, scale_design
     from planner.web import create_app
 
-    sizes = [int(x) for x in str(args.children).split(",") if x.strip()]
-    routed = [int(x) for x in str(args.routed).split(",") if x.strip()]
+    sizes, routed = _sizes(args.children), _sizes(args.routed)
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"SECRET_KEY": "bench", "DATABASE": f"{tmp}/db.sqlite3"}, instance_path=tmp)
         store = app.extensions["mvplan_store"]

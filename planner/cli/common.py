@@ -12,7 +12,6 @@ from planner.core.model import (
     Design,
     design_from_dict,
     design_from_text,
-    load_design,
     parse_design_text,
     read_design_text,
 )
@@ -44,9 +43,7 @@ def write_output(path: str, text: str) -> None:
 
 def load(path: str) -> Design:
     """The design named on the command line (``-``: read from standard input)."""
-    if path == STDIO:
-        return design_from_text(*read_input(path))
-    return load_design(path)
+    return design_from_text(*read_input(path))
 
 
 def input_error(message: str) -> DesignError:
