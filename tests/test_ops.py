@@ -1,6 +1,7 @@
 """Operations: identity, data round trip, and that every inverse really undoes its op."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 
@@ -136,6 +137,26 @@ def test_round_trip_through_plain_data(op):
     assert d["op"] == op.kind and d["key"] == op.key
     json.dumps(d)
     assert op_from_dict(json.loads(json.dumps(d))) == op
+
+
+@pytest.mark.parametrize("op", sample_ops(), ids=lambda op: op.kind)
+def test_round_trip_through_the_journal_record(op):
+    rec = op.to_record()
+    assert rec["op"] == op.kind and "key" not in rec
+    assert op_from_dict(json.loads(json.dumps(rec))) == op
+    full = op.to_dict()
+    # only fields at their default are left out, and every one of them is
+    assert all(full[k] == v for k, v in rec.items() if k != "op" and not isinstance(v, dict))
+    at_default = {f.name for f in dataclasses.fields(op)
+                  if f.default is not dataclasses.MISSING and getattr(op, f.name) == f.default}
+    assert {k for k in full if k not in rec and k != "key"} == at_default
+
+
+def test_journal_record_keeps_a_value_that_differs_from_the_default():
+    op = CreateMacvlan(subject="h/mv0", host="h", name="mv0", link="eth0", mode="vepa", mtu=1400, nopromisc=True)
+    rec = op.to_record()
+    assert rec["mtu"] == 1400 and rec["nopromisc"] is True and "mac" not in rec and "ns" not in rec
+    assert op_from_dict(rec) == op
 
 
 @pytest.mark.parametrize("op", sample_ops(), ids=lambda op: op.kind)

@@ -187,7 +187,7 @@ class _Transaction:
             journal.start({"mvplan": __version__, "started": time.time(), "pid": os.getpid(), "host": self.host,
                            "netns": self.target.netns, "prefix": self.target.prefix,
                            "design": design_to_dict(self.design, resolved=False), "before": before.to_dict(),
-                           "ops": [op.to_dict() for op in plan.ops]})
+                           "ops": [op.to_record() for op in plan.ops]})
         ex = Executor(self.target, index_hint)
         t2 = time.perf_counter()
         done = execute(ex, plan.ops, journal, fault, Progress(len(plan.ops), self.stream, progress), kill_at, res)

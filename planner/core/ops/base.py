@@ -25,7 +25,7 @@ This module is pure: no subprocess, no netlink.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar
 
 from ..errors import MvplanError
@@ -99,8 +99,27 @@ class Op:
         d["key"] = self.key
         return d
 
+    def to_record(self) -> dict:
+        """The op as compact plain data for the applier's journal: :meth:`to_dict` without the key
+        and without fields at their default (:func:`op_from_dict` restores both); a 5,000-child
+        plan's journal header is written before the first op runs, so its size is on the clock."""
+        d: dict[str, Any] = {"op": self.kind}
+        for name, default in _field_defaults(type(self)):
+            v = getattr(self, name)
+            if v is default or v == default:
+                continue
+            if isinstance(v, Op):
+                v = v.to_record()
+            elif isinstance(v, tuple):
+                v = list(v)
+            d[name] = v
+        return d
+
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELD_DEFAULTS: dict[type, tuple[tuple[str, Any], ...]] = {}
+#: stands for "no default": equal to nothing, so a field without a default is always written
+_REQUIRED = type("_Required", (), {"__eq__": lambda self, other: False, "__hash__": object.__hash__})()
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
@@ -110,6 +129,16 @@ def _field_names(cls: type) -> tuple[str, ...]:
     if names is None:
         names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
     return names
+
+
+def _field_defaults(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(field name, default) of an op type, remembered; a field without a default pairs with a
+    value that equals nothing, so it is always written."""
+    pairs = _FIELD_DEFAULTS.get(cls)
+    if pairs is None:
+        pairs = _FIELD_DEFAULTS[cls] = tuple(
+            (f.name, _REQUIRED if f.default is MISSING else f.default) for f in fields(cls))
+    return pairs
 
 
 def loc(op: Op, name: str) -> str:
