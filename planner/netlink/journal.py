@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import mmap
 import os
 import time
 from pathlib import Path
@@ -56,13 +57,23 @@ class Lock:
 
 
 class Journal:
-    """``<run_dir>/<target>.journal``: one JSON header line, then one line per completed op
-    (its position), and ``{"state": ...}`` lines. Removed (kept as ``.last``) when an apply ends
-    cleanly; present afterwards only when an apply was killed or its rollback failed."""
+    """``<run_dir>/<target>.journal``: one JSON header line, then the done map - one byte per op of
+    the header, ``.`` until that op has completed, then ``+`` - and ``{"state": ...}`` lines.
+    Removed (kept as ``.last``) when an apply ends cleanly; present afterwards only when an apply
+    was killed or its rollback failed.
+
+    The done map is written through a shared memory mapping of the file: marking an op done is a
+    one-byte store, not a system call (20,000 of them in an apply of 5,000 children), and a store
+    lands in the kernel's page cache at once, so a process killed right after it leaves the mark.
+    """
+
+    DONE, PENDING = ord("+"), ord(".")
 
     def __init__(self, path: Path):
         self.path = path
         self.fd = -1
+        self._map: mmap.mmap | None = None
+        self._base = 0  # where op 0's byte is in the mapping
 
     @staticmethod
     def for_target(directory: Path, key: str) -> Journal:
@@ -72,23 +83,34 @@ class Journal:
         return self.path.exists()
 
     def start(self, header: dict) -> None:
+        """Write the header and an all-pending done map for ``header["ops"]``, durably, then map it."""
         tmp = self.path.with_suffix(".tmp")
-        data = (json.dumps(header, separators=(",", ":")) + "\n").encode()
+        head = (json.dumps(header, separators=(",", ":")) + "\n").encode()
+        count = len(header.get("ops") or ())
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        os.write(fd, data)
+        os.write(fd, head + bytes((self.PENDING,)) * count + b"\n")
         os.fsync(fd)
         os.close(fd)
         os.replace(tmp, self.path)
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
+        if count:
+            offset = len(head) - len(head) % mmap.ALLOCATIONGRANULARITY
+            self._map = mmap.mmap(self.fd, len(head) + count - offset, offset=offset)
+            self._base = len(head) - offset
 
     def done(self, position: int) -> None:
-        os.write(self.fd, b"%d\n" % position)
+        """Op ``position`` (0-based) of the header has completed."""
+        assert self._map is not None, "Journal.done before start, or for a plan without ops"
+        self._map[self._base + position] = self.DONE
 
     def state(self, state: str) -> None:
         os.write(self.fd, (json.dumps({"state": state, "at": time.time()}) + "\n").encode())
         os.fsync(self.fd)
 
     def finish(self, keep: bool = False) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
@@ -96,7 +118,8 @@ class Journal:
             os.replace(self.path, self.path.with_suffix(".last"))
 
     def load(self) -> tuple[dict, int, list[str]]:
-        """(header, number of completed ops, states)."""
+        """(header, number of completed ops, states). Journals of earlier versions, with one line
+        per completed op (its position) instead of the done map, load too."""
         lines = self.path.read_text().splitlines()
         if not lines:
             raise ApplyError(f"{self.path}: empty journal")
@@ -111,6 +134,8 @@ class Journal:
                     states.append(json.loads(line)["state"])
                 except (ValueError, KeyError):
                     pass  # a torn last line of a killed process
+            elif line[0] in "+.":
+                done = max(done, len(line) - len(line.lstrip("+")))  # ops complete in order
             elif line.isdigit():
                 done = max(done, int(line) + 1)
         return header, done, states

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import signal
+import subprocess
+import sys
 
 import pytest
 from designs import KITCHEN
@@ -246,16 +249,56 @@ def test_repair_adds_back_what_the_kernel_flushed():
 # --------------------------------------------------------------------------- journal, progress
 def test_journal_round_trip(tmp_path):
     j = Journal(tmp_path / "t.journal")
-    j.start({"host": "h", "ops": []})
+    ops = [{"op": "set-link-up", "n": k} for k in range(5)]
+    j.start({"host": "h", "ops": ops})
+    assert j.load()[1] == 0
     for k in range(3):
         j.done(k)
+        assert Journal(j.path).load()[1] == k + 1  # visible in the file at once, before any close
     j.state("applied")
     with open(j.path, "a") as f:
         f.write('{"state": "torn')  # a process killed mid-write
     header, done, states = j.load()
-    assert header == {"host": "h", "ops": []} and done == 3 and states == ["applied"]
+    assert header == {"host": "h", "ops": ops} and done == 3 and states == ["applied"]
     j.finish()
     assert not j.path.exists() and (tmp_path / "t.last").exists()
+
+
+@pytest.mark.parametrize("header_size", [10, 4095, 4096, 4097, 70_000])
+def test_journal_done_map_at_any_offset(tmp_path, header_size):
+    """The map starts wherever the header ends (mmap offsets are page-aligned)."""
+    j = Journal(tmp_path / "t.journal")
+    ops = [{"op": "x"}] * 3
+    pad = "p" * max(0, header_size - len(json.dumps({"ops": ops, "pad": ""}, separators=(",", ":"))) - 1)
+    j.start({"ops": ops, "pad": pad})
+    j.done(0)
+    j.done(1)
+    j.state("applied")
+    header, done, states = Journal(j.path).load()
+    assert header["pad"] == pad and done == 2 and states == ["applied"]
+    j.done(2)
+    assert Journal(j.path).load()[1] == 3
+    j.finish(keep=True)
+    assert j.path.read_text().splitlines()[1] == "+++"
+
+
+def test_journal_of_an_earlier_version_loads(tmp_path):
+    """Before the done map, a journal had one line per completed op: its position."""
+    path = tmp_path / "t.journal"
+    path.write_text('{"host":"h","ops":[{},{},{}]}\n0\n1\n{"state":"applied","at":1}\n')
+    header, done, states = Journal(path).load()
+    assert done == 2 and states == ["applied"]
+
+
+def test_a_killed_process_leaves_its_done_marks(tmp_path):
+    """A store into the mapping is in the page cache at once: SIGKILL right after it keeps it."""
+    path = tmp_path / "t.journal"
+    code = (f"from pathlib import Path; import os, signal; from planner.netlink.journal import Journal; "
+            f"j = Journal(Path({str(path)!r})); j.start({{'ops': [{{}}] * 4}}); j.done(0); j.done(1); "
+            f"os.kill(os.getpid(), signal.SIGKILL)")
+    proc = subprocess.run([sys.executable, "-c", code], check=False)
+    assert proc.returncode == -signal.SIGKILL
+    assert Journal(path).load()[1] == 2
 
 
 @pytest.mark.parametrize("total,force,shown", [(10, None, False), (100, None, False), (100, True, True),
@@ -276,3 +319,4 @@ def test_result_to_dict_is_json():
 
     r = ApplyResult(host="h", target="t", plan=Plan(design="d"), dry_run=False, applied=0)
     assert json.loads(json.dumps(r.to_dict()))["ok"] is True
+
