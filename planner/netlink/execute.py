@@ -10,6 +10,7 @@ moves need an ifindex, taken from a per-namespace cache that creates fill from t
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -316,10 +317,8 @@ class Executor:
 
     # -- layer 3 ------------------------------------------------------------------------
     def _addr(self, op: AddAddress | DelAddress) -> None:
-        iface = ipaddress.ip_interface(op.address)
-        raw = iface.ip.packed
-        body = (ifaddr(self.index(op.ns, op.name), iface.network.prefixlen, _family(iface.version))
-                + nla(2, raw) + nla(1, raw))
+        raw, prefixlen, family = _address_bytes(op.address)
+        body = ifaddr(self.index(op.ns, op.name), prefixlen, family) + nla(2, raw) + nla(1, raw)
         if isinstance(op, AddAddress):
             self.target.channel(op.ns).request(RTM["NEWADDR"], F_CREATE, body)
         else:
@@ -353,6 +352,20 @@ class Executor:
         else:
             ch.request(RTM["DELROUTE"], F_REQ,
                        rtmsg(net.prefixlen, RT_SCOPE_NOWHERE, protocol=0, family=family) + attrs)
+
+
+def _address_bytes(text: str) -> tuple[bytes, int, int]:
+    """(packed address, prefix length, family) of ``ADDRESS/PREFIX``: ``inet_pton`` for the form
+    the model writes (5,000 addresses in an apply; ``ipaddress`` takes 5 us each), else ``ipaddress``."""
+    addr, _, plen = text.partition("/")
+    family = AF_INET6 if ":" in addr else AF_INET
+    if plen.isdigit():
+        try:
+            return socket.inet_pton(family, addr), int(plen), family
+        except OSError:
+            pass
+    iface = ipaddress.ip_interface(text)
+    return iface.ip.packed, iface.network.prefixlen, _family(iface.version)
 
 
 def _family(version: int) -> int:

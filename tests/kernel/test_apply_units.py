@@ -320,3 +320,14 @@ def test_result_to_dict_is_json():
     r = ApplyResult(host="h", target="t", plan=Plan(design="d"), dry_run=False, applied=0)
     assert json.loads(json.dumps(r.to_dict()))["ok"] is True
 
+
+@pytest.mark.parametrize("text", ["10.0.0.1/24", "10.1.2.3/32", "0.0.0.0/0", "fd00::1/64", "2001:db8::5/128",
+                                  "::ffff:1.2.3.4/96", "10.0.0.1/255.255.255.0", "10.0.0.1", "fe80::1"])
+def test_address_bytes_agree_with_ipaddress(text):
+    """The executor's fast parse of ``ADDRESS/PREFIX`` is what ``ipaddress`` says, for every form."""
+    import ipaddress
+
+    from planner.netlink.execute import _address_bytes
+
+    iface = ipaddress.ip_interface(text)
+    assert _address_bytes(text) == (iface.ip.packed, iface.network.prefixlen, 10 if iface.version == 6 else 2)
