@@ -132,47 +132,62 @@ def _ip4(raw: bytes) -> str:
 
 
 def _parse_link(m: bytes) -> RawLink | None:
+    """One RTM_NEWLINK message (not ``lo``) as a RawLink. Runs once per link per read (10,000
+    times in an apply of 5,000 children), hence the look-ups by ``get`` and positional fields."""
     _family, _type, index, flags, _change = IFI.unpack_from(m, 16)
     if flags & IFF_LOOPBACK:
         return None
     a = parse_attrs(m, 32, len(m), _LINK_ATTRS)
-    name = cstr(a[IFLA_IFNAME]) if IFLA_IFNAME in a else f"if{index}"
-    mac = a.get(IFLA_ADDRESS)
-    kind = mode = slave_kind = None
-    nopromisc = hairpin = None
-    sources = None
-    li = a.get(IFLA_LINKINFO)
-    if li is not None:
-        info = parse_attrs(li, 0, len(li))
-        if IFLA_INFO_KIND in info:
-            kind = cstr(info[IFLA_INFO_KIND])
-        if kind in CHILD_KINDS and IFLA_INFO_DATA in info:
-            d = parse_attrs(info[IFLA_INFO_DATA], 0, len(info[IFLA_INFO_DATA]))
-            if IFLA_MACVLAN_MODE in d:
-                v = u32(d[IFLA_MACVLAN_MODE])
-                mode = MACVLAN_MODE_NAMES.get(v, str(v))
-            nopromisc = bool(d[IFLA_MACVLAN_FLAGS][0] & MACVLAN_FLAG_NOPROMISC) if IFLA_MACVLAN_FLAGS in d else False
-            sources = tuple(mac_str(p) for t, p in parse_list(d.get(IFLA_MACVLAN_MACADDR_DATA, b""))
-                            if t == IFLA_MACVLAN_MACADDR and len(p) == 6)
-        if IFLA_INFO_SLAVE_KIND in info:
-            slave_kind = cstr(info[IFLA_INFO_SLAVE_KIND])
-            if slave_kind == "bridge" and IFLA_INFO_SLAVE_DATA in info:
-                sd = parse_attrs(info[IFLA_INFO_SLAVE_DATA], 0, len(info[IFLA_INFO_SLAVE_DATA]))
-                if IFLA_BRPORT_MODE in sd:
-                    hairpin = bool(sd[IFLA_BRPORT_MODE][0])
-    if kind in CHILD_KINDS and sources is None:
-        sources = ()
-    alias = cstr(a[IFLA_IFALIAS]) if IFLA_IFALIAS in a else None
-    link = u32(a[IFLA_LINK]) if IFLA_LINK in a else None
-    netnsid = i32(a[IFLA_LINK_NETNSID]) if IFLA_LINK_NETNSID in a else None
+    get = a.get
+    raw_name = get(IFLA_IFNAME)
+    kind, mode, nopromisc, sources, slave_kind, hairpin = _link_info(get(IFLA_LINKINFO))
+    mac, mtu, master, alias = get(IFLA_ADDRESS), get(IFLA_MTU), get(IFLA_MASTER), get(IFLA_IFALIAS)
+    raw_link, raw_netnsid = get(IFLA_LINK), get(IFLA_LINK_NETNSID)
+    link = u32(raw_link) if raw_link is not None else None
+    netnsid = i32(raw_netnsid) if raw_netnsid is not None else None
     if link == index and netnsid is None:
         link = None
-    return RawLink(index=index, name=name, kind=kind, flags=flags,
-                   mac=mac_str(mac) if mac is not None and len(mac) == 6 else None,
-                   mtu=u32(a[IFLA_MTU]) if IFLA_MTU in a else None,
-                   master=u32(a[IFLA_MASTER]) if IFLA_MASTER in a else None,
-                   alias=alias or None, link=link, link_netnsid=netnsid, mode=mode, nopromisc=nopromisc,
-                   source_macs=sources, slave_kind=slave_kind, hairpin=hairpin)
+    return RawLink(index, cstr(raw_name) if raw_name is not None else f"if{index}", kind, flags,
+                   mac.hex(":") if mac is not None and len(mac) == 6 else None,
+                   u32(mtu) if mtu is not None else None, u32(master) if master is not None else None,
+                   (cstr(alias) or None) if alias is not None else None, link, netnsid, mode, nopromisc, sources,
+                   slave_kind, hairpin)
+
+
+def _link_info(li: bytes | None) -> tuple[str | None, str | None, bool | None, tuple[str, ...] | None,
+                                          str | None, bool | None]:
+    """(kind, macvlan mode, nopromisc, source MACs, slave kind, hairpin) from ``IFLA_LINKINFO``;
+    the macvlan fields are None for other kinds, hairpin for a link that is no bridge port."""
+    if li is None:
+        return None, None, None, None, None, None
+    info = parse_attrs(li, 0, len(li))
+    raw_kind = info.get(IFLA_INFO_KIND)
+    kind = cstr(raw_kind) if raw_kind is not None else None
+    mode = slave_kind = None
+    nopromisc = hairpin = None
+    sources: tuple[str, ...] | None = None
+    if kind in CHILD_KINDS:
+        sources = ()
+        data = info.get(IFLA_INFO_DATA)
+        if data is not None:
+            d = parse_attrs(data, 0, len(data))
+            v = d.get(IFLA_MACVLAN_MODE)
+            if v is not None:
+                mode = MACVLAN_MODE_NAMES.get(u32(v), str(u32(v)))
+            fl = d.get(IFLA_MACVLAN_FLAGS)
+            nopromisc = bool(fl[0] & MACVLAN_FLAG_NOPROMISC) if fl else False
+            macs = d.get(IFLA_MACVLAN_MACADDR_DATA)
+            if macs:
+                sources = tuple(p.hex(":") for t, p in parse_list(macs) if t == IFLA_MACVLAN_MACADDR and len(p) == 6)
+    raw_slave = info.get(IFLA_INFO_SLAVE_KIND)
+    if raw_slave is not None:
+        slave_kind = cstr(raw_slave)
+        sdata = info.get(IFLA_INFO_SLAVE_DATA)
+        if slave_kind == "bridge" and sdata is not None:
+            port = parse_attrs(sdata, 0, len(sdata)).get(IFLA_BRPORT_MODE)
+            if port is not None:
+                hairpin = bool(port[0])
+    return kind, mode, nopromisc, sources, slave_kind, hairpin
 
 
 def _read_ns(ch: _nl.Channel, ns: str) -> NsSnapshot:
