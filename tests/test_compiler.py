@@ -510,3 +510,30 @@ def test_each_change_verifies_after_one_apply_in_the_kernel(lab_prereqs, tmp_pat
             assert res.ok and res.verified, (what, res.error, res.mismatches)
             again = nl_apply(d, netns=n, yes=True, run_dir_path=tmp_path, use_stamp=False)
             assert again.ok and again.plan.ops == (), (what, [o.describe() for o in again.plan.ops])
+
+
+def test_compare_names_every_difference_in_words():
+    """Verification's lines: a differing field, a missing link, and missing layer-3 items (as
+    plain data with sorted keys); what only the live side has, or fields the design leaves open, are
+    not differences."""
+    from planner.core.livestate import LiveAddress
+
+    expected = LiveState(hosts=(LiveHost(name="h", namespaces=(LiveNamespace(
+        name="", links=(LiveLink(name="a", mode="vepa", mtu=1500), LiveLink(name="b"),
+                        LiveLink(name="c", hairpin=False, source_macs=("02:00:00:00:00:02", "02:00:00:00:00:01"))),
+        addresses=(LiveAddress("a", "10.0.0.1/24"), LiveAddress("a", "10.0.0.2/24")),
+        routes=(LiveRoute("a", "10.9.0.0/16", "10.0.0.254"), LiveRoute("a", "0.0.0.0/0")),
+        neighbors=(LiveNeighbor("a", "10.0.0.9", "02:00:00:00:00:09"),)),)),))
+    live = LiveState(hosts=(LiveHost(name="h", namespaces=(LiveNamespace(
+        name="", links=(LiveLink(name="a", mode="private", mtu=1500, state="up"),
+                        LiveLink(name="c", hairpin=None, source_macs=("02:00:00:00:00:01", "02:00:00:00:00:02"))),
+        addresses=(LiveAddress("a", "10.0.0.2/24"), LiveAddress("a", "10.0.0.3/24")),
+        routes=(LiveRoute("a", "0.0.0.0/0"),)),)),))
+    assert compare(expected, live) == [
+        "h/a: mode is 'private', expected 'vepa'",
+        "h/b: link missing",
+        "h: address missing: {'address': '10.0.0.1/24', 'dev': 'a'}",
+        "h: route missing: {'dev': 'a', 'to': '10.9.0.0/16', 'via': '10.0.0.254'}",
+        "h: neighbor missing: {'address': '10.0.0.9', 'dev': 'a', 'mac': '02:00:00:00:00:09'}",
+    ]
+    assert compare(live, live) == []

@@ -224,8 +224,12 @@ class LiveState:
         return cls(hosts=tuple(LiveHost.from_dict(k, v) for k, v in (d.get("hosts") or {}).items()))
 
 
-def _pairs(items: Iterable) -> set:
-    return {tuple(sorted(x.to_dict().items())) for x in items}
+def _missing(expected: Iterable, live: Iterable) -> list[dict]:
+    """The items of ``expected`` that ``live`` lacks, compared as plain data, each as plain data
+    with sorted keys, in order. (One class per call, so the values alone identify an item.)"""
+    have = {tuple(x.to_dict().values()) for x in live}
+    gone = {tuple(sorted(x.to_dict().items())) for x in expected if tuple(x.to_dict().values()) not in have}
+    return [dict(m) for m in sorted(gone)]
 
 
 def compare(expected: LiveState, live: LiveState) -> list[str]:
@@ -251,11 +255,12 @@ def compare(expected: LiveState, live: LiveState) -> list[str]:
                 if ll is None:
                     out.append(f"{where}/{el.name}: link missing")
                     continue
+                wanted, have = vars(el), vars(ll)  # dict look-ups: 5,000 links x 14 fields in a verification
                 for name in _LINK_FIELDS:
-                    want = getattr(el, name)
-                    if name == "name" or want is None:
+                    want = wanted[name]
+                    if want is None or name == "name":
                         continue
-                    got = getattr(ll, name)
+                    got = have[name]
                     if name == "hairpin" and got is None:
                         got = False
                     if name == "source_macs" and got is not None:
@@ -266,9 +271,8 @@ def compare(expected: LiveState, live: LiveState) -> list[str]:
                 out.append(f"{where}: forwarding is {'on' if lns.forwarding else 'off'}, expected "
                            f"{'on' if ens.forwarding else 'off'}")
             for what in ("addresses", "routes", "neighbors"):
-                missing = _pairs(getattr(ens, what)) - _pairs(getattr(lns, what))
-                for m in sorted(missing):
-                    out.append(f"{where}: {what[:-1] if what != 'addresses' else 'address'} missing: {dict(m)}")
+                for m in _missing(getattr(ens, what), getattr(lns, what)):
+                    out.append(f"{where}: {what[:-1] if what != 'addresses' else 'address'} missing: {m}")
     return out
 
 
