@@ -148,7 +148,7 @@ def _parse_link(m: bytes) -> RawLink | None:
     if link == index and netnsid is None:
         link = None
     return RawLink(index, cstr(raw_name) if raw_name is not None else f"if{index}", kind, flags,
-                   mac.hex(":") if mac is not None and len(mac) == 6 else None,
+                   mac_str(mac) if mac is not None and len(mac) == 6 else None,
                    u32(mtu) if mtu is not None else None, u32(master) if master is not None else None,
                    (cstr(alias) or None) if alias is not None else None, link, netnsid, mode, nopromisc, sources,
                    slave_kind, hairpin)
@@ -171,14 +171,15 @@ def _link_info(li: bytes | None) -> tuple[str | None, str | None, bool | None, t
         data = info.get(IFLA_INFO_DATA)
         if data is not None:
             d = parse_attrs(data, 0, len(data))
-            v = d.get(IFLA_MACVLAN_MODE)
-            if v is not None:
-                mode = MACVLAN_MODE_NAMES.get(u32(v), str(u32(v)))
+            raw_mode = d.get(IFLA_MACVLAN_MODE)
+            if raw_mode is not None:
+                number = u32(raw_mode)
+                mode = MACVLAN_MODE_NAMES.get(number) or str(number)
             fl = d.get(IFLA_MACVLAN_FLAGS)
             nopromisc = bool(fl[0] & MACVLAN_FLAG_NOPROMISC) if fl else False
             macs = d.get(IFLA_MACVLAN_MACADDR_DATA)
             if macs:
-                sources = tuple(p.hex(":") for t, p in parse_list(macs) if t == IFLA_MACVLAN_MACADDR and len(p) == 6)
+                sources = tuple(mac_str(p) for t, p in parse_list(macs) if t == IFLA_MACVLAN_MACADDR and len(p) == 6)
     raw_slave = info.get(IFLA_INFO_SLAVE_KIND)
     if raw_slave is not None:
         slave_kind = cstr(raw_slave)

@@ -88,52 +88,39 @@ class Op:
 
     # -- data ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        d: dict[str, Any] = {"op": self.kind}
-        for name in _field_names(type(self)):
-            v = getattr(self, name)
-            if isinstance(v, Op):
-                v = v.to_dict()
-            elif isinstance(v, tuple):
-                v = list(v)
-            d[name] = v
-        d["key"] = self.key
-        return d
+        return self._plain(compact=False)
 
     def to_record(self) -> dict:
         """The op as compact plain data for the applier's journal: :meth:`to_dict` without the key
         and without fields at their default (:func:`op_from_dict` restores both); a 5,000-child
         plan's journal header is written before the first op runs, so its size is on the clock."""
+        return self._plain(compact=True)
+
+    def _plain(self, compact: bool) -> dict:
         d: dict[str, Any] = {"op": self.kind}
         for name, default in _field_defaults(type(self)):
             v = getattr(self, name)
-            if v is default or v == default:
+            if compact and (v is default or v == default):
                 continue
             if isinstance(v, Op):
-                v = v.to_record()
+                v = v._plain(compact)
             elif isinstance(v, tuple):
                 v = list(v)
             d[name] = v
+        if not compact:
+            d["key"] = self.key
         return d
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 _FIELD_DEFAULTS: dict[type, tuple[tuple[str, Any], ...]] = {}
 #: stands for "no default": equal to nothing, so a field without a default is always written
 _REQUIRED = type("_Required", (), {"__eq__": lambda self, other: False, "__hash__": object.__hash__})()
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
-    """The dataclass field names of an op type, in order, remembered: :func:`dataclasses.fields`
-    builds them anew on every call, and the applier's journal asks once per op of the plan."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return names
-
-
 def _field_defaults(cls: type) -> tuple[tuple[str, Any], ...]:
-    """(field name, default) of an op type, remembered; a field without a default pairs with a
-    value that equals nothing, so it is always written."""
+    """(field name, default) of an op type, in order, remembered: :func:`dataclasses.fields`
+    builds them anew on every call, and the applier's journal asks once per op of the plan. A
+    field without a default pairs with a value that equals nothing, so it is always written."""
     pairs = _FIELD_DEFAULTS.get(cls)
     if pairs is None:
         pairs = _FIELD_DEFAULTS[cls] = tuple(
